@@ -1,0 +1,200 @@
+"""One typed settings object, built where the program starts and passed down.
+
+Sources, lowest to highest precedence: defaults, the library's ``config.toml``, environment
+variables ``CLUSTERIDS_<NAME>``, command-line flags. ``Settings.sources`` records where each
+value came from, for ``clusterids config``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+
+from .errors import UserError
+
+ENV_PREFIX = "CLUSTERIDS_"
+CONFIG_FILE = "config.toml"
+LinkMode = Literal["symlink", "hardlink", "copy"]
+
+
+def default_library() -> Path:
+    return Path(platformdirs.user_data_dir("clusterids")) / "library"
+
+
+def _help(text: str, default: Any = dataclasses.MISSING, factory: Any = dataclasses.MISSING) -> Any:
+    if factory is not dataclasses.MISSING:
+        return field(default_factory=factory, metadata={"help": text})
+    return field(default=default, metadata={"help": text})
+
+
+@dataclass
+class Settings:
+    library: Path = _help("Library folder: database, vector index, config, albums.", factory=default_library)
+    model: str = _help("Model pack: 'auto', 'buffalo_l', 'open' or a folder with two ONNX files.", "auto")
+    models_dir: str = _help("Where the open pack is installed; empty: the user's data folder.", "")
+    insightface_root: str = _help("InsightFace's model root, holding models/buffalo_l.", "~/.insightface")
+    database_url: str = _help("SQLAlchemy URL of the library database; empty: SQLite inside the library.", "")
+    vector_store_url: str = _help("Qdrant server URL; empty: embedded Qdrant Edge inside the library.", "")
+    vector_store_api_key: str = _help("API key for the Qdrant server, if it needs one.", "")
+    hnsw_min_points: int = _help("Build an HNSW index once the library holds this many faces.", 200_000)
+    max_pixels: int = _help("Photos with more pixels than this are refused (decompression bombs).", 178_956_970)
+    decode_max_side: int = _help("Decode large photos at a reduced size with this longest side.", 2560)
+    det_size: int = _help("Detector input size in pixels (square).", 640)
+    det_threshold: float = _help("Minimum detection score for a face to be stored.", 0.5)
+    min_face_px: int = _help("Faces smaller than this (shorter box side, original pixels) are not stored.", 16)
+    core_min_det_score: float = _help("Quality gate: minimum detection score of a core face.", 0.6)
+    core_min_face_px: int = _help("Quality gate: minimum box side (pixels) of a core face.", 32)
+    core_min_sharpness: float = _help("Quality gate: minimum Laplacian variance of a core face crop.", 10.0)
+    eps: float = _help("DBSCAN radius (cosine distance); 0: the model pack's calibrated default.", 0.0)
+    min_samples: int = _help("DBSCAN core size, the face itself included; 0: the pack's default.", 0)
+    neighbors: int = _help("Neighbours kept per face in the stored similarity graph.", 32)
+    albums_dir: str = _help("Album folder; empty: 'albums' inside the library.", "")
+    album_link: LinkMode = _help("How album entries point at photos: symlink, hardlink or copy.", "symlink")
+    workers: int = _help("Threads decoding photos ahead of the models.", 2)
+    batch_size: int = _help("Faces embedded per recognizer call.", 32)
+    progress: bool = _help("Show a progress bar on stderr when it is a terminal.", True)
+    sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def models_path(self) -> Path:
+        if self.models_dir:
+            return Path(self.models_dir).expanduser()
+        return Path(platformdirs.user_data_dir("clusterids")) / "models"
+
+    @property
+    def albums_path(self) -> Path:
+        return Path(self.albums_dir).expanduser() if self.albums_dir else self.library / "albums"
+
+    def public(self) -> dict[str, Any]:
+        """Every setting with its value, as plain JSON-able data."""
+        out: dict[str, Any] = {}
+        for f in setting_fields():
+            value = getattr(self, f.name)
+            out[f.name] = str(value) if isinstance(value, Path) else value
+        return out
+
+
+def setting_fields() -> list[dataclasses.Field[Any]]:
+    return [f for f in dataclasses.fields(Settings) if f.name != "sources"]
+
+
+_HINTS = typing.get_type_hints(Settings)
+
+
+def _coerce(name: str, raw: Any, origin: str) -> Any:
+    kind = _HINTS[name]
+    try:
+        if kind is Path:
+            return Path(str(raw)).expanduser()
+        if kind is bool:
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if kind is int:
+            if isinstance(raw, bool):
+                raise ValueError(raw)
+            return int(raw)
+        if kind is float:
+            return float(raw)
+        if typing.get_origin(kind) is Literal:
+            if raw not in typing.get_args(kind):
+                raise ValueError(raw)
+            return raw
+        if kind is str:
+            return str(raw)
+    except (TypeError, ValueError):
+        pass
+    allowed = kind.__name__ if isinstance(kind, type) else " | ".join(map(repr, typing.get_args(kind)))
+    raise UserError(f"setting {name!r} from {origin} has the value {raw!r}", f"use a value of type {allowed}")
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``[vector_store] url = ...`` and ``vector_store_url = ...`` mean the same setting."""
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}".replace("-", "_").replace(".", "_")
+        if isinstance(value, Mapping):
+            out.update(_flatten(value, name + "_"))
+        else:
+            out[name] = value
+    return out
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return _flatten(tomllib.load(fh))
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise UserError(f"cannot read the config file ({path})", f"fix or remove it: {exc}") from exc
+
+
+def load_settings(
+    flags: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build the settings: defaults < library config.toml < environment < flags."""
+    environ = os.environ if environ is None else environ
+    flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    names = {f.name for f in setting_fields()}
+    settings = Settings()
+    sources = {name: "default" for name in names}
+
+    def apply(values: Mapping[str, Any], origin: str, strict: bool) -> None:
+        for name, raw in values.items():
+            if name not in names:
+                if strict:
+                    raise UserError(f"unknown setting {name!r} in {origin}", "see 'clusterids config' for names")
+                continue
+            setattr(settings, name, _coerce(name, raw, origin))
+            sources[name] = origin
+
+    env_values = {k[len(ENV_PREFIX) :].lower(): v for k, v in environ.items() if k.startswith(ENV_PREFIX)}
+    # The library decides where config.toml lives, so resolve it first.
+    if "library" in flags:
+        apply({"library": flags["library"]}, "flag --library", strict=True)
+    elif "library" in env_values:
+        apply({"library": env_values["library"]}, f"env {ENV_PREFIX}LIBRARY", strict=True)
+    toml_path = settings.library / CONFIG_FILE
+    apply({k: v for k, v in read_toml(toml_path).items() if k != "library"}, str(toml_path), strict=True)
+    apply(
+        {k: v for k, v in env_values.items() if k in names and k != "library"},
+        "env",
+        strict=False,
+    )
+    for name in list(sources):
+        if sources[name] == "env":
+            sources[name] = f"env {ENV_PREFIX}{name.upper()}"
+    apply({k: v for k, v in flags.items() if k != "library"}, "flag", strict=True)
+    for name, value in flags.items():
+        if name != "library" and name in names:
+            sources[name] = f"flag --{name.replace('_', '-')}"
+    _validate(settings)
+    settings.sources = sources
+    return settings
+
+
+def _validate(s: Settings) -> None:
+    positive = ("max_pixels", "decode_max_side", "det_size", "workers", "batch_size", "neighbors")
+    for name in positive:
+        if getattr(s, name) <= 0:
+            raise UserError(f"setting {name!r} must be positive, not {getattr(s, name)}", "fix the config")
+    if not 0.0 <= s.eps < 2.0:
+        raise UserError(f"setting 'eps' must be a cosine distance in [0, 2), not {s.eps}", "fix the config")
+
+
+__all__ = ["Settings", "load_settings", "setting_fields", "default_library"]

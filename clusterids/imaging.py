@@ -1,0 +1,92 @@
+"""Reading photos: one read of the file, its hash, EXIF orientation and date, reduced decode."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import pillow_heif
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+pillow_heif.register_heif_opener()
+# We apply our own, configurable pixel limit before decoding (see decode()).
+Image.MAX_IMAGE_PIXELS = None
+
+EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", ".tif", ".tiff", ".bmp", ".heic", ".heif"})
+EXIF_IFD = 0x8769
+DATE_TIME_ORIGINAL = 36867
+DATE_TIME = 306
+
+
+class BadImage(Exception):
+    """The file is not a usable image; the message is one line for the user."""
+
+
+@dataclass
+class Decoded:
+    bgr: np.ndarray  # oriented, possibly reduced
+    scale: float  # original (oriented) pixels per decoded pixel
+    width: int  # oriented, original resolution
+    height: int
+    taken_at: str | None
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _taken_at(img: Image.Image) -> str | None:
+    try:
+        exif = img.getexif()
+        raw = exif.get_ifd(EXIF_IFD).get(DATE_TIME_ORIGINAL) or exif.get(DATE_TIME)
+    except Exception:  # broken EXIF blocks are common; the date is optional
+        return None
+    if not raw:
+        return None
+    text = str(raw).strip().replace("\x00", "")
+    # "2021:06:01 12:30:00" -> ISO 8601
+    if len(text) >= 19 and text[4] == ":" and text[7] == ":":
+        return f"{text[:4]}-{text[5:7]}-{text[8:10]}T{text[11:19]}"
+    return None
+
+
+def decode(data: bytes, max_side: int, max_pixels: int) -> Decoded:
+    """Decode image bytes to oriented BGR at most ``max_side`` on its longest side."""
+    if not data:
+        raise BadImage("empty file (0 bytes)")
+    try:
+        img = Image.open(io.BytesIO(data))
+        width, height = img.size
+        if width * height > max_pixels:
+            raise BadImage(
+                f"{width}x{height} pixels is over the limit of {max_pixels} (max_pixels setting)"
+            )
+        orientation = img.getexif().get(0x0112, 1)
+        swapped = orientation in (5, 6, 7, 8)
+        taken_at = _taken_at(img)
+        if img.format == "JPEG":
+            img.draft("RGB", (max_side, max_side))  # DCT scaling: decode at 1/2, 1/4 or 1/8
+        img.load()
+        img = ImageOps.exif_transpose(img) or img
+        if img.mode != "RGB":
+            img = img.convert("RGB")
+        if max(img.size) > max_side:
+            img.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
+    except BadImage:
+        raise
+    except UnidentifiedImageError:
+        raise BadImage("not an image in a format we read (JPEG, PNG, WebP, TIFF, BMP, HEIC)") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise BadImage(f"cannot decode: {exc}") from None
+    if swapped:
+        width, height = height, width
+    rgb = np.asarray(img)
+    return Decoded(
+        bgr=np.ascontiguousarray(rgb[:, :, ::-1]),
+        scale=width / rgb.shape[1],
+        width=width,
+        height=height,
+        taken_at=taken_at,
+    )

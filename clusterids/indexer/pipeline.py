@@ -1,0 +1,240 @@
+"""The indexer as explicit stages over a per-photo task.
+
+scan (stat only) -> plan (against the database) -> read (one read: bytes and hash) ->
+decode -> detect -> embed -> store. Reading and decoding run in a thread pool ahead of the
+models; the models and the store run on the calling thread, the library's one writer.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from ..errors import UserError
+from ..imaging import BadImage, Decoded, content_hash, decode
+from ..store.db import Face, Photo, utcnow
+from ..store.library import Library
+from .scan import Found, Problem, scan
+from .writer import Writer
+
+Progress = Callable[[int, int], None]  # (photos done, faces found so far)
+
+
+@dataclass
+class Report:
+    photos_new: int = 0
+    photos_changed: int = 0
+    photos_unchanged: int = 0
+    photos_reused: int = 0
+    photos_removed: int = 0
+    photos_failed: int = 0
+    faces_added: int = 0
+    seconds: float = 0.0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {k: v for k, v in vars(self).items() if k.startswith(("photos_", "faces_"))}
+
+
+@dataclass
+class Job:
+    found: Found
+    known: bool  # the path is in the library already (a changed file)
+
+
+@dataclass
+class Loaded:
+    job: Job
+    sha256: str | None = None
+    decoded: Decoded | None = None
+    reuse: bool = False  # the content is known: no decode, no models
+    error: str | None = None
+
+
+@dataclass
+class FaceRecord:
+    bbox: list[float]
+    landmarks: list[list[float]]
+    det_score: float
+    size_px: float
+    sharpness: float
+    vector: np.ndarray
+
+
+# -- stage: plan ------------------------------------------------------------------------------
+
+def _under(roots: list[str]) -> object:
+    return or_(*[or_(Photo.path == r, Photo.path.startswith(r.rstrip(os.sep) + os.sep)) for r in roots])
+
+
+def plan(lib: Library, roots: list[str], report: Report) -> tuple[list[Job], dict[str, int], list[Problem]]:
+    """Split what is on disk into jobs; return the jobs, the library's photos no longer there
+    (path -> id) and the problems met while scanning."""
+    with lib.session() as s:
+        rows = {p: (i, size, mtime, status) for i, p, size, mtime, status in s.execute(
+            select(Photo.id, Photo.path, Photo.size, Photo.mtime_ns, Photo.status).where(_under(roots))
+        )}
+    jobs: list[Job] = []
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    skip = [lib.settings.library, lib.settings.albums_path]
+    for hit in scan([Path(r) for r in roots], skip=skip):
+        if isinstance(hit, Problem):
+            problems.append(hit)
+            seen.add(hit.path)
+            continue
+        seen.add(hit.path)
+        row = rows.get(hit.path)
+        if row and row[3] == "ok" and row[1] == hit.size and row[2] == hit.mtime_ns:
+            report.photos_unchanged += 1
+        else:
+            jobs.append(Job(hit, known=row is not None))
+    gone = {p: row[0] for p, row in rows.items() if p not in seen}
+    return jobs, gone, problems
+
+
+# -- stages: read and decode (worker threads) ------------------------------------------------
+
+def load(lib: Library, job: Job, check_known: bool = True) -> Loaded:
+    """Read the file once; hash it; decode it unless its content is already in the library."""
+    path = job.found.path
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        return Loaded(job, error="vanished before it could be read")
+    except IsADirectoryError:
+        return Loaded(job, error="is a folder")
+    except OSError as exc:
+        return Loaded(job, error=f"cannot read: {exc.strerror or exc}")
+    sha = content_hash(data)
+    with lib.session() as s:
+        if check_known and s.scalar(select(Photo.id).where(Photo.sha256 == sha, Photo.status == "ok").limit(1)) is not None:
+            return Loaded(job, sha256=sha, reuse=True)
+    try:
+        decoded = decode(data, lib.settings.decode_max_side, lib.settings.max_pixels)
+    except BadImage as exc:
+        return Loaded(job, sha256=sha, error=str(exc))
+    return Loaded(job, sha256=sha, decoded=decoded)
+
+
+def ahead(items: Iterable[Job], fn: Callable[[Job], Loaded], workers: int) -> Iterator[Loaded]:
+    """Map ``fn`` over ``items`` in a thread pool, in order, with a bounded number in flight."""
+    limit = workers * 2 + 1
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode") as pool:
+        pending: deque[Future[Loaded]] = deque()
+        for item in items:
+            pending.append(pool.submit(fn, item))
+            if len(pending) >= limit:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+# -- stages: detect and embed (the models) ----------------------------------------------------
+
+def detect_and_embed(lib: Library, decoded: Decoded) -> list[FaceRecord]:
+    from ..models.base import sharpness
+
+    model = lib.model()
+    scale = decoded.scale
+    kept = [d for d in model.detect(decoded.bgr)
+            if min(d.bbox[2] - d.bbox[0], d.bbox[3] - d.bbox[1]) * scale >= lib.settings.min_face_px]
+    if not kept:
+        return []
+    recognizer = model.recognizer()
+    crops = np.stack([recognizer.align(decoded.bgr, d.kps) for d in kept])
+    vectors = recognizer.embed(crops, lib.settings.batch_size)
+    records = []
+    for d, crop, vec in zip(kept, crops, vectors, strict=True):
+        box = (d.bbox * scale).astype(float)
+        records.append(FaceRecord(
+            bbox=[round(v, 2) for v in box.tolist()],
+            landmarks=[[round(float(x) * scale, 2), round(float(y) * scale, 2)] for x, y in d.kps],
+            det_score=round(d.score, 4),
+            size_px=round(float(min(box[2] - box[0], box[3] - box[1])), 1),
+            sharpness=round(sharpness(crop), 2),
+            vector=vec,
+        ))
+    return records
+
+
+def embed_photo(lib: Library, path: Path) -> tuple[Decoded, list[FaceRecord]]:
+    """Detect and embed the faces of one photo that need not be in the library (search)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror or exc}", "check the path") from exc
+    try:
+        decoded = decode(data, lib.settings.decode_max_side, lib.settings.max_pixels)
+    except BadImage as exc:
+        raise UserError(f"{path}: {exc}", "give a JPEG, PNG, WebP, TIFF, BMP or HEIC photo") from exc
+    return decoded, detect_and_embed(lib, decoded)
+
+
+# -- the whole run ----------------------------------------------------------------------------
+
+def index_paths(lib: Library, paths: Iterable[Path], progress: Progress | None = None,
+                on_plan: Callable[[int], None] | None = None) -> Report:
+    """Bring the library in step with ``paths``: new, changed, copied, moved and gone photos."""
+    started = time.monotonic()
+    roots = []
+    for p in paths:
+        if not os.path.exists(p):
+            raise UserError(f"no such file or folder ({p})", "check the path")
+        roots.append(os.path.abspath(p))
+    report = Report()
+    jobs, gone, problems = plan(lib, roots, report)
+    if on_plan:
+        on_plan(len(jobs))
+    with lib.vector_write(), Writer(lib) as writer:
+        for problem in problems:
+            writer.fail(problem.path, None, problem.reason)
+            report.photos_failed += 1
+            report.failures.append((problem.path, problem.reason))
+        done = 0
+        for loaded in ahead(jobs, lambda j: load(lib, j), lib.settings.workers):
+            found = loaded.job.found
+            if loaded.error is not None:
+                writer.fail(found.path, found, loaded.error, loaded.sha256)
+                report.photos_failed += 1
+                report.failures.append((found.path, loaded.error))
+            elif loaded.reuse and loaded.sha256 is not None:
+                outcome = writer.reuse(found, loaded.sha256, gone)
+                if outcome == "same":  # touched, not changed
+                    report.photos_unchanged += 1
+                elif outcome is not None:
+                    report.photos_reused += 1
+                    report.faces_added += outcome
+                else:  # the source vanished meanwhile: do the work after all
+                    loaded = load(lib, loaded.job, check_known=False)
+            if loaded.decoded is not None and loaded.sha256 is not None:
+                faces = detect_and_embed(lib, loaded.decoded)
+                writer.store(found, loaded.sha256, loaded.decoded, faces)
+                report.faces_added += len(faces)
+                if loaded.job.known:
+                    report.photos_changed += 1
+                else:
+                    report.photos_new += 1
+            done += 1
+            if progress:
+                progress(done, report.faces_added)
+        report.photos_removed = writer.remove_gone(gone)
+    report.seconds = round(time.monotonic() - started, 3)
+    return report
+
+
+def existing_photo(session: Session, path: str) -> Photo | None:
+    return session.scalar(select(Photo).where(Photo.path == path))
+
+
+__all__ = ["Report", "index_paths", "embed_photo", "utcnow", "Face"]

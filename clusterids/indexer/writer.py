@@ -1,0 +1,151 @@
+"""Stage: store. The one writer: database first (source of truth), then the vector index."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from sqlalchemy import delete, select
+
+from ..imaging import Decoded
+from ..store.db import Face, Photo, utcnow
+from ..store.library import Library
+from .scan import Found
+
+if TYPE_CHECKING:
+    from .pipeline import FaceRecord
+
+COMMIT_EVERY = 16
+
+
+class Writer:
+    def __init__(self, lib: Library) -> None:
+        self.lib = lib
+        self.session = lib.session()
+        self.pending = 0
+        self.new_faces: list[Face] = []
+        self.dropped: list[int] = []
+        self.touched: list[int] = []  # faces added in this run, for the people stage
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.commit()
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+        if self.dropped:
+            self.lib.index.delete(self.dropped)
+        self.lib.push_vectors(self.new_faces)
+        self.touched.extend(f.id for f in self.new_faces)
+        self.new_faces, self.dropped, self.pending = [], [], 0
+
+    def _tick(self) -> None:
+        self.pending += 1
+        if self.pending >= COMMIT_EVERY:
+            self.commit()
+
+    def _photo(self, path: str) -> Photo:
+        photo = self.session.scalar(select(Photo).where(Photo.path == path))
+        if photo is None:
+            photo = Photo(path=path, size=0, mtime_ns=0)
+            self.session.add(photo)
+        return photo
+
+    def _drop_faces(self, photo: Photo) -> None:
+        if photo.id is None:
+            return
+        ids = list(self.session.scalars(select(Face.id).where(Face.photo_id == photo.id)))
+        if ids:
+            self.session.execute(delete(Face).where(Face.id.in_(ids)))
+            self.session.expire(photo, ["faces"])
+            self.dropped.extend(ids)
+
+    def fail(self, path: str, found: Found | None, reason: str, sha256: str | None = None) -> None:
+        photo = self._photo(path)
+        self.session.flush()
+        self._drop_faces(photo)
+        photo.status, photo.error, photo.sha256 = "failed", reason, sha256
+        if found is not None:
+            photo.size, photo.mtime_ns = found.size, found.mtime_ns
+        photo.indexed_at = utcnow()
+        self._tick()
+
+    def store(self, found: Found, sha256: str, decoded: Decoded, faces: list[FaceRecord]) -> None:
+        photo = self._photo(found.path)
+        self.session.flush()
+        self._drop_faces(photo)
+        photo.size, photo.mtime_ns, photo.sha256 = found.size, found.mtime_ns, sha256
+        photo.width, photo.height, photo.taken_at = decoded.width, decoded.height, decoded.taken_at
+        photo.status, photo.error, photo.indexed_at = "ok", None, utcnow()
+        for rec in faces:
+            face = Face(
+                photo_id=photo.id, x1=rec.bbox[0], y1=rec.bbox[1], x2=rec.bbox[2], y2=rec.bbox[3],
+                landmarks=rec.landmarks, det_score=rec.det_score, size_px=rec.size_px,
+                sharpness=rec.sharpness, vector=np.asarray(rec.vector, np.float32).tobytes(),
+            )
+            self.session.add(face)
+            self.new_faces.append(face)
+        self.session.flush()
+        self._tick()
+
+    def reuse(self, found: Found, sha256: str, gone: dict[str, int]) -> int | str | None:
+        """Give a known content its faces without the models: a move keeps the photo (faces,
+        persons, corrections); a copy gets copies of the faces. Returns the faces added,
+        "same" for a file touched but not changed, None when no source is left."""
+        self.session.flush()
+        target = self.session.scalar(select(Photo).where(Photo.path == found.path))
+        if target is not None and target.sha256 == sha256 and target.status == "ok":
+            target.size, target.mtime_ns = found.size, found.mtime_ns
+            self._tick()
+            return "same"
+        sources = list(self.session.scalars(
+            select(Photo).where(Photo.sha256 == sha256, Photo.status == "ok", Photo.path != found.path)
+        ))
+        if not sources:
+            return None
+        moved = next((p for p in sources if gone.pop(p.path, None) is not None), None)
+        if moved is not None:
+            if target is not None:  # a changed file took the place of a moved one
+                self._drop_faces(target)
+                self.session.delete(target)
+                self.session.flush()
+            moved.path, moved.size, moved.mtime_ns, moved.indexed_at = (
+                found.path, found.size, found.mtime_ns, utcnow())
+            self._tick()
+            return 0
+        src = sources[0]
+        photo = target or self._photo(found.path)
+        self.session.flush()
+        self._drop_faces(photo)
+        photo.size, photo.mtime_ns, photo.sha256 = found.size, found.mtime_ns, sha256
+        photo.width, photo.height, photo.taken_at = src.width, src.height, src.taken_at
+        photo.status, photo.error, photo.indexed_at = "ok", None, utcnow()
+        copies = []
+        for f in src.faces:
+            copy = Face(photo_id=photo.id, x1=f.x1, y1=f.y1, x2=f.x2, y2=f.y2, landmarks=f.landmarks,
+                        det_score=f.det_score, size_px=f.size_px, sharpness=f.sharpness,
+                        vector=f.vector, person_id=f.person_id)
+            self.session.add(copy)
+            copies.append(copy)
+        self.session.flush()
+        self.new_faces.extend(copies)
+        self._tick()
+        return len(copies)
+
+    def remove_gone(self, gone: dict[str, int]) -> int:
+        """Forget photos that left the scanned folders, with their faces."""
+        removed = 0
+        for photo_id in gone.values():
+            photo = self.session.get(Photo, photo_id)
+            if photo is None:
+                continue
+            self._drop_faces(photo)
+            if photo.status == "ok":
+                removed += 1
+            self.session.delete(photo)
+            self._tick()
+        self.commit()
+        return removed

@@ -1,0 +1,168 @@
+"""Face models behind a small interface: a detector and a recognizer, loaded lazily."""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+import onnx
+import onnxruntime as ort
+from insightface.utils import face_align
+
+ort.set_default_logger_severity(3)
+cv2.setLogLevel(2)  # errors only: OpenCV 5 warns about DNN targets on every detector load
+# insightface's alignment calls a scikit-image API that warns of its own deprecation.
+warnings.filterwarnings("ignore", category=FutureWarning, module="insightface.utils.face_align")
+
+
+@dataclass(frozen=True)
+class Detection:
+    bbox: np.ndarray  # x1, y1, x2, y2 in the pixels of the image given
+    kps: np.ndarray  # 5 x 2 landmarks: eyes, nose, mouth corners
+    score: float
+
+
+class Detector(Protocol):
+    def detect(self, img_bgr: np.ndarray) -> list[Detection]: ...
+
+
+def _session(model: bytes | str) -> ort.InferenceSession:
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    return ort.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
+
+
+class ScrfdDetector:
+    """InsightFace's SCRFD (and RetinaFace) detectors, through insightface's own decoder."""
+
+    def __init__(self, path: Path, det_size: int, threshold: float) -> None:
+        from insightface.model_zoo import model_zoo
+
+        model = model_zoo.get_model(str(path), providers=["CPUExecutionProvider"])
+        if model is None or model.taskname != "detection":
+            raise ValueError(f"{path.name} is not a face detector insightface knows")
+        model.prepare(-1, input_size=(det_size, det_size), det_thresh=threshold)
+        self.model = model
+
+    def detect(self, img_bgr: np.ndarray) -> list[Detection]:
+        boxes, kpss = self.model.detect(img_bgr)
+        return [
+            Detection(boxes[i, :4].astype(np.float32), kpss[i].astype(np.float32), float(boxes[i, 4]))
+            for i in range(boxes.shape[0])
+        ]
+
+
+class YuNetDetector:
+    """OpenCV-zoo YuNet through ``cv2.FaceDetectorYN`` (MIT licence)."""
+
+    def __init__(self, path: Path, det_size: int, threshold: float) -> None:
+        self.det_size = det_size
+        self.model = cv2.FaceDetectorYN.create(str(path), "", (det_size, det_size), threshold, 0.3, 5000)
+
+    def detect(self, img_bgr: np.ndarray) -> list[Detection]:
+        h, w = img_bgr.shape[:2]
+        scale = min(1.0, self.det_size / max(h, w))
+        img = img_bgr if scale == 1.0 else cv2.resize(
+            img_bgr, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA
+        )
+        self.model.setInputSize((img.shape[1], img.shape[0]))
+        _, rows = self.model.detect(img)
+        if rows is None:
+            return []
+        out = []
+        for r in rows:
+            x, y, bw, bh = (float(v) / scale for v in r[:4])
+            kps = (r[4:14].reshape(5, 2) / scale).astype(np.float32)
+            out.append(Detection(np.array([x, y, x + bw, y + bh], np.float32), kps, float(r[14])))
+        return out
+
+
+class Recognizer:
+    """An ArcFace-type recognizer (ArcFace, SFace) in onnxruntime, batched over faces."""
+
+    def __init__(self, path: Path) -> None:
+        model = onnx.load(str(path))
+        # Models exported with batch 1 fixed: make the batch dimension symbolic.
+        for value in (model.graph.input[0], model.graph.output[0]):
+            dim0 = value.type.tensor_type.shape.dim[0]
+            dim0.ClearField("dim_value")
+            dim0.dim_param = "N"
+        names = [n.name for n in model.graph.node[:8]]
+        mxnet_style = any(n.startswith(("Sub", "_minus")) for n in names) and any(
+            n.startswith(("Mul", "_mul")) for n in names
+        )
+        self.mean, self.std = (0.0, 1.0) if mxnet_style else (127.5, 127.5)
+        self.session = _session(model.SerializeToString())
+        inp = self.session.get_inputs()[0]
+        self.input_name = inp.name
+        self.size = int(inp.shape[2]) if isinstance(inp.shape[2], int) else 112
+        self.dim = int(self.session.get_outputs()[0].shape[1])
+        try:
+            self._run(np.zeros((2, self.size, self.size, 3), np.uint8))
+            self.batched = True
+        except Exception:  # a graph with a baked-in batch size: one face a call
+            self.batched = False
+
+    def align(self, img_bgr: np.ndarray, kps: np.ndarray) -> np.ndarray:
+        return face_align.norm_crop(img_bgr, landmark=kps, image_size=self.size)
+
+    def _run(self, crops: np.ndarray) -> np.ndarray:
+        blob = cv2.dnn.blobFromImages(
+            list(crops), 1.0 / self.std, (self.size, self.size), (self.mean,) * 3, swapRB=True
+        )
+        return self.session.run(None, {self.input_name: blob.astype(np.float32)})[0]
+
+    def embed(self, crops: np.ndarray, batch_size: int = 32) -> np.ndarray:
+        if len(crops) == 0:
+            return np.zeros((0, self.dim), np.float32)
+        step = batch_size if self.batched else 1
+        out = np.concatenate([self._run(crops[i : i + step]) for i in range(0, len(crops), step)])
+        out = out.astype(np.float32)
+        out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+        return out
+
+
+def sharpness(crop_bgr: np.ndarray) -> float:
+    """Variance of the Laplacian of the aligned crop: low for blurred faces."""
+    gray = cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY)
+    return float(cv2.Laplacian(gray, cv2.CV_64F).var())
+
+
+class FaceModel:
+    """A model pack ready to run: lazy load guarded by a lock, then detect and embed."""
+
+    def __init__(self, name: str, detector_path: Path, recognizer_path: Path, det_size: int,
+                 threshold: float) -> None:
+        self.name = name
+        self.detector_path = detector_path
+        self.recognizer_path = recognizer_path
+        self.det_size = det_size
+        self.threshold = threshold
+        self._lock = threading.Lock()
+        self._detector: Detector | None = None
+        self._recognizer: Recognizer | None = None
+
+    def _load(self) -> tuple[Detector, Recognizer]:
+        with self._lock:
+            if self._detector is None or self._recognizer is None:
+                if "yunet" in self.detector_path.name.lower():
+                    self._detector = YuNetDetector(self.detector_path, self.det_size, self.threshold)
+                else:
+                    self._detector = ScrfdDetector(self.detector_path, self.det_size, self.threshold)
+                self._recognizer = Recognizer(self.recognizer_path)
+            return self._detector, self._recognizer
+
+    @property
+    def dim(self) -> int:
+        return self._load()[1].dim
+
+    def detect(self, img_bgr: np.ndarray) -> list[Detection]:
+        return self._load()[0].detect(img_bgr)
+
+    def recognizer(self) -> Recognizer:
+        return self._load()[1]

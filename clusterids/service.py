@@ -1,0 +1,82 @@
+"""The service layer: every operation the CLI (and the daemon's API) offers, on a Library.
+
+Each function takes a Library and plain arguments and returns plain data (JSON-able), so the
+same call can run in this process or behind the daemon's HTTP API.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from .config import Settings
+from .indexer.pipeline import Progress, index_paths
+from .models import packs
+from .store.db import Face, Photo
+from .store.library import Library
+
+
+def index(lib: Library, paths: list[str], progress: Progress | None = None,
+          on_plan: Any = None) -> dict[str, Any]:
+    lib.add_roots(paths)
+    report = index_paths(lib, [Path(p) for p in paths], progress=progress, on_plan=on_plan)
+    out: dict[str, Any] = report.counts()
+    out["seconds"] = report.seconds
+    out["failures"] = [{"path": p, "reason": r} for p, r in report.failures]
+    return out
+
+
+def status(lib: Library, failed: bool = False) -> dict[str, Any]:
+    with lib.session() as s:
+        photos = s.scalar(select(func.count(Photo.id)).where(Photo.status == "ok")) or 0
+        n_failed = s.scalar(select(func.count(Photo.id)).where(Photo.status == "failed")) or 0
+        faces = s.scalar(select(func.count(Face.id))) or 0
+        out: dict[str, Any] = {
+            "library": str(lib.root),
+            "model": lib.pack_spec,
+            "dim": lib.dim,
+            "photos": photos,
+            "faces": faces,
+            "vectors": lib.index.count(),
+            "failed": n_failed,
+        }
+        if failed:
+            out["failed_files"] = [
+                {"path": p, "reason": e}
+                for p, e in s.execute(select(Photo.path, Photo.error).where(Photo.status == "failed")
+                                      .order_by(Photo.path))
+            ]
+    return out
+
+
+def rebuild_index(lib: Library) -> dict[str, Any]:
+    return {"vectors": lib.rebuild_index()}
+
+
+def reindex(lib: Library, model: str, progress: Progress | None = None, on_plan: Any = None) -> dict[str, Any]:
+    """Re-embed every photo with another pack (the photos' folders are indexed again)."""
+    roots = [r for r in lib.roots() if Path(r).exists()]
+    lib.reset_pack(model)
+    result = index(lib, roots, progress=progress, on_plan=on_plan) if roots else {}
+    result["model"] = lib.pack_spec
+    return result
+
+
+def models(settings: Settings) -> list[dict[str, Any]]:
+    return packs.catalogue(settings)
+
+
+def install_model(settings: Settings, name: str, source: str | None) -> dict[str, Any]:
+    from .models import openpack
+
+    if name != packs.OPEN:
+        return {"installed": False, "reason": "only the open pack is installed by clusterids"}
+    folder = openpack.install(packs.open_dir(settings), Path(source) if source else None)
+    return {"installed": True, "name": name, "path": str(folder)}
+
+
+def config(settings: Settings) -> list[dict[str, Any]]:
+    values = settings.public()
+    return [{"name": k, "value": v, "source": settings.sources.get(k, "default")} for k, v in values.items()]

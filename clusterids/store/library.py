@@ -1,0 +1,237 @@
+"""A library: a folder with the database, the vector index and the config.
+
+One process owns a library at a time (the embedded vector engine locks its folder). The
+database is written first and is the source of truth; the vector index follows it, and a
+``vectors_dirty`` flag marks the window in which the two may disagree, so that opening a
+library after a crash repairs exactly what is needed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.orm import Session
+
+from ..config import CONFIG_FILE, Settings
+from ..errors import UserError
+from ..models import packs
+from ..models.base import FaceModel
+from .db import Face, Photo, get_meta, open_engine, set_meta
+from .vectors import EdgeIndex, ServerIndex, VectorIndex
+
+DB_FILE = "library.db"
+VECTORS_DIR = "vectors"
+CONFIG_HEADER = """\
+# Settings of this library (see 'clusterids config' for every name, value and source).
+# The model pack is remembered in the database: change it with 'clusterids reindex --model X'.
+# eps = 0.45
+# album_link = "symlink"
+"""
+
+
+class Library:
+    def __init__(self, settings: Settings, engine: Engine, index: VectorIndex, pack_spec: str,
+                 pack_key: str, dim: int, notices: list[str]) -> None:
+        self.settings = settings
+        self.root = settings.library
+        self.engine = engine
+        self.index = index
+        self.pack_spec = pack_spec
+        self.pack_key = pack_key
+        self.dim = dim
+        self.notices = notices
+        self._model: FaceModel | None = None
+
+    # -- opening -----------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, settings: Settings, create: bool = False) -> Library:
+        root = settings.library
+        if root.exists() and not root.is_dir():
+            raise UserError(f"the library path is a file, not a folder ({root})", "give --library a folder")
+        is_new = not (root / DB_FILE).exists() and not settings.database_url
+        if is_new and not create:
+            raise UserError(f"no library at {root}", "run 'clusterids index PATH' first, or pass --library")
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            if not os.access(root, os.W_OK):
+                raise PermissionError(root)
+        except OSError as exc:
+            raise UserError(f"cannot use the library folder ({root}): {exc.strerror or exc}",
+                            "choose a folder you can write to with --library") from exc
+        engine = open_engine(settings.database_url or f"sqlite:///{root / DB_FILE}")
+        notices: list[str] = []
+        with Session(engine) as session, session.begin():
+            stored_spec = get_meta(session, "model")
+            stored_key = get_meta(session, "model_key")
+            stored_dim = get_meta(session, "dim")
+            library_id = get_meta(session, "library_id")
+            if library_id is None:
+                library_id = uuid.uuid4().hex
+                set_meta(session, "library_id", library_id)
+        requested = settings.model
+        if stored_spec is None or stored_key is None or stored_dim is None:
+            if requested == "auto":
+                requested, why = packs.choose_default(settings)
+                notices.append(f"model pack: {requested} ({why})")
+            pack = packs.resolve(requested, settings)
+            model = pack.load(settings)
+            spec, key, dim = pack.name, pack.key, model.dim
+            with Session(engine) as session, session.begin():
+                set_meta(session, "model", spec)
+                set_meta(session, "model_key", key)
+                set_meta(session, "dim", str(dim))
+            if not (root / CONFIG_FILE).exists():
+                (root / CONFIG_FILE).write_text(CONFIG_HEADER, encoding="utf-8")
+        else:
+            spec, key, dim, model = stored_spec, stored_key, int(stored_dim), None
+            if requested not in ("auto", stored_spec):
+                other = packs.resolve(requested, settings)
+                if other.key != stored_key:
+                    engine.dispose()
+                    raise UserError(
+                        f"this library's vectors were made by the model pack {stored_spec}, not {requested}; "
+                        "vectors of different packs never mix",
+                        f"run 'clusterids reindex --model {requested}' to re-embed every photo",
+                    )
+        if spec == packs.BUFFALO:
+            notices.append("buffalo_l: " + packs.LICENCES[packs.BUFFALO])
+        try:
+            index = open_index(settings, root, library_id, dim)
+        except UserError:
+            engine.dispose()
+            raise
+        lib = cls(settings, engine, index, spec, key, dim, notices)
+        lib._model = model
+        lib.repair()
+        return lib
+
+    def close(self) -> None:
+        self.index.close()
+        self.engine.dispose()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the folders this library indexes ---------------------------------------------------
+
+    def roots(self) -> list[str]:
+        with self.session() as s:
+            return list(json.loads(get_meta(s, "roots") or "[]"))
+
+    def add_roots(self, paths: Sequence[str]) -> None:
+        roots = self.roots()
+        for p in paths:
+            full = os.path.abspath(p)
+            if os.path.isdir(full) and not any(full == r or full.startswith(r + os.sep) for r in roots):
+                roots = [r for r in roots if not r.startswith(full + os.sep)] + [full]
+        with self.session() as s, s.begin():
+            set_meta(s, "roots", json.dumps(sorted(roots)))
+
+    # -- the model pack ----------------------------------------------------------------------
+
+    def model(self) -> FaceModel:
+        if self._model is None:
+            pack = packs.resolve(self.pack_spec, self.settings)
+            if pack.key != self.pack_key:
+                raise UserError(
+                    f"the model files of {self.pack_spec} changed since this library was made",
+                    f"run 'clusterids reindex --model {self.pack_spec}'",
+                )
+            self._model = pack.load(self.settings)
+        return self._model
+
+    # -- sessions and the vector index -------------------------------------------------------
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def vector_write(self) -> Iterator[None]:
+        """Mark the index possibly out of step with the database while vectors are written."""
+        with self.session() as s, s.begin():
+            set_meta(s, "vectors_dirty", "1")
+        yield
+        self.index.flush()
+        with self.session() as s, s.begin():
+            set_meta(s, "vectors_dirty", "0")
+
+    def push_vectors(self, faces: Sequence[Face]) -> None:
+        if not faces:
+            return
+        vectors = np.stack([f.embedding() for f in faces])
+        self.index.upsert([f.id for f in faces], vectors, [f.person_id for f in faces],
+                          [f.photo_id for f in faces])
+
+    def repair(self, force: bool = False) -> dict[str, int]:
+        """Make the vector index match the database: drop stray vectors, restore missing ones."""
+        with self.session() as s:
+            dirty = get_meta(s, "vectors_dirty") == "1"
+            n_faces = s.scalar(select(func.count(Face.id))) or 0
+        if not force and not dirty and n_faces == self.index.count():
+            return {"removed": 0, "restored": 0}
+        with self.vector_write(), self.session() as s:
+            db_ids = set(s.scalars(select(Face.id)))
+            index_ids = set(self.index.ids())
+            stray = sorted(index_ids - db_ids)
+            missing = sorted(db_ids - index_ids)
+            self.index.delete(stray)
+            for start in range(0, len(missing), 2048):
+                chunk = missing[start : start + 2048]
+                self.push_vectors(list(s.scalars(select(Face).where(Face.id.in_(chunk)))))
+        return {"removed": len(stray), "restored": len(missing)}
+
+    def rebuild_index(self) -> int:
+        """Recreate the vector index from the database, without running the models."""
+        with self.vector_write(), self.session() as s:
+            self.index.delete(list(self.index.ids()))
+            total = 0
+            last = 0
+            while True:
+                chunk = list(s.scalars(select(Face).where(Face.id > last).order_by(Face.id).limit(2048)))
+                if not chunk:
+                    break
+                self.push_vectors(chunk)
+                total += len(chunk)
+                last = chunk[-1].id
+        return total
+
+    def reset_pack(self, spec: str) -> None:
+        """Forget every face and switch the library to another pack (for ``reindex``)."""
+        pack = packs.resolve(spec, self.settings)
+        model = pack.load(self.settings)
+        with self.vector_write():
+            self.index.delete(list(self.index.ids()))
+            with self.session() as s, s.begin():
+                s.execute(delete(Face))
+                s.execute(delete(Photo))
+                set_meta(s, "model", pack.name)
+                set_meta(s, "model_key", pack.key)
+                set_meta(s, "dim", str(model.dim))
+        if model.dim != self.dim:
+            self.index.close()
+            if not self.settings.vector_store_url:
+                import shutil
+
+                shutil.rmtree(self.root / VECTORS_DIR, ignore_errors=True)
+            with self.session() as s:
+                library_id = get_meta(s, "library_id") or uuid.uuid4().hex
+            self.index = open_index(self.settings, self.root, library_id + "_" + str(model.dim), model.dim)
+        self.pack_spec, self.pack_key, self.dim, self._model = pack.name, pack.key, model.dim, model
+
+
+def open_index(settings: Settings, root: Path, library_id: str, dim: int) -> VectorIndex:
+    if settings.vector_store_url:
+        return ServerIndex.connect(settings.vector_store_url, settings.vector_store_api_key,
+                                   f"clusterids_{library_id}", dim)
+    return EdgeIndex(root / VECTORS_DIR, dim)

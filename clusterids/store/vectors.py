@@ -1,0 +1,229 @@
+"""The vector index behind a small interface: Qdrant Edge in-process, or a Qdrant server.
+
+Point id = face id. Payload: ``photo`` (photo id) and ``person`` (person id, absent when
+unknown), enough for filtered search. The database holds the same vectors and wins on
+any disagreement (see ``Library.repair``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..errors import UserError
+
+UPSERT_BATCH = 512
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: int
+    score: float
+    person: int | None
+
+
+class VectorIndex(Protocol):
+    dim: int
+
+    def upsert(self, ids: Sequence[int], vectors: np.ndarray, persons: Sequence[int | None],
+               photos: Sequence[int]) -> None: ...
+    def delete(self, ids: Sequence[int]) -> None: ...
+    def set_person(self, ids: Sequence[int], person: int | None) -> None: ...
+    def search(self, vector: np.ndarray, limit: int, min_score: float | None = None,
+               person: int | None = None) -> list[Hit]: ...
+    def count(self) -> int: ...
+    def ids(self) -> Iterator[int]: ...
+    def optimize(self) -> None: ...
+    def flush(self) -> None: ...
+    def close(self) -> None: ...
+
+
+def _payload(photo: int, person: int | None) -> dict[str, Any]:
+    return {"photo": int(photo)} if person is None else {"photo": int(photo), "person": int(person)}
+
+
+def _batches(n: int, size: int = UPSERT_BATCH) -> Iterator[slice]:
+    for start in range(0, n, size):
+        yield slice(start, min(n, start + size))
+
+
+class EdgeIndex:
+    """Qdrant Edge: the Qdrant engine in this process, one shard in a folder it locks."""
+
+    def __init__(self, path: Path, dim: int) -> None:
+        import qdrant_edge as qe
+
+        self._qe = qe
+        self.dim = dim
+        self.path = path
+        config = qe.EdgeConfig(vectors=qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine))
+        try:
+            if path.exists() and any(path.iterdir()):
+                self.shard = qe.EdgeShard.load(str(path))
+            else:
+                path.mkdir(parents=True, exist_ok=True)
+                self.shard = qe.EdgeShard.create(str(path), config)
+                self.shard.update(qe.UpdateOperation.create_field_index("person", qe.PayloadSchemaType.Integer))
+                self.shard.update(qe.UpdateOperation.create_field_index("photo", qe.PayloadSchemaType.Integer))
+        except Exception as exc:  # the engine raises plain exceptions with its own text
+            text = str(exc)
+            if "WouldBlock" in text or "lock" in text.lower():
+                raise UserError(
+                    f"the vector index is in use by another process ({path})",
+                    "stop the other clusterids process (or let the CLI talk to the running daemon)",
+                ) from exc
+            raise UserError(f"cannot open the vector index ({path}): {text}",
+                            "run 'clusterids rebuild-index' to recreate it from the database") from exc
+        existing = self.shard.info()
+        del existing
+
+    def upsert(self, ids: Sequence[int], vectors: np.ndarray, persons: Sequence[int | None],
+               photos: Sequence[int]) -> None:
+        qe = self._qe
+        for part in _batches(len(ids)):
+            points = [
+                qe.Point(int(i), v.tolist(), _payload(ph, pe))
+                for i, v, pe, ph in zip(ids[part], vectors[part], persons[part], photos[part], strict=True)
+            ]
+            self.shard.update(qe.UpdateOperation.upsert_points(points))
+
+    def delete(self, ids: Sequence[int]) -> None:
+        for part in _batches(len(ids)):
+            self.shard.update(self._qe.UpdateOperation.delete_points([int(i) for i in ids[part]]))
+
+    def set_person(self, ids: Sequence[int], person: int | None) -> None:
+        qe = self._qe
+        for part in _batches(len(ids)):
+            chunk = [int(i) for i in ids[part]]
+            if person is None:
+                self.shard.update(qe.UpdateOperation.delete_payload(chunk, ["person"]))
+            else:
+                self.shard.update(qe.UpdateOperation.set_payload(chunk, {"person": int(person)}))
+
+    def search(self, vector: np.ndarray, limit: int, min_score: float | None = None,
+               person: int | None = None) -> list[Hit]:
+        qe = self._qe
+        flt = None
+        if person is not None:
+            flt = qe.Filter(must=[qe.FieldCondition(key="person", match=qe.MatchValue(int(person)))])
+        req = qe.QueryRequest(
+            limit=limit, query=qe.Query.Nearest(np.asarray(vector, dtype=np.float32).tolist()),
+            filter=flt, score_threshold=min_score, with_payload=True,
+        )
+        return [Hit(int(p.id), float(p.score), (p.payload or {}).get("person")) for p in self.shard.query(req)]
+
+    def count(self) -> int:
+        return int(self.shard.count(self._qe.CountRequest(exact=True)))
+
+    def ids(self) -> Iterator[int]:
+        offset = None
+        while True:
+            records, offset = self.shard.scroll(
+                self._qe.ScrollRequest(offset=offset, limit=2048, with_payload=False, with_vector=False)
+            )
+            for r in records:
+                yield int(r.id)
+            if offset is None:
+                return
+
+    def optimize(self) -> None:
+        self.shard.optimize()
+
+    def flush(self) -> None:
+        self.shard.flush()
+
+    def close(self) -> None:
+        self.shard.flush()
+        self.shard.close()
+
+
+class ServerIndex:
+    """A Qdrant server or cluster through qdrant-client (``vector_store_url``)."""
+
+    def __init__(self, client: Any, collection: str, dim: int) -> None:
+        from qdrant_client import models
+
+        self._m = models
+        self.client = client
+        self.collection = collection
+        self.dim = dim
+        if not client.collection_exists(collection):
+            client.create_collection(
+                collection, vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE)
+            )
+            for key in ("person", "photo"):
+                client.create_payload_index(collection, key, models.PayloadSchemaType.INTEGER)
+
+    @classmethod
+    def connect(cls, url: str, api_key: str, collection: str, dim: int) -> ServerIndex:
+        from qdrant_client import QdrantClient
+
+        client = QdrantClient(location=url, api_key=api_key or None) if url == ":memory:" else \
+            QdrantClient(url=url, api_key=api_key or None)
+        try:
+            return cls(client, collection, dim)
+        except Exception as exc:
+            raise UserError(f"cannot reach the Qdrant server ({url}): {exc}",
+                            "check vector_store_url, or leave it empty for the embedded index") from exc
+
+    def upsert(self, ids: Sequence[int], vectors: np.ndarray, persons: Sequence[int | None],
+               photos: Sequence[int]) -> None:
+        m = self._m
+        for part in _batches(len(ids)):
+            points = [
+                m.PointStruct(id=int(i), vector=v.tolist(), payload=_payload(ph, pe))
+                for i, v, pe, ph in zip(ids[part], vectors[part], persons[part], photos[part], strict=True)
+            ]
+            self.client.upsert(self.collection, points=points, wait=True)
+
+    def delete(self, ids: Sequence[int]) -> None:
+        for part in _batches(len(ids)):
+            chunk = [int(i) for i in ids[part]]
+            self.client.delete(self.collection, points_selector=self._m.PointIdsList(points=chunk))
+
+    def set_person(self, ids: Sequence[int], person: int | None) -> None:
+        for part in _batches(len(ids)):
+            chunk = [int(i) for i in ids[part]]
+            if person is None:
+                self.client.delete_payload(self.collection, keys=["person"], points=chunk)
+            else:
+                self.client.set_payload(self.collection, payload={"person": int(person)}, points=chunk)
+
+    def search(self, vector: np.ndarray, limit: int, min_score: float | None = None,
+               person: int | None = None) -> list[Hit]:
+        m = self._m
+        flt = None
+        if person is not None:
+            flt = m.Filter(must=[m.FieldCondition(key="person", match=m.MatchValue(value=int(person)))])
+        res = self.client.query_points(
+            self.collection, query=np.asarray(vector, dtype=np.float32).tolist(), limit=limit,
+            score_threshold=min_score, query_filter=flt, with_payload=True,
+        )
+        return [Hit(int(p.id), float(p.score), (p.payload or {}).get("person")) for p in res.points]
+
+    def count(self) -> int:
+        return int(self.client.count(self.collection, exact=True).count)
+
+    def ids(self) -> Iterator[int]:
+        offset = None
+        while True:
+            records, offset = self.client.scroll(
+                self.collection, limit=2048, offset=offset, with_payload=False, with_vectors=False
+            )
+            for r in records:
+                yield int(r.id)
+            if offset is None:
+                return
+
+    def optimize(self) -> None:
+        """The server optimizes on its own."""
+
+    def flush(self) -> None:
+        """Writes are acknowledged with wait=True."""
+
+    def close(self) -> None:
+        self.client.close()
