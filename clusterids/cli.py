@@ -182,7 +182,11 @@ def reindex_cmd(ctx: click.Context, model: str, as_json: bool) -> None:
     """Re-embed every photo with another model pack."""
     with open_library(ctx) as lib, _progress_bar(lib.settings) as (progress, on_plan):
         result = service.reindex(lib, model, progress=progress, on_plan=on_plan)
-    emit(result, as_json, lambda r: (_print_index(r), click.echo(f"model: {r['model']}")))
+    def render(r: dict[str, Any]) -> None:
+        _print_index(r)
+        click.echo(f"model: {r['model']}")
+
+    emit(result, as_json, render)
 
 
 @cli.group("models", invoke_without_command=True)

@@ -180,7 +180,7 @@ def load_settings(
         if sources[name] == "env":
             sources[name] = f"env {ENV_PREFIX}{name.upper()}"
     apply({k: v for k, v in flags.items() if k != "library"}, "flag", strict=True)
-    for name, value in flags.items():
+    for name in flags:
         if name != "library" and name in names:
             sources[name] = f"flag --{name.replace('_', '-')}"
     _validate(settings)

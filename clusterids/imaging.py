@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pillow_heif
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
 pillow_heif.register_heif_opener()
 # We apply our own, configurable pixel limit before decoding (see decode()).
@@ -57,7 +57,7 @@ def decode(data: bytes, max_side: int, max_pixels: int) -> Decoded:
     if not data:
         raise BadImage("empty file (0 bytes)")
     try:
-        img = Image.open(io.BytesIO(data))
+        img: Image.Image = Image.open(io.BytesIO(data))
         width, height = img.size
         if width * height > max_pixels:
             raise BadImage(
@@ -66,7 +66,7 @@ def decode(data: bytes, max_side: int, max_pixels: int) -> Decoded:
         orientation = img.getexif().get(0x0112, 1)
         swapped = orientation in (5, 6, 7, 8)
         taken_at = _taken_at(img)
-        if img.format == "JPEG":
+        if isinstance(img, JpegImagePlugin.JpegImageFile):
             img.draft("RGB", (max_side, max_side))  # DCT scaling: decode at 1/2, 1/4 or 1/8
         img.load()
         img = ImageOps.exif_transpose(img) or img

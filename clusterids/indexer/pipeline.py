@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from ..errors import UserError
@@ -72,7 +72,7 @@ class FaceRecord:
 
 # -- stage: plan ------------------------------------------------------------------------------
 
-def _under(roots: list[str]) -> object:
+def _under(roots: list[str]) -> ColumnElement[bool]:
     return or_(*[or_(Photo.path == r, Photo.path.startswith(r.rstrip(os.sep) + os.sep)) for r in roots])
 
 
@@ -118,7 +118,8 @@ def load(lib: Library, job: Job, check_known: bool = True) -> Loaded:
         return Loaded(job, error=f"cannot read: {exc.strerror or exc}")
     sha = content_hash(data)
     with lib.session() as s:
-        if check_known and s.scalar(select(Photo.id).where(Photo.sha256 == sha, Photo.status == "ok").limit(1)) is not None:
+        known = select(Photo.id).where(Photo.sha256 == sha, Photo.status == "ok").limit(1)
+        if check_known and s.scalar(known) is not None:
             return Loaded(job, sha256=sha, reuse=True)
     try:
         decoded = decode(data, lib.settings.decode_max_side, lib.settings.max_pixels)
@@ -201,8 +202,7 @@ def index_paths(lib: Library, paths: Iterable[Path], progress: Progress | None =
             writer.fail(problem.path, None, problem.reason)
             report.photos_failed += 1
             report.failures.append((problem.path, problem.reason))
-        done = 0
-        for loaded in ahead(jobs, lambda j: load(lib, j), lib.settings.workers):
+        for done, loaded in enumerate(ahead(jobs, lambda j: load(lib, j), lib.settings.workers), start=1):
             found = loaded.job.found
             if loaded.error is not None:
                 writer.fail(found.path, found, loaded.error, loaded.sha256)
@@ -212,7 +212,7 @@ def index_paths(lib: Library, paths: Iterable[Path], progress: Progress | None =
                 outcome = writer.reuse(found, loaded.sha256, gone)
                 if outcome == "same":  # touched, not changed
                     report.photos_unchanged += 1
-                elif outcome is not None:
+                elif isinstance(outcome, int):
                     report.photos_reused += 1
                     report.faces_added += outcome
                 else:  # the source vanished meanwhile: do the work after all
@@ -225,7 +225,6 @@ def index_paths(lib: Library, paths: Iterable[Path], progress: Progress | None =
                     report.photos_changed += 1
                 else:
                     report.photos_new += 1
-            done += 1
             if progress:
                 progress(done, report.faces_added)
         report.photos_removed = writer.remove_gone(gone)

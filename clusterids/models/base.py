@@ -15,7 +15,8 @@ import onnxruntime as ort
 from insightface.utils import face_align
 
 ort.set_default_logger_severity(3)
-cv2.setLogLevel(2)  # errors only: OpenCV 5 warns about DNN targets on every detector load
+# OpenCV 5 warns about DNN targets on every detector load: errors only.
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
 # insightface's alignment calls a scikit-image API that warns of its own deprecation.
 warnings.filterwarnings("ignore", category=FutureWarning, module="insightface.utils.face_align")
 

@@ -182,7 +182,7 @@ class ServerIndex:
 
     def delete(self, ids: Sequence[int]) -> None:
         for part in _batches(len(ids)):
-            chunk = [int(i) for i in ids[part]]
+            chunk: list[int | str | Any] = [int(i) for i in ids[part]]
             self.client.delete(self.collection, points_selector=self._m.PointIdsList(points=chunk))
 
     def set_person(self, ids: Sequence[int], person: int | None) -> None:
