@@ -218,6 +218,191 @@ def config_cmd(ctx: click.Context, as_json: bool) -> None:
     emit(service.config(settings_of(ctx)), as_json, lambda rows: _table(rows, ["name", "value", "source"]))
 
 
+# -- people -----------------------------------------------------------------------------------
+
+@cli.command("recluster")
+@click.option("--dry-run", is_flag=True, help="Print what would change; apply nothing.")
+@click.option("--from-scratch", is_flag=True, help="Recompute the neighbour graph from the stored vectors.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def recluster_cmd(ctx: click.Context, dry_run: bool, from_scratch: bool, as_json: bool) -> None:
+    """Group faces into persons (DBSCAN, cosine), keeping every correction."""
+    with open_library(ctx) as lib:
+        result = service.recluster(lib, dry_run=dry_run, from_scratch=from_scratch)
+
+    def render(r: dict[str, Any]) -> None:
+        verb = "would change" if dry_run else "changed"
+        click.echo(f"{r['clusters']} clusters over {r['faces']} faces (eps {r['eps']}, min_samples "
+                   f"{r['min_samples']}); {r['unknown']} faces unknown")
+        click.echo(f"{verb}: {r['new']} new persons, {len(r['removed'])} removed, {len(r['merged'])} merged, "
+                   f"{len(r['split'])} split, {r['faces_moved']} faces moved")
+        for m in r["merged"]:
+            click.echo(f"  merged: person {m['person']} into {m['into']}")
+        for sp in r["split"]:
+            click.echo(f"  split: person {sp['person']} into {', '.join(sp['into'])}")
+
+    emit(result, as_json, render)
+
+
+def _correction(ctx: click.Context, op: str, as_json: bool, message: Callable[[dict[str, Any]], str],
+                **kwargs: Any) -> None:
+    with open_library(ctx) as lib:
+        result = service.correct(lib, op, **kwargs)
+    emit(result, as_json, lambda r: click.echo(message(r)))
+
+
+_json = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+@cli.command("assign")
+@click.argument("face", type=int)
+@click.argument("person")
+@_json
+@click.pass_context
+def assign_cmd(ctx: click.Context, face: int, person: str, as_json: bool) -> None:
+    """FACE belongs to PERSON (an id or exact name) from now on."""
+    _correction(ctx, "assign", as_json, lambda r: f"face {r['face']} is person {r['person']}",
+                face_id=face, person=person)
+
+
+@cli.command("reject")
+@click.argument("face", type=int)
+@click.argument("person")
+@_json
+@click.pass_context
+def reject_cmd(ctx: click.Context, face: int, person: str, as_json: bool) -> None:
+    """FACE is not PERSON: it never goes to that person again."""
+    _correction(ctx, "reject", as_json, lambda r: f"face {r['face']} is not person {r['rejected']}",
+                face_id=face, person=person)
+
+
+@cli.command("merge")
+@click.argument("persons", nargs=-1, required=True)
+@_json
+@click.pass_context
+def merge_cmd(ctx: click.Context, persons: tuple[str, ...], as_json: bool) -> None:
+    """Make PERSONS one person from now on, keeping the first one's id and name."""
+    _correction(ctx, "merge", as_json, lambda r: f"merged {', '.join(map(str, r['merged']))} into {r['person']}",
+                persons=list(persons))
+
+
+@cli.command("split")
+@click.argument("person")
+@click.option("--faces", "faces", multiple=True, type=int, help="A face id to move (repeatable).")
+@click.option("--photos", "photos", multiple=True, type=click.Path(), help="A photo whose faces of PERSON move.")
+@_json
+@click.pass_context
+def split_cmd(ctx: click.Context, person: str, faces: tuple[int, ...], photos: tuple[str, ...], as_json: bool) -> None:
+    """Move some faces of PERSON to a new person; they never rejoin PERSON."""
+    import os
+
+    _correction(ctx, "split", as_json, lambda r: f"new person {r['new']} with {len(r['faces'])} faces",
+                person=person, face_ids=list(faces), photos=[os.path.abspath(p) for p in photos])
+
+
+@cli.command("rename")
+@click.argument("person")
+@click.argument("name")
+@_json
+@click.pass_context
+def rename_cmd(ctx: click.Context, person: str, name: str, as_json: bool) -> None:
+    """Name PERSON (renames its album folder)."""
+    _correction(ctx, "rename", as_json, lambda r: f"person {r['person']} is {r['name']!r}", person=person, name=name)
+
+
+@cli.command("hide")
+@click.argument("person")
+@_json
+@click.pass_context
+def hide_cmd(ctx: click.Context, person: str, as_json: bool) -> None:
+    """Hide PERSON from the list and the albums."""
+    _correction(ctx, "hide", as_json, lambda r: f"person {r['person']} hidden", person=person)
+
+
+@cli.command("unhide")
+@click.argument("person")
+@_json
+@click.pass_context
+def unhide_cmd(ctx: click.Context, person: str, as_json: bool) -> None:
+    """Show a hidden PERSON again."""
+    _correction(ctx, "unhide", as_json, lambda r: f"person {r['person']} shown", person=person)
+
+
+@cli.command("undo")
+@_json
+@click.pass_context
+def undo_cmd(ctx: click.Context, as_json: bool) -> None:
+    """Revert the last correction."""
+    _correction(ctx, "undo", as_json, lambda r: f"undone: {r['undone']} {json.dumps(r['args'])}")
+
+
+@cli.command("people")
+@click.option("--all", "include_hidden", is_flag=True, help="Include hidden and empty persons.")
+@_json
+@click.pass_context
+def people_cmd(ctx: click.Context, include_hidden: bool, as_json: bool) -> None:
+    """List persons: id, name, faces, photos, hidden."""
+    with open_library(ctx) as lib:
+        rows = service.list_people(lib, include_hidden)
+    emit(rows, as_json, lambda r: _table(r, ["id", "name", "faces", "photos", "hidden"]))
+
+
+@cli.command("faces")
+@click.option("--person", help="Only this person's faces (id or exact name).")
+@click.option("--unknown", is_flag=True, help="Only faces in no person.")
+@_json
+@click.pass_context
+def faces_cmd(ctx: click.Context, person: str | None, unknown: bool, as_json: bool) -> None:
+    """List faces: id, photo, box, detection score, person."""
+    with open_library(ctx) as lib:
+        rows = service.list_faces(lib, person, unknown)
+    emit(rows, as_json, lambda r: _table(r, ["id", "person", "det_score", "bbox", "photo"]))
+
+
+@cli.command("photos")
+@click.option("--person", "persons", multiple=True, required=True, help="A person (repeatable).")
+@click.option("--any", "any_of", is_flag=True, help="Photos showing any of them, not all.")
+@_json
+@click.pass_context
+def photos_cmd(ctx: click.Context, persons: tuple[str, ...], any_of: bool, as_json: bool) -> None:
+    """Paths of the photos showing all the persons given (or any of them)."""
+    with open_library(ctx) as lib:
+        paths = service.list_photos(lib, list(persons), any_of)
+    emit(paths, as_json, lambda rows: [click.echo(p) for p in rows])
+
+
+@cli.command("search")
+@click.argument("photo", type=click.Path())
+@_json
+@click.pass_context
+def search_cmd(ctx: click.Context, photo: str, as_json: bool) -> None:
+    """Who is in PHOTO (which need not be in the library): per face, persons best first."""
+    with open_library(ctx) as lib:
+        result = service.search(lib, photo)
+
+    def render(rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            click.echo("no face found")
+        for r in rows:
+            box = ",".join(f"{v:.0f}" for v in r["bbox"])
+            who = "; ".join(f"{m['name'] or 'Person_' + str(m['person'])} ({m['similarity']:.2f})"
+                            for m in r["matches"]) or "no known person"
+            click.echo(f"face at {box}: {who}")
+
+    emit(result, as_json, render)
+
+
+@cli.command("albums")
+@_json
+@click.pass_context
+def albums_cmd(ctx: click.Context, as_json: bool) -> None:
+    """Bring the album folders in step with the persons."""
+    with open_library(ctx) as lib:
+        result = service.sync_albums(lib)
+    emit(result, as_json, lambda r: click.echo(f"{r['albums']} albums in {r['path']} ({r['written']} written, "
+                                               f"{r['removed']} removed)"))
+
+
 def main() -> None:
     cli(obj={})
 

@@ -11,7 +11,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from . import albums, queries
+from .clustering import people
 from .config import Settings
+from .corrections import Corrections
 from .indexer.pipeline import Progress, index_paths
 from .models import packs
 from .store.db import Face, Photo
@@ -23,8 +26,11 @@ def index(lib: Library, paths: list[str], progress: Progress | None = None,
     lib.add_roots(paths)
     report = index_paths(lib, [Path(p) for p in paths], progress=progress, on_plan=on_plan)
     out: dict[str, Any] = report.counts()
+    out["faces_assigned"] = people.assign_new_faces(lib, report.new_face_ids)
     out["seconds"] = report.seconds
     out["failures"] = [{"path": p, "reason": r} for p, r in report.failures]
+    if report.changed_anything:
+        albums.sync(lib)
     return out
 
 
@@ -80,3 +86,45 @@ def install_model(settings: Settings, name: str, source: str | None) -> dict[str
 def config(settings: Settings) -> list[dict[str, Any]]:
     values = settings.public()
     return [{"name": k, "value": v, "source": settings.sources.get(k, "default")} for k, v in values.items()]
+
+
+# -- people -----------------------------------------------------------------------------------
+
+def recluster(lib: Library, dry_run: bool = False, from_scratch: bool = False) -> dict[str, Any]:
+    result = people.recluster(lib, dry_run=dry_run, from_scratch=from_scratch)
+    if not dry_run:
+        result["albums"] = albums.sync(lib)
+    return result
+
+
+def correct(lib: Library, op: str, **kwargs: Any) -> dict[str, Any]:
+    """One correction (assign, reject, merge, split, rename, hide, unhide, undo), then the albums."""
+    c = Corrections(lib)
+    actions = {
+        "assign": c.assign, "reject": c.reject, "merge": c.merge, "split": c.split,
+        "rename": c.rename, "hide": c.hide, "undo": c.undo,
+        "unhide": lambda person: c.hide(person, hidden=False),
+    }
+    result = actions[op](**kwargs)
+    albums.sync(lib)
+    return result
+
+
+def list_people(lib: Library, include_hidden: bool = False) -> list[dict[str, Any]]:
+    return queries.people(lib, include_hidden)
+
+
+def list_faces(lib: Library, person: str | None = None, unknown: bool = False) -> list[dict[str, Any]]:
+    return queries.faces(lib, person, unknown)
+
+
+def list_photos(lib: Library, persons: list[str], any_of: bool = False) -> list[str]:
+    return queries.photos(lib, persons, any_of)
+
+
+def search(lib: Library, photo: str) -> list[dict[str, Any]]:
+    return queries.search(lib, Path(photo))
+
+
+def sync_albums(lib: Library) -> dict[str, Any]:
+    return albums.sync(lib)

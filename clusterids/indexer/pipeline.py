@@ -40,6 +40,11 @@ class Report:
     faces_added: int = 0
     seconds: float = 0.0
     failures: list[tuple[str, str]] = field(default_factory=list)
+    new_face_ids: list[int] = field(default_factory=list)
+
+    @property
+    def changed_anything(self) -> bool:
+        return any(v for k, v in self.counts().items() if k != "photos_unchanged")
 
     def counts(self) -> dict[str, int]:
         return {k: v for k, v in vars(self).items() if k.startswith(("photos_", "faces_"))}
@@ -228,6 +233,7 @@ def index_paths(lib: Library, paths: Iterable[Path], progress: Progress | None =
             if progress:
                 progress(done, report.faces_added)
         report.photos_removed = writer.remove_gone(gone)
+    report.new_face_ids = writer.touched
     report.seconds = round(time.monotonic() - started, 3)
     return report
 

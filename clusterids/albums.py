@@ -1,0 +1,165 @@
+"""Album folders: one per visible person, one link (or copy) per photo, never half-built.
+
+Layout under ``albums_dir``::
+
+    Alice -> .albums/p12-3        (a symlink to the person's current version)
+    Person_7 -> .albums/p7-1
+    .albums/p12-3/IMG_0001.jpg -> /photos/2021/IMG_0001.jpg
+    .albums/manifest.json          (what we made, so we never touch anything else)
+
+A person's album is rebuilt as a new version folder and then switched in with one atomic
+rename of its link, so a reader sees the old album or the new one, never a mix. Nothing
+outside ``albums_dir`` is ever written or deleted, and only entries we made are removed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from .errors import UserError
+from .store.db import Face, Person, Photo
+from .store.library import Library
+
+STORE = ".albums"
+MANIFEST = "manifest.json"
+RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+MAX_NAME = 120
+
+
+def safe_name(name: str) -> str:
+    """A folder name that stays inside its parent on every common filesystem, or '' if none."""
+    text = UNSAFE.sub("_", name).strip().strip(".").strip()
+    if not text or text in (".", ".."):
+        return ""
+    if text.split(".")[0].lower() in RESERVED:
+        text = "_" + text
+    if text.startswith("."):
+        text = "_" + text[1:]
+    return text[:MAX_NAME].rstrip(". ")
+
+
+def folder_name(person_id: int, name: str | None) -> str:
+    return safe_name(name or "") or f"Person_{person_id}"
+
+
+@dataclass
+class Album:
+    person: int
+    folder: str
+    entries: dict[str, str]  # entry name -> original photo path
+
+
+def desired(lib: Library) -> list[Album]:
+    with lib.session() as s:
+        persons = {p.id: p for p in s.scalars(
+            select(Person).where(Person.hidden.is_(False), Person.merged_into.is_(None)))}
+        rows = s.execute(
+            select(Face.person_id, Photo.id, Photo.path).join(Photo, Face.photo_id == Photo.id)
+            .where(Face.person_id.in_(list(persons))).distinct().order_by(Face.person_id, Photo.id)
+        ).all()
+    photos: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for pid, photo_id, path in rows:
+        photos[pid].append((photo_id, path))
+    albums = []
+    used: set[str] = set()
+    for pid in sorted(photos):
+        folder = folder_name(pid, persons[pid].name)
+        if folder.lower() in used:  # two persons with names that sanitize alike
+            folder = f"{folder} ({pid})"
+        used.add(folder.lower())
+        entries: dict[str, str] = {}
+        for photo_id, path in photos[pid]:
+            base = os.path.basename(path)
+            if base in entries or base.startswith("."):
+                stem, ext = os.path.splitext(base)
+                base = f"{stem.lstrip('.') or 'photo'}_{photo_id}{ext}"
+            entries[base] = path
+        albums.append(Album(pid, folder, entries))
+    return albums
+
+
+def _inside(root: Path, name: str) -> Path:
+    """``root / name`` for a single, plain folder name; anything else is refused."""
+    if not name or name in (".", "..") or os.sep in name or (os.altsep and os.altsep in name):
+        raise UserError(f"album name {name!r} would leave {root}", "rename the person")
+    return root / name
+
+
+def _make_entry(mode: str, target: str, dest: Path) -> None:
+    if mode == "symlink":
+        os.symlink(target, dest)
+    elif mode == "hardlink":
+        try:
+            os.link(target, dest)
+        except OSError:  # another filesystem: a copy is the honest fallback
+            shutil.copy2(target, dest)
+    else:
+        shutil.copy2(target, dest)
+
+
+def sync(lib: Library) -> dict[str, Any]:
+    """Make the albums folder match the persons; returns counts of what changed."""
+    root = lib.settings.albums_path
+    store = root / STORE
+    store.mkdir(parents=True, exist_ok=True)
+    manifest_path = store / MANIFEST
+    try:
+        manifest: dict[str, dict[str, Any]] = json.loads(manifest_path.read_text())
+    except (OSError, ValueError):
+        manifest = {}
+    mode = lib.settings.album_link
+    wanted = {str(a.person): a for a in desired(lib)}
+    written = removed = 0
+    for key, album in wanted.items():
+        old = manifest.get(key)
+        link = _inside(root, album.folder)
+        if (old and old["folder"] == album.folder and old["entries"] == album.entries
+                and old.get("mode") == mode and link.is_symlink()):
+            continue
+        generation = (old or {}).get("generation", 0) + 1
+        version = store / f"p{key}-{generation}"
+        if version.exists():
+            shutil.rmtree(version)
+        version.mkdir()
+        for entry, target in album.entries.items():
+            _make_entry(mode, target, version / entry)
+        if link.exists() and not link.is_symlink():  # a folder of the user's own: never replaced
+            link = _inside(root, f"{album.folder} ({album.person})")
+        tmp = root / f".{album.folder}.tmp"
+        if tmp.is_symlink() or tmp.exists():
+            tmp.unlink()
+        os.symlink(os.path.join(STORE, version.name), tmp)
+        os.replace(tmp, link)  # the switch: atomic
+        if old:
+            if old["folder"] != album.folder:
+                _remove_link(root, old.get("link", old["folder"]))
+            if old.get("version") and old["version"] != version.name:
+                shutil.rmtree(store / old["version"], ignore_errors=True)
+        manifest[key] = {"folder": album.folder, "link": link.name, "version": version.name,
+                         "generation": generation, "entries": album.entries, "mode": mode}
+        written += 1
+    for key in [k for k in manifest if k not in wanted]:
+        old = manifest.pop(key)
+        _remove_link(root, old.get("link", old["folder"]))
+        shutil.rmtree(store / old["version"], ignore_errors=True)
+        removed += 1
+    tmp_manifest = store / (MANIFEST + ".tmp")
+    tmp_manifest.write_text(json.dumps(manifest, indent=1, sort_keys=True))
+    os.replace(tmp_manifest, manifest_path)
+    return {"albums": len(wanted), "written": written, "removed": removed, "path": str(root)}
+
+
+def _remove_link(root: Path, name: str) -> None:
+    link = root / name
+    if link.is_symlink() and os.readlink(link).startswith(STORE + os.sep):
+        link.unlink()

@@ -1,0 +1,304 @@
+"""Re-clustering faces into persons while obeying every manual correction.
+
+DBSCAN gives clusters. Each cluster is matched to the persons it already holds, so ids,
+names, hidden flags and albums carry over. The corrections are constraints:
+
+- a pinned face (``assign``, ``split``) stays with its person whatever the clusters say;
+- a rejected (face, person) pair never comes back;
+- a person merged into another resolves to it (``merged_into``);
+- a cluster holding evidence of several persons (pinned faces, or faces of named persons) is
+  split between them, each other face going to the nearer person.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select, update
+
+from ..store.db import Face, Person, Rejection
+from ..store.library import Library
+from .dbscan import dbscan_graph
+from .graph import Graph
+from .graph import update as update_graph
+
+GRAPH_FILE = "graph.npz"
+GRAPH_MIN_SIM = 0.3  # the graph keeps edges down to this similarity, so eps up to 0.7 needs no rebuild
+# Calibrated on ../shared/data/lfw-dev (docs/benchmarks.md): recognizer dim -> (eps, min_samples)
+PACK_DEFAULTS = {128: (0.45, 3), 512: (0.5, 3)}
+NAMED_SHARE = 0.25  # a named person holding this share of a cluster's faces keeps them
+
+
+@dataclass
+class Params:
+    eps: float
+    min_samples: int
+
+
+def params(lib: Library) -> Params:
+    eps, min_samples = PACK_DEFAULTS.get(lib.dim, (0.5, 3))
+    s = lib.settings
+    return Params(s.eps or eps, s.min_samples or min_samples)
+
+
+@dataclass
+class FaceTable:
+    ids: np.ndarray
+    vectors: np.ndarray
+    person: np.ndarray  # -1: unknown
+    pinned: np.ndarray
+    can_core: np.ndarray
+
+
+def load_faces(lib: Library) -> FaceTable:
+    s = lib.settings
+    with lib.session() as session:
+        rows = session.execute(
+            select(Face.id, Face.vector, Face.person_id, Face.pinned, Face.det_score, Face.size_px, Face.sharpness)
+            .order_by(Face.id)
+        ).all()
+    n = len(rows)
+    vectors = np.zeros((n, lib.dim), np.float32)
+    for i, r in enumerate(rows):
+        vectors[i] = np.frombuffer(r[1], np.float32)
+    det = np.array([r[4] for r in rows], np.float32)
+    size = np.array([r[5] for r in rows], np.float32)
+    sharp = np.array([r[6] for r in rows], np.float32)
+    return FaceTable(
+        ids=np.array([r[0] for r in rows], np.int64),
+        vectors=vectors,
+        person=np.array([-1 if r[2] is None else r[2] for r in rows], np.int64),
+        pinned=np.array([bool(r[3]) for r in rows], bool),
+        can_core=(det >= s.core_min_det_score) & (size >= s.core_min_face_px) & (sharp >= s.core_min_sharpness),
+    )
+
+
+def graph_for(lib: Library, faces: FaceTable, from_scratch: bool) -> Graph:
+    path = lib.root / GRAPH_FILE
+    graph = Graph.empty(GRAPH_MIN_SIM) if from_scratch else Graph.load(path, GRAPH_MIN_SIM)
+    graph, computed = update_graph(graph, faces.ids, faces.vectors, lib.settings.neighbors)
+    if computed or not path.exists() or len(graph.ids) != len(faces.ids):
+        graph.save(path)
+    return graph
+
+
+@dataclass
+class Plan:
+    """What a recluster decides: each face's person (None: unknown), and the new persons."""
+
+    assignment: dict[int, int | None] = field(default_factory=dict)  # face id -> person key
+    new_keys: list[int] = field(default_factory=list)  # negative keys of persons to create
+
+
+def _resolver(persons: dict[int, Person]) -> Any:
+    def resolve(pid: int) -> int:
+        seen = set()
+        while pid in persons and persons[pid].merged_into is not None and pid not in seen:
+            seen.add(pid)
+            pid = persons[pid].merged_into  # type: ignore[assignment]
+        return pid
+
+    return resolve
+
+
+def plan(lib: Library, faces: FaceTable, labels: np.ndarray) -> Plan:
+    with lib.session() as session:
+        persons = {p.id: p for p in session.scalars(select(Person))}
+        rejected: dict[int, set[int]] = defaultdict(set)
+        for f, p in session.execute(select(Rejection.face_id, Rejection.person_id)):
+            rejected[f].add(p)
+    resolve = _resolver(persons)
+    named = {pid for pid, p in persons.items() if p.name}
+    out = Plan()
+    members: dict[int, list[int]] = defaultdict(list)
+    for i, label in enumerate(labels):
+        if faces.pinned[i] and faces.person[i] >= 0:
+            out.assignment[int(faces.ids[i])] = resolve(int(faces.person[i]))
+        elif label < 0:
+            out.assignment[int(faces.ids[i])] = None
+        if label >= 0:
+            members[int(label)].append(i)
+    next_key = -1
+    for label in sorted(members, key=lambda lb: faces.ids[members[lb][0]]):
+        idx = members[label]
+        pinned_to: dict[int, list[int]] = defaultdict(list)
+        votes: Counter[int] = Counter()
+        for i in idx:
+            if faces.person[i] < 0:
+                continue
+            pid = resolve(int(faces.person[i]))
+            if faces.pinned[i]:
+                pinned_to[pid].append(i)
+            else:
+                votes[pid] += 1
+        anchors: dict[int, list[int]] = {pid: list(v) for pid, v in pinned_to.items()}
+        if votes:
+            top = votes.most_common(1)[0][0]
+            anchors.setdefault(top, []).extend(i for i in idx if not faces.pinned[i]
+                                               and faces.person[i] >= 0 and resolve(int(faces.person[i])) == top)
+            voted = sum(votes.values())
+            for pid, count in votes.items():
+                if pid != top and pid in named and count >= max(2, NAMED_SHARE * voted):
+                    anchors.setdefault(pid, []).extend(
+                        i for i in idx if not faces.pinned[i] and faces.person[i] >= 0
+                        and resolve(int(faces.person[i])) == pid)
+        if not anchors:
+            anchors[next_key] = []
+            out.new_keys.append(next_key)
+            next_key -= 1
+        keys = list(anchors)
+        if len(keys) > 1:
+            centroids = np.stack([faces.vectors[anchors[k]].mean(axis=0) for k in keys])
+            centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+        for i in idx:
+            fid = int(faces.ids[i])
+            if faces.pinned[i] and faces.person[i] >= 0:
+                continue
+            allowed = [k for k in keys if k not in rejected.get(fid, ())]
+            if not allowed:
+                out.assignment[fid] = None
+            elif len(allowed) == 1 or len(keys) == 1:
+                out.assignment[fid] = allowed[0]
+            else:
+                sims = centroids[[keys.index(k) for k in allowed]] @ faces.vectors[i]
+                out.assignment[fid] = allowed[int(np.argmax(sims))]
+    return out
+
+
+def diff(faces: FaceTable, result: Plan) -> dict[str, Any]:
+    """Persons new, removed, merged and split; faces moved."""
+    before: dict[int, set[int]] = defaultdict(set)
+    after: dict[int, set[int]] = defaultdict(set)
+    moved = 0
+    for i, fid in enumerate(faces.ids.tolist()):
+        old = int(faces.person[i]) if faces.person[i] >= 0 else None
+        new = result.assignment.get(fid)
+        if old is not None:
+            before[old].add(fid)
+        if new is not None:
+            after[new].add(fid)
+        if old != new:
+            moved += 1
+    merged, split, removed = [], [], []
+    for pid, fids in before.items():
+        dest = Counter(result.assignment.get(f) for f in fids)
+        dest.pop(None, None)
+        if pid not in after:
+            if dest:
+                merged.append({"person": pid, "into": _show(dest.most_common(1)[0][0])})
+            else:
+                removed.append(pid)
+        elif len([k for k, c in dest.items() if c >= 2]) > 1:
+            split.append({"person": pid, "into": sorted(_show(k) for k in dest)})
+    return {
+        "new": len(result.new_keys),
+        "removed": sorted(removed),
+        "merged": merged,
+        "split": split,
+        "faces_moved": moved,
+    }
+
+
+def _show(key: int | None) -> str:
+    return "new" if key is None or key < 0 else str(key)
+
+
+def apply(lib: Library, faces: FaceTable, result: Plan) -> dict[int, int]:
+    """Write the plan: create persons, move faces, drop empty automatic persons, sync Qdrant."""
+    created: dict[int, int] = {}
+    changed: dict[int | None, list[int]] = defaultdict(list)
+    with lib.session() as session, session.begin():
+        for key in result.new_keys:
+            person = Person()
+            session.add(person)
+            session.flush()
+            created[key] = person.id
+        updates = []
+        for i, fid in enumerate(faces.ids.tolist()):
+            key = result.assignment.get(fid)
+            new = created.get(key, key) if key is not None else None
+            old = int(faces.person[i]) if faces.person[i] >= 0 else None
+            if new != old:
+                updates.append({"id": fid, "person_id": new})
+                changed[new].append(fid)
+        if updates:
+            session.execute(update(Face), updates)
+        drop_empty_persons(session)
+    with lib.vector_write():
+        for person, fids in changed.items():
+            lib.index.set_person(fids, person)
+    return created
+
+
+def drop_empty_persons(session: Any) -> None:
+    """Unnamed, visible, unmerged persons with no face left are gone; named ones stay."""
+    used = select(Face.person_id).where(Face.person_id.is_not(None)).distinct()
+    merged = select(Person.merged_into).where(Person.merged_into.is_not(None)).distinct()
+    for person in session.scalars(select(Person).where(Person.id.not_in(used), Person.id.not_in(merged))):
+        if not person.name and not person.hidden and person.merged_into is None:
+            session.delete(person)
+
+
+def recluster(lib: Library, dry_run: bool = False, from_scratch: bool = False) -> dict[str, Any]:
+    p = params(lib)
+    faces = load_faces(lib)
+    graph = graph_for(lib, faces, from_scratch)
+    pos = np.searchsorted(faces.ids, graph.a), np.searchsorted(faces.ids, graph.b)
+    labels = dbscan_graph(len(faces.ids), pos[0], pos[1], graph.sim, p.eps, p.min_samples, faces.can_core)
+    result = plan(lib, faces, labels)
+    report = diff(faces, result)
+    report.update({"eps": p.eps, "min_samples": p.min_samples, "faces": len(faces.ids),
+                   "clusters": int(labels.max() + 1) if len(labels) else 0,
+                   "unknown": sum(1 for v in result.assignment.values() if v is None),
+                   "applied": not dry_run})
+    if not dry_run:
+        apply(lib, faces, result)
+    return report
+
+
+def assign_new_faces(lib: Library, face_ids: list[int]) -> int:
+    """Between reclusters: a new face joins the person most of its close neighbours belong to
+    (k-NN vote in the vector index, within the clustering radius). Returns faces assigned."""
+    if not face_ids:
+        return 0
+    p = params(lib)
+    k = max(10, 2 * p.min_samples)
+    assigned: dict[int, list[int]] = defaultdict(list)
+    with lib.session() as session:
+        if session.scalar(select(Person.id).limit(1)) is None:
+            return 0
+        persons = {x.id: x for x in session.scalars(select(Person))}
+        resolve = _resolver(persons)
+        for fid in face_ids:
+            face = session.get(Face, fid)
+            if face is None or face.person_id is not None:
+                continue
+            rejected = set(session.scalars(select(Rejection.person_id).where(Rejection.face_id == fid)))
+            hits = lib.index.search(face.embedding(), k + 1, min_score=1.0 - p.eps)
+            votes: Counter[int] = Counter()
+            best: dict[int, float] = {}
+            for h in hits:
+                if h.id == fid or h.person is None:
+                    continue
+                pid = resolve(int(h.person))
+                if pid in rejected:
+                    continue
+                votes[pid] += 1
+                best[pid] = max(best.get(pid, -1.0), h.score)
+            if votes:
+                winner = max(votes, key=lambda x: (votes[x], best[x]))
+                assigned[winner].append(fid)
+    if assigned:
+        with lib.session() as session, session.begin():
+            for pid, fids in assigned.items():
+                session.execute(update(Face).where(Face.id.in_(fids)).values(person_id=pid))
+        with lib.vector_write():
+            for pid, fids in assigned.items():
+                lib.index.set_person(fids, pid)
+    return sum(len(v) for v in assigned.values())
+
+
+__all__ = ["recluster", "assign_new_faces", "params"]

@@ -1,0 +1,175 @@
+"""Clustering quality on a labelled folder (one sub-folder per identity), against baselines.
+
+Used by ``clusterids eval`` and ``bench/quality.py``, so both give the same figures. The
+labelled face of a photo is the detected face nearest the photo's centre (face datasets
+such as LFW centre the labelled person); other faces take part in clustering but are not
+scored. A face left unknown counts as a cluster of its own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+
+from .clustering.dbscan import dbscan_graph
+from .clustering.graph import neighbours
+from .clustering.people import load_faces, params
+from .store.db import Face, Photo
+from .store.library import Library
+
+
+@dataclass
+class Scored:
+    """The faces to score (rows of the library's face table) and their true identities."""
+
+    rows: np.ndarray
+    truth: list[str]
+
+
+def labelled_faces(lib: Library, root: Path, face_ids: np.ndarray) -> Scored:
+    """For each photo under ``root``: its face nearest the centre, with the folder as label."""
+    root_s = os.path.abspath(root).rstrip(os.sep) + os.sep
+    pos = {int(f): i for i, f in enumerate(face_ids)}
+    best: dict[int, tuple[float, int, str]] = {}
+    with lib.session() as s:
+        q = select(Face.id, Face.x1, Face.y1, Face.x2, Face.y2, Photo.id, Photo.path, Photo.width, Photo.height) \
+            .join(Photo, Face.photo_id == Photo.id).where(Photo.path.startswith(root_s))
+        for fid, x1, y1, x2, y2, photo_id, path, w, h in s.execute(q):
+            d = ((x1 + x2) / 2 - (w or 0) / 2) ** 2 + ((y1 + y2) / 2 - (h or 0) / 2) ** 2
+            label = os.path.relpath(path, root_s).split(os.sep)[0]
+            if photo_id not in best or d < best[photo_id][0]:
+                best[photo_id] = (d, pos[fid], label)
+    items = sorted(best.values(), key=lambda t: t[1])
+    return Scored(np.array([t[1] for t in items], np.int64), [t[2] for t in items])
+
+
+def _singletons(labels: np.ndarray) -> np.ndarray:
+    """Unknown (-1) faces each become a cluster of their own."""
+    out = labels.copy()
+    noise = out < 0
+    out[noise] = out.max(initial=-1) + 1 + np.arange(int(noise.sum()))
+    return out
+
+
+def scores(truth: list[str], predicted: np.ndarray) -> dict[str, float]:
+    pred = _singletons(np.asarray(predicted))
+    true = np.unique(np.array(truth), return_inverse=True)[1]
+    n = len(true)
+    pairs = Counter(zip(true.tolist(), pred.tolist(), strict=True))
+    tp = sum(c * (c - 1) / 2 for c in pairs.values())
+    same_pred = sum(c * (c - 1) / 2 for c in Counter(pred.tolist()).values())
+    same_true = sum(c * (c - 1) / 2 for c in Counter(true.tolist()).values())
+    pp = tp / same_pred if same_pred else 1.0
+    pr = tp / same_true if same_true else 1.0
+    size_pred = Counter(pred.tolist())
+    size_true = Counter(true.tolist())
+    bp = sum(c * c / size_pred[p] for (_, p), c in pairs.items()) / n
+    br = sum(c * c / size_true[t] for (t, _), c in pairs.items()) / n
+    f = lambda p, r: 2 * p * r / (p + r) if p + r else 0.0  # noqa: E731
+    return {"pairwise_precision": pp, "pairwise_recall": pr, "pairwise_f1": f(pp, pr),
+            "bcubed_precision": bp, "bcubed_recall": br, "bcubed_f1": f(bp, br)}
+
+
+# -- methods, all on the same vectors ---------------------------------------------------------
+
+def seed_rule(vectors: np.ndarray, **_: Any) -> np.ndarray:
+    """The seed: DBSCAN(eps=0.55, min_samples=1, metric='cosine'), every stray face a person."""
+    from sklearn.cluster import DBSCAN
+
+    return np.asarray(DBSCAN(eps=0.55, min_samples=1, metric="cosine").fit_predict(vectors))
+
+
+def immich_rule(vectors: np.ndarray, max_distance: float = 0.5, min_faces: int = 3, **_: Any) -> np.ndarray:
+    """Immich's incremental rule: a face with at least ``min_faces`` faces within ``max_distance``
+    (itself included) joins the person of its nearest such face that has one, or founds a person;
+    other faces are deferred, then join the nearest face with a person within reach, if any."""
+    n = len(vectors)
+    ids = np.arange(n, dtype=np.int64)
+    a, b, s = neighbours(vectors, ids, vectors, ids, 1.0 - max_distance, n)
+    near: list[list[int]] = [[] for _ in range(n)]
+    order = np.lexsort((-s, a))
+    for i, j in zip(a[order].tolist(), b[order].tolist(), strict=True):
+        near[i].append(j)
+    labels = np.full(n, -1, np.int64)
+    next_label = 0
+    deferred = []
+    for i in range(n):
+        if len(near[i]) + 1 < min_faces:
+            deferred.append(i)
+            continue
+        person = next((labels[j] for j in near[i] if labels[j] >= 0), -1)
+        if person < 0:
+            person, next_label = next_label, next_label + 1
+        labels[i] = person
+    for i in deferred:
+        labels[i] = next((labels[j] for j in near[i] if labels[j] >= 0), -1)
+    return labels
+
+
+def hdbscan_rule(vectors: np.ndarray, **_: Any) -> np.ndarray:
+    from sklearn.cluster import HDBSCAN
+
+    return np.asarray(HDBSCAN(min_cluster_size=3, min_samples=3).fit_predict(vectors))
+
+
+def ours(vectors: np.ndarray, eps: float = 0.45, min_samples: int = 3, can_core: np.ndarray | None = None,
+         **_: Any) -> np.ndarray:
+    ids = np.arange(len(vectors), dtype=np.int64)
+    a, b, s = neighbours(vectors, ids, vectors, ids, 1.0 - eps, 64)
+    keep = a < b
+    return dbscan_graph(len(vectors), a[keep], b[keep], s[keep], eps, min_samples, can_core)
+
+
+METHODS: dict[str, Callable[..., np.ndarray]] = {
+    "clusterids": ours,
+    "seed DBSCAN(0.55, 1)": seed_rule,
+    "Immich rule (0.5, 3)": immich_rule,
+    "HDBSCAN(3)": hdbscan_rule,
+}
+
+
+def suggest_eps(vectors: np.ndarray, sample: int = 2000, seed: int = 0) -> float:
+    """An eps from the library's own distances: the valley between the same-person peak of
+    nearest-neighbour distances and the bulk of unrelated pairs."""
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(len(vectors), size=min(sample, len(vectors)), replace=False)
+    sims = vectors[idx] @ vectors.T
+    sims[np.arange(len(idx)), idx] = -1.0
+    nearest = 1.0 - sims.max(axis=1)  # mostly same-person distances
+    unrelated = 1.0 - np.median(sims, axis=1)  # mostly different-person distances
+    hi = float(np.percentile(unrelated, 1))
+    lo = float(np.percentile(nearest, 50))
+    grid = np.linspace(lo, hi, 60)
+    dens = [np.mean(np.abs(nearest - g) < 0.02) + np.mean(np.abs(unrelated - g) < 0.02) for g in grid]
+    return round(float(grid[int(np.argmin(dens))]), 3)
+
+
+def evaluate(lib: Library, root: Path, methods: list[str] | None = None, eps: float | None = None,
+             min_samples: int | None = None) -> dict[str, Any]:
+    """Cluster the library's faces with each method and score the labelled ones."""
+    faces = load_faces(lib)
+    scored = labelled_faces(lib, root, faces.ids)
+    p = params(lib)
+    eps = eps or p.eps
+    min_samples = min_samples or p.min_samples
+    results = []
+    for name in methods or list(METHODS):
+        labels = METHODS[name](faces.vectors, eps=eps, min_samples=min_samples, can_core=faces.can_core)
+        picked = labels[scored.rows]
+        row: dict[str, Any] = {"method": name, **{k: round(v, 4) for k, v in scores(scored.truth, picked).items()}}
+        row["persons"] = int(len(set(picked[picked >= 0].tolist())))
+        row["unknown"] = round(float(np.mean(picked < 0)), 4)
+        results.append(row)
+    return {
+        "folder": str(root), "faces": int(len(faces.ids)), "labelled": int(len(scored.truth)),
+        "identities": int(len(set(scored.truth))), "eps": eps, "min_samples": min_samples,
+        "suggested_eps": suggest_eps(faces.vectors) if len(faces.ids) > 10 else None,
+        "results": results,
+    }
