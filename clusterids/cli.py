@@ -403,6 +403,26 @@ def albums_cmd(ctx: click.Context, as_json: bool) -> None:
                                                f"{r['removed']} removed)"))
 
 
+@cli.command("eval")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@_json
+@click.pass_context
+def eval_cmd(ctx: click.Context, folder: str, as_json: bool) -> None:
+    """Clustering quality on FOLDER (one sub-folder per person) vs the baselines; suggests an eps."""
+    settings = settings_of(ctx)
+    with _progress_bar(settings) as (progress, on_plan):
+        result = service.evaluate(settings, folder, progress=progress, on_plan=on_plan)
+
+    def render(r: dict[str, Any]) -> None:
+        click.echo(f"{r['labelled']} labelled faces of {r['identities']} identities ({r['faces']} faces in all); "
+                   f"eps {r['eps']}, min_samples {r['min_samples']}")
+        _table(r["results"], ["method", "bcubed_precision", "bcubed_recall", "bcubed_f1", "pairwise_precision",
+                              "pairwise_recall", "pairwise_f1", "persons", "unknown"])
+        click.echo(f"suggested eps for this library: {r['suggested_eps']}")
+
+    emit(result, as_json, render)
+
+
 def main() -> None:
     cli(obj={})
 

@@ -116,7 +116,7 @@ def immich_rule(vectors: np.ndarray, max_distance: float = 0.5, min_faces: int =
 def hdbscan_rule(vectors: np.ndarray, **_: Any) -> np.ndarray:
     from sklearn.cluster import HDBSCAN
 
-    return np.asarray(HDBSCAN(min_cluster_size=3, min_samples=3).fit_predict(vectors))
+    return np.asarray(HDBSCAN(min_cluster_size=3, min_samples=3, copy=True).fit_predict(vectors))
 
 
 def ours(vectors: np.ndarray, eps: float = 0.45, min_samples: int = 3, can_core: np.ndarray | None = None,

@@ -128,3 +128,22 @@ def search(lib: Library, photo: str) -> list[dict[str, Any]]:
 
 def sync_albums(lib: Library) -> dict[str, Any]:
     return albums.sync(lib)
+
+
+def evaluate(settings: Settings, folder: str, progress: Progress | None = None, on_plan: Any = None) -> dict[str, Any]:
+    """Index a labelled folder into a scratch library of its own (the user's library is left
+    alone) and report clustering quality for our defaults and the baselines."""
+    import dataclasses
+    import hashlib
+
+    import platformdirs
+
+    from .evaluation import evaluate as run_eval
+
+    root = Path(folder).resolve()
+    key = hashlib.sha256(f"{root}|{settings.model}".encode()).hexdigest()[:16]
+    scratch = Path(platformdirs.user_cache_dir("clusterids")) / "eval" / key
+    eval_settings = dataclasses.replace(settings, library=scratch, albums_dir=str(scratch / "albums"))
+    with Library.open(eval_settings, create=True) as lib:
+        index_paths(lib, [root], progress=progress, on_plan=on_plan)
+        return run_eval(lib, root)

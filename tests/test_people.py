@@ -284,3 +284,15 @@ def test_people_json_shape(run, lib_env):
     faces = json.loads(run("faces", "--unknown", "--json").stdout)
     assert all(f["person"] is None for f in faces)
     assert set(faces[0]) == {"id", "photo", "bbox", "det_score", "person"}
+
+
+def test_eval_reports_ours_and_the_baselines(run_json, env, tmp_path, template):
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    report = run_json("eval", template / "photos")
+    methods = {r["method"]: r for r in report["results"]}
+    assert set(methods) == {"clusterids", "seed DBSCAN(0.55, 1)", "Immich rule (0.5, 3)", "HDBSCAN(3)"}
+    assert report["identities"] == PEOPLE + 4 and report["labelled"] == PEOPLE * PER_PERSON + 4
+    ours = methods["clusterids"]
+    assert ours["bcubed_f1"] >= methods["seed DBSCAN(0.55, 1)"]["bcubed_f1"]
+    assert ours["pairwise_precision"] > 0.95 and ours["bcubed_f1"] > 0.9
+    assert 0.2 < report["suggested_eps"] < 0.9

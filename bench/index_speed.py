@@ -1,0 +1,112 @@
+"""Indexing speed: `clusterids index` vs the seed's per-photo loop vs pure model time, one run.
+
+    python bench/index_speed.py [PHOTO_FOLDER] [--model PACK] [--photos 100]
+
+Without a folder, a synthetic library (bench/synth_library.py: 2-12 MP photos with 1-6 faces)
+is composed under bench/out/. The three measurements use the same photos and the same pack:
+- seed: for each photo, a full-resolution cv2.imread and FaceAnalysis.get (every module);
+- pure model time: detector + recognizer on photos decoded beforehand (the limit);
+- clusterids index: end to end into a fresh library (read, hash, decode, models, SQLite, Qdrant).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import SCRFD_PACK, SHARED, machine  # noqa: E402
+from synth_library import compose  # noqa: E402
+
+from clusterids import service  # noqa: E402
+from clusterids.config import load_settings  # noqa: E402
+from clusterids.imaging import decode  # noqa: E402
+from clusterids.indexer.scan import Found, scan  # noqa: E402
+from clusterids.models.packs import resolve  # noqa: E402
+from clusterids.store.library import Library  # noqa: E402
+
+
+def seed_loop(paths: list[str], pack_dir: Path) -> tuple[float, int]:
+    from insightface.app import FaceAnalysis
+
+    app = FaceAnalysis(name=str(pack_dir), providers=["CPUExecutionProvider"])
+    app.prepare(ctx_id=-1, det_size=(640, 640))
+    start = time.perf_counter()
+    faces = 0
+    for p in paths:
+        img = cv2.imread(p)
+        faces += len(app.get(img))
+    return time.perf_counter() - start, faces
+
+
+def model_only(paths: list[str], settings, spec: str) -> tuple[float, int]:
+    from clusterids.indexer.pipeline import detect_and_embed
+
+    class Shim:  # what detect_and_embed needs of a library
+        def __init__(self) -> None:
+            self.settings = settings
+            self._m = resolve(spec, settings).load(settings)
+
+        def model(self):
+            return self._m
+
+    shim = Shim()
+    decoded = [decode(Path(p).read_bytes(), settings.decode_max_side, settings.max_pixels) for p in paths]
+    detect_and_embed(shim, decoded[0])  # load the models outside the timing
+    start = time.perf_counter()
+    faces = sum(len(detect_and_embed(shim, d)) for d in decoded)
+    return time.perf_counter() - start, faces
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("folder", nargs="?", type=Path)
+    ap.add_argument("--model", default=str(SCRFD_PACK))
+    ap.add_argument("--photos", type=int, default=100)
+    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
+    args = ap.parse_args()
+    folder = args.folder
+    if folder is None:
+        folder = args.out / f"synth-{args.photos}"
+        if not folder.is_dir():
+            compose(folder, SHARED / "data" / "lfw-dev", args.photos, seed=0)
+            shutil.copy(SHARED / "data" / "photos" / "solvay_conference_1927.jpg", folder)
+    paths = [f.path for f in scan([folder]) if isinstance(f, Found)]
+    n = len(paths)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings({"library": tmp + "/lib", "model": args.model, "progress": False})
+        seed_s, seed_faces = seed_loop(paths, Path(args.model))
+        model_s, model_faces = model_only(paths, settings, args.model)
+        with Library.open(settings, create=True) as lib:
+            lib.model().detect(np.zeros((64, 64, 3), np.uint8))  # load the models outside the timing
+            start = time.perf_counter()
+            report = service.index(lib, [str(folder)])
+            ours_s = time.perf_counter() - start
+            start = time.perf_counter()
+            again = service.index(lib, [str(folder)])
+            rescan_s = time.perf_counter() - start
+    result = {
+        "photos": n, "model": args.model, "folder": str(folder),
+        "seed": {"seconds": round(seed_s, 2), "photos_per_s": round(n / seed_s, 2), "faces": seed_faces},
+        "model_only": {"seconds": round(model_s, 2), "photos_per_s": round(n / model_s, 2), "faces": model_faces},
+        "clusterids": {"seconds": round(ours_s, 2), "photos_per_s": round(n / ours_s, 2),
+                       "faces": report["faces_added"]},
+        "speedup_vs_seed": round(seed_s / ours_s, 2),
+        "fraction_of_model_limit": round(model_s / ours_s, 2),
+        "rescan_unchanged_s_per_1000": round(rescan_s / n * 1000, 3),
+        "rescan_unchanged": again["photos_unchanged"],
+        "machine": machine(),
+    }
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
