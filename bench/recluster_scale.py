@@ -78,7 +78,8 @@ def one(what: str, n: int, dim: int, out: Path) -> dict:
             for t in np.unique(truth[truth >= 0]):
                 idx = np.flatnonzero(truth == t)
                 parts.append(neighbours(x[idx], idx.astype(np.int64), x[idx], idx.astype(np.int64), 0.3, K))
-            a = np.concatenate([p[0] for p in parts]); b = np.concatenate([p[1] for p in parts])
+            a = np.concatenate([p[0] for p in parts])
+            b = np.concatenate([p[1] for p in parts])
             s = np.concatenate([p[2] for p in parts])
             keep = a < b
             g = Graph(ids, a[keep], b[keep], s[keep], 0.3)

@@ -69,7 +69,8 @@ def desired(lib: Library) -> list[Album]:
         ).all()
     photos: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for pid, photo_id, path in rows:
-        photos[pid].append((photo_id, path))
+        if pid is not None:
+            photos[pid].append((photo_id, path))
     albums = []
     used: set[str] = set()
     for pid in sorted(photos):

@@ -368,7 +368,7 @@ def photos_cmd(ctx: click.Context, persons: tuple[str, ...], any_of: bool, as_js
     """Paths of the photos showing all the persons given (or any of them)."""
     with open_library(ctx) as lib:
         paths = service.list_photos(lib, list(persons), any_of)
-    emit(paths, as_json, lambda rows: [click.echo(p) for p in rows])
+    emit(paths, as_json, lambda rows: click.echo("\n".join(rows)) if rows else None)
 
 
 @cli.command("search")

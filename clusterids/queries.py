@@ -19,13 +19,13 @@ def people(lib: Library, include_hidden: bool = False) -> list[dict[str, Any]]:
         counts = {pid: (nf, np_) for pid, nf, np_ in s.execute(
             select(Face.person_id, func.count(Face.id), func.count(distinct(Face.photo_id)))
             .where(Face.person_id.is_not(None)).group_by(Face.person_id))}
-        rows = []
+        rows: list[dict[str, Any]] = []
         for p in s.scalars(select(Person).where(Person.merged_into.is_(None)).order_by(Person.id)):
             faces, photos = counts.get(p.id, (0, 0))
             if (p.hidden or faces == 0) and not include_hidden:
                 continue
             rows.append({"id": p.id, "name": p.name, "faces": faces, "photos": photos, "hidden": p.hidden})
-    rows.sort(key=lambda r: (-r["faces"], r["id"]))
+    rows.sort(key=lambda r: (-int(r["faces"]), int(r["id"])))
     return rows
 
 

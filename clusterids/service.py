@@ -6,6 +6,7 @@ same call can run in this process or behind the daemon's HTTP API.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +101,7 @@ def recluster(lib: Library, dry_run: bool = False, from_scratch: bool = False) -
 def correct(lib: Library, op: str, **kwargs: Any) -> dict[str, Any]:
     """One correction (assign, reject, merge, split, rename, hide, unhide, undo), then the albums."""
     c = Corrections(lib)
-    actions = {
+    actions: dict[str, Callable[..., dict[str, Any]]] = {
         "assign": c.assign, "reject": c.reject, "merge": c.merge, "split": c.split,
         "rename": c.rename, "hide": c.hide, "undo": c.undo,
         "unhide": lambda person: c.hide(person, hidden=False),

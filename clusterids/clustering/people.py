@@ -211,15 +211,15 @@ def apply(lib: Library, faces: FaceTable, result: Plan) -> dict[int, int]:
     created: dict[int, int] = {}
     changed: dict[int | None, list[int]] = defaultdict(list)
     with lib.session() as session, session.begin():
-        for key in result.new_keys:
+        for new_key in result.new_keys:
             person = Person()
             session.add(person)
             session.flush()
-            created[key] = person.id
+            created[new_key] = person.id
         updates = []
         for i, fid in enumerate(faces.ids.tolist()):
             key = result.assignment.get(fid)
-            new = created.get(key, key) if key is not None else None
+            new: int | None = created.get(key, key) if key is not None else None
             old = int(faces.person[i]) if faces.person[i] >= 0 else None
             if new != old:
                 updates.append({"id": fid, "person_id": new})
@@ -228,8 +228,8 @@ def apply(lib: Library, faces: FaceTable, result: Plan) -> dict[int, int]:
             session.execute(update(Face), updates)
         drop_empty_persons(session)
     with lib.vector_write():
-        for person, fids in changed.items():
-            lib.index.set_person(fids, person)
+        for target, fids in changed.items():
+            lib.index.set_person(fids, target)
     return created
 
 
