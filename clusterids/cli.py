@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -76,6 +77,23 @@ def open_library(ctx: click.Context, create: bool = False) -> Iterator[Library]:
         lib.close()
 
 
+def call(ctx: click.Context, op: str, create: bool = False, **kwargs: Any) -> Any:
+    """Run one operation: through the daemon's API when a daemon owns the library, else here."""
+    from .daemon.client import find_daemon
+
+    settings = settings_of(ctx)
+    remote = find_daemon(settings)
+    if remote is not None:
+        return remote.call(op, kwargs)
+    with open_library(ctx, create=create) as lib:
+        if op in ("index", "reindex"):
+            with _progress_bar(lib.settings) as (progress, on_plan):
+                result = service.OPS[op](lib, progress=progress, on_plan=on_plan, **kwargs)
+        else:
+            result = service.OPS[op](lib, **kwargs)
+    return json.loads(json.dumps(result))  # the same plain data the API would return
+
+
 def emit(data: Any, as_json: bool, render: Callable[[Any], None]) -> None:
     if as_json:
         click.echo(json.dumps(data, indent=None, sort_keys=False, default=str))
@@ -142,8 +160,7 @@ def _print_index(r: dict[str, Any]) -> None:
 @click.pass_context
 def index_cmd(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
     """Index the photos under PATHS: new, changed, copied, moved and deleted ones."""
-    with open_library(ctx, create=True) as lib, _progress_bar(lib.settings) as (progress, on_plan):
-        result = service.index(lib, list(paths), progress=progress, on_plan=on_plan)
+    result = call(ctx, "index", create=True, paths=[os.path.abspath(p) for p in paths])
     emit(result, as_json, _print_index)
 
 
@@ -153,12 +170,14 @@ def index_cmd(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None
 @click.pass_context
 def status_cmd(ctx: click.Context, as_json: bool, failed: bool) -> None:
     """Counts of photos, faces and vectors; the model pack; failed files."""
-    with open_library(ctx) as lib:
-        result = service.status(lib, failed=failed)
+    result = call(ctx, "status", failed=failed)
 
     def render(r: dict[str, Any]) -> None:
         for key in ("library", "model", "dim", "photos", "faces", "vectors", "failed"):
             click.echo(f"{key + ':':9} {r[key]}")
+        d = r.get("daemon")
+        click.echo("daemon:   " + (f"running (pid {d['pid']}), {d['queue']} queued, last event {d['last_event']}, "
+                                   f"last recluster {d['last_recluster']}" if d else "not running"))
         for f in r.get("failed_files", []):
             click.echo(f"failed: {f['path']}: {f['reason']}")
 
@@ -169,8 +188,7 @@ def status_cmd(ctx: click.Context, as_json: bool, failed: bool) -> None:
 @click.pass_context
 def rebuild_index_cmd(ctx: click.Context) -> None:
     """Recreate the vector index from the database, without running the models."""
-    with open_library(ctx) as lib:
-        result = service.rebuild_index(lib)
+    result = call(ctx, "rebuild_index")
     click.echo(f"{result['vectors']} vectors written")
 
 
@@ -180,8 +198,7 @@ def rebuild_index_cmd(ctx: click.Context) -> None:
 @click.pass_context
 def reindex_cmd(ctx: click.Context, model: str, as_json: bool) -> None:
     """Re-embed every photo with another model pack."""
-    with open_library(ctx) as lib, _progress_bar(lib.settings) as (progress, on_plan):
-        result = service.reindex(lib, model, progress=progress, on_plan=on_plan)
+    result = call(ctx, "reindex", model=model)
     def render(r: dict[str, Any]) -> None:
         _print_index(r)
         click.echo(f"model: {r['model']}")
@@ -227,8 +244,7 @@ def config_cmd(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def recluster_cmd(ctx: click.Context, dry_run: bool, from_scratch: bool, as_json: bool) -> None:
     """Group faces into persons (DBSCAN, cosine), keeping every correction."""
-    with open_library(ctx) as lib:
-        result = service.recluster(lib, dry_run=dry_run, from_scratch=from_scratch)
+    result = call(ctx, "recluster", dry_run=dry_run, from_scratch=from_scratch)
 
     def render(r: dict[str, Any]) -> None:
         verb = "would change" if dry_run else "changed"
@@ -246,8 +262,7 @@ def recluster_cmd(ctx: click.Context, dry_run: bool, from_scratch: bool, as_json
 
 def _correction(ctx: click.Context, op: str, as_json: bool, message: Callable[[dict[str, Any]], str],
                 **kwargs: Any) -> None:
-    with open_library(ctx) as lib:
-        result = service.correct(lib, op, **kwargs)
+    result = call(ctx, "correct", action=op, **kwargs)
     emit(result, as_json, lambda r: click.echo(message(r)))
 
 
@@ -294,8 +309,6 @@ def merge_cmd(ctx: click.Context, persons: tuple[str, ...], as_json: bool) -> No
 @click.pass_context
 def split_cmd(ctx: click.Context, person: str, faces: tuple[int, ...], photos: tuple[str, ...], as_json: bool) -> None:
     """Move some faces of PERSON to a new person; they never rejoin PERSON."""
-    import os
-
     _correction(ctx, "split", as_json, lambda r: f"new person {r['new']} with {len(r['faces'])} faces",
                 person=person, face_ids=list(faces), photos=[os.path.abspath(p) for p in photos])
 
@@ -342,8 +355,7 @@ def undo_cmd(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def people_cmd(ctx: click.Context, include_hidden: bool, as_json: bool) -> None:
     """List persons: id, name, faces, photos, hidden."""
-    with open_library(ctx) as lib:
-        rows = service.list_people(lib, include_hidden)
+    rows = call(ctx, "people", include_hidden=include_hidden)
     emit(rows, as_json, lambda r: _table(r, ["id", "name", "faces", "photos", "hidden"]))
 
 
@@ -354,8 +366,7 @@ def people_cmd(ctx: click.Context, include_hidden: bool, as_json: bool) -> None:
 @click.pass_context
 def faces_cmd(ctx: click.Context, person: str | None, unknown: bool, as_json: bool) -> None:
     """List faces: id, photo, box, detection score, person."""
-    with open_library(ctx) as lib:
-        rows = service.list_faces(lib, person, unknown)
+    rows = call(ctx, "faces", person=person, unknown=unknown)
     emit(rows, as_json, lambda r: _table(r, ["id", "person", "det_score", "bbox", "photo"]))
 
 
@@ -366,8 +377,7 @@ def faces_cmd(ctx: click.Context, person: str | None, unknown: bool, as_json: bo
 @click.pass_context
 def photos_cmd(ctx: click.Context, persons: tuple[str, ...], any_of: bool, as_json: bool) -> None:
     """Paths of the photos showing all the persons given (or any of them)."""
-    with open_library(ctx) as lib:
-        paths = service.list_photos(lib, list(persons), any_of)
+    paths = call(ctx, "photos", persons=list(persons), any_of=any_of)
     emit(paths, as_json, lambda rows: click.echo("\n".join(rows)) if rows else None)
 
 
@@ -377,8 +387,7 @@ def photos_cmd(ctx: click.Context, persons: tuple[str, ...], any_of: bool, as_js
 @click.pass_context
 def search_cmd(ctx: click.Context, photo: str, as_json: bool) -> None:
     """Who is in PHOTO (which need not be in the library): per face, persons best first."""
-    with open_library(ctx) as lib:
-        result = service.search(lib, photo)
+    result = call(ctx, "search", photo=os.path.abspath(photo))
 
     def render(rows: list[dict[str, Any]]) -> None:
         if not rows:
@@ -397,8 +406,7 @@ def search_cmd(ctx: click.Context, photo: str, as_json: bool) -> None:
 @click.pass_context
 def albums_cmd(ctx: click.Context, as_json: bool) -> None:
     """Bring the album folders in step with the persons."""
-    with open_library(ctx) as lib:
-        result = service.sync_albums(lib)
+    result = call(ctx, "albums")
     emit(result, as_json, lambda r: click.echo(f"{r['albums']} albums in {r['path']} ({r['written']} written, "
                                                f"{r['removed']} removed)"))
 
@@ -421,6 +429,17 @@ def eval_cmd(ctx: click.Context, folder: str, as_json: bool) -> None:
         click.echo(f"suggested eps for this library: {r['suggested_eps']}")
 
     emit(result, as_json, render)
+
+
+@cli.command("watch")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, file_okay=False))
+@click.pass_context
+def watch_cmd(ctx: click.Context, paths: tuple[str, ...]) -> None:
+    """Run the daemon in the foreground: follow PATHS (default: the library's folders), keep
+    people and albums current, serve the CLI over a local API. Stop with Ctrl-C or SIGTERM."""
+    from .daemon.watch import watch
+
+    watch(settings_of(ctx), list(paths))
 
 
 def main() -> None:

@@ -60,6 +60,12 @@ class Settings:
     album_link: LinkMode = _help("How album entries point at photos: symlink, hardlink or copy.", "symlink")
     workers: int = _help("Threads decoding photos ahead of the models.", 2)
     batch_size: int = _help("Faces embedded per recognizer call.", 32)
+    settle_seconds: float = _help("Daemon: index a file once its size and mtime held still this long.", 2.0)
+    recluster_minutes: float = _help("Daemon: recluster this often when faces were added (0: never).", 60.0)
+    recluster_after_faces: int = _help("Daemon: recluster once this many faces were added (0: never).", 500)
+    watch_queue_max: int = _help("Daemon: pending paths held; past it, one rescan of the folders instead.", 20_000)
+    api_port: int = _help("Daemon: loopback port of the local API; 0 picks a free one.", 0)
+    poll_watch: bool = _help("Daemon: poll the folders instead of inotify (network shares).", False)
     progress: bool = _help("Show a progress bar on stderr when it is a terminal.", True)
     sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 

@@ -23,9 +23,10 @@ from .store.library import Library
 
 
 def index(lib: Library, paths: list[str], progress: Progress | None = None,
-          on_plan: Any = None) -> dict[str, Any]:
+          on_plan: Any = None, missing_ok: bool = False, should_stop: Any = None) -> dict[str, Any]:
     lib.add_roots(paths)
-    report = index_paths(lib, [Path(p) for p in paths], progress=progress, on_plan=on_plan)
+    report = index_paths(lib, [Path(p) for p in paths], progress=progress, on_plan=on_plan,
+                         missing_ok=missing_ok, should_stop=should_stop)
     out: dict[str, Any] = report.counts()
     out["faces_assigned"] = people.assign_new_faces(lib, report.new_face_ids)
     out["seconds"] = report.seconds
@@ -48,6 +49,7 @@ def status(lib: Library, failed: bool = False) -> dict[str, Any]:
             "faces": faces,
             "vectors": lib.index.count(),
             "failed": n_failed,
+            "daemon": None,
         }
         if failed:
             out["failed_files"] = [
@@ -98,7 +100,7 @@ def recluster(lib: Library, dry_run: bool = False, from_scratch: bool = False) -
     return result
 
 
-def correct(lib: Library, op: str, **kwargs: Any) -> dict[str, Any]:
+def correct(lib: Library, action: str, **kwargs: Any) -> dict[str, Any]:
     """One correction (assign, reject, merge, split, rename, hide, unhide, undo), then the albums."""
     c = Corrections(lib)
     actions: dict[str, Callable[..., dict[str, Any]]] = {
@@ -106,7 +108,7 @@ def correct(lib: Library, op: str, **kwargs: Any) -> dict[str, Any]:
         "rename": c.rename, "hide": c.hide, "undo": c.undo,
         "unhide": lambda person: c.hide(person, hidden=False),
     }
-    result = actions[op](**kwargs)
+    result = actions[action](**kwargs)
     albums.sync(lib)
     return result
 
@@ -148,3 +150,20 @@ def evaluate(settings: Settings, folder: str, progress: Progress | None = None, 
     with Library.open(eval_settings, create=True) as lib:
         index_paths(lib, [root], progress=progress, on_plan=on_plan)
         return run_eval(lib, root)
+
+
+# Every operation on an open library, by name: the CLI calls these in-process, or through the
+# daemon's API when a daemon owns the library. Arguments and results are plain JSON data.
+OPS: dict[str, Callable[..., Any]] = {
+    "index": index,
+    "status": status,
+    "rebuild_index": rebuild_index,
+    "reindex": reindex,
+    "recluster": recluster,
+    "correct": correct,
+    "people": list_people,
+    "faces": list_faces,
+    "photos": list_photos,
+    "search": search,
+    "albums": sync_albums,
+}

@@ -190,12 +190,13 @@ def embed_photo(lib: Library, path: Path) -> tuple[Decoded, list[FaceRecord]]:
 # -- the whole run ----------------------------------------------------------------------------
 
 def index_paths(lib: Library, paths: Iterable[Path], progress: Progress | None = None,
-                on_plan: Callable[[int], None] | None = None) -> Report:
+                on_plan: Callable[[int], None] | None = None, missing_ok: bool = False,
+                should_stop: Callable[[], bool] | None = None) -> Report:
     """Bring the library in step with ``paths``: new, changed, copied, moved and gone photos."""
     started = time.monotonic()
     roots = []
     for p in paths:
-        if not os.path.exists(p):
+        if not os.path.lexists(p) and not missing_ok:
             raise UserError(f"no such file or folder ({p})", "check the path")
         roots.append(os.path.abspath(p))
     report = Report()
@@ -232,6 +233,9 @@ def index_paths(lib: Library, paths: Iterable[Path], progress: Progress | None =
                     report.photos_new += 1
             if progress:
                 progress(done, report.faces_added)
+            if should_stop is not None and should_stop():
+                gone.clear()  # the photos not reached stay as they were; the next run goes on
+                break
         report.photos_removed = writer.remove_gone(gone)
     report.new_face_ids = writer.touched
     report.seconds = round(time.monotonic() - started, 3)

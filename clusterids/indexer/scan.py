@@ -55,7 +55,9 @@ def scan(roots: Iterable[Path], skip: Iterable[Path] = ()) -> Iterator[Found | P
     seen_dirs: set[str] = set()
     for root in roots:
         top = os.path.abspath(root)
-        if os.path.isfile(top):
+        if not os.path.lexists(top):  # gone: its photos leave the library (see plan)
+            continue
+        if os.path.isfile(top) or os.path.islink(top) and not os.path.isdir(top):
             hit = stat_photo(top)
             if hit is not None:
                 yield hit

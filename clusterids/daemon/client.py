@@ -1,0 +1,89 @@
+"""Finding a running daemon and calling its API: how the CLI works while a daemon owns a library."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ..config import Settings
+from ..errors import NotFound, UserError
+
+STATE_FILE = "daemon.json"
+TOKEN_FILE = "api.token"
+TIMEOUT = httpx.Timeout(10.0, read=None)  # an index or a recluster may take long
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read_state(library: Path) -> dict[str, Any] | None:
+    """The running daemon's pid and port, or None when no daemon runs on this library."""
+    try:
+        state = json.loads((library / STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(state, dict) or not pid_alive(int(state.get("pid", 0))):
+        return None
+    return state
+
+
+def new_token(library: Path) -> str:
+    """A fresh random token in a file only the owner can read."""
+    token = secrets.token_urlsafe(32)
+    path = library / TOKEN_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(token)
+    os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
+    return token
+
+
+def read_token(library: Path) -> str:
+    try:
+        return (library / TOKEN_FILE).read_text().strip()
+    except OSError as exc:
+        raise UserError(f"cannot read the daemon's token ({library / TOKEN_FILE}): {exc.strerror}",
+                        "run the command as the user who runs the daemon") from exc
+
+
+@dataclass
+class Remote:
+    base_url: str
+    token: str
+
+    def call(self, op: str, kwargs: dict[str, Any]) -> Any:
+        try:
+            resp = httpx.post(f"{self.base_url}/api/v1/ops/{op}", json=kwargs, timeout=TIMEOUT,
+                              headers={"Authorization": f"Bearer {self.token}"})
+        except httpx.HTTPError as exc:
+            raise UserError(f"the daemon at {self.base_url} does not answer ({exc})",
+                            "stop it, or wait until it has started") from exc
+        if resp.status_code == 200:
+            return resp.json()
+        try:
+            body = resp.json()
+        except ValueError:
+            body = {"error": resp.text}
+        error_type = NotFound if resp.status_code == 404 else UserError
+        raise error_type(str(body.get("error", resp.status_code)), str(body.get("hint", "")))
+
+
+def find_daemon(settings: Settings) -> Remote | None:
+    state = read_state(settings.library)
+    if state is None:
+        return None
+    return Remote(f"http://{state['host']}:{state['port']}", read_token(settings.library))

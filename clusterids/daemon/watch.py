@@ -1,0 +1,277 @@
+"""The daemon: owns a library, follows its folders, keeps people and albums current, serves the CLI.
+
+Threads: watchdog's observer (events -> the pending map), uvicorn (the API), and the main
+thread, the one writer: it indexes settled paths in batches, reclusters now and then, and
+runs API operations, all under one lock so no two writes ever overlap.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import uvicorn
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
+from watchdog.observers.polling import PollingObserver
+
+from .. import service
+from ..config import Settings
+from ..errors import UserError
+from ..imaging import EXTENSIONS
+from ..store.library import Library
+from .api import make_app
+from .client import STATE_FILE, new_token, read_state
+
+log = logging.getLogger("clusterids.daemon")
+BATCH = 200  # paths indexed together (one SQL filter per batch)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Pending:
+    """Paths waiting to settle: path -> (time of the last event, (size, mtime) last seen).
+    Bursts on one path coalesce into one entry; past ``limit`` entries, one rescan instead."""
+
+    limit: int
+    paths: dict[str, tuple[float, tuple[int, int] | None]] = field(default_factory=dict)
+    rescan: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    last_event: str | None = None
+
+    def add(self, *paths: str) -> None:
+        t = time.monotonic()
+        with self.lock:
+            self.last_event = now_iso()
+            if self.rescan:
+                return
+            for p in paths:
+                self.paths[p] = (t, _stat(p))
+            if len(self.paths) > self.limit:
+                self.paths.clear()
+                self.rescan = True
+
+    def settled(self, settle: float) -> tuple[list[str], bool]:
+        """Paths whose size and mtime held still for ``settle`` seconds; and whether to rescan."""
+        t = time.monotonic()
+        ready = []
+        with self.lock:
+            rescan, self.rescan = self.rescan, False
+            for p, (seen, st) in list(self.paths.items()):
+                if t - seen < settle:
+                    continue
+                now = _stat(p)
+                if now != st:  # still being written: wait another settle period
+                    self.paths[p] = (t, now)
+                    continue
+                ready.append(p)
+                del self.paths[p]
+        return sorted(ready), rescan
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+
+def _stat(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns)
+
+
+class Handler(FileSystemEventHandler):
+    def __init__(self, pending: Pending, skip: list[str]) -> None:
+        self.pending = pending
+        self.skip = [s.rstrip(os.sep) + os.sep for s in skip]
+
+    def _wanted(self, path: str, is_dir: bool) -> bool:
+        if any((path + os.sep).startswith(s) for s in self.skip):
+            return False
+        name = os.path.basename(path)
+        if name.startswith("."):
+            return False
+        return is_dir or os.path.splitext(name)[1].lower() in EXTENSIONS
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in ("opened", "closed_no_write"):
+            return
+        paths = [os.fsdecode(event.src_path)]
+        if event.event_type == "moved":
+            paths.append(os.fsdecode(event.dest_path))
+        if event.is_directory and event.event_type == "modified":
+            return  # a folder's own mtime: its files report themselves
+        wanted = [p for p in paths if self._wanted(p, event.is_directory)]
+        if wanted:
+            self.pending.add(*wanted)
+
+
+def start_observer(roots: list[str], handler: Handler, poll: bool) -> BaseObserver:
+    """inotify where it can; a polling observer where the OS runs out of watches."""
+    observer: BaseObserver = PollingObserver(timeout=2) if poll else Observer()
+    try:
+        for root in roots:
+            observer.schedule(handler, root, recursive=True)
+        observer.start()
+        return observer
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EMFILE) or poll:
+            raise
+        log.warning("the OS ran out of inotify watches (raise fs.inotify.max_user_watches); "
+                    "watching by polling instead, which is slower to notice changes")
+        observer = PollingObserver(timeout=2)
+        for root in roots:
+            observer.schedule(handler, root, recursive=True)
+        observer.start()
+        return observer
+
+
+class Daemon:
+    def __init__(self, settings: Settings, paths: list[str]) -> None:
+        self.settings = settings
+        self.paths = [os.path.abspath(p) for p in paths]
+        self.lock = threading.RLock()
+        self.stop = threading.Event()
+        self.pending = Pending(settings.watch_queue_max)
+        self.faces_since_recluster = 0
+        self.last_recluster: str | None = None
+        self.last_recluster_t = time.monotonic()
+        self.lib: Library | None = None
+        self.roots: list[str] = []
+
+    # -- the API's view ----------------------------------------------------------------------
+
+    def run_op(self, op: str, kwargs: dict[str, Any]) -> Any:
+        if op not in service.OPS:
+            raise UserError(f"unknown operation {op!r}", "update the clusterids command")
+        with self.lock:
+            assert self.lib is not None
+            result = service.OPS[op](self.lib, **kwargs)
+            if op == "index":
+                self.faces_since_recluster += int(result.get("faces_added", 0))
+            if op == "status":
+                result["daemon"] = self.state()
+        return json.loads(json.dumps(result))
+
+    def state(self) -> dict[str, Any]:
+        return {"running": True, "pid": os.getpid(), "queue": len(self.pending),
+                "last_event": self.pending.last_event, "last_recluster": self.last_recluster,
+                "roots": self.roots}
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def run(self) -> None:
+        library = self.settings.library
+        running = read_state(library)
+        if running is not None:
+            raise UserError(f"a daemon already runs on this library ({library}, pid {running['pid']})",
+                            "stop it first, or use the CLI: it talks to the running daemon")
+        self.lib = Library.open(self.settings, create=True)
+        for notice in self.lib.notices:
+            log.info(notice)
+        server = None
+        observer = None
+        try:
+            if self.paths:
+                self.lib.add_roots(self.paths)
+            self.roots = [r for r in self.lib.roots() if os.path.isdir(r)]
+            if not self.roots:
+                raise UserError("nothing to watch", "give a folder: clusterids watch PATH")
+            token = new_token(library)
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(("127.0.0.1", self.settings.api_port))
+            port = sock.getsockname()[1]
+            config = uvicorn.Config(make_app(token, self.run_op), log_level="warning", lifespan="off")
+            server = uvicorn.Server(config)
+            threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="api").start()
+            self._write_state(port)
+            log.info("serving the local API on 127.0.0.1:%d; watching %s", port, ", ".join(self.roots))
+            skip = [str(library), str(self.settings.albums_path)]
+            observer = start_observer(self.roots, Handler(self.pending, skip), self.settings.poll_watch)
+            self._index(self.roots, catch_up=True)  # what changed while nobody watched
+            self._loop()
+        finally:
+            log.info("stopping: flushing and releasing the library")
+            if observer is not None:
+                observer.stop()
+                observer.join(timeout=5)
+            if server is not None:
+                server.should_exit = True
+            with self.lock:
+                self.lib.close()
+            (library / STATE_FILE).unlink(missing_ok=True)
+
+    def _write_state(self, port: int) -> None:
+        state = {"pid": os.getpid(), "host": "127.0.0.1", "port": port, "started": now_iso()}
+        tmp = self.settings.library / (STATE_FILE + ".tmp")
+        tmp.write_text(json.dumps(state))
+        os.replace(tmp, self.settings.library / STATE_FILE)
+
+    def request_stop(self, *_: Any) -> None:
+        self.stop.set()
+
+    def _loop(self) -> None:
+        while not self.stop.is_set():
+            self.stop.wait(0.2)
+            ready, rescan = self.pending.settled(self.settings.settle_seconds)
+            if rescan:
+                log.info("too many events at once: rescanning the folders")
+                self._index(self.roots, catch_up=True)
+            for start in range(0, len(ready), BATCH):
+                if self.stop.is_set():
+                    break
+                self._index(ready[start : start + BATCH])
+            self._maybe_recluster()
+
+    def _index(self, paths: list[str], catch_up: bool = False) -> None:
+        with self.lock:
+            assert self.lib is not None
+            result = service.index(self.lib, paths, missing_ok=True, should_stop=self.stop.is_set)
+        self.faces_since_recluster += result["faces_added"]
+        counts = {k: v for k, v in result.items() if k.startswith(("photos_", "faces_")) and v}
+        if counts.keys() - {"photos_unchanged"} or catch_up:
+            log.info("%s %s", "caught up:" if catch_up else "indexed:", json.dumps(counts))
+        for f in result["failures"]:
+            log.warning("failed: %s: %s", f["path"], f["reason"])
+
+    def _maybe_recluster(self) -> None:
+        s = self.settings
+        due_count = s.recluster_after_faces and self.faces_since_recluster >= s.recluster_after_faces
+        due_time = (s.recluster_minutes and self.faces_since_recluster
+                    and time.monotonic() - self.last_recluster_t >= s.recluster_minutes * 60)
+        if not (due_count or due_time):
+            return
+        with self.lock:
+            assert self.lib is not None
+            result = service.recluster(self.lib)
+        self.faces_since_recluster = 0
+        self.last_recluster_t = time.monotonic()
+        self.last_recluster = now_iso()
+        log.info("reclustered: %d clusters, %d new persons, %d faces moved",
+                 result["clusters"], result["new"], result["faces_moved"])
+
+
+def watch(settings: Settings, paths: list[str]) -> None:
+    """Run the daemon in the foreground until SIGINT or SIGTERM."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    daemon = Daemon(settings, paths)
+    signal.signal(signal.SIGTERM, daemon.request_stop)
+    signal.signal(signal.SIGINT, daemon.request_stop)
+    daemon.run()
+
+
+__all__ = ["watch", "Daemon"]
