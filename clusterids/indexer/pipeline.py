@@ -93,6 +93,8 @@ def plan(lib: Library, roots: list[str], report: Report) -> tuple[list[Job], dic
     seen: set[str] = set()
     skip = [lib.settings.library, lib.settings.albums_path]
     for hit in scan([Path(r) for r in roots], skip=skip):
+        if hit.path in seen:  # a file given both as itself and inside a folder given
+            continue
         if isinstance(hit, Problem):
             problems.append(hit)
             seen.add(hit.path)

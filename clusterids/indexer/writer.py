@@ -62,6 +62,8 @@ class Writer:
             self.session.execute(delete(Face).where(Face.id.in_(ids)))
             self.session.expire(photo, ["faces"])
             self.dropped.extend(ids)
+            gone = set(ids)
+            self.new_faces = [f for f in self.new_faces if f.id not in gone]
 
     def fail(self, path: str, found: Found | None, reason: str, sha256: str | None = None) -> None:
         photo = self._photo(path)

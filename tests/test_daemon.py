@@ -1,0 +1,285 @@
+"""The daemon: a real `clusterids watch` process on real folders, driven through the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from clusterids.config import load_settings
+from clusterids.daemon.client import STATE_FILE, read_state
+from clusterids.store.db import Face, Photo
+from clusterids.store.library import Library
+
+from .conftest import lfw_people, needs_shared
+
+pytestmark = needs_shared
+
+
+def wait_until(cond: Callable[[], bool], timeout: float = 90.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class DaemonProc:
+    def __init__(self, env: dict[str, str], folder: Path) -> None:
+        self.env = dict(os.environ) | env | {"CLUSTERIDS_SETTLE_SECONDS": "0.5", "CLUSTERIDS_RECLUSTER_MINUTES": "0",
+                                             "CLUSTERIDS_RECLUSTER_AFTER_FACES": "0"}
+        self.library = Path(env["CLUSTERIDS_LIBRARY"])
+        self.folder = folder
+        self.proc: subprocess.Popen[str] | None = None
+
+    def start(self) -> DaemonProc:
+        self.proc = subprocess.Popen([sys.executable, "-m", "clusterids.cli", "watch", str(self.folder)],
+                                     env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        wait_until(lambda: read_state(self.library) is not None or self.proc.poll() is not None, 60, "the daemon")
+        assert self.proc.poll() is None, self.proc.stdout.read() if self.proc.stdout else ""
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+        return self.proc.wait(timeout=60)
+
+
+@pytest.fixture
+def daemon(env, tmp_path):
+    folder = tmp_path / "watched"
+    folder.mkdir()
+    d = DaemonProc(env, folder)
+    yield d
+    if d.proc is not None and d.proc.poll() is None:
+        d.stop(signal.SIGKILL)
+
+
+def quiet(run_json, expected_photos: int | None = None, timeout: float = 120) -> dict:
+    """Wait until the daemon's queue is empty (and it holds the expected number of photos)."""
+    state: dict = {}
+
+    def done() -> bool:
+        nonlocal state
+        state = run_json("status")
+        return state["daemon"]["queue"] == 0 and (expected_photos is None or state["photos"] == expected_photos)
+
+    wait_until(done, timeout, f"a quiet daemon ({state})")
+    time.sleep(1.0)  # events of the last second may still be settling
+    wait_until(done, timeout, "a quiet daemon")
+    return state
+
+
+def test_daemon_follows_the_folder_and_serves_the_cli(daemon, run, run_json, env):
+    daemon.start()
+    src = lfw_people(3, min_photos=5, max_photos=4)
+    for p in src:
+        (daemon.folder / "in" / p.parent.name).mkdir(parents=True, exist_ok=True)
+        shutil.copy(p, daemon.folder / "in" / p.parent.name / p.name)
+    status = quiet(run_json, expected_photos=12)
+    assert status["faces"] == status["vectors"] > 0 and status["daemon"]["running"] is True
+    run_json("recluster")
+    people = run_json("people")
+    assert len(people) == 3
+    albums = Path(env["CLUSTERIDS_LIBRARY"]) / "albums"
+    assert {e.name for e in albums.iterdir() if not e.name.startswith(".")} == {f"Person_{p['id']}" for p in people}
+    faces_before = {f["id"]: f["person"] for f in run_json("faces")}
+
+    # move a folder: same faces and persons, no model run (the photos are reused, not re-detected)
+    os.rename(daemon.folder / "in", daemon.folder / "moved")
+    wait_until(lambda: all("/moved/" in f["photo"] for f in run_json("faces")), 60, "the move")
+    assert {f["id"]: f["person"] for f in run_json("faces")} == faces_before
+    wait_until(lambda: all(os.path.realpath(x).startswith(str(daemon.folder / "moved"))
+                           for a in albums.iterdir() if not a.name.startswith(".") for x in a.iterdir()),
+               30, "albums after the move")
+
+    # rename a person through the CLI while the daemon runs: the album folder follows
+    pid = people[0]["id"]
+    run_json("rename", pid, "Renamed Person")
+    assert (albums / "Renamed Person").is_dir() and not (albums / f"Person_{pid}").exists()
+
+    # delete a photo: gone from the library and the albums
+    victim = Path(run_json("photos", "--person", pid)[0])
+    victim.unlink()
+    wait_until(lambda: str(victim) not in {f["photo"] for f in run_json("faces")}, 60, "the deletion")
+    assert victim.name not in os.listdir(albums / "Renamed Person")
+    assert run_json("status")["photos"] == 11
+
+    # a new photo of a known person joins them at once, album included
+    extra = sorted((Path(src[0]).parent).glob("*.jpg"))[4]
+    shutil.copy(extra, daemon.folder / extra.name)
+    owner = next(p["id"] for p in people if Path(run_json("photos", "--person", p["id"])[0]).parent.name
+                 == extra.parent.name)
+    wait_until(lambda: str(daemon.folder / extra.name) in run_json("photos", "--person", owner), 60, "the new face")
+    assert daemon.stop() == 0
+    assert not (Path(env["CLUSTERIDS_LIBRARY"]) / STATE_FILE).exists()
+
+
+def test_same_output_with_and_without_the_daemon(daemon, run, run_json, env):
+    for p in lfw_people(3, min_photos=4, max_photos=4):
+        shutil.copy(p, daemon.folder / p.name)
+    run("index", daemon.folder)
+    run("recluster")
+    pid = str(run_json("people")[0]["id"])
+    probe = lfw_people(3, min_photos=5, max_photos=5)[4]
+    commands = [["people"], ["people", "--all", "--json"], ["faces"], ["faces", "--person", pid, "--json"],
+                ["photos", "--person", pid], ["search", str(probe)], ["search", str(probe), "--json"],
+                ["recluster", "--dry-run"], ["recluster", "--dry-run", "--json"], ["index", str(daemon.folder)],
+                ["rename", "999", "x"], ["faces", "--person", "nobody"]]
+
+    def outputs() -> list[tuple[int, str, str]]:
+        return [(r.exit_code, r.stdout, r.stderr) for r in (run(*c, ok=False) for c in commands)]
+
+    def status_without_daemon_line() -> str:
+        return "\n".join(line for line in run("status").stdout.splitlines() if not line.startswith("daemon:"))
+
+    before, status_before = outputs(), status_without_daemon_line()
+    daemon.start()
+    quiet(run_json)
+    assert outputs() == before
+    assert status_without_daemon_line() == status_before
+
+    # requests without the token, or with a wrong one, are refused
+    state = read_state(Path(env["CLUSTERIDS_LIBRARY"]))
+    url = f"http://127.0.0.1:{state['port']}/api/v1/ops/people"
+    assert httpx.post(url, json={}).status_code == 401
+    assert httpx.post(url, json={}, headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert oct(os.stat(Path(env["CLUSTERIDS_LIBRARY"]) / "api.token").st_mode & 0o777) == "0o600"
+
+    # a second daemon on the same library refuses with one line
+    second = subprocess.run([sys.executable, "-m", "clusterids.cli", "watch", str(daemon.folder)],
+                            env=daemon.env, capture_output=True, text=True, timeout=60)
+    assert second.returncode == 1 and second.stderr.startswith("error: a daemon already runs")
+    assert second.stderr.strip().count("\n") == 0
+
+
+def test_api_in_process_refuses_without_token():
+    from fastapi.testclient import TestClient
+
+    from clusterids.daemon.api import make_app
+
+    calls = []
+    client = TestClient(make_app("secret", lambda op, kw: calls.append((op, kw)) or {"ok": op}))
+    assert client.post("/api/v1/ops/people", json={}).status_code == 401
+    ok = client.post("/api/v1/ops/people", json={"include_hidden": True}, headers={"Authorization": "Bearer secret"})
+    assert ok.status_code == 200 and ok.json() == {"ok": "people"}
+    assert calls == [("people", {"include_hidden": True})]
+
+
+def library_snapshot(env: dict[str, str]) -> dict[str, list[tuple[tuple[float, ...], np.ndarray]]]:
+    """Per photo path: its faces' rounded boxes and vectors, in box order."""
+    lib = Library.open(load_settings({}, environ=env))
+    try:
+        out: dict[str, list] = {}
+        with lib.session() as s:
+            for photo in s.scalars(select(Photo).where(Photo.status == "ok")):
+                out[photo.path] = sorted(((round(f.x1), round(f.y1), round(f.x2), round(f.y2)), f.embedding())
+                                         for f in photo.faces)
+            face_ids = set(s.scalars(select(Face.id)))
+        assert set(lib.index.ids()) == face_ids and lib.index.count() == len(face_ids)
+        return out
+    finally:
+        lib.close()
+
+
+def assert_same_library(a: dict, b: dict) -> None:
+    assert sorted(a) == sorted(b)
+    for path in a:
+        assert [box for box, _ in a[path]] == [box for box, _ in b[path]], path
+        for (_, va), (_, vb) in zip(a[path], b[path], strict=True):
+            assert float(va @ vb) > 0.999, path
+
+
+def fresh_index(env: dict[str, str], folder: Path, tmp: Path) -> dict:
+    fresh_env = env | {"CLUSTERIDS_LIBRARY": str(tmp)}
+    proc = subprocess.run([sys.executable, "-m", "clusterids.cli", "index", str(folder)],
+                          env=dict(os.environ) | fresh_env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    return library_snapshot(fresh_env)
+
+
+def test_random_churn_then_quiet_equals_a_fresh_index(daemon, run_json, env, tmp_path):
+    pool = lfw_people(30, max_photos=2)
+    rng = random.Random(7)
+    daemon.start()
+    root = daemon.folder
+    dirs = [root]
+    files: list[Path] = []
+    for step in range(500):
+        op = rng.choice(["create", "create", "copy", "move", "rename", "delete", "mkdir", "movedir"])
+        try:
+            if op == "mkdir" or (op == "movedir" and len(dirs) < 3):
+                d = rng.choice(dirs) / f"d{step}"
+                d.mkdir()
+                dirs.append(d)
+            elif op == "create" or not files:
+                dest = rng.choice(dirs) / f"p{step}.jpg"
+                shutil.copy(rng.choice(pool), dest)
+                files.append(dest)
+            elif op == "copy":
+                dest = rng.choice(dirs) / f"c{step}.jpg"
+                shutil.copy(rng.choice(files), dest)
+                files.append(dest)
+            elif op in ("move", "rename"):
+                src = rng.choice(files)
+                dest = (rng.choice(dirs) if op == "move" else src.parent) / f"m{step}.jpg"
+                os.rename(src, dest)
+                files[files.index(src)] = dest
+            elif op == "delete":
+                victim = rng.choice(files)
+                victim.unlink()
+                files.remove(victim)
+            elif op == "movedir":
+                src = rng.choice(dirs[1:])
+                dest = root / f"moved{step}"
+                os.rename(src, dest)
+                dirs = [Path(str(d).replace(str(src), str(dest), 1)) if str(d).startswith(str(src)) else d
+                        for d in dirs]
+                files = [Path(str(f).replace(str(src) + os.sep, str(dest) + os.sep, 1)) for f in files]
+        except (FileNotFoundError, OSError):
+            continue  # a random op on something an earlier op moved away: the daemon copes either way
+    on_disk = [p for p in root.rglob("*.jpg")]
+    assert len(on_disk) > 50 and len({p.parent for p in on_disk}) > 5  # the churn left a real tree
+    quiet(run_json, expected_photos=len(on_disk), timeout=300)
+    assert daemon.stop() == 0
+    ours = library_snapshot(env)
+    assert_same_library(ours, fresh_index(env, root, tmp_path / "fresh"))
+
+
+def test_sigkill_mid_work_then_restart(daemon, run_json, env, tmp_path):
+    daemon.start()
+    src = lfw_people(80, max_photos=1)
+    for p in src:
+        shutil.copy(p, daemon.folder / p.name)
+    db = Path(env["CLUSTERIDS_LIBRARY"]) / "library.db"
+    import sqlite3
+
+    def some_indexed() -> bool:
+        try:
+            with sqlite3.connect(db) as con:
+                return con.execute("select count(*) from photos").fetchone()[0] >= 10
+        except sqlite3.Error:
+            return False
+
+    wait_until(some_indexed, 60, "some photos indexed")
+    daemon.stop(signal.SIGKILL)
+    assert read_state(Path(env["CLUSTERIDS_LIBRARY"])) is None  # a dead pid is no daemon
+    daemon.start()
+    quiet(run_json, expected_photos=len(src), timeout=300)
+    assert daemon.stop() == 0
+    ours = library_snapshot(env)
+    assert len(ours) == len(src)  # nothing missing, nothing twice (paths are unique)
+    assert_same_library(ours, fresh_index(env, daemon.folder, tmp_path / "fresh"))
