@@ -59,7 +59,7 @@ class Settings:
     albums_dir: str = _help("Album folder; empty: 'albums' inside the library.", "")
     album_link: LinkMode = _help("How album entries point at photos: symlink, hardlink or copy.", "symlink")
     workers: int = _help("Threads decoding photos ahead of the models.", 2)
-    batch_size: int = _help("Faces embedded per recognizer call.", 32)
+    batch_size: int = _help("Faces embedded per recognizer call (small batches are fastest on CPUs).", 8)
     settle_seconds: float = _help("Daemon: index a file once its size and mtime held still this long.", 2.0)
     recluster_minutes: float = _help("Daemon: recluster this often when faces were added (0: never).", 60.0)
     recluster_after_faces: int = _help("Daemon: recluster once this many faces were added (0: never).", 500)

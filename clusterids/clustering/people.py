@@ -28,7 +28,7 @@ from .graph import update as update_graph
 GRAPH_FILE = "graph.npz"
 GRAPH_MIN_SIM = 0.3  # the graph keeps edges down to this similarity, so eps up to 0.7 needs no rebuild
 # Calibrated on ../shared/data/lfw-dev (docs/benchmarks.md): recognizer dim -> (eps, min_samples)
-PACK_DEFAULTS = {128: (0.45, 3), 512: (0.5, 3)}
+PACK_DEFAULTS = {128: (0.45, 2), 512: (0.5, 2)}
 NAMED_SHARE = 0.25  # a named person holding this share of a cluster's faces keeps them
 
 

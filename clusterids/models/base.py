@@ -35,6 +35,8 @@ class Detector(Protocol):
 def _session(model: bytes | str) -> ort.InferenceSession:
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
+    # Spinning threads would steal the cores from the decoding threads running beside the models.
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
 
 
@@ -42,11 +44,9 @@ class ScrfdDetector:
     """InsightFace's SCRFD (and RetinaFace) detectors, through insightface's own decoder."""
 
     def __init__(self, path: Path, det_size: int, threshold: float) -> None:
-        from insightface.model_zoo import model_zoo
+        from insightface.model_zoo.scrfd import SCRFD
 
-        model = model_zoo.get_model(str(path), providers=["CPUExecutionProvider"])
-        if model is None or model.taskname != "detection":
-            raise ValueError(f"{path.name} is not a face detector insightface knows")
+        model = SCRFD(model_file=str(path), session=_session(str(path)))
         model.prepare(-1, input_size=(det_size, det_size), det_thresh=threshold)
         self.model = model
 
