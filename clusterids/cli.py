@@ -442,6 +442,22 @@ def watch_cmd(ctx: click.Context, paths: tuple[str, ...]) -> None:
     watch(settings_of(ctx), list(paths))
 
 
+@cli.command("ui")
+@click.option("--no-browser", is_flag=True, help="Print the login link; do not open a browser.")
+@click.pass_context
+def ui_cmd(ctx: click.Context, no_browser: bool) -> None:
+    """Open the web page (starting the daemon if needed) with a one-time login link."""
+    import webbrowser
+
+    from .daemon.client import ensure_daemon
+
+    remote = ensure_daemon(settings_of(ctx))
+    url = f"{remote.base_url}/login?code={remote.login_code()}"
+    click.echo(url)
+    if not no_browser:
+        webbrowser.open(url)
+
+
 def main() -> None:
     cli(obj={})
 

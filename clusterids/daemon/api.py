@@ -1,26 +1,42 @@
-"""The daemon's local HTTP API: every service operation, behind a bearer token, loopback only."""
+"""The daemon's local HTTP API and web page: every service operation, behind a token, loopback only.
+
+Scripts and the CLI send the token as ``Authorization: Bearer``; the browser gets it as an
+HttpOnly, SameSite=Strict cookie from a one-time login link (``clusterids ui``).
+"""
 
 from __future__ import annotations
 
 import secrets
+import tempfile
+import time
 from collections.abc import Callable
-from typing import Any
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
 
-from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI, HTTPException, Request, UploadFile
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
 
 from ..errors import NotFound, UserError
+from ..store.library import Library
 
+T = TypeVar("T")
 Runner = Callable[[str, dict[str, Any]], Any]
+WithLib = Callable[[Callable[[Library], Any]], Any]
+COOKIE = "clusterids_token"
+LOGIN_CODE_SECONDS = 120
 
 
-def make_app(token: str, run: Runner) -> FastAPI:
-    """``run(op, kwargs)`` performs one operation on the library (the daemon serializes them)."""
+def make_app(token: str, run: Runner, with_lib: WithLib | None = None) -> FastAPI:
+    """``run(op, kwargs)`` performs one operation; ``with_lib(fn)`` calls ``fn(library)``;
+    the daemon serializes both with its one writer lock."""
     app = FastAPI(title="ClusterIdentities", docs_url=None, redoc_url=None, openapi_url=None)
+    codes: dict[str, float] = {}
 
     def authorized(request: Request) -> None:
         header = request.headers.get("authorization", "")
-        given = header[7:] if header.lower().startswith("bearer ") else request.cookies.get("clusterids_token", "")
+        given = header[7:] if header.lower().startswith("bearer ") else request.cookies.get(COOKIE, "")
         if not given or not secrets.compare_digest(given, token):
             raise HTTPException(status_code=401, detail="missing or wrong token")
 
@@ -37,4 +53,73 @@ def make_app(token: str, run: Runner) -> FastAPI:
     def operation(op: str, kwargs: dict[str, Any]) -> Any:
         return run(op, kwargs)
 
+    @app.post("/api/v1/login-code", dependencies=[Depends(authorized)])
+    def login_code() -> dict[str, str]:
+        code = secrets.token_urlsafe(24)
+        codes[code] = time.monotonic() + LOGIN_CODE_SECONDS
+        return {"code": code}
+
+    @app.get("/login")
+    def login(code: str = "") -> Any:
+        expires = codes.pop(code, 0.0)  # one use only
+        if time.monotonic() > expires:
+            return JSONResponse({"error": "this login link is used or expired",
+                                 "hint": "run 'clusterids ui' again"}, status_code=401)
+        resp = RedirectResponse("/", status_code=303)
+        resp.set_cookie(COOKIE, token, httponly=True, samesite="strict")
+        return resp
+
+    if with_lib is not None:
+        _web_routes(app, authorized, with_lib, run)
     return app
+
+
+def _web_routes(app: FastAPI, authorized: Callable[[Request], None], with_lib: WithLib, run: Runner) -> None:
+    from ..web import ui
+
+    auth = [Depends(authorized)]
+
+    @app.get("/api/v1/ui/people", dependencies=auth)
+    def people(hidden: bool = False, offset: int = 0, limit: int = 200) -> Any:
+        return with_lib(lambda lib: ui.people_page(lib, hidden, offset, min(limit, 1000)))
+
+    @app.get("/api/v1/ui/person/{person}", dependencies=auth)
+    def person(person: str, offset: int = 0, limit: int = 300) -> Any:
+        pid = None if person == "unknown" else int(person)
+        return with_lib(lambda lib: ui.person_page(lib, pid, offset, min(limit, 2000)))
+
+    @app.get("/api/v1/ui/faces/{face_id}.jpg", dependencies=auth)
+    def face_thumb(face_id: int) -> FileResponse:
+        path = with_lib(lambda lib: ui.face_thumb(lib, face_id))
+        return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
+
+    @app.get("/api/v1/ui/photos/{photo_id}.jpg", dependencies=auth)
+    def photo_thumb(photo_id: int) -> FileResponse:
+        path = with_lib(lambda lib: ui.photo_thumb(lib, photo_id))
+        return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
+
+    @app.post("/api/v1/ui/upload", dependencies=auth)
+    def upload(files: list[UploadFile]) -> Any:
+        saved = []
+        for f in files:
+            path = with_lib(lambda lib, f=f: ui.save_upload(lib, f.filename or "photo.jpg", f.file))
+            saved.append(path.name)
+        return {"saved": saved}
+
+    @app.post("/api/v1/ui/search", dependencies=auth)
+    def search(file: UploadFile) -> Any:
+        name = ui.safe_upload_name(file.filename or "query.jpg")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / name
+            path.write_bytes(file.file.read(ui.MAX_UPLOAD + 1)[: ui.MAX_UPLOAD])
+            return run("search", {"photo": str(path)})
+
+    @app.get("/api/v1/ui/albums.zip", dependencies=auth)
+    def albums_zip(person: int | None = None) -> StreamingResponse:
+        chunks = with_lib(lambda lib: ui.album_zip(lib, person))
+        name = f"person-{person}.zip" if person is not None else "albums.zip"
+        return StreamingResponse(chunks, media_type="application/zip",
+                                 headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    static = resources.files("clusterids.web") / "static"
+    app.mount("/", StaticFiles(directory=str(static), html=True), name="page")

@@ -81,9 +81,43 @@ class Remote:
         error_type = NotFound if resp.status_code == 404 else UserError
         raise error_type(str(body.get("error", resp.status_code)), str(body.get("hint", "")))
 
+    def login_code(self) -> str:
+        resp = httpx.post(f"{self.base_url}/api/v1/login-code", timeout=TIMEOUT,
+                          headers={"Authorization": f"Bearer {self.token}"})
+        resp.raise_for_status()
+        return str(resp.json()["code"])
+
+    def healthy(self) -> bool:
+        try:
+            return httpx.get(f"{self.base_url}/api/v1/health", timeout=2.0,
+                             headers={"Authorization": f"Bearer {self.token}"}).status_code == 200
+        except httpx.HTTPError:
+            return False
+
 
 def find_daemon(settings: Settings) -> Remote | None:
     state = read_state(settings.library)
     if state is None:
         return None
     return Remote(f"http://{state['host']}:{state['port']}", read_token(settings.library))
+
+
+def ensure_daemon(settings: Settings, wait: float = 60.0) -> Remote:
+    """The running daemon, or a new one started in the background (its log: daemon.log)."""
+    import subprocess
+    import sys
+    import time
+
+    remote = find_daemon(settings)
+    if remote is None:
+        settings.library.mkdir(parents=True, exist_ok=True)
+        log = (settings.library / "daemon.log").open("ab")
+        subprocess.Popen([sys.executable, "-m", "clusterids.cli", "--library", str(settings.library), "watch"],
+                         stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        remote = find_daemon(settings)
+        if remote is not None and remote.healthy():
+            return remote
+        time.sleep(0.2)
+    raise UserError(f"the daemon did not start ({settings.library / 'daemon.log'})", "read its log")

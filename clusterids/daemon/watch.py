@@ -166,6 +166,10 @@ class Daemon:
                 result["daemon"] = self.state()
         return json.loads(json.dumps(result))
 
+    def with_lib(self, fn: Any) -> Any:
+        with self.lock:
+            return fn(self.lib)
+
     def state(self) -> dict[str, Any]:
         return {"running": True, "pid": os.getpid(), "queue": len(self.pending),
                 "last_event": self.pending.last_event, "last_recluster": self.last_recluster,
@@ -187,20 +191,22 @@ class Daemon:
         try:
             if self.paths:
                 self.lib.add_roots(self.paths)
+            from ..web.ui import inbox
+
+            self.lib.add_roots([str(inbox(self.lib))])  # uploads from the web page land here
             self.roots = [r for r in self.lib.roots() if os.path.isdir(r)]
-            if not self.roots:
-                raise UserError("nothing to watch", "give a folder: clusterids watch PATH")
             token = new_token(library)
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind(("127.0.0.1", self.settings.api_port))
             port = sock.getsockname()[1]
-            config = uvicorn.Config(make_app(token, self.run_op), log_level="warning", lifespan="off")
+            config = uvicorn.Config(make_app(token, self.run_op, self.with_lib), log_level="warning",
+                                    lifespan="off")
             server = uvicorn.Server(config)
             threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="api").start()
             self._write_state(port)
             log.info("serving the local API on 127.0.0.1:%d; watching %s", port, ", ".join(self.roots))
-            skip = [str(library), str(self.settings.albums_path)]
+            skip = [str(p) for p in self.lib.private_dirs()]
             observer = start_observer(self.roots, Handler(self.pending, skip), self.settings.poll_watch)
             self._index(self.roots, catch_up=True)  # what changed while nobody watched
             self._loop()

@@ -91,8 +91,7 @@ def plan(lib: Library, roots: list[str], report: Report) -> tuple[list[Job], dic
     jobs: list[Job] = []
     problems: list[Problem] = []
     seen: set[str] = set()
-    skip = [lib.settings.library, lib.settings.albums_path]
-    for hit in scan([Path(r) for r in roots], skip=skip):
+    for hit in scan([Path(r) for r in roots], skip=lib.private_dirs()):
         if hit.path in seen:  # a file given both as itself and inside a folder given
             continue
         if isinstance(hit, Problem):

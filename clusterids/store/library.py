@@ -123,6 +123,10 @@ class Library:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def private_dirs(self) -> list[Path]:
+        """Folders of ours that hold images but are no photos of the user's (the inbox is)."""
+        return [self.settings.albums_path, self.root / "thumbs", self.root / VECTORS_DIR]
+
     # -- the folders this library indexes ---------------------------------------------------
 
     def roots(self) -> list[str]:

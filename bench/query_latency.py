@@ -1,0 +1,119 @@
+"""Query latency at 100k faces: "photos of a person" and "search by photo", in-process and
+through the daemon's API.
+
+    python bench/query_latency.py [--faces 100000] [--persons 2000] [--repeat 50]
+
+The library is synthetic (rows and vectors written straight into the store: the models play
+no part in these queries except search's own photo), then `clusterids watch` serves it.
+"search by photo" runs the models on the query photo; its vector part is reported alone too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import SHARED, machine  # noqa: E402
+
+from clusterids import service  # noqa: E402
+from clusterids.config import load_settings  # noqa: E402
+from clusterids.daemon.client import find_daemon  # noqa: E402
+from clusterids.store.db import Face, Person, Photo  # noqa: E402
+from clusterids.store.library import Library  # noqa: E402
+
+PACK = SHARED / "models" / "scrfd500m-sface"
+QUERY = SHARED / "data" / "photos" / "solvay_conference_1927.jpg"
+
+
+def build(lib: Library, n_faces: int, n_persons: int) -> None:
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(n_persons, lib.dim)).astype(np.float32)
+    who = rng.integers(0, n_persons, n_faces)
+    vecs = centres[who] + rng.normal(scale=0.7 / np.sqrt(lib.dim), size=(n_faces, lib.dim)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    with lib.session() as s, s.begin():
+        s.add_all([Person(id=i + 1) for i in range(n_persons)])
+        photos = [Photo(id=i + 1, path=f"/synthetic/{i // 1000}/IMG_{i:06d}.jpg", size=1, mtime_ns=1,
+                        sha256=f"{i:064x}", width=4000, height=3000) for i in range(n_faces // 2)]
+        s.add_all(photos)
+        s.flush()
+        s.bulk_insert_mappings(Face, [  # type: ignore[arg-type]
+            {"id": i + 1, "photo_id": i // 2 + 1, "x1": 0.0, "y1": 0.0, "x2": 100.0, "y2": 100.0,
+             "landmarks": [], "det_score": 0.9, "size_px": 100.0, "sharpness": 50.0,
+             "vector": vecs[i].tobytes(), "person_id": int(who[i]) + 1} for i in range(n_faces)])
+    lib.rebuild_index()
+
+
+def timed(fn, repeat: int) -> dict[str, float]:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    return {"p50_ms": round(statistics.median(times), 2), "p95_ms": round(times[int(len(times) * 0.95) - 1], 2)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--faces", type=int, default=100_000)
+    ap.add_argument("--persons", type=int, default=2000)
+    ap.add_argument("--repeat", type=int, default=50)
+    args = ap.parse_args()
+    out: dict = {"faces": args.faces, "persons": args.persons}
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings({"library": tmp + "/lib", "model": str(PACK), "progress": False})
+        with Library.open(settings, create=True) as lib:
+            t = time.perf_counter()
+            build(lib, args.faces, args.persons)
+            out["build_s"] = round(time.perf_counter() - t, 1)
+            rng = np.random.default_rng(1)
+            pids = [str(int(p)) for p in rng.integers(1, args.persons + 1, args.repeat)]
+            it = iter(pids * 3)
+            out["in_process"] = {
+                "photos_of_a_person": timed(lambda: service.list_photos(lib, [next(it)]), args.repeat),
+                "search_by_photo": timed(lambda: service.search(lib, str(QUERY)), 5),
+                "search_vectors_only_per_face": timed(
+                    lambda: lib.index.search(rng.normal(size=lib.dim).astype(np.float32), 50, 0.55), args.repeat),
+            }
+        empty = Path(tmp) / "watched"
+        empty.mkdir()
+        env = dict(os.environ) | {"CLUSTERIDS_LIBRARY": tmp + "/lib", "CLUSTERIDS_RECLUSTER_AFTER_FACES": "0",
+                                  "CLUSTERIDS_RECLUSTER_MINUTES": "0"}
+        daemon = subprocess.Popen([sys.executable, "-m", "clusterids.cli", "watch", str(empty)], env=env,
+                                  stderr=subprocess.DEVNULL)
+        try:
+            while find_daemon(settings) is None:
+                time.sleep(0.1)
+            remote = find_daemon(settings)
+            assert remote is not None
+            while True:
+                try:
+                    remote.call("status", {})
+                    break
+                except Exception:
+                    time.sleep(0.2)
+            it = iter(pids * 3)
+            out["through_api"] = {
+                "photos_of_a_person": timed(lambda: remote.call("photos", {"persons": [next(it)]}), args.repeat),
+                "search_by_photo": timed(lambda: remote.call("search", {"photo": str(QUERY)}), 5),
+            }
+        finally:
+            daemon.terminate()
+            daemon.wait(timeout=60)
+    out["machine"] = machine()
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
