@@ -67,7 +67,8 @@ def one(what: str, n: int, dim: int, out: Path) -> dict:
     from clusterids.clustering.dbscan import dbscan_graph
     from clusterids.clustering.graph import Graph, neighbours, update
 
-    x, truth = vectors(n, dim)
+    # the recluster pass reads only the stored graph: no vectors in its process (its peak is its own)
+    x, truth = vectors(n, dim) if what != "recluster" else (None, None)
     ids = np.arange(n, dtype=np.int64)
     graph_file = out / f"graph-{n}-{dim}.npz"
     res: dict = {"what": what, "n": n, "dim": dim}
@@ -129,6 +130,8 @@ def main() -> None:
     ap.add_argument("--dim", type=int, default=512)
     ap.add_argument("--sklearn-max", type=int, default=100_000)
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
+    ap.add_argument("--only", nargs="+", default=["graph", "recluster", "add1pct", "sklearn"],
+                    help="measurements to run (a graph must exist from an earlier 'graph' run)")
     ap.add_argument("--one", nargs=2, metavar=("WHAT", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -137,7 +140,7 @@ def main() -> None:
         return
     rows = []
     for n in args.sizes:
-        for what in ("graph", "recluster", "add1pct") + (("sklearn",) if n <= args.sklearn_max else ()):
+        for what in [w for w in args.only if w != "sklearn" or n <= args.sklearn_max]:
             proc = subprocess.run([sys.executable, __file__, "--one", what, str(n), "--dim", str(args.dim),
                                    "--out", str(args.out)], capture_output=True, text=True)
             if proc.returncode != 0:

@@ -426,7 +426,9 @@ def eval_cmd(ctx: click.Context, folder: str, as_json: bool) -> None:
                    f"eps {r['eps']}, min_samples {r['min_samples']}")
         _table(r["results"], ["method", "bcubed_precision", "bcubed_recall", "bcubed_f1", "pairwise_precision",
                               "pairwise_recall", "pairwise_f1", "persons", "unknown"])
-        click.echo(f"suggested eps for this library: {r['suggested_eps']}")
+        eps = r["suggested_eps"]
+        click.echo(f"suggested eps for this library: {eps}" if eps is not None else
+                   "suggested eps: none (the distances show no clear gap between same and other persons)")
 
     emit(result, as_json, render)
 

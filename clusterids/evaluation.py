@@ -135,20 +135,29 @@ METHODS: dict[str, Callable[..., np.ndarray]] = {
 }
 
 
-def suggest_eps(vectors: np.ndarray, sample: int = 2000, seed: int = 0) -> float:
-    """An eps from the library's own distances: the valley between the same-person peak of
-    nearest-neighbour distances and the bulk of unrelated pairs."""
+def suggest_eps(vectors: np.ndarray, sample: int = 3000, seed: int = 0) -> float | None:
+    """An eps drawn from the library's own distances. Each face's distance to its nearest other
+    face is bimodal: small for faces whose person appears again, large for faces seen once;
+    the valley between the two peaks separates "same person" from "someone else". None when
+    the distances show no such valley."""
     rng = np.random.default_rng(seed)
     idx = rng.choice(len(vectors), size=min(sample, len(vectors)), replace=False)
     sims = vectors[idx] @ vectors.T
     sims[np.arange(len(idx)), idx] = -1.0
-    nearest = 1.0 - sims.max(axis=1)  # mostly same-person distances
-    unrelated = 1.0 - np.median(sims, axis=1)  # mostly different-person distances
-    hi = float(np.percentile(unrelated, 1))
-    lo = float(np.percentile(nearest, 50))
-    grid = np.linspace(lo, hi, 60)
-    dens = [np.mean(np.abs(nearest - g) < 0.02) + np.mean(np.abs(unrelated - g) < 0.02) for g in grid]
-    return round(float(grid[int(np.argmin(dens))]), 3)
+    nearest = 1.0 - sims.max(axis=1)
+    edges = np.arange(0.0, 1.2 + 1e-9, 0.02)
+    hist = np.convolve(np.histogram(nearest, edges)[0], np.ones(5) / 5, mode="same")
+    peaks = [i for i in range(1, len(hist) - 1) if hist[i] > 0 and hist[i] >= hist[i - 1] and hist[i] >= hist[i + 1]]
+    peaks.sort(key=lambda i: -hist[i])
+    if not peaks:
+        return None
+    first = peaks[0]
+    second = next((i for i in peaks[1:] if abs(i - first) >= 5), None)
+    if second is None:
+        return None
+    lo, hi = sorted((first, second))
+    valley = lo + int(np.argmin(hist[lo : hi + 1]))
+    return round(float(edges[valley] + 0.01), 3)
 
 
 def evaluate(lib: Library, root: Path, methods: list[str] | None = None, eps: float | None = None,

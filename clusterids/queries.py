@@ -14,17 +14,32 @@ from .store.db import Face, Person, Photo
 from .store.library import Library
 
 
-def people(lib: Library, include_hidden: bool = False) -> list[dict[str, Any]]:
+def people(lib: Library, include_hidden: bool = False, include_empty: bool | None = None,
+           covers: bool = False) -> list[dict[str, Any]]:
+    """Persons, most faces first. ``include_empty`` defaults to ``include_hidden`` (``--all``);
+    ``covers`` adds each person's best face (detection score x size) for the web page."""
+    include_empty = include_hidden if include_empty is None else include_empty
     with lib.session() as s:
         counts = {pid: (nf, np_) for pid, nf, np_ in s.execute(
             select(Face.person_id, func.count(Face.id), func.count(distinct(Face.photo_id)))
             .where(Face.person_id.is_not(None)).group_by(Face.person_id))}
+        best: dict[int, int] = {}
+        if covers:
+            for pid, fid in s.execute(
+                select(Face.person_id, Face.id).where(Face.person_id.is_not(None))
+                .order_by(Face.person_id, (Face.det_score * Face.size_px).desc())
+            ):
+                if pid is not None:
+                    best.setdefault(pid, fid)
         rows: list[dict[str, Any]] = []
         for p in s.scalars(select(Person).where(Person.merged_into.is_(None)).order_by(Person.id)):
             faces, photos = counts.get(p.id, (0, 0))
-            if (p.hidden or faces == 0) and not include_hidden:
+            if (p.hidden and not include_hidden) or (faces == 0 and not include_empty):
                 continue
-            rows.append({"id": p.id, "name": p.name, "faces": faces, "photos": photos, "hidden": p.hidden})
+            row: dict[str, Any] = {"id": p.id, "name": p.name, "faces": faces, "photos": photos, "hidden": p.hidden}
+            if covers:
+                row["cover"] = best.get(p.id)
+            rows.append(row)
     rows.sort(key=lambda r: (-int(r["faces"]), int(r["id"])))
     return rows
 

@@ -102,7 +102,8 @@ def _web_routes(app: FastAPI, authorized: Callable[[Request], None], with_lib: W
     def upload(files: list[UploadFile]) -> Any:
         saved = []
         for f in files:
-            path = with_lib(lambda lib, f=f: ui.save_upload(lib, f.filename or "photo.jpg", f.file))
+            name, stream = f.filename or "photo.jpg", f.file
+            path: Path = with_lib(lambda lib: ui.save_upload(lib, name, stream))  # noqa: B023
             saved.append(path.name)
         return {"saved": saved}
 

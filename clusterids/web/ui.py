@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import cv2
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 
 from ..albums import desired
 from ..errors import NotFound, UserError
 from ..imaging import EXTENSIONS, BadImage, decode
+from ..queries import people
 from ..store.db import Face, Person, Photo
 from ..store.library import Library
 
@@ -38,26 +39,10 @@ def inbox(lib: Library) -> Path:
 
 
 def people_page(lib: Library, include_hidden: bool = False, offset: int = 0, limit: int = 200) -> dict[str, Any]:
-    """Persons, most faces first, each with a cover face (its best: detection score x size)."""
+    """A page of persons with a cover face each, and the count of unknown faces."""
+    rows = people(lib, include_hidden, include_empty=False, covers=True)
     with lib.session() as s:
-        counts = {pid: (nf, np_) for pid, nf, np_ in s.execute(
-            select(Face.person_id, func.count(Face.id), func.count(distinct(Face.photo_id)))
-            .where(Face.person_id.is_not(None)).group_by(Face.person_id))}
-        covers: dict[int, int] = {}
-        for pid, fid in s.execute(
-            select(Face.person_id, Face.id).where(Face.person_id.is_not(None))
-            .order_by(Face.person_id, (Face.det_score * Face.size_px).desc())
-        ):
-            covers.setdefault(pid, fid)
-        rows = []
-        for p in s.scalars(select(Person).where(Person.merged_into.is_(None))):
-            faces, photos = counts.get(p.id, (0, 0))
-            if faces == 0 or (p.hidden and not include_hidden):
-                continue
-            rows.append({"id": p.id, "name": p.name, "faces": faces, "photos": photos, "hidden": p.hidden,
-                         "cover": covers.get(p.id)})
         unknown = s.scalar(select(func.count(Face.id)).where(Face.person_id.is_(None))) or 0
-    rows.sort(key=lambda r: (-int(r["faces"]), int(r["id"])))
     return {"total": len(rows), "unknown": unknown, "people": rows[offset : offset + limit]}
 
 
