@@ -48,7 +48,8 @@ class Settings:
     max_pixels: int = _help("Photos with more pixels than this are refused (decompression bombs).", 178_956_970)
     decode_max_side: int = _help("Decode large photos at a reduced size with this longest side.", 2560)
     det_size: int = _help("Detector input size in pixels (square).", 640)
-    det_threshold: float = _help("Minimum detection score for a face to be stored.", 0.5)
+    det_threshold: float = _help("Minimum detection score of a stored face; 0: the detector's default "
+                                 "(SCRFD 0.5, YuNet 0.7).", 0.0)
     min_face_px: int = _help("Faces smaller than this (shorter box side, original pixels) are not stored.", 16)
     core_min_det_score: float = _help("Quality gate: minimum detection score of a core face.", 0.6)
     core_min_face_px: int = _help("Quality gate: minimum box side (pixels) of a core face.", 32)

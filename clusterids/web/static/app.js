@@ -81,7 +81,7 @@ function dropTarget(node, person) {
 }
 
 // -- views ------------------------------------------------------------------------------------
-async function peopleView() {
+async function peopleView(alive) {
   const showHidden = sessionStorage.getItem("showHidden") === "1";
   const page = await api(`/api/v1/ui/people?hidden=${showHidden}&limit=${PAGE}`);
   const grid = el("div", { class: "grid", id: "people" });
@@ -131,7 +131,7 @@ async function sidebar(current) {
   return aside;
 }
 
-async function personView(id) {
+async function personView(id, alive) {
   const unknown = id === "unknown";
   const data = await api(`/api/v1/ui/person/${unknown ? "unknown" : id}?limit=2000`);
   const selected = new Set();
@@ -184,16 +184,15 @@ async function personView(id) {
 
 // Only the latest navigation may draw: an older one still waiting on the API must not.
 let routeSeq = 0;
-let alive = () => true;
 
 async function route() {
   const mine = ++routeSeq;
-  alive = () => mine === routeSeq;
+  const alive = () => mine === routeSeq;
   const hash = location.hash || "#/";
   try {
-    if (hash.startsWith("#/person/")) await personView(hash.slice(9));
-    else if (hash === "#/unknown") await personView("unknown");
-    else await peopleView();
+    if (hash.startsWith("#/person/")) await personView(hash.slice(9), alive);
+    else if (hash === "#/unknown") await personView("unknown", alive);
+    else await peopleView(alive);
   } catch (e) {
     if (e.message !== "401") console.error(e);
   }
@@ -235,6 +234,7 @@ async function waitIndexed() {
 }
 
 async function searchPhoto(file) {
+  const mine = ++routeSeq;  // a navigation still loading must not draw over the results
   const form = new FormData();
   form.append("file", file, file.name);
   const faces = await api("/api/v1/ui/search", { method: "POST", body: form });
@@ -247,7 +247,7 @@ async function searchPhoto(file) {
       : [el("div", { class: "match", text: "nobody known" })];
     list.append(el("h2", { text: `Face ${i + 1}` }), ...who);
   });
-  view.replaceChildren(list);
+  if (mine === routeSeq) view.replaceChildren(list);
 }
 
 document.getElementById("upload").addEventListener("change", (e) => uploadFiles(e.target.files));
