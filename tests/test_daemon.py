@@ -282,3 +282,62 @@ def test_sigkill_mid_work_then_restart(daemon, run_json, env, tmp_path):
     ours = library_snapshot(env)
     assert len(ours) == len(src)  # nothing missing, nothing twice (paths are unique)
     assert_same_library(ours, fresh_index(env, daemon.folder, tmp_path / "fresh"))
+
+
+def test_partial_file_is_never_indexed_and_case_rename_keeps_faces(daemon, run_json):
+    daemon.start()
+    src = lfw_people(1, min_photos=2, max_photos=1)[0].read_bytes()
+    target = daemon.folder / "slow.jpg"
+    with target.open("wb") as fh:  # written in pieces, each well within the settle time
+        for start in range(0, len(src), len(src) // 8 + 1):
+            fh.write(src[start : start + len(src) // 8 + 1])
+            fh.flush()
+            time.sleep(0.2)
+            status = run_json("status", "--failed")
+            assert status["photos"] == 0 and status["failed"] == 0, "a partial file was indexed"
+    status = quiet(run_json, expected_photos=1)
+    assert status["failed"] == 0 and status["faces"] >= 1
+    before = {f["id"]: f["person"] for f in run_json("faces")}
+    os.rename(target, daemon.folder / "SLOW.jpg")  # a case-only rename
+    wait_until(lambda: {f["photo"] for f in run_json("faces")} == {str(daemon.folder / "SLOW.jpg")}, 30,
+               "the case-only rename")
+    assert {f["id"]: f["person"] for f in run_json("faces")} == before
+    assert run_json("status")["photos"] == 1
+
+
+def test_out_of_inotify_watches_falls_back_to_polling(monkeypatch, caplog, tmp_path):
+    """The OS limit cannot be reached here without changing the machine: the observer's
+    schedule() raises what inotify raises then (ENOSPC)."""
+    import errno
+
+    from watchdog.observers.polling import PollingObserver
+
+    from clusterids.daemon import watch
+
+    class Exhausted(watch.Observer):  # type: ignore[misc,valid-type]
+        def schedule(self, *args, **kwargs):
+            raise OSError(errno.ENOSPC, "inotify watch limit reached")
+
+    monkeypatch.setattr(watch, "Observer", Exhausted)
+    handler = watch.Handler(watch.Pending(10), [])
+    with caplog.at_level("WARNING"):
+        observer = watch.start_observer([str(tmp_path)], handler, poll=False)
+    try:
+        assert isinstance(observer, PollingObserver)
+        assert sum("inotify" in r.message for r in caplog.records) == 1
+    finally:
+        observer.stop()
+        observer.join()
+
+
+def test_pending_is_bounded_and_coalesces(tmp_path):
+    from clusterids.daemon.watch import Pending
+
+    pending = Pending(limit=100)
+    for _ in range(50):
+        pending.add(str(tmp_path / "a.jpg"))  # a burst on one file: one entry
+    assert len(pending) == 1
+    pending.add(*(str(tmp_path / f"{i}.jpg") for i in range(200)))  # over the limit: a rescan instead
+    assert len(pending) == 0
+    ready, rescan = pending.settled(0.0)
+    assert ready == [] and rescan is True
