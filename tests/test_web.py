@@ -138,3 +138,44 @@ def test_page_refuses_without_login_and_uploads_are_checked(page_and_daemon, env
     assert httpx.get(base + "/api/v1/ui/photos/99999.jpg", headers=auth).status_code == 404
     assert httpx.get(base + "/api/v1/ui/faces/99999.jpg", headers=auth).status_code == 404
     assert httpx.get(base + "/..%2F..%2Fetc%2Fpasswd", headers=auth).status_code == 404
+
+
+def test_split_reject_undo_unknown_and_search(page_and_daemon, run_json):
+    page, daemon, url = page_and_daemon
+    base = url.split("/login")[0]
+    a = run_json("people")[0]
+    faces = [f["id"] for f in run_json("faces", "--person", a["id"])]
+    assert len(faces) >= 3
+
+    # select two faces and split them into a new person
+    page.goto(base + f"/#/person/{a['id']}")
+    page.wait_for_selector(f".face[data-face='{faces[0]}']")
+    for fid in faces[:2]:
+        page.check(f".face[data-face='{fid}'] input.pick")
+    page.click("#split")
+    wait_until(lambda: len(run_json("people")) == 5, 30, "the split")
+    new = next(p for p in run_json("people") if p["faces"] == 2 and p["id"] not in (a["id"],))
+    assert sorted(f["id"] for f in run_json("faces", "--person", new["id"])) == sorted(faces[:2])
+
+    # "not them" on a face, then undo from the page puts it back
+    page.goto(base + f"/#/person/{a['id']}")
+    page.wait_for_selector(f".face[data-face='{faces[2]}'] button.not-this")
+    page.wait_for_load_state("networkidle")
+    page.click(f".face[data-face='{faces[2]}'] button.not-this")
+    wait_until(lambda: faces[2] not in {f["id"] for f in run_json("faces", "--person", a["id"])}, 30, "the rejection")
+    page.click("#undo")
+    wait_until(lambda: faces[2] in {f["id"] for f in run_json("faces", "--person", a["id"])}, 30, "the undo")
+
+    # the unknown faces page lists exactly the faces in no person
+    page.goto(base + "/#/unknown")
+    page.wait_for_selector("h1:has-text('Unknown faces')")
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".face").count() == len(run_json("faces", "--unknown"))
+
+    # search by a photo: the person in it comes first
+    photo = run_json("photos", "--person", new["id"])[0]
+    page.goto(base + "/#/")
+    page.wait_for_selector(".card.person")
+    page.set_input_files("#search", photo)
+    page.wait_for_selector("#search-results .match a")
+    assert page.locator("#search-results .match a").first.get_attribute("href") == f"#/person/{new['id']}"

@@ -66,12 +66,13 @@ def person_page(lib: Library, person: int | None, offset: int = 0, limit: int = 
             "photos": photo_ids[:limit]}
 
 
-def _photo_path(lib: Library, photo_id: int) -> Path:
+def _photo(lib: Library, photo_id: int) -> tuple[Path, str]:
+    """A photo's path and content hash, by id: the only way a file is found for the page."""
     with lib.session() as s:
         photo = s.get(Photo, photo_id)
         if photo is None or photo.status != "ok":
             raise NotFound(f"no photo {photo_id}", "reload the page")
-        return Path(photo.path)
+        return Path(photo.path), photo.sha256 or ""
 
 
 def _cached(lib: Library, name: str, make: Any) -> Path:
@@ -109,7 +110,7 @@ def face_thumb(lib: Library, face_id: int) -> Path:
     key = f"f{face_id}.jpg"
 
     def make() -> bytes:
-        d = _decoded(_photo_path(lib, photo_id), 2048, lib.settings.max_pixels)
+        d = _decoded(_photo(lib, photo_id)[0], 2048, lib.settings.max_pixels)
         x1, y1, x2, y2 = (v / d.scale for v in box)
         m = 0.3 * max(x2 - x1, y2 - y1)
         h, w = d.bgr.shape[:2]
@@ -123,12 +124,13 @@ def face_thumb(lib: Library, face_id: int) -> Path:
 
 
 def photo_thumb(lib: Library, photo_id: int) -> Path:
-    path = _photo_path(lib, photo_id)
+    path, sha = _photo(lib, photo_id)
 
     def make() -> bytes:
         return _jpeg(_decoded(path, PHOTO_PX, lib.settings.max_pixels).bgr)
 
-    return _cached(lib, f"p{photo_id}.jpg", make)
+    # keyed by content too: a photo changed in place keeps its id but gets a new thumbnail
+    return _cached(lib, f"p{photo_id}-{sha[:12]}.jpg", make)
 
 
 def safe_upload_name(name: str) -> str:
