@@ -341,3 +341,19 @@ def test_pending_is_bounded_and_coalesces(tmp_path):
     assert len(pending) == 0
     ready, rescan = pending.settled(0.0)
     assert ready == [] and rescan is True
+
+
+def test_ui_starts_the_daemon_when_none_runs(run, env, photos):
+    run("index", photos)
+    url = run("ui", "--no-browser").stdout.strip()
+    state = read_state(Path(env["CLUSTERIDS_LIBRARY"]))
+    try:
+        assert state is not None and f":{state['port']}/login?code=" in url
+        page = httpx.get(url, follow_redirects=False)
+        assert page.status_code == 303 and "clusterids_token" in page.headers["set-cookie"]
+        assert "httponly" in page.headers["set-cookie"].lower()
+        assert httpx.get(url).status_code == 401  # used once already
+    finally:
+        if state is not None:
+            os.kill(state["pid"], signal.SIGTERM)
+            wait_until(lambda: read_state(Path(env["CLUSTERIDS_LIBRARY"])) is None, 30, "the daemon to stop")

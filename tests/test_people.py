@@ -316,3 +316,17 @@ def test_quality_script_and_eval_give_the_same_figures(run_json, env, tmp_path, 
     cli = run_json("--model", str(SCRFD_PACK), "eval", data)
     assert script["results"] == cli["results"]
     assert script["labelled"] == cli["labelled"] == PEOPLE * PER_PERSON + 4
+
+
+@pytest.mark.parametrize("mode", ["hardlink", "copy"])
+def test_album_link_modes(run_json, lib_env, env, mode):
+    albums = Path(env["CLUSTERIDS_LIBRARY"]) / "albums"
+    result = run_json("--set", f"album_link={mode}", "albums")
+    assert result["written"] == result["albums"] == len(run_json("people"))
+    for album in (a for a in albums.iterdir() if not a.name.startswith(".")):
+        for entry in album.iterdir():
+            assert not entry.is_symlink()
+            original = next(p for p in run_json("faces") if Path(p["photo"]).name == entry.name)["photo"]
+            same_file = os.stat(entry).st_ino == os.stat(original).st_ino
+            assert same_file == (mode == "hardlink")
+            assert entry.read_bytes() == Path(original).read_bytes()
