@@ -24,7 +24,7 @@ from ..imaging import BadImage, Decoded, content_hash, decode
 from ..store.db import Face, Photo, utcnow
 from ..store.library import Library
 from .scan import Found, Problem, scan
-from .writer import Writer
+from .writer import Gone, Writer
 
 Progress = Callable[[int, int], None]  # (photos done, faces found so far)
 
@@ -81,12 +81,13 @@ def _under(roots: list[str]) -> ColumnElement[bool]:
     return or_(*[or_(Photo.path == r, Photo.path.startswith(r.rstrip(os.sep) + os.sep)) for r in roots])
 
 
-def plan(lib: Library, roots: list[str], report: Report) -> tuple[list[Job], dict[str, int], list[Problem]]:
+def plan(lib: Library, roots: list[str], report: Report) -> tuple[list[Job], Gone, list[Problem]]:
     """Split what is on disk into jobs; return the jobs, the library's photos no longer there
-    (path -> id) and the problems met while scanning."""
+    and the problems met while scanning."""
     with lib.session() as s:
-        rows = {p: (i, size, mtime, status) for i, p, size, mtime, status in s.execute(
-            select(Photo.id, Photo.path, Photo.size, Photo.mtime_ns, Photo.status).where(_under(roots))
+        rows = {p: (i, size, mtime, status, sha) for i, p, size, mtime, status, sha in s.execute(
+            select(Photo.id, Photo.path, Photo.size, Photo.mtime_ns, Photo.status, Photo.sha256)
+            .where(_under(roots))
         )}
     jobs: list[Job] = []
     problems: list[Problem] = []
@@ -104,7 +105,10 @@ def plan(lib: Library, roots: list[str], report: Report) -> tuple[list[Job], dic
             report.photos_unchanged += 1
         else:
             jobs.append(Job(hit, known=row is not None))
-    gone = {p: row[0] for p, row in rows.items() if p not in seen}
+    gone = Gone()
+    for p, row in rows.items():
+        if p not in seen:
+            gone.add(p, row[0], row[4] if row[3] == "ok" else None)
     return jobs, gone, problems
 
 

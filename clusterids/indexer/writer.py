@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,6 +17,33 @@ if TYPE_CHECKING:
     from .pipeline import FaceRecord
 
 COMMIT_EVERY = 16
+
+
+@dataclass
+class Gone:
+    """The library's photos under the scanned folders that are no longer on disk, by path and
+    by content, so that a moved file finds the photo it was in one look-up."""
+
+    by_path: dict[str, int] = field(default_factory=dict)
+    by_sha: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, path: str, photo_id: int, sha256: str | None) -> None:
+        self.by_path[path] = photo_id
+        if sha256:
+            self.by_sha.setdefault(sha256, []).append(path)
+
+    def take(self, sha256: str) -> str | None:
+        """A gone path with this content, which is then no longer gone (it moved)."""
+        paths = self.by_sha.get(sha256, [])
+        while paths:
+            path = paths.pop()
+            if self.by_path.pop(path, None) is not None:
+                return path
+        return None
+
+    def clear(self) -> None:
+        self.by_path.clear()
+        self.by_sha.clear()
 
 
 class Writer:
@@ -93,7 +121,7 @@ class Writer:
         self.session.flush()
         self._tick()
 
-    def reuse(self, found: Found, sha256: str, gone: dict[str, int]) -> int | str | None:
+    def reuse(self, found: Found, sha256: str, gone: Gone) -> int | str | None:
         """Give a known content its faces without the models: a move keeps the photo (faces,
         persons, corrections); a copy gets copies of the faces. Returns the faces added,
         "same" for a file touched but not changed, None when no source is left."""
@@ -103,12 +131,8 @@ class Writer:
             target.size, target.mtime_ns = found.size, found.mtime_ns
             self._tick()
             return "same"
-        sources = list(self.session.scalars(
-            select(Photo).where(Photo.sha256 == sha256, Photo.status == "ok", Photo.path != found.path)
-        ))
-        if not sources:
-            return None
-        moved = next((p for p in sources if gone.pop(p.path, None) is not None), None)
+        moved_path = gone.take(sha256)
+        moved = self.session.scalar(select(Photo).where(Photo.path == moved_path)) if moved_path else None
         if moved is not None:
             if target is not None:  # a changed file took the place of a moved one
                 self._drop_faces(target)
@@ -118,7 +142,11 @@ class Writer:
                 found.path, found.size, found.mtime_ns, utcnow())
             self._tick()
             return 0
-        src = sources[0]
+        src = self.session.scalar(
+            select(Photo).where(Photo.sha256 == sha256, Photo.status == "ok", Photo.path != found.path).limit(1)
+        )
+        if src is None:
+            return None
         photo = target or self._photo(found.path)
         self.session.flush()
         self._drop_faces(photo)
@@ -137,10 +165,10 @@ class Writer:
         self._tick()
         return len(copies)
 
-    def remove_gone(self, gone: dict[str, int]) -> int:
+    def remove_gone(self, gone: Gone) -> int:
         """Forget photos that left the scanned folders, with their faces."""
         removed = 0
-        for photo_id in gone.values():
+        for photo_id in gone.by_path.values():
             photo = self.session.get(Photo, photo_id)
             if photo is None:
                 continue
