@@ -44,7 +44,8 @@ class Settings:
     database_url: str = _help("SQLAlchemy URL of the library database; empty: SQLite inside the library.", "")
     vector_store_url: str = _help("Qdrant server URL; empty: embedded Qdrant Edge inside the library.", "")
     vector_store_api_key: str = _help("API key for the Qdrant server, if it needs one.", "")
-    hnsw_min_points: int = _help("Build an HNSW index once the library holds this many faces.", 200_000)
+    hnsw_min_points: int = _help("Optimize the vector index (HNSW) once it holds this many faces, and again "
+                                 "each time it grew by half; below it, exact search is fast enough.", 200_000)
     max_pixels: int = _help("Photos with more pixels than this are refused (decompression bombs).", 178_956_970)
     decode_max_side: int = _help("Decode large photos at a reduced size with this longest side.", 2560)
     det_size: int = _help("Detector input size in pixels (square).", 640)

@@ -33,6 +33,7 @@ def index(lib: Library, paths: list[str], progress: Progress | None = None,
     out["failures"] = [{"path": p, "reason": r} for p, r in report.failures]
     if report.changed_anything:
         albums.sync(lib)
+        out["index_optimized"] = lib.maybe_optimize()
     return out
 
 

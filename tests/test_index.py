@@ -360,3 +360,14 @@ def test_models_json_lists_packs(run_json):
     assert packs["buffalo_l"]["installed"] is False
     assert packs["open"] == {"name": "open", "dim": 128, "licence": "YuNet: MIT; SFace: Apache-2.0",
                              "installed": True}
+
+
+def test_vector_index_is_optimized_past_the_threshold(run_json, photos):
+    report = run_json("--set", "hnsw_min_points=10", "index", photos)
+    assert report["index_optimized"] is True
+    status = run_json("status")
+    assert status["vectors"] == status["faces"] > 10
+    probe = next(photos.glob("*/*.jpg"))
+    assert run_json("search", probe)[0]["bbox"]  # search still answers after optimize()
+    shutil.copy(probe, photos / "again.jpg")
+    assert run_json("--set", "hnsw_min_points=10", "index", photos)["index_optimized"] is False  # grew < 50%
