@@ -36,9 +36,16 @@ def rss_mb(pid: int) -> float:
 
 
 def status(env: dict[str, str]) -> dict:
-    out = subprocess.run([sys.executable, "-m", "clusterids.cli", "status", "--json"], env=env,
-                         capture_output=True, text=True)
-    return json.loads(out.stdout) if out.returncode == 0 else {}
+    """The daemon's status through its API (a CLI process per poll would cost a core)."""
+    from clusterids.config import load_settings
+    from clusterids.daemon.client import find_daemon
+    from clusterids.errors import UserError
+
+    remote = find_daemon(load_settings({}, environ=env))
+    try:
+        return remote.call("status", {}) if remote else {}
+    except UserError:
+        return {}
 
 
 def main() -> None:
@@ -77,8 +84,9 @@ def main() -> None:
                 time.sleep(0.5)
                 sample("starting")
             while status(env).get("photos", 0) < args.photos:
-                time.sleep(0.5)
-                sample("catching up")
+                for _ in range(4):
+                    time.sleep(0.5)
+                    sample("catching up")
             caught_up = time.perf_counter() - start
             for _ in range(20):
                 time.sleep(0.5)

@@ -17,11 +17,10 @@ from pathlib import Path
 
 import numpy as np
 from sqlalchemy import ColumnElement, or_, select
-from sqlalchemy.orm import Session
 
 from ..errors import UserError
 from ..imaging import BadImage, Decoded, content_hash, decode
-from ..store.db import Face, Photo, utcnow
+from ..store.db import Photo
 from ..store.library import Library
 from .scan import Found, Problem, scan
 from .writer import Gone, Writer
@@ -245,10 +244,3 @@ def index_paths(lib: Library, paths: Iterable[Path], progress: Progress | None =
     report.new_face_ids = writer.touched
     report.seconds = round(time.monotonic() - started, 3)
     return report
-
-
-def existing_photo(session: Session, path: str) -> Photo | None:
-    return session.scalar(select(Photo).where(Photo.path == path))
-
-
-__all__ = ["Report", "index_paths", "embed_photo", "utcnow", "Face"]
