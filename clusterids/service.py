@@ -23,10 +23,11 @@ from .store.library import Library
 
 
 def index(lib: Library, paths: list[str], progress: Progress | None = None,
-          on_plan: Any = None, missing_ok: bool = False, should_stop: Any = None) -> dict[str, Any]:
+          on_plan: Any = None, missing_ok: bool = False, should_stop: Any = None,
+          after_commit: Any = None) -> dict[str, Any]:
     lib.add_roots(paths)
     report = index_paths(lib, [Path(p) for p in paths], progress=progress, on_plan=on_plan,
-                         missing_ok=missing_ok, should_stop=should_stop)
+                         missing_ok=missing_ok, should_stop=should_stop, after_commit=after_commit)
     out: dict[str, Any] = report.counts()
     out["faces_assigned"] = people.assign_new_faces(lib, report.new_face_ids)
     out["seconds"] = report.seconds

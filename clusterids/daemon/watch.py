@@ -246,13 +246,20 @@ class Daemon:
     def _index(self, paths: list[str], catch_up: bool = False) -> None:
         with self.lock:
             assert self.lib is not None
-            result = service.index(self.lib, paths, missing_ok=True, should_stop=self.stop.is_set)
+            result = service.index(self.lib, paths, missing_ok=True, should_stop=self.stop.is_set,
+                                   after_commit=self._let_others_in)
         self.faces_since_recluster += result["faces_added"]
         counts = {k: v for k, v in result.items() if k.startswith(("photos_", "faces_")) and v}
         if counts.keys() - {"photos_unchanged"} or catch_up:
             log.info("%s %s", "caught up:" if catch_up else "indexed:", json.dumps(counts))
         for f in result["failures"]:
             log.warning("failed: %s: %s", f["path"], f["reason"])
+
+    def _let_others_in(self) -> None:
+        """Between two commits of a long index run, the API's calls get their turn."""
+        self.lock.release()
+        time.sleep(0.001)
+        self.lock.acquire()
 
     def _maybe_recluster(self) -> None:
         s = self.settings

@@ -195,7 +195,8 @@ def embed_photo(lib: Library, path: Path) -> tuple[Decoded, list[FaceRecord]]:
 
 def index_paths(lib: Library, paths: Iterable[Path], progress: Progress | None = None,
                 on_plan: Callable[[int], None] | None = None, missing_ok: bool = False,
-                should_stop: Callable[[], bool] | None = None) -> Report:
+                should_stop: Callable[[], bool] | None = None,
+                after_commit: Callable[[], None] | None = None) -> Report:
     """Bring the library in step with ``paths``: new, changed, copied, moved and gone photos."""
     started = time.monotonic()
     roots = []
@@ -207,7 +208,7 @@ def index_paths(lib: Library, paths: Iterable[Path], progress: Progress | None =
     jobs, gone, problems = plan(lib, roots, report)
     if on_plan:
         on_plan(len(jobs))
-    with lib.vector_write(), Writer(lib) as writer:
+    with lib.vector_write(), Writer(lib, after_commit) as writer:
         for problem in problems:
             writer.fail(problem.path, None, problem.reason)
             report.photos_failed += 1

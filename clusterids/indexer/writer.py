@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -47,8 +48,9 @@ class Gone:
 
 
 class Writer:
-    def __init__(self, lib: Library) -> None:
+    def __init__(self, lib: Library, after_commit: Callable[[], None] | None = None) -> None:
         self.lib = lib
+        self.after_commit = after_commit  # the daemon lets API calls in between commits
         self.session = lib.session()
         self.pending = 0
         self.new_faces: list[Face] = []
@@ -69,6 +71,8 @@ class Writer:
         self.lib.push_vectors(self.new_faces)
         self.touched.extend(f.id for f in self.new_faces)
         self.new_faces, self.dropped, self.pending = [], [], 0
+        if self.after_commit is not None:
+            self.after_commit()
 
     def _tick(self) -> None:
         self.pending += 1

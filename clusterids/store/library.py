@@ -48,6 +48,7 @@ class Library:
         self.dim = dim
         self.notices = notices
         self._model: FaceModel | None = None
+        self._writes = 0
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -162,13 +163,21 @@ class Library:
 
     @contextmanager
     def vector_write(self) -> Iterator[None]:
-        """Mark the index possibly out of step with the database while vectors are written."""
-        with self.session() as s, s.begin():
-            set_meta(s, "vectors_dirty", "1")
-        yield
-        self.index.flush()
-        with self.session() as s, s.begin():
-            set_meta(s, "vectors_dirty", "0")
+        """Mark the index possibly out of step with the database while vectors are written.
+        Nested writes (an API call let in between two commits of a long index run) keep the
+        mark until the outermost one ends."""
+        if self._writes == 0:
+            with self.session() as s, s.begin():
+                set_meta(s, "vectors_dirty", "1")
+        self._writes += 1
+        try:
+            yield
+        finally:
+            self._writes -= 1
+        if self._writes == 0:
+            self.index.flush()
+            with self.session() as s, s.begin():
+                set_meta(s, "vectors_dirty", "0")
 
     def push_vectors(self, faces: Sequence[Face]) -> None:
         if not faces:
