@@ -269,26 +269,22 @@ def _correction(ctx: click.Context, op: str, as_json: bool, message: Callable[[d
 _json = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
-@cli.command("assign")
-@click.argument("face", type=int)
-@click.argument("person")
-@_json
-@click.pass_context
-def assign_cmd(ctx: click.Context, face: int, person: str, as_json: bool) -> None:
-    """FACE belongs to PERSON (an id or exact name) from now on."""
-    _correction(ctx, "assign", as_json, lambda r: f"face {r['face']} is person {r['person']}",
-                face_id=face, person=person)
+def _face_person_command(name: str, doc: str, message: Callable[[dict[str, Any]], str]) -> None:
+    """assign and reject: FACE PERSON, one correction each."""
+
+    @cli.command(name, help=doc)
+    @click.argument("face", type=int)
+    @click.argument("person")
+    @_json
+    @click.pass_context
+    def command(ctx: click.Context, face: int, person: str, as_json: bool) -> None:
+        _correction(ctx, name, as_json, message, face_id=face, person=person)
 
 
-@cli.command("reject")
-@click.argument("face", type=int)
-@click.argument("person")
-@_json
-@click.pass_context
-def reject_cmd(ctx: click.Context, face: int, person: str, as_json: bool) -> None:
-    """FACE is not PERSON: it never goes to that person again."""
-    _correction(ctx, "reject", as_json, lambda r: f"face {r['face']} is not person {r['rejected']}",
-                face_id=face, person=person)
+_face_person_command("assign", "FACE belongs to PERSON (an id or exact name) from now on.",
+                     lambda r: f"face {r['face']} is person {r['person']}")
+_face_person_command("reject", "FACE is not PERSON: it never goes to that person again.",
+                     lambda r: f"face {r['face']} is not person {r['rejected']}")
 
 
 @cli.command("merge")

@@ -252,12 +252,13 @@ class Library:
                 shutil.rmtree(self.root / VECTORS_DIR, ignore_errors=True)
             with self.session() as s:
                 library_id = get_meta(s, "library_id") or uuid.uuid4().hex
-            self.index = open_index(self.settings, self.root, library_id + "_" + str(model.dim), model.dim)
+            self.index = open_index(self.settings, self.root, library_id, model.dim)
         self.pack_spec, self.pack_key, self.dim, self._model = pack.name, pack.key, model.dim, model
 
 
 def open_index(settings: Settings, root: Path, library_id: str, dim: int) -> VectorIndex:
     if settings.vector_store_url:
+        # one collection per library and dimension: a reindex to another pack starts a new one
         return ServerIndex.connect(settings.vector_store_url, settings.vector_store_api_key,
-                                   f"clusterids_{library_id}", dim)
+                                   f"clusterids_{library_id}_{dim}", dim)
     return EdgeIndex(root / VECTORS_DIR, dim)
