@@ -319,22 +319,19 @@ def rename_cmd(ctx: click.Context, person: str, name: str, as_json: bool) -> Non
     _correction(ctx, "rename", as_json, lambda r: f"person {r['person']} is {r['name']!r}", person=person, name=name)
 
 
-@cli.command("hide")
-@click.argument("person")
-@_json
-@click.pass_context
-def hide_cmd(ctx: click.Context, person: str, as_json: bool) -> None:
-    """Hide PERSON from the list and the albums."""
-    _correction(ctx, "hide", as_json, lambda r: f"person {r['person']} hidden", person=person)
+def _person_command(name: str, doc: str, message: Callable[[dict[str, Any]], str]) -> None:
+    """hide and unhide: PERSON, one correction each."""
+
+    @cli.command(name, help=doc)
+    @click.argument("person")
+    @_json
+    @click.pass_context
+    def command(ctx: click.Context, person: str, as_json: bool) -> None:
+        _correction(ctx, name, as_json, message, person=person)
 
 
-@cli.command("unhide")
-@click.argument("person")
-@_json
-@click.pass_context
-def unhide_cmd(ctx: click.Context, person: str, as_json: bool) -> None:
-    """Show a hidden PERSON again."""
-    _correction(ctx, "unhide", as_json, lambda r: f"person {r['person']} shown", person=person)
+_person_command("hide", "Hide PERSON from the list and the albums.", lambda r: f"person {r['person']} hidden")
+_person_command("unhide", "Show a hidden PERSON again.", lambda r: f"person {r['person']} shown")
 
 
 @cli.command("undo")
