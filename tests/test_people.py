@@ -330,3 +330,28 @@ def test_album_link_modes(run_json, lib_env, env, mode):
             same_file = os.stat(entry).st_ino == os.stat(original).st_ino
             assert same_file == (mode == "hardlink")
             assert entry.read_bytes() == Path(original).read_bytes()
+
+
+def test_cluster_with_pinned_faces_of_two_persons_is_split(run_json, lib_env):
+    x, y = run_json("people")[:2]
+    y_faces = [f["id"] for f in run_json("faces", "--person", y["id"])]
+    intruder = y_faces[0]
+    run_json("assign", intruder, x["id"])  # pinned to X, though it sits in Y's cluster
+    run_json("recluster", "--from-scratch")
+    assert intruder in {f["id"] for f in run_json("faces", "--person", x["id"])}
+    # the other faces of that cluster went to the nearer person: Y, whose faces they are
+    assert {f["id"] for f in run_json("faces", "--person", y["id"])} == set(y_faces[1:])
+
+
+def test_same_file_names_get_distinct_album_entries(run_json, lib_env, env, tmp_path):
+    a = run_json("people")[0]
+    original = Path(run_json("photos", "--person", a["id"])[0])
+    twin = tmp_path / "elsewhere" / original.name  # the template's photos stay as they are
+    twin.parent.mkdir()
+    shutil.copy(original, twin)
+    assert run_json("index", twin.parent)["photos_reused"] == 1
+    albums = Path(env["CLUSTERIDS_LIBRARY"]) / "albums" / f"Person_{a['id']}"
+    entries = sorted(os.listdir(albums))
+    assert len(entries) == len(run_json("photos", "--person", a["id"]))
+    targets = {os.path.realpath(albums / e) for e in entries}
+    assert {str(original), str(twin)} <= targets
