@@ -99,6 +99,9 @@ def recluster(lib: Library, dry_run: bool = False, from_scratch: bool = False) -
     result = people.recluster(lib, dry_run=dry_run, from_scratch=from_scratch)
     if not dry_run:
         result["albums"] = albums.sync(lib)
+        from .web.ui import prune_thumbs
+
+        prune_thumbs(lib)  # cached face crops of faces that are gone
     return result
 
 

@@ -179,3 +179,23 @@ def test_split_reject_undo_unknown_and_search(page_and_daemon, run_json):
     page.set_input_files("#search", photo)
     page.wait_for_selector("#search-results .match a")
     assert page.locator("#search-results .match a").first.get_attribute("href") == f"#/person/{new['id']}"
+
+
+def test_thumbnails_of_gone_faces_are_pruned(run, run_json, env, photos):
+    from clusterids.config import load_settings
+    from clusterids.store.library import Library
+    from clusterids.web import ui
+
+    run("index", photos)
+    run("recluster")
+    face_id = run_json("faces")[0]["id"]
+    lib = Library.open(load_settings({}, environ=env))
+    try:
+        kept = ui.face_thumb(lib, face_id)
+        stale = kept.parent / "f999999.jpg"
+        stale.write_bytes(kept.read_bytes())
+        assert kept.is_file() and stale.is_file()
+    finally:
+        lib.close()
+    run("recluster")
+    assert kept.is_file() and not stale.exists()

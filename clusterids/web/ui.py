@@ -133,6 +133,22 @@ def photo_thumb(lib: Library, photo_id: int) -> Path:
     return _cached(lib, f"p{photo_id}-{sha[:12]}.jpg", make)
 
 
+def prune_thumbs(lib: Library) -> int:
+    """Remove cached thumbnails of faces and photos that are gone or changed."""
+    folder = lib.root / THUMBS
+    if not folder.is_dir():
+        return 0
+    with lib.session() as s:
+        faces = {f"f{i}.jpg" for i in s.scalars(select(Face.id))}
+        photos = {f"p{i}-{(sha or '')[:12]}.jpg" for i, sha in s.execute(select(Photo.id, Photo.sha256))}
+    removed = 0
+    for entry in folder.iterdir():
+        if entry.name not in faces and entry.name not in photos and not entry.name.startswith("."):
+            entry.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def safe_upload_name(name: str) -> str:
     base = os.path.basename(name.replace("\\", "/"))
     stem, ext = os.path.splitext(base)

@@ -5,6 +5,7 @@
 const view = document.getElementById("view");
 const statusLine = document.getElementById("status");
 const PAGE = 200;
+const FACE_PAGE = 300;
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -133,10 +134,12 @@ async function sidebar(current) {
 
 async function personView(id, alive) {
   const unknown = id === "unknown";
-  const data = await api(`/api/v1/ui/person/${unknown ? "unknown" : id}?limit=2000`);
+  const source = `/api/v1/ui/person/${unknown ? "unknown" : id}`;
+  const data = await api(`${source}?limit=${FACE_PAGE}`);
   const selected = new Set();
   const faces = el("div", { class: "faces", id: "faces" });
-  for (const f of data.faces) {
+  const addFaces = (list) => list.forEach((f) => faces.append(faceBox(f)));
+  const faceBox = (f) => {
     const box = el("div", { class: "face", "data-face": f.id }, faceImg(f.id));
     const actions = el("div", { class: "actions" },
       el("label", {}, el("input", { type: "checkbox", class: "pick", onchange: (e) => {
@@ -153,8 +156,17 @@ async function personView(id, alive) {
       e.dataTransfer.setData("application/x-clusterids", JSON.stringify({ face: f.id, faces: ids }));
     });
     box.setAttribute("draggable", "true");
-    faces.append(box);
-  }
+    return box;
+  };
+  addFaces(data.faces);
+  let shown = data.faces.length;
+  const moreFaces = el("button", { id: "more-faces", text: "Show more faces", hidden: shown >= data.total_faces,
+    onclick: async () => {
+      const next = await api(`${source}?offset=${shown}&limit=${FACE_PAGE}`);
+      addFaces(next.faces);
+      shown += next.faces.length;
+      moreFaces.hidden = shown >= next.total_faces;
+    } });
   const title = el("h1", {});
   if (unknown) {
     title.append(`Unknown faces (${data.total_faces})`);
@@ -176,7 +188,8 @@ async function personView(id, alive) {
     el("span", { class: "meta", text: "Drag faces (or the selected ones) onto a person on the right." }));
   const photos = el("div", { class: "photos" });
   for (const pid of data.photos) photos.append(el("img", { src: `/api/v1/ui/photos/${pid}.jpg`, loading: "lazy", alt: `photo ${pid}` }));
-  const main = el("div", {}, title, toolbar, faces, unknown ? null : el("h2", { text: "Photos" }), unknown ? null : photos);
+  const main = el("div", {}, title, toolbar, faces, moreFaces, unknown ? null : el("h2", { text: "Photos" }),
+    unknown ? null : photos);
   const side = await sidebar(unknown ? null : data.id);
   if (!alive()) return;
   view.replaceChildren(el("div", { class: "layout" }, main, side));
