@@ -321,8 +321,17 @@ def test_rebuild_index_without_models(run, run_json, photos, env):
 
 
 def test_qdrant_server_adapter_through_qdrant_client(run_json, photos):
-    report = run_json("--set", "vector_store_url=:memory:", "index", photos)
-    assert report["faces_added"] > 0  # vectors went through qdrant-client's API
+    """qdrant-client's in-process mode has the server's client API. Each command here starts
+    with an empty in-memory collection, so each open also exercises the repair from SQLite."""
+    server = ("--set", "vector_store_url=:memory:")
+    report = run_json(*server, "index", photos)
+    assert report["faces_added"] > 0
+    status = run_json(*server, "status")
+    assert status["vectors"] == status["faces"] == report["faces_added"]
+    run_json(*server, "recluster")
+    person = run_json(*server, "people")[0]["id"]
+    probe = Path(run_json(*server, "photos", "--person", person)[0])
+    assert run_json(*server, "search", probe)[0]["matches"][0]["person"] == person
 
 
 def test_pack_mismatch_and_reindex(run, run_json, photos):

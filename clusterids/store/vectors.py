@@ -7,6 +7,7 @@ any disagreement (see ``Library.repair``).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,8 +156,10 @@ class ServerIndex:
             client.create_collection(
                 collection, vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE)
             )
-            for key in ("person", "photo"):
-                client.create_payload_index(collection, key, models.PayloadSchemaType.INTEGER)
+            with warnings.catch_warnings():  # in-process mode warns that it has no payload indexes
+                warnings.simplefilter("ignore", UserWarning)
+                for key in ("person", "photo"):
+                    client.create_payload_index(collection, key, models.PayloadSchemaType.INTEGER)
 
     @classmethod
     def connect(cls, url: str, api_key: str, collection: str, dim: int) -> ServerIndex:
