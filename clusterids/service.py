@@ -67,10 +67,16 @@ def rebuild_index(lib: Library) -> dict[str, Any]:
 
 
 def reindex(lib: Library, model: str, progress: Progress | None = None, on_plan: Any = None) -> dict[str, Any]:
-    """Re-embed every photo with another pack (the photos' folders are indexed again)."""
+    """Re-embed every photo with another pack (the photos' folders are indexed again); each
+    face's person and corrections move to its new face (see clustering/carry.py)."""
+    from .clustering import carry
+
     roots = [r for r in lib.roots() if Path(r).exists()]
+    remembered = carry.remember(lib)
     lib.reset_pack(model)
     result = index(lib, roots, progress=progress, on_plan=on_plan) if roots else {}
+    result["faces_carried"] = carry.restore(lib, remembered)
+    albums.sync(lib)
     result["model"] = lib.pack_spec
     return result
 

@@ -339,11 +339,19 @@ def test_pack_mismatch_and_reindex(run, run_json, photos):
     bad = run("--model", SCRFD_PACK, "index", photos, ok=False)
     assert bad.exit_code == 1
     assert bad.stderr.count("\n") == 1 and "reindex" in bad.stderr
+    run_json("recluster")
+    named = run_json("people")[0]
+    run_json("rename", named["id"], "Kept Name")
+    photos_before = run_json("photos", "--person", "Kept Name")
     result = run_json("reindex", "--model", SCRFD_PACK)
     assert result["model"] == str(SCRFD_PACK.resolve())
-    assert result["faces_added"] > 0
+    assert result["faces_added"] > 0 and result["faces_carried"] >= named["faces"]
     status = run_json("status")
     assert status["model"] == str(SCRFD_PACK.resolve()) and status["vectors"] == status["faces"]
+    # the person, its name and its photos came through the change of model
+    assert run_json("photos", "--person", "Kept Name") == photos_before
+    run_json("recluster")
+    assert run_json("photos", "--person", "Kept Name") == photos_before
 
 
 def test_new_library_says_which_pack_and_why(run, photos):
