@@ -32,6 +32,7 @@ def index(lib: Library, paths: list[str], progress: Progress | None = None,
     out["faces_assigned"] = people.assign_new_faces(lib, report.new_face_ids)
     out["seconds"] = report.seconds
     out["failures"] = [{"path": p, "reason": r} for p, r in report.failures]
+    out["index_optimized"] = False
     if report.changed_anything:
         albums.sync(lib)
         out["index_optimized"] = lib.maybe_optimize()
