@@ -50,19 +50,11 @@ def seed_loop(paths: list[str], pack_dir: Path) -> tuple[float, int]:
 def model_only(paths: list[str], settings, spec: str) -> tuple[float, int]:
     from clusterids.indexer.pipeline import detect_and_embed
 
-    class Shim:  # what detect_and_embed needs of a library
-        def __init__(self) -> None:
-            self.settings = settings
-            self._m = resolve(spec, settings).load(settings)
-
-        def model(self):
-            return self._m
-
-    shim = Shim()
+    model = resolve(spec, settings).load(settings)
     decoded = [decode(Path(p).read_bytes(), settings.decode_max_side, settings.max_pixels) for p in paths]
-    detect_and_embed(shim, decoded[0])  # load the models outside the timing
+    detect_and_embed(model, settings, decoded[0])  # load the models outside the timing
     start = time.perf_counter()
-    faces = sum(len(detect_and_embed(shim, d)) for d in decoded)
+    faces = sum(len(detect_and_embed(model, settings, d)) for d in decoded)
     return time.perf_counter() - start, faces
 
 

@@ -55,22 +55,14 @@ def main() -> None:
 
             settings = load_settings({"library": tmp + "/scratch", "model": args.model})
 
-            class Shim:
-                def __init__(self) -> None:
-                    self.settings = settings
-                    self._m = resolve(args.model, settings).load(settings)
-
-                def model(self):
-                    return self._m
-
-            shim = Shim()
+            model = resolve(args.model, settings).load(settings)
             rows = []
             for k in range(args.photos):
                 d = people[k % 4]
                 f = sorted(os.listdir(LFW / d))[6 + k // 4]
                 decoded = decode((LFW / d / f).read_bytes(), settings.decode_max_side, settings.max_pixels)
                 t0 = time.perf_counter()
-                detect_and_embed(shim, decoded)
+                detect_and_embed(model, settings, decoded)
                 model_s = time.perf_counter() - t0
                 start = time.perf_counter()
                 shutil.copy(LFW / d / f, root / d / f)

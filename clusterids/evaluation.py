@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
-from .clustering.dbscan import dbscan_graph
+from .clustering.dbscan import dbscan_exact
 from .clustering.graph import neighbours
 from .clustering.people import load_faces, params
 from .store.db import Face, Photo
@@ -121,10 +121,7 @@ def hdbscan_rule(vectors: np.ndarray, **_: Any) -> np.ndarray:
 
 def ours(vectors: np.ndarray, eps: float = 0.45, min_samples: int = 3, can_core: np.ndarray | None = None,
          **_: Any) -> np.ndarray:
-    ids = np.arange(len(vectors), dtype=np.int64)
-    a, b, s = neighbours(vectors, ids, vectors, ids, 1.0 - eps, 64)
-    keep = a < b
-    return dbscan_graph(len(vectors), a[keep], b[keep], s[keep], eps, min_samples, can_core)
+    return dbscan_exact(vectors, eps, min_samples, can_core, k=64)
 
 
 METHODS: dict[str, Callable[..., np.ndarray]] = {

@@ -20,6 +20,7 @@ from .indexer.pipeline import Progress, index_paths
 from .models import packs
 from .store.db import Face, Photo
 from .store.library import Library
+from .web.ui import prune_thumbs
 
 
 def index(lib: Library, paths: list[str], progress: Progress | None = None,
@@ -106,8 +107,6 @@ def recluster(lib: Library, dry_run: bool = False, from_scratch: bool = False) -
     result = people.recluster(lib, dry_run=dry_run, from_scratch=from_scratch)
     if not dry_run:
         result["albums"] = albums.sync(lib)
-        from .web.ui import prune_thumbs
-
         prune_thumbs(lib)  # cached face crops of faces that are gone
     return result
 

@@ -62,8 +62,9 @@ def restore(lib: Library, old: dict[str, list[OldFace]]) -> int:
                 continue
             new = list(photo.faces)
             for f in faces:
-                best = max(new, key=lambda n: iou(f.box, (n.x1, n.y1, n.x2, n.y2)), default=None)
-                if best is None or iou(f.box, (best.x1, best.y1, best.x2, best.y2)) < MIN_IOU:
+                scored = [(iou(f.box, (n.x1, n.y1, n.x2, n.y2)), n) for n in new]
+                overlap, best = max(scored, key=lambda t: t[0], default=(0.0, None))
+                if best is None or overlap < MIN_IOU:
                     continue
                 if f.person in persons:
                     best.person_id, best.pinned = f.person, f.pinned

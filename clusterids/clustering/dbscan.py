@@ -50,11 +50,13 @@ def dbscan_graph(n: int, a: np.ndarray, b: np.ndarray, sim: np.ndarray, eps: flo
     return labels
 
 
-def dbscan_exact(vectors: np.ndarray, eps: float, min_samples: int, can_core: np.ndarray | None = None) -> np.ndarray:
-    """The same on vectors directly (all pairs): for small sets and for checking the graph path."""
+def dbscan_exact(vectors: np.ndarray, eps: float, min_samples: int, can_core: np.ndarray | None = None,
+                 k: int | None = None) -> np.ndarray:
+    """The same on vectors directly (all pairs, each row keeping at most ``k`` neighbours;
+    None: all of them): for small sets, evaluation, and checking the graph path."""
     from .graph import neighbours
 
     ids = np.arange(len(vectors), dtype=np.int64)
-    qa, qb, qs = neighbours(vectors, ids, vectors, ids, 1.0 - eps, len(vectors))
+    qa, qb, qs = neighbours(vectors, ids, vectors, ids, 1.0 - eps, k or len(vectors))
     keep = qa < qb
     return dbscan_graph(len(vectors), qa[keep], qb[keep], qs[keep], eps, min_samples, can_core)

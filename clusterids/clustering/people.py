@@ -125,26 +125,19 @@ def plan(lib: Library, faces: FaceTable, labels: np.ndarray) -> Plan:
     for label in sorted(members, key=lambda lb: faces.ids[members[lb][0]]):
         idx = members[label]
         pinned_to: dict[int, list[int]] = defaultdict(list)
-        votes: Counter[int] = Counter()
+        voted_by: dict[int, list[int]] = defaultdict(list)  # person -> its unpinned faces here
         for i in idx:
-            if faces.person[i] < 0:
-                continue
-            pid = resolve(int(faces.person[i]))
-            if faces.pinned[i]:
-                pinned_to[pid].append(i)
-            else:
-                votes[pid] += 1
+            if faces.person[i] >= 0:
+                pid = resolve(int(faces.person[i]))
+                (pinned_to if faces.pinned[i] else voted_by)[pid].append(i)
         anchors: dict[int, list[int]] = {pid: list(v) for pid, v in pinned_to.items()}
-        if votes:
+        if voted_by:
+            votes = Counter({pid: len(v) for pid, v in voted_by.items()})
             top = votes.most_common(1)[0][0]
-            anchors.setdefault(top, []).extend(i for i in idx if not faces.pinned[i]
-                                               and faces.person[i] >= 0 and resolve(int(faces.person[i])) == top)
             voted = sum(votes.values())
             for pid, count in votes.items():
-                if pid != top and pid in named and count >= max(2, NAMED_SHARE * voted):
-                    anchors.setdefault(pid, []).extend(
-                        i for i in idx if not faces.pinned[i] and faces.person[i] >= 0
-                        and resolve(int(faces.person[i])) == pid)
+                if pid == top or (pid in named and count >= max(2, NAMED_SHARE * voted)):
+                    anchors.setdefault(pid, []).extend(voted_by[pid])
         if not anchors:
             anchors[next_key] = []
             out.new_keys.append(next_key)

@@ -65,10 +65,14 @@ class Remote:
     base_url: str
     token: str
 
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
     def call(self, op: str, kwargs: dict[str, Any]) -> Any:
         try:
             resp = httpx.post(f"{self.base_url}/api/v1/ops/{op}", json=kwargs, timeout=TIMEOUT,
-                              headers={"Authorization": f"Bearer {self.token}"})
+                              headers=self.headers)
         except httpx.HTTPError as exc:
             raise UserError(f"the daemon at {self.base_url} does not answer ({exc})",
                             "stop it, or wait until it has started") from exc
@@ -83,14 +87,14 @@ class Remote:
 
     def login_code(self) -> str:
         resp = httpx.post(f"{self.base_url}/api/v1/login-code", timeout=TIMEOUT,
-                          headers={"Authorization": f"Bearer {self.token}"})
+                          headers=self.headers)
         resp.raise_for_status()
         return str(resp.json()["code"])
 
     def healthy(self) -> bool:
         try:
             return httpx.get(f"{self.base_url}/api/v1/health", timeout=2.0,
-                             headers={"Authorization": f"Bearer {self.token}"}).status_code == 200
+                             headers=self.headers).status_code == 200
         except httpx.HTTPError:
             return False
 

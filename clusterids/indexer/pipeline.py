@@ -18,8 +18,10 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import ColumnElement, or_, select
 
+from ..config import Settings
 from ..errors import UserError
 from ..imaging import BadImage, Decoded, content_hash, decode
+from ..models.base import FaceModel, sharpness
 from ..store.db import Photo
 from ..store.library import Library
 from .scan import Found, Problem, scan
@@ -152,18 +154,16 @@ def ahead(items: Iterable[Job], fn: Callable[[Job], Loaded], workers: int) -> It
 
 # -- stages: detect and embed (the models) ----------------------------------------------------
 
-def detect_and_embed(lib: Library, decoded: Decoded) -> list[FaceRecord]:
-    from ..models.base import sharpness
-
-    model = lib.model()
+def detect_and_embed(model: FaceModel, settings: Settings, decoded: Decoded) -> list[FaceRecord]:
+    """The models' stages on one decoded photo: detect, align, embed; boxes in original pixels."""
     scale = decoded.scale
     kept = [d for d in model.detect(decoded.bgr)
-            if min(d.bbox[2] - d.bbox[0], d.bbox[3] - d.bbox[1]) * scale >= lib.settings.min_face_px]
+            if min(d.bbox[2] - d.bbox[0], d.bbox[3] - d.bbox[1]) * scale >= settings.min_face_px]
     if not kept:
         return []
     recognizer = model.recognizer()
     crops = np.stack([recognizer.align(decoded.bgr, d.kps) for d in kept])
-    vectors = recognizer.embed(crops, lib.settings.batch_size)
+    vectors = recognizer.embed(crops, settings.batch_size)
     records = []
     for d, crop, vec in zip(kept, crops, vectors, strict=True):
         box = (d.bbox * scale).astype(float)
@@ -188,7 +188,7 @@ def embed_photo(lib: Library, path: Path) -> tuple[Decoded, list[FaceRecord]]:
         decoded = decode(data, lib.settings.decode_max_side, lib.settings.max_pixels)
     except BadImage as exc:
         raise UserError(f"{path}: {exc}", "give a JPEG, PNG, WebP, TIFF, BMP or HEIC photo") from exc
-    return decoded, detect_and_embed(lib, decoded)
+    return decoded, detect_and_embed(lib.model(), lib.settings, decoded)
 
 
 # -- the whole run ----------------------------------------------------------------------------
@@ -229,7 +229,7 @@ def index_paths(lib: Library, paths: Iterable[Path], progress: Progress | None =
                 else:  # the source vanished meanwhile: do the work after all
                     loaded = load(lib, loaded.job, check_known=False)
             if loaded.decoded is not None and loaded.sha256 is not None:
-                faces = detect_and_embed(lib, loaded.decoded)
+                faces = detect_and_embed(lib.model(), lib.settings, loaded.decoded)
                 writer.store(found, loaded.sha256, loaded.decoded, faces)
                 report.faces_added += len(faces)
                 if loaded.job.known:

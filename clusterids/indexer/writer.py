@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import delete, select
@@ -97,10 +97,27 @@ class Writer:
             gone = set(ids)
             self.new_faces = [f for f in self.new_faces if f.id not in gone]
 
-    def fail(self, path: str, found: Found | None, reason: str, sha256: str | None = None) -> None:
+    def _emptied(self, path: str) -> Photo:
+        """The photo row of ``path`` (new if need be), its old faces dropped."""
         photo = self._photo(path)
         self.session.flush()
         self._drop_faces(photo)
+        return photo
+
+    def _indexed(self, photo: Photo, found: Found, sha256: str, width: int | None, height: int | None,
+                 taken_at: str | None, faces: list[dict[str, Any]]) -> None:
+        """Mark the photo read, with these faces (column values of each)."""
+        photo.size, photo.mtime_ns, photo.sha256 = found.size, found.mtime_ns, sha256
+        photo.width, photo.height, photo.taken_at = width, height, taken_at
+        photo.status, photo.error, photo.indexed_at = "ok", None, utcnow()
+        added = [Face(photo_id=photo.id, **cols) for cols in faces]
+        self.session.add_all(added)
+        self.session.flush()
+        self.new_faces.extend(added)
+        self._tick()
+
+    def fail(self, path: str, found: Found | None, reason: str, sha256: str | None = None) -> None:
+        photo = self._emptied(path)
         photo.status, photo.error, photo.sha256 = "failed", reason, sha256
         if found is not None:
             photo.size, photo.mtime_ns = found.size, found.mtime_ns
@@ -108,22 +125,13 @@ class Writer:
         self._tick()
 
     def store(self, found: Found, sha256: str, decoded: Decoded, faces: list[FaceRecord]) -> None:
-        photo = self._photo(found.path)
-        self.session.flush()
-        self._drop_faces(photo)
-        photo.size, photo.mtime_ns, photo.sha256 = found.size, found.mtime_ns, sha256
-        photo.width, photo.height, photo.taken_at = decoded.width, decoded.height, decoded.taken_at
-        photo.status, photo.error, photo.indexed_at = "ok", None, utcnow()
-        for rec in faces:
-            face = Face(
-                photo_id=photo.id, x1=rec.bbox[0], y1=rec.bbox[1], x2=rec.bbox[2], y2=rec.bbox[3],
-                landmarks=rec.landmarks, det_score=rec.det_score, size_px=rec.size_px,
-                sharpness=rec.sharpness, vector=np.asarray(rec.vector, np.float32).tobytes(),
-            )
-            self.session.add(face)
-            self.new_faces.append(face)
-        self.session.flush()
-        self._tick()
+        photo = self._emptied(found.path)
+        self._indexed(photo, found, sha256, decoded.width, decoded.height, decoded.taken_at, [
+            {"x1": r.bbox[0], "y1": r.bbox[1], "x2": r.bbox[2], "y2": r.bbox[3], "landmarks": r.landmarks,
+             "det_score": r.det_score, "size_px": r.size_px, "sharpness": r.sharpness,
+             "vector": np.asarray(r.vector, np.float32).tobytes()}
+            for r in faces
+        ])
 
     def reuse(self, found: Found, sha256: str, gone: Gone) -> int | str | None:
         """Give a known content its faces without the models: a move keeps the photo (faces,
@@ -151,22 +159,10 @@ class Writer:
         )
         if src is None:
             return None
-        photo = target or self._photo(found.path)
-        self.session.flush()
-        self._drop_faces(photo)
-        photo.size, photo.mtime_ns, photo.sha256 = found.size, found.mtime_ns, sha256
-        photo.width, photo.height, photo.taken_at = src.width, src.height, src.taken_at
-        photo.status, photo.error, photo.indexed_at = "ok", None, utcnow()
-        copies = []
-        for f in src.faces:
-            copy = Face(photo_id=photo.id, x1=f.x1, y1=f.y1, x2=f.x2, y2=f.y2, landmarks=f.landmarks,
-                        det_score=f.det_score, size_px=f.size_px, sharpness=f.sharpness,
-                        vector=f.vector, person_id=f.person_id)
-            self.session.add(copy)
-            copies.append(copy)
-        self.session.flush()
-        self.new_faces.extend(copies)
-        self._tick()
+        copies = [{"x1": f.x1, "y1": f.y1, "x2": f.x2, "y2": f.y2, "landmarks": f.landmarks,
+                   "det_score": f.det_score, "size_px": f.size_px, "sharpness": f.sharpness,
+                   "vector": f.vector, "person_id": f.person_id} for f in src.faces]
+        self._indexed(self._emptied(found.path), found, sha256, src.width, src.height, src.taken_at, copies)
         return len(copies)
 
     def remove_gone(self, gone: Gone) -> int:

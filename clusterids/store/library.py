@@ -218,19 +218,11 @@ class Library:
         return {"removed": len(stray), "restored": len(missing)}
 
     def rebuild_index(self) -> int:
-        """Recreate the vector index from the database, without running the models."""
-        with self.vector_write(), self.session() as s:
+        """Recreate the vector index from the database, without running the models: empty it,
+        then the repair restores every face's vector."""
+        with self.vector_write():
             self.index.delete(list(self.index.ids()))
-            total = 0
-            last = 0
-            while True:
-                chunk = list(s.scalars(select(Face).where(Face.id > last).order_by(Face.id).limit(2048)))
-                if not chunk:
-                    break
-                self.push_vectors(chunk)
-                total += len(chunk)
-                last = chunk[-1].id
-        return total
+            return self.repair(force=True)["restored"]
 
     def reset_pack(self, spec: str) -> None:
         """Forget every face and switch the library to another pack (for ``reindex``)."""
