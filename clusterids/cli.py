@@ -149,7 +149,8 @@ def _print_index(r: dict[str, Any]) -> None:
         click.echo(f"failed: {f['path']}: {f['reason']}", err=True)
     click.echo(
         f"{r['photos_new']} new, {r['photos_changed']} changed, {r['photos_unchanged']} unchanged, "
-        f"{r['photos_reused']} reused, {r['photos_removed']} removed, {r['photos_failed']} failed; "
+        f"{r['photos_reused']} reused, {r['photos_removed']} removed, {r['photos_failed']} failed, "
+        f"{r.get('photos_queued', 0)} queued for workers; "
         f"{r['faces_added']} faces added in {r['seconds']:.1f} s"
     )
 
@@ -157,10 +158,13 @@ def _print_index(r: dict[str, Any]) -> None:
 @cli.command("index")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the counts.")
+@click.option("--enqueue", is_flag=True, help="Leave the models to 'clusterids worker' processes: queue the photos "
+              "that need them (moves, copies and removals are still done here).")
 @click.pass_context
-def index_cmd(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
+def index_cmd(ctx: click.Context, paths: tuple[str, ...], as_json: bool, enqueue: bool) -> None:
     """Index the photos under PATHS: new, changed, copied, moved and deleted ones."""
-    result = call(ctx, "index", create=True, paths=[os.path.abspath(p) for p in paths])
+    extra = {"enqueue": True} if enqueue else {}
+    result = call(ctx, "index", create=True, paths=[os.path.abspath(p) for p in paths], **extra)
     emit(result, as_json, _print_index)
 
 
@@ -175,6 +179,12 @@ def status_cmd(ctx: click.Context, as_json: bool, failed: bool) -> None:
     def render(r: dict[str, Any]) -> None:
         for key in ("library", "model", "dim", "photos", "faces", "vectors", "failed"):
             click.echo(f"{key + ':':9} {r[key]}")
+        q = r.get("queue")
+        if q is not None:
+            click.echo(f"queue:    {q['waiting']} waiting, {q['claimed']} claimed; {len(r['workers'])} live worker(s)")
+            for w in r["workers"]:
+                click.echo(f"worker:   {w['id']} ({','.join(w['providers'])}), {w['photos_done']} photos, "
+                           f"seen {w['seen_seconds_ago']} s ago")
         d = r.get("daemon")
         click.echo("daemon:   " + (f"running (pid {d['pid']}), {d['queue']} queued, last event {d['last_event']}, "
                                    f"last recluster {d['last_recluster']}" if d else "not running"))
@@ -424,6 +434,32 @@ def eval_cmd(ctx: click.Context, folder: str, as_json: bool) -> None:
                    "suggested eps: none (the distances show no clear gap between same and other persons)")
 
     emit(result, as_json, render)
+
+
+@cli.command("worker")
+@click.option("--once", is_flag=True, help="Stop when nothing is left to claim (default: wait for more).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the counts at the end.")
+@click.pass_context
+def worker_cmd(ctx: click.Context, once: bool, as_json: bool) -> None:
+    """Run the models for a library on a database server: claim queued photos, store their faces.
+    Start any number, on any machines (same database_url, vector_store_url, models; path_map
+    where the photos are mounted elsewhere). Stop with Ctrl-C or SIGTERM."""
+    import signal
+
+    from . import worker
+
+    stopping: list[int] = []
+
+    def stop(signum: int, _frame: Any) -> None:
+        stopping.append(signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    report = worker.run(settings_of(ctx), should_stop=lambda: bool(stopping), once=once,
+                        on_notice=lambda line: click.echo(line, err=True))
+    emit(vars(report), as_json, lambda r: click.echo(
+        f"worker {r['worker']} ({','.join(r['providers'])}): {r['photos']} photos, {r['faces']} faces, "
+        f"{r['failed']} failed, {r['lost']} taken over, in {r['seconds']:.1f} s"))
 
 
 @cli.command("watch")

@@ -68,6 +68,16 @@ class Settings:
     watch_queue_max: int = _help("Daemon: pending paths held; past it, one rescan of the folders instead.", 20_000)
     api_port: int = _help("Daemon: loopback port of the local API; 0 picks a free one.", 0)
     poll_watch: bool = _help("Daemon: poll the folders instead of inotify (network shares).", False)
+    providers: str = _help("onnxruntime execution providers for the models, in order of preference, comma-"
+                           "separated: cpu, cuda, tensorrt, openvino, coreml, directml, rocm (or full names). One "
+                           "that is missing or cannot start falls back to the CPU with one notice.", "cpu")
+    path_map: str = _help("Worker: where this machine sees the library's folders, as FROM=TO pairs separated "
+                          "by ';' (e.g. '/srv/photos=/mnt/nas/photos'); paths stay stored as FROM.", "")
+    lease_seconds: float = _help("Worker: a claim returns to the queue this long after its worker was last "
+                                 "heard of (it renews its claims while alive).", 60.0)
+    claim_batch: int = _help("Worker: photos claimed at a time (one transaction stores them).", 4)
+    enqueue: bool = _help("Daemon: fill the work queue for 'clusterids worker' processes instead of running "
+                          "the models itself.", False)
     progress: bool = _help("Show a progress bar on stderr when it is a terminal.", True)
     sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -197,12 +207,35 @@ def load_settings(
 
 
 def _validate(s: Settings) -> None:
-    positive = ("max_pixels", "decode_max_side", "det_size", "workers", "batch_size", "neighbors")
+    positive = ("max_pixels", "decode_max_side", "det_size", "workers", "batch_size", "neighbors", "lease_seconds",
+                "claim_batch")
     for name in positive:
         if getattr(s, name) <= 0:
             raise UserError(f"setting {name!r} must be positive, not {getattr(s, name)}", "fix the config")
     if not 0.0 <= s.eps < 2.0:
         raise UserError(f"setting 'eps' must be a cosine distance in [0, 2), not {s.eps}", "fix the config")
+    path_map_pairs(s.path_map)
+
+
+def path_map_pairs(text: str) -> list[tuple[str, str]]:
+    """The ``path_map`` setting as (library path, this machine's path) pairs, longest first."""
+    pairs = []
+    for item in (p.strip() for p in text.split(";")):
+        if not item:
+            continue
+        src, sep, dst = item.partition("=")
+        if not sep or not src.strip() or not dst.strip():
+            raise UserError(f"setting 'path_map' has the item {item!r}", "write FROM=TO pairs separated by ';'")
+        pairs.append((src.strip().rstrip("/") or "/", dst.strip().rstrip("/") or "/"))
+    return sorted(pairs, key=lambda p: -len(p[0]))
+
+
+def map_path(path: str, pairs: list[tuple[str, str]]) -> str:
+    """Where this machine sees ``path`` of the library."""
+    for src, dst in pairs:
+        if path == src or path.startswith(src.rstrip("/") + "/"):
+            return dst + path[len(src):] if src != "/" else dst.rstrip("/") + path
+    return path
 
 
 __all__ = ["Settings", "load_settings", "setting_fields", "default_library"]

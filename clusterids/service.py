@@ -18,6 +18,7 @@ from .config import Settings
 from .corrections import Corrections
 from .indexer.pipeline import Progress, index_paths
 from .models import packs
+from .store import queue
 from .store.db import Face, Photo
 from .store.library import Library
 from .web.ui import prune_thumbs
@@ -25,10 +26,11 @@ from .web.ui import prune_thumbs
 
 def index(lib: Library, paths: list[str], progress: Progress | None = None,
           on_plan: Any = None, missing_ok: bool = False, should_stop: Any = None,
-          after_commit: Any = None) -> dict[str, Any]:
+          after_commit: Any = None, enqueue: bool = False) -> dict[str, Any]:
     lib.add_roots(paths)
     report = index_paths(lib, [Path(p) for p in paths], progress=progress, on_plan=on_plan,
-                         missing_ok=missing_ok, should_stop=should_stop, after_commit=after_commit)
+                         missing_ok=missing_ok, should_stop=should_stop, after_commit=after_commit,
+                         enqueue=enqueue or lib.settings.enqueue)
     out: dict[str, Any] = report.counts()
     out["faces_assigned"] = people.assign_new_faces(lib, report.new_face_ids)
     out["seconds"] = report.seconds
@@ -55,6 +57,7 @@ def status(lib: Library, failed: bool = False) -> dict[str, Any]:
             "failed": n_failed,
             "daemon": None,
         }
+        out.update(queue.state(s, lib.settings.lease_seconds))
         if failed:
             out["failed_files"] = [
                 {"path": p, "reason": e}

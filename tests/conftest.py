@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import shutil
+import socket
+import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -55,15 +59,126 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+# -- PostgreSQL: a throwaway cluster for the session ---------------------------------------------
+
+def _pg_bin() -> Path | None:
+    given = os.environ.get("CLUSTERIDS_PG_BIN")
+    if given:
+        return Path(given)
+    found = shutil.which("pg_ctl")
+    if found:
+        return Path(found).parent
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parent.parent.name))
+    return versions[-1].parent if versions else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A PostgreSQL cluster of our own: initdb in a temporary folder, started by pg_ctl as an
+    unprivileged user (the server refuses root), on 127.0.0.1 only; stopped at the end. Yields
+    a server URL without a database name. CLUSTERIDS_TEST_POSTGRES=0 skips PostgreSQL, and
+    CLUSTERIDS_TEST_POSTGRES_URL uses a server already running instead."""
+    if os.environ.get("CLUSTERIDS_TEST_POSTGRES") == "0":
+        pytest.skip("PostgreSQL skipped (CLUSTERIDS_TEST_POSTGRES=0)")
+    given = os.environ.get("CLUSTERIDS_TEST_POSTGRES_URL")
+    if given:
+        yield given.rstrip("/")
+        return
+    bin_dir = _pg_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql, or CLUSTERIDS_TEST_POSTGRES=0)")
+    folder = Path(tempfile.mkdtemp(prefix="clusterids-pg-"))
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        folder.chmod(0o755)
+        shutil.chown(folder, "nobody")
+        prefix = ["runuser", "-u", "nobody", "--"]
+    data, port = folder / "data", _free_port()
+
+    def pg(*args: str) -> None:
+        subprocess.run(prefix + list(args), check=True, capture_output=True, cwd=folder, timeout=120)
+
+    try:
+        pg(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+           "--locale=C", "--no-sync")
+        opts = f"-h 127.0.0.1 -p {port} -k {folder} -c fsync=off -c max_connections=200"
+        pg(str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-o", opts, "-w", "start")
+    except subprocess.CalledProcessError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise RuntimeError(f"PostgreSQL did not start: {exc.stderr.decode(errors='replace')}") from exc
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}"
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            pg(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+_databases = itertools.count()
+
+
+@contextlib.contextmanager
+def postgres_database(server: str) -> Iterator[str]:
+    """A fresh, empty database on the test server; dropped afterwards."""
+    import psycopg
+
+    name = f"clusterids_t{os.getpid()}_{next(_databases)}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as con:
+        con.execute(f"CREATE DATABASE {name}")
+    try:
+        yield f"{server}/{name}"
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as con:
+            con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every test that touches the store runs on both engines: '' is SQLite inside the library."""
+    if request.param == "sqlite":
+        yield ""
+        return
+    with postgres_database(request.getfixturevalue("postgres_server")) as url:
+        yield url
+
+
+def photo_count(env: dict[str, str]) -> int | None:
+    """Photos in the library's database, read beside a running process; None when not readable yet."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    url = env.get("CLUSTERIDS_DATABASE_URL") or f"sqlite:///{Path(env['CLUSTERIDS_LIBRARY']) / 'library.db'}"
+    if url.startswith("sqlite") and not Path(url.removeprefix("sqlite:///")).exists():
+        return None
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as con:
+            return int(con.execute(text("select count(*) from photos")).scalar_one())
+    except SQLAlchemyError:
+        return None
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
-def env(tmp_path: Path, models_dir: Path) -> dict[str, str]:
-    """An environment with its own library, models folder and an empty InsightFace root."""
-    return {
+def env(tmp_path: Path, models_dir: Path, database_url: str) -> dict[str, str]:
+    """An environment with its own library, models folder and an empty InsightFace root, on
+    SQLite or on a fresh PostgreSQL database."""
+    out = {
         "CLUSTERIDS_LIBRARY": str(tmp_path / "library"),
         "CLUSTERIDS_MODELS_DIR": str(models_dir),
         "CLUSTERIDS_INSIGHTFACE_ROOT": str(tmp_path / "insightface"),
         "CLUSTERIDS_PROGRESS": "false",
     }
+    if database_url:
+        out["CLUSTERIDS_DATABASE_URL"] = database_url
+    return out
 
 
 @pytest.fixture

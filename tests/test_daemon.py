@@ -22,7 +22,7 @@ from clusterids.daemon.client import STATE_FILE, read_state
 from clusterids.store.db import Face, Photo
 from clusterids.store.library import Library
 
-from .conftest import lfw_people, needs_shared
+from .conftest import lfw_people, needs_shared, photo_count
 
 pytestmark = needs_shared
 
@@ -263,15 +263,8 @@ def test_sigkill_mid_work_then_restart(daemon, run_json, env, tmp_path):
     src = lfw_people(80, max_photos=1)
     for p in src:
         shutil.copy(p, daemon.folder / p.name)
-    db = Path(env["CLUSTERIDS_LIBRARY"]) / "library.db"
-    import sqlite3
-
     def some_indexed() -> bool:
-        try:
-            with sqlite3.connect(db) as con:
-                return con.execute("select count(*) from photos").fetchone()[0] >= 10
-        except sqlite3.Error:
-            return False
+        return (photo_count(env) or 0) >= 10
 
     wait_until(some_indexed, 60, "some photos indexed")
     daemon.stop(signal.SIGKILL)

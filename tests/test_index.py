@@ -18,7 +18,7 @@ from clusterids.indexer import pipeline
 from clusterids.store.db import Face, Photo
 from clusterids.store.library import Library
 
-from .conftest import SCRFD_PACK, SOLVAY, lfw_people, needs_shared
+from .conftest import SCRFD_PACK, SOLVAY, lfw_people, needs_shared, photo_count
 
 pytestmark = needs_shared
 
@@ -263,18 +263,11 @@ def test_sigkill_during_index_then_index_again(tmp_path, env):
     child_env = dict(os.environ) | env
     cmd = [sys.executable, "-m", "clusterids.cli", "index", str(folder)]
     proc = subprocess.Popen(cmd, env=child_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    db = Path(env["CLUSTERIDS_LIBRARY"]) / "library.db"
     deadline = time.monotonic() + 60
-    import sqlite3
-
     while time.monotonic() < deadline:  # kill once some photos are committed, mid-run
         time.sleep(0.2)
-        try:
-            with sqlite3.connect(db) as con:
-                if con.execute("select count(*) from photos").fetchone()[0] >= 20:
-                    break
-        except sqlite3.Error:
-            continue
+        if (photo_count(env) or 0) >= 20:
+            break
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     done = subprocess.run(cmd + ["--json"], env=child_env, capture_output=True, text=True, timeout=300)

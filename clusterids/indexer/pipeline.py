@@ -22,6 +22,7 @@ from ..config import Settings
 from ..errors import UserError
 from ..imaging import BadImage, Decoded, content_hash, decode
 from ..models.base import FaceModel, sharpness
+from ..store import queue
 from ..store.db import Photo
 from ..store.library import Library
 from .scan import Found, Problem, scan
@@ -38,6 +39,7 @@ class Report:
     photos_reused: int = 0
     photos_removed: int = 0
     photos_failed: int = 0
+    photos_queued: int = 0  # left to 'clusterids worker' processes (index --enqueue)
     faces_added: int = 0
     seconds: float = 0.0
     failures: list[tuple[str, str]] = field(default_factory=list)
@@ -115,8 +117,9 @@ def plan(lib: Library, roots: list[str], report: Report) -> tuple[list[Job], Gon
 
 # -- stages: read and decode (worker threads) ------------------------------------------------
 
-def load(lib: Library, job: Job, check_known: bool = True) -> Loaded:
-    """Read the file once; hash it; decode it unless its content is already in the library."""
+def load(lib: Library, job: Job, check_known: bool = True, decode_it: bool = True) -> Loaded:
+    """Read the file once; hash it; decode it unless its content is already in the library
+    (or the models are left to workers)."""
     path = job.found.path
     try:
         with open(path, "rb") as fh:
@@ -132,6 +135,8 @@ def load(lib: Library, job: Job, check_known: bool = True) -> Loaded:
         known = select(Photo.id).where(Photo.sha256 == sha, Photo.status == "ok").limit(1)
         if check_known and s.scalar(known) is not None:
             return Loaded(job, sha256=sha, reuse=True)
+    if not decode_it:
+        return Loaded(job, sha256=sha)
     try:
         decoded = decode(data, lib.settings.decode_max_side, lib.settings.max_pixels)
     except BadImage as exc:
@@ -196,8 +201,9 @@ def embed_photo(lib: Library, path: Path) -> tuple[Decoded, list[FaceRecord]]:
 def index_paths(lib: Library, paths: Iterable[Path], progress: Progress | None = None,
                 on_plan: Callable[[int], None] | None = None, missing_ok: bool = False,
                 should_stop: Callable[[], bool] | None = None,
-                after_commit: Callable[[], None] | None = None) -> Report:
-    """Bring the library in step with ``paths``: new, changed, copied, moved and gone photos."""
+                after_commit: Callable[[], None] | None = None, enqueue: bool = False) -> Report:
+    """Bring the library in step with ``paths``: new, changed, copied, moved and gone photos.
+    With ``enqueue`` the photos that need the models go to the work queue instead."""
     started = time.monotonic()
     roots = []
     for p in paths:
@@ -206,6 +212,10 @@ def index_paths(lib: Library, paths: Iterable[Path], progress: Progress | None =
         roots.append(os.path.abspath(p))
     report = Report()
     jobs, gone, problems = plan(lib, roots, report)
+    if enqueue:  # queued already as they are: not read again
+        with lib.session() as s:
+            waiting = queue.queued(s, [j.found.path for j in jobs])
+        jobs = [j for j in jobs if waiting.get(j.found.path) != (j.found.size, j.found.mtime_ns)]
     if on_plan:
         on_plan(len(jobs))
     with lib.vector_write(), Writer(lib, after_commit) as writer:
@@ -213,7 +223,8 @@ def index_paths(lib: Library, paths: Iterable[Path], progress: Progress | None =
             writer.fail(problem.path, None, problem.reason)
             report.photos_failed += 1
             report.failures.append((problem.path, problem.reason))
-        for done, loaded in enumerate(ahead(jobs, lambda j: load(lib, j), lib.settings.workers), start=1):
+        for done, loaded in enumerate(ahead(jobs, lambda j: load(lib, j, decode_it=not enqueue),
+                                            lib.settings.workers), start=1):
             found = loaded.job.found
             if loaded.error is not None:
                 writer.fail(found.path, found, loaded.error, loaded.sha256)
@@ -227,7 +238,10 @@ def index_paths(lib: Library, paths: Iterable[Path], progress: Progress | None =
                     report.photos_reused += 1
                     report.faces_added += outcome
                 else:  # the source vanished meanwhile: do the work after all
-                    loaded = load(lib, loaded.job, check_known=False)
+                    loaded = load(lib, loaded.job, check_known=False, decode_it=not enqueue)
+            if enqueue and loaded.error is None and not loaded.reuse and loaded.sha256 is not None:
+                writer.enqueue(found, loaded.sha256)
+                report.photos_queued += 1
             if loaded.decoded is not None and loaded.sha256 is not None:
                 faces = detect_and_embed(lib.model(), lib.settings, loaded.decoded)
                 writer.store(found, loaded.sha256, loaded.decoded, faces)

@@ -10,6 +10,7 @@ import numpy as np
 from sqlalchemy import delete, select
 
 from ..imaging import Decoded
+from ..store import queue
 from ..store.db import Face, Photo, utcnow
 from ..store.library import Library
 from .scan import Found
@@ -164,6 +165,11 @@ class Writer:
                    "vector": f.vector, "person_id": f.person_id} for f in src.faces]
         self._indexed(self._emptied(found.path), found, sha256, src.width, src.height, src.taken_at, copies)
         return len(copies)
+
+    def enqueue(self, found: Found, sha256: str) -> None:
+        """Leave the photo to a worker's models (its old faces stay until the worker stores it)."""
+        queue.enqueue(self.session, found.path, found.size, found.mtime_ns, sha256)
+        self._tick()
 
     def remove_gone(self, gone: Gone) -> int:
         """Forget photos that left the scanned folders, with their faces."""

@@ -32,21 +32,56 @@ class Detector(Protocol):
     def detect(self, img_bgr: np.ndarray) -> list[Detection]: ...
 
 
-def _session(model: bytes | str) -> ort.InferenceSession:
+CPU = "CPUExecutionProvider"
+PROVIDER_ALIASES = {"cpu": CPU, "cuda": "CUDAExecutionProvider", "tensorrt": "TensorrtExecutionProvider",
+                    "openvino": "OpenVINOExecutionProvider", "coreml": "CoreMLExecutionProvider",
+                    "directml": "DmlExecutionProvider", "rocm": "ROCMExecutionProvider"}
+
+
+def choose_providers(setting: str) -> tuple[tuple[str, ...], list[str]]:
+    """onnxruntime's execution providers named by the ``providers`` setting (short or full
+    names, comma-separated, in order of preference), those this onnxruntime lacks left out with
+    one notice each; the CPU always comes last as the fallback."""
+    available = ort.get_available_providers()
+    chosen: list[str] = []
+    notices: list[str] = []
+    for name in [n.strip() for n in setting.split(",") if n.strip()]:
+        full = PROVIDER_ALIASES.get(name.lower(), name)
+        if full in available:
+            chosen.append(full)
+        else:
+            notices.append(f"execution provider {name} is not available here (onnxruntime has "
+                           f"{', '.join(available)}; pip install 'clusterids[gpu]' for CUDA): using the CPU")
+    if CPU not in chosen:
+        chosen.append(CPU)
+    return tuple(dict.fromkeys(chosen)), notices
+
+
+def _session(model: bytes | str, providers: tuple[str, ...] = (CPU,),
+             notices: list[str] | None = None) -> ort.InferenceSession:
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
     # Spinning threads would steal the cores from the decoding threads running beside the models.
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
+    try:
+        return ort.InferenceSession(model, sess_options=opts, providers=list(providers))
+    except Exception as exc:  # a provider that is installed but cannot start (no device, no driver)
+        if providers == (CPU,):
+            raise
+        if notices is not None:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            notices.append(f"execution provider {providers[0]} could not start ({first}): using the CPU")
+        return ort.InferenceSession(model, sess_options=opts, providers=[CPU])
 
 
 class ScrfdDetector:
     """InsightFace's SCRFD (and RetinaFace) detectors, through insightface's own decoder."""
 
-    def __init__(self, path: Path, det_size: int, threshold: float) -> None:
+    def __init__(self, path: Path, det_size: int, threshold: float, providers: tuple[str, ...] = (CPU,),
+                 notices: list[str] | None = None) -> None:
         from insightface.model_zoo.scrfd import SCRFD
 
-        model = SCRFD(model_file=str(path), session=_session(str(path)))
+        model = SCRFD(model_file=str(path), session=_session(str(path), providers, notices))
         model.prepare(-1, input_size=(det_size, det_size), det_thresh=threshold)
         self.model = model
 
@@ -86,7 +121,7 @@ class YuNetDetector:
 class Recognizer:
     """An ArcFace-type recognizer (ArcFace, SFace) in onnxruntime, batched over faces."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, providers: tuple[str, ...] = (CPU,), notices: list[str] | None = None) -> None:
         model = onnx.load(str(path))
         # Models exported with batch 1 fixed: make the batch dimension symbolic.
         for value in (model.graph.input[0], model.graph.output[0]):
@@ -98,7 +133,7 @@ class Recognizer:
             n.startswith(("Mul", "_mul")) for n in names
         )
         self.mean, self.std = (0.0, 1.0) if mxnet_style else (127.5, 127.5)
-        self.session = _session(model.SerializeToString())
+        self.session = _session(model.SerializeToString(), providers, notices)
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
         self.size = int(inp.shape[2]) if isinstance(inp.shape[2], int) else 112
@@ -138,8 +173,10 @@ class FaceModel:
     """A model pack ready to run: lazy load guarded by a lock, then detect and embed."""
 
     def __init__(self, name: str, detector_path: Path, recognizer_path: Path, det_size: int,
-                 threshold: float) -> None:
+                 threshold: float, providers: tuple[str, ...] = (CPU,)) -> None:
         self.name = name
+        self.providers = providers  # asked for; see providers_in_use() for what started
+        self.notices: list[str] = []
         self.detector_path = detector_path
         self.recognizer_path = recognizer_path
         self.det_size = det_size
@@ -156,9 +193,14 @@ class FaceModel:
                 if "yunet" in self.detector_path.name.lower():
                     self._detector = YuNetDetector(self.detector_path, self.det_size, self.threshold or 0.7)
                 else:
-                    self._detector = ScrfdDetector(self.detector_path, self.det_size, self.threshold or 0.5)
-                self._recognizer = Recognizer(self.recognizer_path)
+                    self._detector = ScrfdDetector(self.detector_path, self.det_size, self.threshold or 0.5,
+                                                   self.providers, self.notices)
+                self._recognizer = Recognizer(self.recognizer_path, self.providers, self.notices)
             return self._detector, self._recognizer
+
+    def providers_in_use(self) -> list[str]:
+        """The recognizer's providers as started (YuNet runs in OpenCV, on the CPU)."""
+        return list(self._load()[1].session.get_providers())
 
     @property
     def dim(self) -> int:

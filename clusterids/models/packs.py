@@ -40,7 +40,13 @@ class Pack:
         return _file_key(self.recognizer)
 
     def load(self, settings: Settings) -> FaceModel:
-        return FaceModel(self.name, self.detector, self.recognizer, settings.det_size, settings.det_threshold)
+        from .base import choose_providers
+
+        providers, notices = choose_providers(settings.providers)
+        model = FaceModel(self.name, self.detector, self.recognizer, settings.det_size, settings.det_threshold,
+                          providers)
+        model.notices.extend(notices)
+        return model
 
 
 @functools.lru_cache(maxsize=16)

@@ -74,6 +74,10 @@ class Library:
             stored_key = get_meta(session, "model_key")
             stored_dim = get_meta(session, "dim")
             library_id = get_meta(session, "library_id")
+            if stored_spec is None and not create:  # a database server with no library in it yet
+                engine.dispose()
+                raise UserError(f"no library in the database {engine.url.render_as_string(hide_password=True)}",
+                                "run 'clusterids index PATH' first")
             if library_id is None:
                 library_id = uuid.uuid4().hex
                 set_meta(session, "library_id", library_id)
