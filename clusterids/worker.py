@@ -89,7 +89,7 @@ def open_for_worker(settings: Settings) -> Library:
         engine.dispose()
         raise UserError("the database holds no library yet", "run 'clusterids index --enqueue PATH' first")
     if settings.vector_store_url:
-        index = open_index(settings, settings.library, library_id, int(dim))
+        index = open_index(settings, settings.library, library_id, int(dim), key)
     else:
         index = DeferredIndex(int(dim))
     return Library(settings, engine, index, spec, key, int(dim), [])

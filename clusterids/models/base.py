@@ -64,14 +64,23 @@ def _session(model: bytes | str, providers: tuple[str, ...] = (CPU,),
     # Spinning threads would steal the cores from the decoding threads running beside the models.
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
-        return ort.InferenceSession(model, sess_options=opts, providers=list(providers))
+        session = ort.InferenceSession(model, sess_options=opts, providers=list(providers))
     except Exception as exc:  # a provider that is installed but cannot start (no device, no driver)
         if providers == (CPU,):
             raise
-        if notices is not None:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            notices.append(f"execution provider {providers[0]} could not start ({first}): using the CPU")
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        _notice(notices, f"execution provider {providers[0]} could not start ({first}): using the CPU")
         return ort.InferenceSession(model, sess_options=opts, providers=[CPU])
+    started = session.get_providers()
+    for wanted in providers:  # onnxruntime itself falls back quietly: say so
+        if wanted != CPU and wanted not in started:
+            _notice(notices, f"execution provider {wanted} could not start: using {', '.join(started)}")
+    return session
+
+
+def _notice(notices: list[str] | None, line: str) -> None:
+    if notices is not None and line not in notices:
+        notices.append(line)
 
 
 class ScrfdDetector:

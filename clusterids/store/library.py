@@ -109,7 +109,7 @@ class Library:
         if spec == packs.BUFFALO:
             notices.append("buffalo_l: " + packs.LICENCES[packs.BUFFALO])
         try:
-            index = open_index(settings, root, library_id, dim)
+            index = open_index(settings, root, library_id, dim, key)
         except UserError:
             engine.dispose()
             raise
@@ -240,7 +240,7 @@ class Library:
                 set_meta(s, "model", pack.name)
                 set_meta(s, "model_key", pack.key)
                 set_meta(s, "dim", str(model.dim))
-        if model.dim != self.dim:
+        if model.dim != self.dim or (self.settings.vector_store_url and pack.key != self.pack_key):
             self.index.close()
             if not self.settings.vector_store_url:
                 import shutil
@@ -248,13 +248,18 @@ class Library:
                 shutil.rmtree(self.root / VECTORS_DIR, ignore_errors=True)
             with self.session() as s:
                 library_id = get_meta(s, "library_id") or uuid.uuid4().hex
-            self.index = open_index(self.settings, self.root, library_id, model.dim)
+            self.index = open_index(self.settings, self.root, library_id, model.dim, pack.key)
         self.pack_spec, self.pack_key, self.dim, self._model = pack.name, pack.key, model.dim, model
 
 
-def open_index(settings: Settings, root: Path, library_id: str, dim: int) -> VectorIndex:
+def collection_name(library_id: str, pack_key: str, dim: int) -> str:
+    """One Qdrant collection per library and pack: two never share one, and a reindex to
+    another pack starts a new one."""
+    return f"clusterids_{library_id}_{pack_key.removeprefix('sha256:')[:12]}_{dim}"
+
+
+def open_index(settings: Settings, root: Path, library_id: str, dim: int, pack_key: str) -> VectorIndex:
     if settings.vector_store_url:
-        # one collection per library and dimension: a reindex to another pack starts a new one
         return ServerIndex.connect(settings.vector_store_url, settings.vector_store_api_key,
-                                   f"clusterids_{library_id}_{dim}", dim)
+                                   collection_name(library_id, pack_key, dim), dim)
     return EdgeIndex(root / VECTORS_DIR, dim)
