@@ -78,21 +78,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
-    """A PostgreSQL cluster of our own: initdb in a temporary folder, started by pg_ctl as an
-    unprivileged user (the server refuses root), on 127.0.0.1 only; stopped at the end. Yields
-    a server URL without a database name. CLUSTERIDS_TEST_POSTGRES=0 skips PostgreSQL, and
-    CLUSTERIDS_TEST_POSTGRES_URL uses a server already running instead."""
-    if os.environ.get("CLUSTERIDS_TEST_POSTGRES") == "0":
-        pytest.skip("PostgreSQL skipped (CLUSTERIDS_TEST_POSTGRES=0)")
-    given = os.environ.get("CLUSTERIDS_TEST_POSTGRES_URL")
-    if given:
-        yield given.rstrip("/")
-        return
-    bin_dir = _pg_bin()
-    if bin_dir is None:
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql, or CLUSTERIDS_TEST_POSTGRES=0)")
+@contextlib.contextmanager
+def postgres_cluster(bin_dir: Path) -> Iterator[str]:
+    """initdb in a temporary folder, pg_ctl start as an unprivileged user (the server refuses
+    root) on 127.0.0.1 only; yields a server URL without a database name; stops and removes it."""
     folder = Path(tempfile.mkdtemp(prefix="clusterids-pg-"))
     prefix: list[str] = []
     if os.geteuid() == 0:
@@ -118,6 +107,24 @@ def postgres_server() -> Iterator[str]:
         with contextlib.suppress(subprocess.CalledProcessError):
             pg(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A PostgreSQL cluster of our own for the session (see postgres_cluster).
+    CLUSTERIDS_TEST_POSTGRES=0 skips PostgreSQL, and CLUSTERIDS_TEST_POSTGRES_URL uses a server
+    already running instead."""
+    if os.environ.get("CLUSTERIDS_TEST_POSTGRES") == "0":
+        pytest.skip("PostgreSQL skipped (CLUSTERIDS_TEST_POSTGRES=0)")
+    given = os.environ.get("CLUSTERIDS_TEST_POSTGRES_URL")
+    if given:
+        yield given.rstrip("/")
+        return
+    bin_dir = _pg_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql, or CLUSTERIDS_TEST_POSTGRES=0)")
+    with postgres_cluster(bin_dir) as url:
+        yield url
 
 
 _databases = itertools.count()
