@@ -12,7 +12,9 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from . import faults
 from .errors import NotFound, UserError
+from .store import mirror
 from .store.db import Face, Journal, Person, Photo, Rejection
 from .store.library import Library
 
@@ -64,10 +66,8 @@ class Corrections:
         self.lib = lib
 
     def _after(self, moved: dict[int | None, list[int]]) -> None:
-        with self.lib.vector_write():
-            for person, fids in moved.items():
-                if fids:
-                    self.lib.index.set_person(fids, person)
+        faults.point("correct.after_commit")
+        mirror.set_persons(self.lib, moved)
 
     def assign(self, face_id: int, person: str) -> dict[str, Any]:
         with self.lib.session() as s, s.begin():
@@ -76,6 +76,7 @@ class Corrections:
             before = _snapshot(s, [face], [])
             face.person_id, face.pinned = target.id, True
             s.execute(delete(Rejection).where(Rejection.face_id == face.id, Rejection.person_id == target.id))
+            mirror.mark(s)
             s.add(Journal(op="assign", args={"face": face.id, "person": target.id}, before=before))
         self._after({target.id: [face.id]})
         return {"face": face.id, "person": target.id}
@@ -90,6 +91,7 @@ class Corrections:
             moved = face.person_id == target.id
             if moved:
                 face.person_id, face.pinned = None, False
+            mirror.mark(s)
             s.add(Journal(op="reject", args={"face": face.id, "person": target.id}, before=before))
         self._after({None: [face.id]} if moved else {})
         return {"face": face.id, "rejected": target.id}
@@ -119,6 +121,7 @@ class Corrections:
                 s.delete(r)
             for p in others:
                 p.merged_into = keep.id
+            mirror.mark(s)
             s.add(Journal(op="merge", args={"into": keep.id, "persons": ids}, before=before))
             fids = [f.id for f in faces]
         self._after({keep.id: fids})
@@ -151,6 +154,7 @@ class Corrections:
                 f.person_id, f.pinned = new.id, True
                 if s.get(Rejection, (f.id, source.id)) is None:
                     s.add(Rejection(face_id=f.id, person_id=source.id))
+            mirror.mark(s)
             s.add(Journal(op="split", args={"person": source.id, "faces": sorted(chosen), "new": new.id},
                           before=before))
         self._after({new.id: sorted(chosen)})
@@ -162,6 +166,7 @@ class Corrections:
             before = _snapshot(s, [], [target])
             for k, v in values.items():
                 setattr(target, k, v)
+            mirror.mark(s, vectors=False)
             s.add(Journal(op=op, args={"person": target.id, **values}, before=before))
             return {"person": target.id, **values}
 
@@ -217,6 +222,7 @@ class Corrections:
                         moved.setdefault(None, []).append(f.id)
                     s.delete(created)
             entry.undone = True
+            mirror.mark(s)
             result = {"undone": entry.op, "args": entry.args}
         self._after(moved)
         return result

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sqlalchemy import delete, select
 
+from .. import faults
 from ..imaging import Decoded
+from ..store import mirror
 from ..store.db import Face, Photo, utcnow
 from ..store.library import Library
 from .scan import Found
@@ -65,7 +67,10 @@ class Writer:
         self.session.close()
 
     def commit(self) -> None:
+        if self.new_faces or self.dropped or self.pending:
+            mirror.mark(self.session, first_new_face=min((f.id for f in self.new_faces), default=None))
         self.session.commit()
+        faults.point("index.after_commit")
         if self.dropped:
             self.lib.index.delete(self.dropped)
         self.lib.push_vectors(self.new_faces)

@@ -1,9 +1,9 @@
 """A library: a folder with the database, the vector index and the config.
 
 One process owns a library at a time (the embedded vector engine locks its folder). The
-database is written first and is the source of truth; the vector index follows it, and a
-``vectors_dirty`` flag marks the window in which the two may disagree, so that opening a
-library after a crash repairs exactly what is needed.
+database is written first and is the source of truth; the vector index follows it through
+store/mirror.py, whose generation marks cover the window in which the two may disagree, so
+that opening a library after a crash repairs exactly what is needed.
 """
 
 from __future__ import annotations
@@ -16,13 +16,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session
 
 from ..config import CONFIG_FILE, Settings
 from ..errors import UserError
 from ..models import packs
 from ..models.base import FaceModel
+from . import mirror
 from .db import Face, Photo, get_meta, open_engine, set_meta
 from .vectors import EdgeIndex, ServerIndex, VectorIndex
 
@@ -49,11 +50,14 @@ class Library:
         self.notices = notices
         self._model: FaceModel | None = None
         self._writes = 0
+        self.repaired: dict[str, int] = {}  # what the open found out of step and fixed
 
     # -- opening -----------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, settings: Settings, create: bool = False) -> Library:
+    def open(cls, settings: Settings, create: bool = False, repair: bool = True) -> Library:
+        """Open (or create) the library; ``repair=False`` leaves a mirror that is behind as it
+        is (``doctor`` looks before it touches)."""
         root = settings.library
         if root.exists() and not root.is_dir():
             raise UserError(f"the library path is a file, not a folder ({root})", "give --library a folder")
@@ -111,7 +115,8 @@ class Library:
             raise
         lib = cls(settings, engine, index, spec, key, dim, notices)
         lib._model = model
-        lib.repair()
+        if repair:
+            lib.repair()
         return lib
 
     def close(self) -> None:
@@ -163,12 +168,13 @@ class Library:
 
     @contextmanager
     def vector_write(self) -> Iterator[None]:
-        """Mark the index possibly out of step with the database while vectors are written.
-        Nested writes (an API call let in between two commits of a long index run) keep the
-        mark until the outermost one ends."""
+        """Vectors are written in here: on entry the vector mirror is marked behind (a crash
+        inside leaves the mark, see store/mirror.py), on the outermost exit caught up. Nested
+        writes (an API call let in between two commits of a long index run) keep the mark
+        until the outermost one ends."""
         if self._writes == 0:
             with self.session() as s, s.begin():
-                set_meta(s, "vectors_dirty", "1")
+                mirror.mark(s, vectors=True, albums=False)
         self._writes += 1
         try:
             yield
@@ -176,8 +182,7 @@ class Library:
             self._writes -= 1
         if self._writes == 0:
             self.index.flush()
-            with self.session() as s, s.begin():
-                set_meta(s, "vectors_dirty", "0")
+            mirror.vectors_caught_up(self)
 
     def push_vectors(self, faces: Sequence[Face]) -> None:
         if not faces:
@@ -200,22 +205,10 @@ class Library:
         return True
 
     def repair(self, force: bool = False) -> dict[str, int]:
-        """Make the vector index match the database: drop stray vectors, restore missing ones."""
-        with self.session() as s:
-            dirty = get_meta(s, "vectors_dirty") == "1"
-            n_faces = s.scalar(select(func.count(Face.id))) or 0
-        if not force and not dirty and n_faces == self.index.count():
-            return {"removed": 0, "restored": 0}
-        with self.vector_write(), self.session() as s:
-            db_ids = set(s.scalars(select(Face.id)))
-            index_ids = set(self.index.ids())
-            stray = sorted(index_ids - db_ids)
-            missing = sorted(db_ids - index_ids)
-            self.index.delete(stray)
-            for start in range(0, len(missing), 2048):
-                chunk = missing[start : start + 2048]
-                self.push_vectors(list(s.scalars(select(Face).where(Face.id.in_(chunk)))))
-        return {"removed": len(stray), "restored": len(missing)}
+        """Make the vector index match the database, id for id and payload for payload."""
+        result = mirror.reconcile_vectors(self, force=force)
+        self.repaired = {k: v for k, v in result.items() if v}
+        return result
 
     def rebuild_index(self) -> int:
         """Recreate the vector index from the database, without running the models: empty it,

@@ -38,6 +38,7 @@ class VectorIndex(Protocol):
                person: int | None = None) -> list[Hit]: ...
     def count(self) -> int: ...
     def ids(self) -> Iterator[int]: ...
+    def points(self) -> Iterator[tuple[int, int | None, int | None]]: ...
     def optimize(self) -> None: ...
     def flush(self) -> None: ...
     def close(self) -> None: ...
@@ -45,6 +46,12 @@ class VectorIndex(Protocol):
 
 def _payload(photo: int, person: int | None) -> dict[str, Any]:
     return {"photo": int(photo)} if person is None else {"photo": int(photo), "person": int(person)}
+
+
+def _unpack(point: int, payload: Any) -> tuple[int, int | None, int | None]:
+    payload = payload or {}
+    photo, person = payload.get("photo"), payload.get("person")
+    return point, None if photo is None else int(photo), None if person is None else int(person)
 
 
 def _batches(n: int, size: int = UPSERT_BATCH) -> Iterator[slice]:
@@ -128,6 +135,18 @@ class EdgeIndex:
             )
             for r in records:
                 yield int(r.id)
+            if offset is None:
+                return
+
+    def points(self) -> Iterator[tuple[int, int | None, int | None]]:
+        """Every point as (id, photo, person) from its payload."""
+        offset = None
+        while True:
+            records, offset = self.shard.scroll(
+                self._qe.ScrollRequest(offset=offset, limit=2048, with_payload=True, with_vector=False)
+            )
+            for r in records:
+                yield _unpack(int(r.id), r.payload)
             if offset is None:
                 return
 
@@ -219,6 +238,17 @@ class ServerIndex:
             )
             for r in records:
                 yield int(r.id)
+            if offset is None:
+                return
+
+    def points(self) -> Iterator[tuple[int, int | None, int | None]]:
+        offset = None
+        while True:
+            records, offset = self.client.scroll(
+                self.collection, limit=2048, offset=offset, with_payload=True, with_vectors=False
+            )
+            for r in records:
+                yield _unpack(int(r.id), r.payload)
             if offset is None:
                 return
 
