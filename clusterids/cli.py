@@ -68,9 +68,10 @@ def settings_of(ctx: click.Context) -> Settings:
 
 
 @contextmanager
-def open_library(ctx: click.Context, create: bool = False, repair: bool = True) -> Iterator[Library]:
+def open_library(ctx: click.Context, create: bool = False, repair: bool = True,
+                 fresh_index: bool = False) -> Iterator[Library]:
     """The library, brought back in step after a crash unless ``repair`` is False (doctor)."""
-    lib = Library.open(settings_of(ctx), create=create, repair=repair)
+    lib = Library.open(settings_of(ctx), create=create, repair=repair, fresh_index=fresh_index)
     try:
         for notice in lib.notices:
             click.echo(notice, err=True)
@@ -91,7 +92,7 @@ def call(ctx: click.Context, op: str, create: bool = False, **kwargs: Any) -> An
     remote = find_daemon(settings)
     if remote is not None:
         return remote.call(op, kwargs)
-    with open_library(ctx, create=create, repair=op != "doctor") as lib:
+    with open_library(ctx, create=create, repair=op != "doctor", fresh_index=op == "rebuild_index") as lib:
         if op in ("index", "reindex"):
             with _progress_bar(lib.settings) as (progress, on_plan):
                 result = service.OPS[op](lib, progress=progress, on_plan=on_plan, **kwargs)

@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, or_, select
 
 from ..config import Settings
 from ..errors import UserError
-from ..imaging import BadImage, Decoded, content_hash, decode
+from ..imaging import BadImage, Decoded, content_hash, decode, read_capped
 from ..models.base import FaceModel, sharpness
 from ..store.db import Photo
 from ..store.library import Library
@@ -119,8 +119,9 @@ def load(lib: Library, job: Job, check_known: bool = True) -> Loaded:
     """Read the file once; hash it; decode it unless its content is already in the library."""
     path = job.found.path
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
+        data = read_capped(path, lib.settings.max_file_bytes)
+    except BadImage as exc:
+        return Loaded(job, error=str(exc))
     except FileNotFoundError:
         return Loaded(job, error="vanished before it could be read")
     except IsADirectoryError:
@@ -181,11 +182,10 @@ def detect_and_embed(model: FaceModel, settings: Settings, decoded: Decoded) -> 
 def embed_photo(lib: Library, path: Path) -> tuple[Decoded, list[FaceRecord]]:
     """Detect and embed the faces of one photo that need not be in the library (search)."""
     try:
-        data = path.read_bytes()
+        data = read_capped(str(path), lib.settings.max_file_bytes)
+        decoded = decode(data, lib.settings.decode_max_side, lib.settings.max_pixels)
     except OSError as exc:
         raise UserError(f"cannot read {path}: {exc.strerror or exc}", "check the path") from exc
-    try:
-        decoded = decode(data, lib.settings.decode_max_side, lib.settings.max_pixels)
     except BadImage as exc:
         raise UserError(f"{path}: {exc}", "give a JPEG, PNG, WebP, TIFF, BMP or HEIC photo") from exc
     return decoded, detect_and_embed(lib.model(), lib.settings, decoded)

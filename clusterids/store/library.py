@@ -8,6 +8,7 @@ that opening a library after a crash repairs exactly what is needed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import uuid
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from sqlalchemy import Engine, delete
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
 from ..config import CONFIG_FILE, Settings
@@ -25,9 +27,10 @@ from ..models import packs
 from ..models.base import FaceModel
 from . import mirror
 from .db import Face, Photo, get_meta, open_engine, set_meta
-from .vectors import EdgeIndex, ServerIndex, VectorIndex
+from .vectors import DamagedIndex, EdgeIndex, ServerIndex, VectorIndex
 
 DB_FILE = "library.db"
+BACKUP_FILE = "library.db.bak"
 VECTORS_DIR = "vectors"
 CONFIG_HEADER = """\
 # Settings of this library (see 'clusterids config' for every name, value and source).
@@ -55,9 +58,11 @@ class Library:
     # -- opening -----------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, settings: Settings, create: bool = False, repair: bool = True) -> Library:
+    def open(cls, settings: Settings, create: bool = False, repair: bool = True,
+             fresh_index: bool = False) -> Library:
         """Open (or create) the library; ``repair=False`` leaves a mirror that is behind as it
-        is (``doctor`` looks before it touches)."""
+        is (``doctor`` looks before it touches); ``fresh_index`` replaces an embedded vector
+        index that cannot be read by an empty one (``rebuild-index`` then fills it)."""
         root = settings.library
         if root.exists() and not root.is_dir():
             raise UserError(f"the library path is a file, not a folder ({root})", "give --library a folder")
@@ -71,16 +76,26 @@ class Library:
         except OSError as exc:
             raise UserError(f"cannot use the library folder ({root}): {exc.strerror or exc}",
                             "choose a folder you can write to with --library") from exc
-        engine = open_engine(settings.database_url or f"sqlite:///{root / DB_FILE}")
+        if is_new:
+            root.chmod(0o700)  # faces and names are personal: the owner's only
+        try:
+            engine = open_engine(settings.database_url or f"sqlite:///{root / DB_FILE}")
+            with Session(engine) as session, session.begin():
+                stored_spec = get_meta(session, "model")
+                stored_key = get_meta(session, "model_key")
+                stored_dim = get_meta(session, "dim")
+                library_id = get_meta(session, "library_id")
+                if library_id is None:
+                    library_id = uuid.uuid4().hex
+                    set_meta(session, "library_id", library_id)
+        except DatabaseError as exc:
+            raise damaged_database(settings, exc) from exc
+        if not settings.database_url:
+            for name in (DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm"):
+                if (root / name).exists():
+                    (root / name).chmod(0o600)
+            backup(root, settings.backup_hours)
         notices: list[str] = []
-        with Session(engine) as session, session.begin():
-            stored_spec = get_meta(session, "model")
-            stored_key = get_meta(session, "model_key")
-            stored_dim = get_meta(session, "dim")
-            library_id = get_meta(session, "library_id")
-            if library_id is None:
-                library_id = uuid.uuid4().hex
-                set_meta(session, "library_id", library_id)
         requested = settings.model
         if stored_spec is None or stored_key is None or stored_dim is None:
             if requested == "auto":
@@ -109,7 +124,15 @@ class Library:
         if spec == packs.BUFFALO:
             notices.append("buffalo_l: " + packs.LICENCES[packs.BUFFALO])
         try:
-            index = open_index(settings, root, library_id, dim)
+            try:
+                index = open_index(settings, root, library_id, dim)
+            except DamagedIndex:
+                if not fresh_index:
+                    raise
+                import shutil
+
+                shutil.rmtree(root / VECTORS_DIR)  # derived data: the database holds every vector
+                index = open_index(settings, root, library_id, dim)
         except UserError:
             engine.dispose()
             raise
@@ -239,6 +262,44 @@ class Library:
                 library_id = get_meta(s, "library_id") or uuid.uuid4().hex
             self.index = open_index(self.settings, self.root, library_id, model.dim)
         self.pack_spec, self.pack_key, self.dim, self._model = pack.name, pack.key, model.dim, model
+
+
+def damaged_database(settings: Settings, exc: Exception) -> UserError:
+    """One line for a database that cannot be read: what, and the way back."""
+    cause = str(getattr(exc, "orig", exc)).splitlines()[0]
+    if settings.database_url:
+        return UserError(f"the library database cannot be read ({cause})",
+                         "check database_url, and restore the database from its backup")
+    db, bak = settings.library / DB_FILE, settings.library / BACKUP_FILE
+    if bak.exists():
+        return UserError(f"the library database is damaged ({db}): {cause}",
+                         f"the last good copy is {bak}: move the damaged file aside and copy it back "
+                         f"(mv '{db}' '{db}.damaged' && cp '{bak}' '{db}'), then run 'clusterids doctor --repair'")
+    return UserError(f"the library database is damaged ({db}): {cause}",
+                     f"restore it from your backup; or move it aside (mv '{db}' '{db}.damaged') and run "
+                     "'clusterids index FOLDER' to start again (names and corrections are then lost)")
+
+
+def backup(root: Path, hours: float) -> None:
+    """Keep a copy of the database (SQLite's online backup: consistent while in use) at most
+    ``hours`` old, as the way back from a damaged file. 0: never."""
+    import sqlite3
+    import time
+
+    bak = root / BACKUP_FILE
+    if hours <= 0 or (bak.exists() and time.time() - bak.stat().st_mtime < hours * 3600):
+        return
+    tmp = root / (BACKUP_FILE + ".tmp")
+    try:
+        with contextlib.closing(sqlite3.connect(root / DB_FILE)) as src, \
+                contextlib.closing(sqlite3.connect(tmp)) as dst:
+            if src.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                return  # never replace a good copy by a damaged one
+            src.backup(dst)
+        tmp.chmod(0o600)
+        os.replace(tmp, bak)
+    except (OSError, sqlite3.Error):
+        tmp.unlink(missing_ok=True)  # a full disk: the old copy stays, and the work goes on
 
 
 def open_index(settings: Settings, root: Path, library_id: str, dim: int) -> VectorIndex:

@@ -20,6 +20,10 @@ from ..errors import UserError
 UPSERT_BATCH = 512
 
 
+class DamagedIndex(UserError):
+    """The embedded index's files cannot be read; ``rebuild-index`` starts it afresh."""
+
+
 @dataclass(frozen=True)
 class Hit:
     id: int
@@ -84,8 +88,8 @@ class EdgeIndex:
                     f"the vector index is in use by another process ({path})",
                     "stop the other clusterids process (or let the CLI talk to the running daemon)",
                 ) from exc
-            raise UserError(f"cannot open the vector index ({path}): {text}",
-                            "run 'clusterids rebuild-index' to recreate it from the database") from exc
+            raise DamagedIndex(f"cannot open the vector index ({path}): {text}",
+                               "run 'clusterids rebuild-index' to recreate it from the database") from exc
         existing = self.shard.info()
         del existing
 
