@@ -62,9 +62,14 @@ class Writer:
     def __enter__(self) -> Writer:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.commit()
-        self.session.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        try:
+            if exc_type is None:
+                self.commit()
+            else:  # a fault midway: the photos since the last commit are read again next time
+                self.session.rollback()
+        finally:
+            self.session.close()
 
     def commit(self) -> None:
         if self.new_faces or self.dropped or self.pending:
