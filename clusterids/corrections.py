@@ -18,12 +18,14 @@ from .store import mirror
 from .store.db import Face, Journal, Person, Photo, Rejection
 from .store.library import Library
 
+MAX_ID = 2**63 - 1  # larger numbers name nothing, and SQLite cannot even bind them
+
 
 def find_person(session: Session, token: str | int) -> Person:
     """A person by id or exact name; a merged person resolves to the one it joined."""
     text = str(token).strip()
     person = None
-    if text.isdigit():
+    if text.isdigit() and int(text) <= MAX_ID:
         person = session.get(Person, int(text))
     if person is None:
         matches = list(session.scalars(select(Person).where(Person.name == text, Person.merged_into.is_(None))))
@@ -39,8 +41,9 @@ def find_person(session: Session, token: str | int) -> Person:
     return person
 
 
-def find_face(session: Session, face_id: int) -> Face:
-    face = session.get(Face, int(face_id))
+def find_face(session: Session, face_id: int | str) -> Face:
+    text = str(face_id).strip()
+    face = session.get(Face, int(text)) if text.isdigit() and int(text) <= MAX_ID else None
     if face is None:
         raise NotFound(f"no face {face_id}", "see 'clusterids faces' for face ids")
     return face

@@ -8,6 +8,7 @@ runs API operations, all under one lock so no two writes ever overlap.
 from __future__ import annotations
 
 import errno
+import inspect
 import json
 import logging
 import os
@@ -184,6 +185,10 @@ class Daemon:
     def run_op(self, op: str, kwargs: dict[str, Any]) -> Any:
         if op not in service.OPS:
             raise UserError(f"unknown operation {op!r}", "update the clusterids command")
+        try:
+            inspect.signature(service.OPS[op]).bind(None, **kwargs)
+        except TypeError as exc:
+            raise UserError(f"wrong arguments for {op!r}: {exc}", "update the clusterids command") from exc
         with self.lock:
             assert self.lib is not None
             result = service.OPS[op](self.lib, **kwargs)
