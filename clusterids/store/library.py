@@ -76,6 +76,11 @@ class Library:
         except OSError as exc:
             raise UserError(f"cannot use the library folder ({root}): {exc.strerror or exc}",
                             "choose a folder you can write to with --library") from exc
+        db_file = root / DB_FILE
+        if not settings.database_url and db_file.exists() and db_file.stat().st_size == 0 \
+                and ((root / VECTORS_DIR).exists() or (root / BACKUP_FILE).exists()):
+            # SQLite would take an emptied file for a new database and start a library afresh
+            raise damaged_database(settings, Exception("the file is empty (0 bytes)"))
         if is_new:
             root.chmod(0o700)  # faces and names are personal: the owner's only
         try:
