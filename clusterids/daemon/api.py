@@ -81,19 +81,25 @@ class BodyLimit:
             await self._refuse(send)
             return
         seen = 0
-        started = False
+        started = exceeded = False
 
         async def counted() -> Any:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
+                    exceeded = True
                     raise PayloadTooLarge
             return message
 
         async def watched(message: Any) -> None:
             nonlocal started
+            if exceeded:  # the form parser turned our refusal into its own 400: say what it was
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await self._refuse(send)
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
