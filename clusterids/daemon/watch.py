@@ -295,12 +295,14 @@ class Daemon:
     def _catch_up(self) -> None:
         """Index what changed while nobody watched, then put back in step whatever a crash or
         a fault left behind (the vector payloads, the instant assignment, the albums)."""
-        self._index(self.roots, catch_up=True)
-        with self.lock:
-            assert self.lib is not None
-            done = service.reconcile(self.lib)
-        if done:
-            log.info("repaired: %s", json.dumps(done))
+        for step in ("before", "after"):  # the vectors first: the index run assigns through them
+            with self.lock:
+                assert self.lib is not None
+                done = service.reconcile(self.lib)
+            if done:
+                log.info("repaired: %s", json.dumps(done))
+            if step == "before":
+                self._index(self.roots, catch_up=True)
 
     def _guarded(self, where: str, work: Callable[..., None], *args: Any) -> bool:
         """Run one piece of work; a fault in it is logged with its cause, reported by status

@@ -276,6 +276,13 @@ def damaged_database(settings: Settings, exc: Exception) -> UserError:
         return UserError(f"the library database cannot be read ({cause})",
                          "check database_url, and restore the database from its backup")
     db, bak = settings.library / DB_FILE, settings.library / BACKUP_FILE
+    if not any(sign in cause for sign in ("not a database", "malformed", "empty (0 bytes)")):
+        import shutil
+
+        full = shutil.disk_usage(settings.library).free < 1 << 20
+        return UserError(f"cannot open the library database ({db}): {cause}",
+                         "the disk is full: free some space and run the command again" if full
+                         else "check the disk and the file's permissions, then run the command again")
     if bak.exists():
         return UserError(f"the library database is damaged ({db}): {cause}",
                          f"the last good copy is {bak}: move the damaged file aside and copy it back "

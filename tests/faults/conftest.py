@@ -3,6 +3,7 @@ process (so that a crash point can end it), and the one invariant check every tr
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -14,9 +15,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from clusterids import doctor, service
+from clusterids import albums, doctor, service
 from clusterids.config import load_settings
-from clusterids.store.db import Face, Person
+from clusterids.store.db import Face, Person, Photo, set_meta
 from clusterids.store.library import Library
 
 from ..conftest import lfw_people
@@ -51,6 +52,17 @@ def flib(fault_template: Path, tmp_path: Path, env: dict[str, str]) -> dict[str,
     shutil.copytree(fault_template / "library", tmp_path / "library", symlinks=True)
     shutil.copytree(fault_template / "photos", tmp_path / "photos")
     env["CLUSTERIDS_LIBRARY"] = str(tmp_path / "library")
+    # the copy indexes its own photo folder, as if it had been made there
+    lib = Library.open(load_settings({}, environ=env))
+    try:
+        old, new = str(fault_template / "photos"), str(tmp_path / "photos")
+        with lib.session() as s, s.begin():
+            for photo in s.scalars(select(Photo)):
+                photo.path = new + photo.path[len(old):]
+            set_meta(s, "roots", json.dumps([new]))
+        albums.sync(lib)
+    finally:
+        lib.close()
     return {"env": env, "photos": tmp_path / "photos", "spare": fault_template / "spare",
             "library": tmp_path / "library"}
 
