@@ -148,6 +148,8 @@ def sync(lib: Library) -> dict[str, Any]:
     caught_up_to = mirror.albums_generation(lib)
     root = lib.settings.albums_path
     store = root / STORE
+    if not root.exists():
+        root.mkdir(mode=0o700, parents=True)  # who is in which photo is the owner's business
     store.mkdir(parents=True, exist_ok=True)
     manifest_path = store / MANIFEST
     manifest = read_manifest(root)

@@ -26,15 +26,18 @@ from .web.ui import prune_thumbs
 
 def index(lib: Library, paths: list[str], progress: Progress | None = None,
           on_plan: Any = None, missing_ok: bool = False, should_stop: Any = None,
-          after_commit: Any = None) -> dict[str, Any]:
+          after_commit: Any = None, settle: float = 0.0) -> dict[str, Any]:
     lib.add_roots(paths)
     report = index_paths(lib, [Path(p) for p in paths], progress=progress, on_plan=on_plan,
-                         missing_ok=missing_ok, should_stop=should_stop, after_commit=after_commit)
+                         missing_ok=missing_ok, should_stop=should_stop, after_commit=after_commit,
+                         settle=settle)
     out: dict[str, Any] = report.counts()
     faults.point("index.before_assign")
     out["faces_assigned"] = doctor.assign_pending(lib)
     out["seconds"] = report.seconds
     out["failures"] = [{"path": p, "reason": r} for p, r in report.failures]
+    if report.deferred:
+        out["deferred"] = report.deferred
     out["index_optimized"] = False
     if report.changed_anything:
         albums.sync(lib)

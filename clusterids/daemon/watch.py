@@ -221,6 +221,7 @@ class Daemon:
             running = read_state(library) or {}
             raise UserError(f"a daemon already runs on this library ({library}, pid {running.get('pid', '?')})",
                             "stop it first, or use the CLI: it talks to the running daemon")
+        (library / STATE_FILE).unlink(missing_ok=True)  # left by a daemon that died: its port is gone
         try:
             self._run(library)
         finally:
@@ -335,7 +336,10 @@ class Daemon:
         with self.lock:
             assert self.lib is not None
             result = service.index(self.lib, paths, missing_ok=True, should_stop=self.stop.is_set,
-                                   after_commit=self._let_others_in)
+                                   after_commit=self._let_others_in,
+                                   settle=self.settings.settle_seconds if catch_up else 0.0)
+        if result.get("deferred"):  # perhaps still being written: they wait to settle like events
+            self.pending.add(*result["deferred"])
         self.faces_since_recluster += result["faces_added"]
         counts = {k: v for k, v in result.items() if k.startswith(("photos_", "faces_")) and v}
         if counts.keys() - {"photos_unchanged"} or catch_up:

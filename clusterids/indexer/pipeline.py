@@ -42,6 +42,7 @@ class Report:
     seconds: float = 0.0
     failures: list[tuple[str, str]] = field(default_factory=list)
     new_face_ids: list[int] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)  # written too recently: maybe still being written
 
     @property
     def changed_anything(self) -> bool:
@@ -82,7 +83,8 @@ def _under(roots: list[str]) -> ColumnElement[bool]:
     return or_(*[or_(Photo.path == r, Photo.path.startswith(r.rstrip(os.sep) + os.sep)) for r in roots])
 
 
-def plan(lib: Library, roots: list[str], report: Report) -> tuple[list[Job], Gone, list[Problem]]:
+def plan(lib: Library, roots: list[str], report: Report,
+         settle: float = 0.0) -> tuple[list[Job], Gone, list[Problem]]:
     """Split what is on disk into jobs; return the jobs, the library's photos no longer there
     and the problems met while scanning."""
     with lib.session() as s:
@@ -93,6 +95,7 @@ def plan(lib: Library, roots: list[str], report: Report) -> tuple[list[Job], Gon
     jobs: list[Job] = []
     problems: list[Problem] = []
     seen: set[str] = set()
+    young = time.time_ns() - int(settle * 1e9)
     for hit in scan([Path(r) for r in roots], skip=lib.private_dirs()):
         if hit.path in seen:  # a file given both as itself and inside a folder given
             continue
@@ -104,6 +107,8 @@ def plan(lib: Library, roots: list[str], report: Report) -> tuple[list[Job], Gon
         row = rows.get(hit.path)
         if row and row[3] == "ok" and row[1] == hit.size and row[2] == hit.mtime_ns:
             report.photos_unchanged += 1
+        elif settle and hit.mtime_ns > young:
+            report.deferred.append(hit.path)
         else:
             jobs.append(Job(hit, known=row is not None))
     gone = Gone()
@@ -196,8 +201,9 @@ def embed_photo(lib: Library, path: Path) -> tuple[Decoded, list[FaceRecord]]:
 def index_paths(lib: Library, paths: Iterable[Path], progress: Progress | None = None,
                 on_plan: Callable[[int], None] | None = None, missing_ok: bool = False,
                 should_stop: Callable[[], bool] | None = None,
-                after_commit: Callable[[], None] | None = None) -> Report:
-    """Bring the library in step with ``paths``: new, changed, copied, moved and gone photos."""
+                after_commit: Callable[[], None] | None = None, settle: float = 0.0) -> Report:
+    """Bring the library in step with ``paths``: new, changed, copied, moved and gone photos.
+    ``settle``: files modified less than this many seconds ago are left out (``deferred``)."""
     started = time.monotonic()
     roots = []
     for p in paths:
@@ -205,7 +211,7 @@ def index_paths(lib: Library, paths: Iterable[Path], progress: Progress | None =
             raise UserError(f"no such file or folder ({p})", "check the path")
         roots.append(os.path.abspath(p))
     report = Report()
-    jobs, gone, problems = plan(lib, roots, report)
+    jobs, gone, problems = plan(lib, roots, report, settle)
     if on_plan:
         on_plan(len(jobs))
     with lib.vector_write(), Writer(lib, after_commit) as writer:

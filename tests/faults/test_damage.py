@@ -168,6 +168,7 @@ def test_library_files_are_owner_only(flib, run_json, tmp_path, env):
     run_json("index", flib["photos"])
     root = tmp_path / "fresh"
     assert stat.S_IMODE(root.stat().st_mode) == 0o700
+    assert stat.S_IMODE((root / "albums").stat().st_mode) == 0o700
     for name in ("library.db", "library.db.bak"):
         assert stat.S_IMODE((root / name).stat().st_mode) == 0o600, name
 
