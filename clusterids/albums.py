@@ -25,7 +25,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from . import faults
 from .errors import UserError
+from .store import mirror
 from .store.db import Face, Person, Photo
 from .store.library import Library
 
@@ -34,6 +36,18 @@ MANIFEST = "manifest.json"
 RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
 UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 MAX_NAME = 120
+VERSION = re.compile(r"p\d+-\d+")
+# Filesystems cap a name at 255 bytes (ext4, APFS) or 255 UTF-16 units (NTFS); leave room for
+# the " (id)" a clash adds and the ".tmp" prefix and suffix of the atomic switch.
+MAX_NAME_BYTES = 200
+
+
+def _fit(text: str, limit: int) -> str:
+    """The longest prefix of ``text`` whose UTF-8 form fits in ``limit`` bytes."""
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text
+    return data[:limit].decode("utf-8", errors="ignore")
 
 
 def safe_name(name: str) -> str:
@@ -45,7 +59,7 @@ def safe_name(name: str) -> str:
         text = "_" + text
     if text.startswith("."):
         text = "_" + text[1:]
-    return text[:MAX_NAME].rstrip(". ")
+    return _fit(text[:MAX_NAME], MAX_NAME_BYTES).rstrip(". ")
 
 
 def folder_name(person_id: int, name: str | None) -> str:
@@ -80,13 +94,24 @@ def desired(lib: Library) -> list[Album]:
         used.add(folder.lower())
         entries: dict[str, str] = {}
         for photo_id, path in photos[pid]:
-            base = os.path.basename(path)
-            if base in entries or base.startswith("."):
+            base = entry_name(os.path.basename(path), photo_id)
+            if base in entries:
                 stem, ext = os.path.splitext(base)
-                base = f"{stem.lstrip('.') or 'photo'}_{photo_id}{ext}"
+                base = f"{stem}_{photo_id}{ext}"
             entries[base] = path
         albums.append(Album(pid, folder, entries))
     return albums
+
+
+def entry_name(base: str, photo_id: int) -> str:
+    """A photo's name in an album (and in a zip of it), legal on every common filesystem:
+    no separators, no control or reserved characters, not hidden, not too long."""
+    stem, ext = os.path.splitext(base)
+    ext = UNSAFE.sub("_", ext)[:16]
+    clean = safe_name(stem)
+    if clean != stem:  # changed, hidden or empty: the photo id keeps it apart from the others
+        clean = f"{clean or 'photo'}_{photo_id}"
+    return clean + ext
 
 
 def _inside(root: Path, name: str) -> Path:
@@ -108,16 +133,26 @@ def _make_entry(mode: str, target: str, dest: Path) -> None:
         shutil.copy2(target, dest)
 
 
+def read_manifest(root: Path) -> dict[str, dict[str, Any]]:
+    """What we made under ``root`` (empty when absent or damaged: the next sync rewrites it)."""
+    try:
+        manifest = json.loads((root / STORE / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
 def sync(lib: Library) -> dict[str, Any]:
-    """Make the albums folder match the persons; returns counts of what changed."""
+    """Make the albums folder match the persons; returns counts of what changed. The albums
+    mirror counts as caught up (store/mirror.py) only once every album is through."""
+    caught_up_to = mirror.albums_generation(lib)
     root = lib.settings.albums_path
     store = root / STORE
+    if not root.exists():
+        root.mkdir(mode=0o700, parents=True)  # who is in which photo is the owner's business
     store.mkdir(parents=True, exist_ok=True)
     manifest_path = store / MANIFEST
-    try:
-        manifest: dict[str, dict[str, Any]] = json.loads(manifest_path.read_text())
-    except (OSError, ValueError):
-        manifest = {}
+    manifest = read_manifest(root)
     mode = lib.settings.album_link
     wanted = {str(a.person): a for a in desired(lib)}
     written = removed = 0
@@ -149,6 +184,7 @@ def sync(lib: Library) -> dict[str, Any]:
         manifest[key] = {"folder": album.folder, "link": link.name, "version": version.name,
                          "generation": generation, "entries": album.entries, "mode": mode}
         written += 1
+        faults.point("albums.mid_sync")
     for key in [k for k in manifest if k not in wanted]:
         old = manifest.pop(key)
         _remove_link(root, old.get("link", old["folder"]))
@@ -157,7 +193,27 @@ def sync(lib: Library) -> dict[str, Any]:
     tmp_manifest = store / (MANIFEST + ".tmp")
     tmp_manifest.write_text(json.dumps(manifest, indent=1, sort_keys=True))
     os.replace(tmp_manifest, manifest_path)
+    removed += _remove_orphans(root, manifest)
+    mirror.albums_caught_up(lib, caught_up_to)
     return {"albums": len(wanted), "written": written, "removed": removed, "path": str(root)}
+
+
+def _remove_orphans(root: Path, manifest: dict[str, dict[str, Any]]) -> int:
+    """Links and versions of ours that no manifest entry names: left by a sync cut short
+    before it saved the manifest."""
+    links = {m.get("link", m["folder"]) for m in manifest.values()}
+    versions = {m["version"] for m in manifest.values()}
+    removed = 0
+    for entry in root.iterdir():
+        if entry.name not in links and entry.is_symlink() and os.readlink(entry).startswith(STORE + os.sep):
+            entry.unlink()
+            removed += 1
+        elif entry.name.startswith(".") and entry.name.endswith(".tmp") and entry.is_symlink():
+            entry.unlink()
+    for entry in (root / STORE).iterdir():
+        if entry.is_dir() and VERSION.fullmatch(entry.name) and entry.name not in versions:
+            shutil.rmtree(entry, ignore_errors=True)
+    return removed
 
 
 def _remove_link(root: Path, name: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -67,11 +68,17 @@ def settings_of(ctx: click.Context) -> Settings:
 
 
 @contextmanager
-def open_library(ctx: click.Context, create: bool = False) -> Iterator[Library]:
-    lib = Library.open(settings_of(ctx), create=create)
-    for notice in lib.notices:
-        click.echo(notice, err=True)
+def open_library(ctx: click.Context, create: bool = False, repair: bool = True,
+                 fresh_index: bool = False) -> Iterator[Library]:
+    """The library, brought back in step after a crash unless ``repair`` is False (doctor)."""
+    lib = Library.open(settings_of(ctx), create=create, repair=repair, fresh_index=fresh_index)
     try:
+        for notice in lib.notices:
+            click.echo(notice, err=True)
+        if repair:
+            done = service.reconcile(lib)
+            if done or lib.repaired:
+                click.echo(f"repaired after an interruption: {json.dumps({**lib.repaired, **done})}", err=True)
         yield lib
     finally:
         lib.close()
@@ -85,7 +92,7 @@ def call(ctx: click.Context, op: str, create: bool = False, **kwargs: Any) -> An
     remote = find_daemon(settings)
     if remote is not None:
         return remote.call(op, kwargs)
-    with open_library(ctx, create=create) as lib:
+    with open_library(ctx, create=create, repair=op != "doctor", fresh_index=op == "rebuild_index") as lib:
         if op in ("index", "reindex"):
             with _progress_bar(lib.settings) as (progress, on_plan):
                 result = service.OPS[op](lib, progress=progress, on_plan=on_plan, **kwargs)
@@ -118,7 +125,16 @@ def _cell(value: Any) -> str:
         return f"{value:.3f}"
     if isinstance(value, list):
         return ",".join(_cell(v) for v in value)
-    return str(value)
+    return _plain(str(value))
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _plain(text: str) -> str:
+    """Text as printed to a terminal: control characters (ANSI escapes among them) shown as
+    their code, so a name can neither move the cursor nor recolour the screen."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 @contextmanager
@@ -188,10 +204,39 @@ def status_cmd(ctx: click.Context, as_json: bool, failed: bool) -> None:
         d = r.get("daemon")
         click.echo("daemon:   " + (f"running (pid {d['pid']}), {d['queue']} queued, last event {d['last_event']}, "
                                    f"last recluster {d['last_recluster']}" if d else "not running"))
+        for fault in (d or {}).get("faults", []):
+            click.echo(f"fault:    {_plain(fault['where'])}: {_plain(fault['error'])} (x{fault['count']}, "
+                       f"retry in {fault['retry_in']} s)")
+        if d and d.get("paused"):
+            click.echo(f"paused:   {_plain(d['paused'])}")
+        if r.get("last_repair"):
+            click.echo(f"repaired: {json.dumps(r['last_repair'])}")
         for f in r.get("failed_files", []):
-            click.echo(f"failed: {f['path']}: {f['reason']}")
+            click.echo(f"failed: {_plain(f['path'])}: {_plain(f['reason'])}")
 
     emit(result, as_json, render)
+
+
+@cli.command("doctor")
+@click.option("--repair", is_flag=True, help="Rewrite what is out of step from the database.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def doctor_cmd(ctx: click.Context, repair: bool, as_json: bool) -> None:
+    """Check the library's invariants (read-only); --repair fixes what it found."""
+    result = call(ctx, "doctor", repair=repair)
+
+    def render(r: dict[str, Any]) -> None:
+        for line in r["problems"]:
+            click.echo(f"problem: {_plain(line)}")
+        if "repaired" in r:
+            click.echo(f"repaired: {json.dumps(r['repaired'])}")
+            for line in r["after"]:
+                click.echo(f"still wrong: {_plain(line)}")
+        click.echo("ok" if r["ok"] else "not ok: run 'clusterids doctor --repair'")
+
+    emit(result, as_json, render)
+    if not result["ok"]:
+        ctx.exit(1)
 
 
 @cli.command("rebuild-index")

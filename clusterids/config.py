@@ -46,7 +46,12 @@ class Settings:
     vector_store_api_key: str = _help("API key for the Qdrant server, if it needs one.", "")
     hnsw_min_points: int = _help("Optimize the vector index (HNSW) once it holds this many faces, and again "
                                  "each time it grew by half; below it, exact search is fast enough.", 200_000)
-    max_pixels: int = _help("Photos with more pixels than this are refused (decompression bombs).", 178_956_970)
+    max_pixels: int = _help("Photos that would decode to more pixels than this are refused (decompression "
+                            "bombs); large JPEGs decode reduced and count as such. The default keeps one "
+                            "decode under about 300 MB.", 40_000_000)
+    max_file_bytes: int = _help("Photo files larger than this are refused before they are read.", 256 * 2**20)
+    backup_hours: float = _help("Keep a copy of library.db (library.db.bak) at most this many hours old, the "
+                                "way back from a damaged database; 0: no copy.", 24.0)
     decode_max_side: int = _help("Decode large photos at a reduced size with this longest side.", 2560)
     det_size: int = _help("Detector input size in pixels (square).", 640)
     det_threshold: float = _help("Minimum detection score of a stored face; 0: the detector's default "
@@ -207,8 +212,8 @@ def load_settings(
 
 
 def _validate(s: Settings) -> None:
-    positive = ("max_pixels", "decode_max_side", "det_size", "workers", "batch_size", "neighbors", "lease_seconds",
-                "claim_batch")
+    positive = ("max_pixels", "max_file_bytes", "decode_max_side", "det_size", "workers", "batch_size", "neighbors",
+                "lease_seconds", "claim_batch")
     for name in positive:
         if getattr(s, name) <= 0:
             raise UserError(f"setting {name!r} must be positive, not {getattr(s, name)}", "fix the config")

@@ -12,16 +12,20 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from . import faults
 from .errors import NotFound, UserError
+from .store import mirror
 from .store.db import Face, Journal, Person, Photo, Rejection
 from .store.library import Library
+
+MAX_ID = 2**63 - 1  # larger numbers name nothing, and SQLite cannot even bind them
 
 
 def find_person(session: Session, token: str | int) -> Person:
     """A person by id or exact name; a merged person resolves to the one it joined."""
     text = str(token).strip()
     person = None
-    if text.isdigit():
+    if text.isdigit() and int(text) <= MAX_ID:
         person = session.get(Person, int(text))
     if person is None:
         matches = list(session.scalars(select(Person).where(Person.name == text, Person.merged_into.is_(None))))
@@ -37,8 +41,9 @@ def find_person(session: Session, token: str | int) -> Person:
     return person
 
 
-def find_face(session: Session, face_id: int) -> Face:
-    face = session.get(Face, int(face_id))
+def find_face(session: Session, face_id: int | str) -> Face:
+    text = str(face_id).strip()
+    face = session.get(Face, int(text)) if text.isdigit() and int(text) <= MAX_ID else None
     if face is None:
         raise NotFound(f"no face {face_id}", "see 'clusterids faces' for face ids")
     return face
@@ -64,10 +69,8 @@ class Corrections:
         self.lib = lib
 
     def _after(self, moved: dict[int | None, list[int]]) -> None:
-        with self.lib.vector_write():
-            for person, fids in moved.items():
-                if fids:
-                    self.lib.index.set_person(fids, person)
+        faults.point("correct.after_commit")
+        mirror.set_persons(self.lib, moved)
 
     def assign(self, face_id: int, person: str) -> dict[str, Any]:
         with self.lib.session() as s, s.begin():
@@ -76,6 +79,7 @@ class Corrections:
             before = _snapshot(s, [face], [])
             face.person_id, face.pinned = target.id, True
             s.execute(delete(Rejection).where(Rejection.face_id == face.id, Rejection.person_id == target.id))
+            mirror.mark(s)
             s.add(Journal(op="assign", args={"face": face.id, "person": target.id}, before=before))
         self._after({target.id: [face.id]})
         return {"face": face.id, "person": target.id}
@@ -90,6 +94,7 @@ class Corrections:
             moved = face.person_id == target.id
             if moved:
                 face.person_id, face.pinned = None, False
+            mirror.mark(s)
             s.add(Journal(op="reject", args={"face": face.id, "person": target.id}, before=before))
         self._after({None: [face.id]} if moved else {})
         return {"face": face.id, "rejected": target.id}
@@ -119,6 +124,7 @@ class Corrections:
                 s.delete(r)
             for p in others:
                 p.merged_into = keep.id
+            mirror.mark(s)
             s.add(Journal(op="merge", args={"into": keep.id, "persons": ids}, before=before))
             fids = [f.id for f in faces]
         self._after({keep.id: fids})
@@ -151,6 +157,7 @@ class Corrections:
                 f.person_id, f.pinned = new.id, True
                 if s.get(Rejection, (f.id, source.id)) is None:
                     s.add(Rejection(face_id=f.id, person_id=source.id))
+            mirror.mark(s)
             s.add(Journal(op="split", args={"person": source.id, "faces": sorted(chosen), "new": new.id},
                           before=before))
         self._after({new.id: sorted(chosen)})
@@ -162,6 +169,7 @@ class Corrections:
             before = _snapshot(s, [], [target])
             for k, v in values.items():
                 setattr(target, k, v)
+            mirror.mark(s, vectors=False)
             s.add(Journal(op=op, args={"person": target.id, **values}, before=before))
             return {"person": target.id, **values}
 
@@ -217,6 +225,7 @@ class Corrections:
                         moved.setdefault(None, []).append(f.id)
                     s.delete(created)
             entry.undone = True
+            mirror.mark(s)
             result = {"undone": entry.op, "args": entry.args}
         self._after(moved)
         return result

@@ -34,6 +34,15 @@ class Decoded:
     taken_at: str | None
 
 
+def read_capped(path: str, max_bytes: int) -> bytes:
+    """The file's bytes, refused (``BadImage``) past ``max_bytes`` without reading further."""
+    with open(path, "rb") as fh:
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise BadImage(f"larger than {max_bytes} bytes (max_file_bytes setting)")
+    return data
+
+
 def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -60,10 +69,6 @@ def decode(data: bytes, max_side: int, max_pixels: int) -> Decoded:
     try:
         img: Image.Image = Image.open(io.BytesIO(data))
         width, height = img.size
-        if width * height > max_pixels:
-            raise BadImage(
-                f"{width}x{height} pixels is over the limit of {max_pixels} (max_pixels setting)"
-            )
         orientation = img.getexif().get(0x0112, 1)
         swapped = orientation in (5, 6, 7, 8)
         taken_at = _taken_at(img)
@@ -75,6 +80,9 @@ def decode(data: bytes, max_side: int, max_pixels: int) -> Decoded:
                 r *= 2
             if r > 1:
                 img.draft("RGB", (-(-width // r), -(-height // r)))
+        decoded_w, decoded_h = img.size  # after DCT scaling: the pixels the decode really holds
+        if decoded_w * decoded_h > max_pixels:
+            raise BadImage(f"{width}x{height} pixels is over the limit of {max_pixels} (max_pixels setting)")
         img.load()
         if orientation != 1:
             img = ImageOps.exif_transpose(img) or img

@@ -12,13 +12,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from . import albums, queries
+from . import albums, doctor, faults, queries
 from .clustering import people
 from .config import Settings
 from .corrections import Corrections
 from .indexer.pipeline import Progress, index_paths
 from .models import packs
-from .store import queue
+from .store import mirror, queue
 from .store.db import Face, Photo
 from .store.library import Library
 from .web.ui import prune_thumbs
@@ -26,15 +26,18 @@ from .web.ui import prune_thumbs
 
 def index(lib: Library, paths: list[str], progress: Progress | None = None,
           on_plan: Any = None, missing_ok: bool = False, should_stop: Any = None,
-          after_commit: Any = None, enqueue: bool = False) -> dict[str, Any]:
+          after_commit: Any = None, enqueue: bool = False, settle: float = 0.0) -> dict[str, Any]:
     lib.add_roots(paths)
     report = index_paths(lib, [Path(p) for p in paths], progress=progress, on_plan=on_plan,
                          missing_ok=missing_ok, should_stop=should_stop, after_commit=after_commit,
-                         enqueue=enqueue or lib.settings.enqueue)
+                         enqueue=enqueue or lib.settings.enqueue, settle=settle)
     out: dict[str, Any] = report.counts()
-    out["faces_assigned"] = people.assign_new_faces(lib, report.new_face_ids)
+    faults.point("index.before_assign")
+    out["faces_assigned"] = doctor.assign_pending(lib)
     out["seconds"] = report.seconds
     out["failures"] = [{"path": p, "reason": r} for p, r in report.failures]
+    if report.deferred:
+        out["deferred"] = report.deferred
     out["index_optimized"] = False
     if report.changed_anything:
         albums.sync(lib)
@@ -56,6 +59,8 @@ def status(lib: Library, failed: bool = False) -> dict[str, Any]:
             "vectors": lib.index.count(),
             "failed": n_failed,
             "daemon": None,
+            "repaired_at_open": lib.repaired,
+            "last_repair": mirror.last_repair(lib),
         }
         out.update(queue.state(s, lib.settings.lease_seconds))
         if failed:
@@ -65,6 +70,16 @@ def status(lib: Library, failed: bool = False) -> dict[str, Any]:
                                       .order_by(Photo.path))
             ]
     return out
+
+
+def reconcile(lib: Library) -> dict[str, Any]:
+    """After a crash: finish the instant assignment and the albums (see doctor.reconcile)."""
+    return doctor.reconcile(lib)
+
+
+def check(lib: Library, repair: bool = False) -> dict[str, Any]:
+    """The library's invariants (``clusterids doctor``); ``repair`` rewrites what is off."""
+    return doctor.doctor(lib, fix=repair)
 
 
 def rebuild_index(lib: Library) -> dict[str, Any]:
@@ -109,6 +124,7 @@ def config(settings: Settings) -> list[dict[str, Any]]:
 def recluster(lib: Library, dry_run: bool = False, from_scratch: bool = False) -> dict[str, Any]:
     result = people.recluster(lib, dry_run=dry_run, from_scratch=from_scratch)
     if not dry_run:
+        faults.point("recluster.before_albums")
         result["albums"] = albums.sync(lib)
         prune_thumbs(lib)  # cached face crops of faces that are gone
     return result
@@ -123,6 +139,7 @@ def correct(lib: Library, action: str, **kwargs: Any) -> dict[str, Any]:
         "unhide": lambda person: c.hide(person, hidden=False),
     }
     result = actions[action](**kwargs)
+    faults.point("correct.before_albums")
     albums.sync(lib)
     return result
 
@@ -172,6 +189,7 @@ OPS: dict[str, Callable[..., Any]] = {
     "index": index,
     "status": status,
     "rebuild_index": rebuild_index,
+    "doctor": check,
     "reindex": reindex,
     "recluster": recluster,
     "correct": correct,

@@ -26,11 +26,11 @@ from sqlalchemy.orm import Session
 
 from .config import Settings, map_path, path_map_pairs
 from .errors import UserError
-from .imaging import BadImage, Decoded, content_hash, decode
+from .imaging import BadImage, Decoded, content_hash, decode, read_capped
 from .indexer.pipeline import detect_and_embed
 from .indexer.scan import Found
 from .indexer.writer import Writer
-from .store import queue
+from .store import mirror, queue
 from .store.db import get_meta, open_engine, set_meta
 from .store.library import DB_FILE, Library, open_index
 from .store.vectors import Hit
@@ -61,6 +61,9 @@ class DeferredIndex:
         return 0
 
     def ids(self) -> Iterator[int]:
+        return iter(())
+
+    def points(self) -> Iterator[tuple[int, int | None, int | None]]:
         return iter(())
 
     def optimize(self) -> None:
@@ -102,13 +105,27 @@ class ClaimWriter(Writer):
         self.pending += 1
 
     def finish(self, ids: list[int], token: str) -> bool:
-        if self.pending and get_meta(self.session, "vectors_dirty") != "1":
-            set_meta(self.session, "vectors_dirty", "1")
         if not queue.complete(self.session, ids, token):
             self.session.rollback()
             self.new_faces, self.dropped, self.pending = [], [], 0
             return False
-        self.commit()
+        if isinstance(self.lib.index, DeferredIndex):
+            if self.pending and get_meta(self.session, mirror.LEGACY_DIRTY) != "1":
+                set_meta(self.session, mirror.LEGACY_DIRTY, "1")
+            self.commit()
+            return True
+        # A server index: the new points go in before the commit (ids are known once flushed),
+        # so that a worker killed in between leaves at worst points the owner's repair removes,
+        # never faces without their vectors; the owner's reconcile is not asked for every claim.
+        self.session.flush()
+        self.lib.push_vectors(self.new_faces)
+        if self.new_faces or self.dropped or self.pending:
+            mirror.mark(self.session, vectors=False,
+                        first_new_face=min((f.id for f in self.new_faces), default=None))
+        self.session.commit()
+        if self.dropped:
+            self.lib.index.delete(self.dropped)
+        self.new_faces, self.dropped, self.pending = [], [], 0
         return True
 
 
@@ -138,8 +155,9 @@ def _load(claim: queue.Claim, pairs: list[tuple[str, str]], settings: Settings) 
     local = map_path(claim.path, pairs)
     try:
         st = os.stat(local)
-        with open(local, "rb") as fh:
-            data = fh.read()
+        data = read_capped(local, settings.max_file_bytes)
+    except BadImage as exc:
+        return Loaded(claim, error=str(exc))
     except FileNotFoundError:
         return Loaded(claim)  # gone: the next scan forgets it
     except OSError as exc:

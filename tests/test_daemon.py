@@ -171,7 +171,8 @@ def test_api_in_process_refuses_without_token():
     from clusterids.daemon.api import make_app
 
     calls = []
-    client = TestClient(make_app("secret", lambda op, kw: calls.append((op, kw)) or {"ok": op}))
+    client = TestClient(make_app("secret", lambda op, kw: calls.append((op, kw)) or {"ok": op}),
+                        base_url="http://127.0.0.1:8765")
     assert client.post("/api/v1/ops/people", json={}).status_code == 401
     ok = client.post("/api/v1/ops/people", json={"include_hidden": True}, headers={"Authorization": "Bearer secret"})
     assert ok.status_code == 200 and ok.json() == {"ok": "people"}

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from ..store import mirror
 from ..store.db import Face, Person, Photo, Rejection
 from ..store.library import Library
 
@@ -74,7 +75,6 @@ def restore(lib: Library, old: dict[str, list[OldFace]]) -> int:
                         s.add(Rejection(face_id=best.id, person_id=pid))
                 new.remove(best)
                 carried += 1
-    with lib.vector_write():
-        for pid, fids in moved.items():
-            lib.index.set_person(fids, pid)
+        mirror.mark(s)
+    mirror.set_persons(lib, moved)
     return carried

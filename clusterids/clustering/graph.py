@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .. import faults
 
 BLOCK_CELLS = 48_000_000  # similarity cells per block (float32: about 190 MB)
 
@@ -37,8 +40,17 @@ class Graph:
     def save(self, path: Path) -> None:
         fd, tmp = tempfile.mkstemp(prefix=".graph-", suffix=".npz", dir=path.parent)
         os.close(fd)
+        faults.point("graph.before_save")
         np.savez(tmp, ids=self.ids, a=self.a, b=self.b, sim=self.sim, min_sim=np.float32(self.min_sim))
         os.replace(tmp, path)  # a reader sees the old graph or the new one, never half
+
+    @staticmethod
+    def readable(path: Path) -> bool:
+        try:
+            with np.load(path) as z:
+                return all(len(z[k]) >= 0 for k in ("ids", "a", "b", "sim")) and z["min_sim"] is not None
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
+            return False
 
     @classmethod
     def load(cls, path: Path, min_sim: float) -> Graph:
@@ -49,8 +61,8 @@ class Graph:
                 if stored > min_sim + 1e-6:
                     return cls.empty(min_sim)
                 return cls(z["ids"], z["a"], z["b"], z["sim"], stored)
-        except (OSError, KeyError, ValueError, EOFError):
-            return cls.empty(min_sim)
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
+            return cls.empty(min_sim)  # a damaged cache: rebuilt from the database
 
 
 def neighbours(queries: np.ndarray, query_ids: np.ndarray, base: np.ndarray, base_ids: np.ndarray,

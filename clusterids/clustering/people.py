@@ -14,11 +14,14 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sqlalchemy import select, update
 
+from .. import faults
+from ..store import mirror
 from ..store.db import Face, Person, Rejection
 from ..store.library import Library
 from .dbscan import dbscan_graph
@@ -74,6 +77,10 @@ def load_faces(lib: Library) -> FaceTable:
         pinned=np.array([bool(r[3]) for r in rows], bool),
         can_core=(det >= s.core_min_det_score) & (size >= s.core_min_face_px) & (sharp >= s.core_min_sharpness),
     )
+
+
+def graph_readable(path: Path) -> bool:
+    return Graph.readable(path)
 
 
 def graph_for(lib: Library, faces: FaceTable, from_scratch: bool) -> Graph:
@@ -220,9 +227,9 @@ def apply(lib: Library, faces: FaceTable, result: Plan) -> dict[int, int]:
         if updates:
             session.execute(update(Face), updates)
         drop_empty_persons(session)
-    with lib.vector_write():
-        for target, fids in changed.items():
-            lib.index.set_person(fids, target)
+        mirror.mark(session)
+    faults.point("recluster.after_commit")
+    mirror.set_persons(lib, changed)
     return created
 
 
@@ -277,7 +284,7 @@ def assign_new_faces(lib: Library, face_ids: list[int]) -> int:
                 if h.id == fid or h.person is None:
                     continue
                 pid = resolve(int(h.person))
-                if pid in rejected:
+                if pid in rejected or pid not in persons:  # a payload behind the database
                     continue
                 votes[pid] += 1
                 best[pid] = max(best.get(pid, -1.0), h.score)
@@ -288,9 +295,8 @@ def assign_new_faces(lib: Library, face_ids: list[int]) -> int:
         with lib.session() as session, session.begin():
             for pid, fids in assigned.items():
                 session.execute(update(Face).where(Face.id.in_(fids)).values(person_id=pid))
-        with lib.vector_write():
-            for pid, fids in assigned.items():
-                lib.index.set_person(fids, pid)
+            mirror.mark(session)
+        mirror.set_persons(lib, assigned)
     return sum(len(v) for v in assigned.values())
 
 

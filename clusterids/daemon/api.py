@@ -7,6 +7,7 @@ HttpOnly, SameSite=Strict cookie from a one-time login link (``clusterids ui``).
 from __future__ import annotations
 
 import secrets
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
-from fastapi import Depends, FastAPI, HTTPException, Request, UploadFile
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -22,17 +23,126 @@ from ..errors import NotFound, UserError
 from ..store.library import Library
 
 T = TypeVar("T")
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "[::1]"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_ID = 2**63 - 1  # ids are 64-bit: anything larger names nothing (and must not reach SQL)
 Runner = Callable[[str, dict[str, Any]], Any]
 WithLib = Callable[[Callable[[Library], Any]], Any]
 COOKIE = "clusterids_token"
 LOGIN_CODE_SECONDS = 120
 
 
-def make_app(token: str, run: Runner, with_lib: WithLib | None = None) -> FastAPI:
+def host_name(host: str) -> str:
+    """The name part of a Host header value (``[::1]:8080`` -> ``[::1]``)."""
+    if host.startswith("["):
+        return host[: host.find("]") + 1]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def origin_refusal(request: Request) -> str | None:
+    """Why a request must be refused before its token is even looked at, or None. The Host
+    must be a loopback name (a DNS-rebinding page sends its own name). A state-changing
+    request must come from this very origin: SameSite counts every port of 127.0.0.1 as one
+    site, so another local page could otherwise post with the cookie. The CLI (a Bearer
+    token, no Origin) is let through; a browser always sends an Origin on a POST."""
+    host = request.headers.get("host", "")
+    if host_name(host).lower() not in LOOPBACK:
+        return f"the Host {host!r} is not this computer's loopback address"
+    if request.method in SAFE_METHODS:
+        return None
+    origin = request.headers.get("origin")
+    if origin is None:
+        by_cookie = COOKIE in request.cookies and not request.headers.get("authorization")
+        return "a state-changing request with the cookie but without an Origin" if by_cookie else None
+    if origin != f"http://{host}":
+        return f"a state-changing request from another origin ({origin})"
+    return None
+
+
+class PayloadTooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Refuse a request body past ``limit`` bytes while it streams in: by its Content-Length
+    at once, or on the chunk that crosses the limit, so nothing past it is ever spooled."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[[], Any], send: Callable[[Any], Any]) -> None:
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.limit:
+            await self._refuse(send)
+            return
+        seen = 0
+        started = exceeded = False
+
+        async def counted() -> Any:
+            nonlocal seen, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    exceeded = True
+                    raise PayloadTooLarge
+            return message
+
+        async def watched(message: Any) -> None:
+            nonlocal started
+            if exceeded:  # the form parser turned our refusal into its own 400: say what it was
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await self._refuse(send)
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except PayloadTooLarge:
+            if not started:
+                await self._refuse(send)
+
+    async def _refuse(self, send: Callable[[Any], Any]) -> None:
+        mb = self.limit // 2**20
+        response = JSONResponse({"error": f"the upload is larger than {mb} MB",
+                                 "hint": f"send photos of at most {mb} MB, a few at a time"}, status_code=413)
+        await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})
+        await send({"type": "http.response.body", "body": response.body})
+
+
+def valid_id(value: str | int, what: str) -> int:
+    """An id from a URL or a request: a positive 64-bit integer, else 404 (not a 500)."""
+    text = str(value).strip()
+    if not text.isdigit() or not 0 < int(text) <= MAX_ID:
+        raise NotFound(f"no {what} {text[:40]!r}", f"a {what} id is a positive whole number")
+    return int(text)
+
+
+def make_app(token: str, run: Runner, with_lib: WithLib | None = None, max_body: int = 0) -> FastAPI:
     """``run(op, kwargs)`` performs one operation; ``with_lib(fn)`` calls ``fn(library)``;
-    the daemon serializes both with its one writer lock."""
+    the daemon serializes both with its one writer lock. ``max_body``: the largest request
+    body in bytes (0: the upload limit)."""
+    from ..web.ui import MAX_UPLOAD
+
+    max_body = max_body or MAX_UPLOAD + 2**20  # one photo at the limit, with its form around it
     app = FastAPI(title="ClusterIdentities", docs_url=None, redoc_url=None, openapi_url=None)
     codes: dict[str, float] = {}
+    app.add_middleware(BodyLimit, limit=max_body)
+
+    @app.middleware("http")
+    async def same_origin(request: Request, call_next: Callable[[Request], Any]) -> Any:
+        refused = origin_refusal(request)
+        if refused is not None:
+            return JSONResponse({"error": refused, "hint": "open the page through 'clusterids ui'"},
+                                status_code=403)
+        return await call_next(request)
 
     def authorized(request: Request) -> None:
         header = request.headers.get("authorization", "")
@@ -80,22 +190,25 @@ def _web_routes(app: FastAPI, authorized: Callable[[Request], None], with_lib: W
     auth = [Depends(authorized)]
 
     @app.get("/api/v1/ui/people", dependencies=auth)
-    def people(hidden: bool = False, offset: int = 0, limit: int = 200) -> Any:
+    def people(hidden: bool = False, offset: int = Query(0, ge=0, le=MAX_ID),
+               limit: int = Query(200, ge=0, le=MAX_ID)) -> Any:
         return with_lib(lambda lib: ui.people_page(lib, hidden, offset, min(limit, 1000)))
 
     @app.get("/api/v1/ui/person/{person}", dependencies=auth)
-    def person(person: str, offset: int = 0, limit: int = 300) -> Any:
-        pid = None if person == "unknown" else int(person)
+    def person(person: str, offset: int = Query(0, ge=0, le=MAX_ID), limit: int = Query(300, ge=0, le=MAX_ID)) -> Any:
+        pid = None if person == "unknown" else valid_id(person, "person")
         return with_lib(lambda lib: ui.person_page(lib, pid, offset, min(limit, 2000)))
 
     @app.get("/api/v1/ui/faces/{face_id}.jpg", dependencies=auth)
-    def face_thumb(face_id: int) -> FileResponse:
-        path = with_lib(lambda lib: ui.face_thumb(lib, face_id))
+    def face_thumb(face_id: str) -> FileResponse:
+        fid = valid_id(face_id, "face")
+        path = with_lib(lambda lib: ui.face_thumb(lib, fid))
         return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
 
     @app.get("/api/v1/ui/photos/{photo_id}.jpg", dependencies=auth)
-    def photo_thumb(photo_id: int) -> FileResponse:
-        path = with_lib(lambda lib: ui.photo_thumb(lib, photo_id))
+    def photo_thumb(photo_id: str) -> FileResponse:
+        pid = valid_id(photo_id, "photo")
+        path = with_lib(lambda lib: ui.photo_thumb(lib, pid))
         return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
 
     @app.post("/api/v1/ui/upload", dependencies=auth)
@@ -112,13 +225,16 @@ def _web_routes(app: FastAPI, authorized: Callable[[Request], None], with_lib: W
         name = ui.safe_upload_name(file.filename or "query.jpg")
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / name
-            path.write_bytes(file.file.read(ui.MAX_UPLOAD + 1)[: ui.MAX_UPLOAD])
+            ui.check_photo_bytes(name, file.file)
+            with path.open("wb") as out:
+                shutil.copyfileobj(file.file, out)  # within the body limit: BodyLimit saw to it
             return run("search", {"photo": str(path)})
 
     @app.get("/api/v1/ui/albums.zip", dependencies=auth)
-    def albums_zip(person: int | None = None) -> StreamingResponse:
-        chunks = with_lib(lambda lib: ui.album_zip(lib, person))
-        name = f"person-{person}.zip" if person is not None else "albums.zip"
+    def albums_zip(person: str | None = None) -> StreamingResponse:
+        pid = None if person is None else valid_id(person, "person")
+        chunks = with_lib(lambda lib: ui.album_zip(lib, pid))
+        name = f"person-{pid}.zip" if pid is not None else "albums.zip"
         return StreamingResponse(chunks, media_type="application/zip",
                                  headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
@@ -16,18 +17,36 @@ from ..config import Settings
 from ..errors import NotFound, UserError
 
 STATE_FILE = "daemon.json"
+LOCK_FILE = "daemon.lock"  # held (flock) while the daemon lives: the OS lets go when it dies
 TOKEN_FILE = "api.token"
 TIMEOUT = httpx.Timeout(10.0, read=None)  # an index or a recluster may take long
 
 
-def pid_alive(pid: int) -> bool:
+def take_lock(library: Path) -> int | None:
+    """Hold the library's daemon lock for the life of this process: its file descriptor, or
+    None when another process holds it. A pid in a file can be reused after a reboot; a lock
+    cannot outlive its holder."""
+    fd = os.open(library / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def lock_held(library: Path) -> bool:
+    try:
+        fd = os.open(library / LOCK_FILE, os.O_RDONLY)
+    except OSError:
         return False
-    except PermissionError:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
         return True
-    return True
+    finally:
+        os.close(fd)  # closing releases a lock we took just to look
+    return False
 
 
 def read_state(library: Path) -> dict[str, Any] | None:
@@ -36,8 +55,8 @@ def read_state(library: Path) -> dict[str, Any] | None:
         state = json.loads((library / STATE_FILE).read_text())
     except (OSError, ValueError):
         return None
-    if not isinstance(state, dict) or not pid_alive(int(state.get("pid", 0))):
-        return None
+    if not isinstance(state, dict) or not lock_held(library):
+        return None  # a daemon.json left by a daemon that died: nobody holds the lock
     return state
 
 

@@ -8,6 +8,7 @@ runs API operations, all under one lock so no two writes ever overlap.
 from __future__ import annotations
 
 import errno
+import inspect
 import json
 import logging
 import os
@@ -15,8 +16,10 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -31,10 +34,12 @@ from ..errors import UserError
 from ..imaging import EXTENSIONS
 from ..store.library import Library
 from .api import make_app
-from .client import STATE_FILE, new_token, read_state
+from .client import STATE_FILE, new_token, read_state, take_lock
 
 log = logging.getLogger("clusterids.daemon")
 BATCH = 200  # paths indexed together (one SQL filter per batch)
+RECONCILE_EVERY = 5.0  # seconds between looks at the mirrors' marks (workers' faces, a fault's leftovers)
+BACKOFF_FIRST, BACKOFF_MAX = 2.0, 300.0  # seconds between retries of work that failed
 
 
 def now_iso() -> str:
@@ -139,6 +144,27 @@ def start_observer(roots: list[str], handler: Handler, poll: bool) -> BaseObserv
         return observer
 
 
+@dataclass
+class Fault:
+    where: str
+    error: str = ""
+    count: int = 0
+    retry_at: float = 0.0
+
+
+def disk_full(exc: BaseException) -> bool:
+    """A full disk, whichever layer noticed it (the OS, SQLite, the vector engine)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        text = str(seen).lower()
+        if "disk is full" in text or "no space left" in text or "disk full" in text:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 class Daemon:
     def __init__(self, settings: Settings, paths: list[str]) -> None:
         self.settings = settings
@@ -146,17 +172,25 @@ class Daemon:
         self.lock = threading.RLock()
         self.stop = threading.Event()
         self.pending = Pending(settings.watch_queue_max)
+        self.reconciled_at = 0.0
         self.faces_since_recluster = 0
         self.last_recluster: str | None = None
         self.last_recluster_t = time.monotonic()
         self.lib: Library | None = None
         self.roots: list[str] = []
+        self.faults: dict[str, Fault] = {}  # where -> the fault met there, until the catch-up works
+        self.fail_counts: dict[str, int] = {}  # where -> failures in a row (the back-off grows)
+        self.paused: str | None = None
 
     # -- the API's view ----------------------------------------------------------------------
 
     def run_op(self, op: str, kwargs: dict[str, Any]) -> Any:
         if op not in service.OPS:
             raise UserError(f"unknown operation {op!r}", "update the clusterids command")
+        try:
+            inspect.signature(service.OPS[op]).bind(None, **kwargs)
+        except TypeError as exc:
+            raise UserError(f"wrong arguments for {op!r}: {exc}", "update the clusterids command") from exc
         with self.lock:
             assert self.lib is not None
             result = service.OPS[op](self.lib, **kwargs)
@@ -171,18 +205,31 @@ class Daemon:
             return fn(self.lib)
 
     def state(self) -> dict[str, Any]:
+        now = time.monotonic()
         return {"running": True, "pid": os.getpid(), "queue": len(self.pending),
                 "last_event": self.pending.last_event, "last_recluster": self.last_recluster,
-                "roots": self.roots}
+                "roots": self.roots, "paused": self.paused,
+                "faults": [{"where": f.where, "error": f.error, "count": f.count,
+                            "retry_in": max(0, round(f.retry_at - now))} for f in self.faults.values()
+                           if f.count]}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def run(self) -> None:
         library = self.settings.library
-        running = read_state(library)
-        if running is not None:
-            raise UserError(f"a daemon already runs on this library ({library}, pid {running['pid']})",
+        library.mkdir(parents=True, exist_ok=True)
+        lock = take_lock(library)
+        if lock is None:
+            running = read_state(library) or {}
+            raise UserError(f"a daemon already runs on this library ({library}, pid {running.get('pid', '?')})",
                             "stop it first, or use the CLI: it talks to the running daemon")
+        (library / STATE_FILE).unlink(missing_ok=True)  # left by a daemon that died: its port is gone
+        try:
+            self._run(library)
+        finally:
+            os.close(lock)
+
+    def _run(self, library: Path) -> None:
         self.lib = Library.open(self.settings, create=True)
         for notice in self.lib.notices:
             log.info(notice)
@@ -208,7 +255,7 @@ class Daemon:
             log.info("serving the local API on 127.0.0.1:%d; watching %s", port, ", ".join(self.roots))
             skip = [str(p) for p in self.lib.private_dirs()]
             observer = start_observer(self.roots, Handler(self.pending, skip), self.settings.poll_watch)
-            self._index(self.roots, catch_up=True)  # what changed while nobody watched
+            self._guarded("catch-up", self._catch_up)  # what changed while nobody watched
             self._loop()
         finally:
             log.info("stopping: flushing and releasing the library")
@@ -233,21 +280,79 @@ class Daemon:
     def _loop(self) -> None:
         while not self.stop.is_set():
             self.stop.wait(0.2)
+            if self.faults:  # nothing new is taken on until the catch-up works again
+                if time.monotonic() >= min(f.retry_at for f in self.faults.values()) and \
+                        self._guarded("catch-up", self._catch_up):
+                    self._recovered()
+                continue
             ready, rescan = self.pending.settled(self.settings.settle_seconds)
             if rescan:
                 log.info("too many events at once: rescanning the folders")
-                self._index(self.roots, catch_up=True)
+                if not self._guarded("catch-up", self._catch_up):
+                    continue
             for start in range(0, len(ready), BATCH):
-                if self.stop.is_set():
-                    break
-                self._index(ready[start : start + BATCH])
-            self._maybe_recluster()
+                if self.stop.is_set() or not self._guarded("index", self._index, ready[start : start + BATCH]):
+                    break  # what is not indexed now is found by the catch-up's rescan
+            self._guarded("recluster", self._maybe_recluster)
+            if not ready and time.monotonic() - self.reconciled_at >= RECONCILE_EVERY:
+                self.reconciled_at = time.monotonic()
+                self._guarded("reconcile", self._reconcile)
+
+    def _catch_up(self) -> None:
+        """Index what changed while nobody watched, then put back in step whatever a crash or
+        a fault left behind (the vector payloads, the instant assignment, the albums)."""
+        for step in ("before", "after"):  # the vectors first: the index run assigns through them
+            with self.lock:
+                assert self.lib is not None
+                done = service.reconcile(self.lib)
+            if done:
+                log.info("repaired: %s", json.dumps(done))
+            if step == "before":
+                self._index(self.roots, catch_up=True)
+
+    def _reconcile(self) -> None:
+        """Faces that indexing workers stored, and anything else the marks say is behind."""
+        with self.lock:
+            assert self.lib is not None
+            done = service.reconcile(self.lib)
+        if done:
+            log.info("brought in step: %s", json.dumps(done))
+
+    def _guarded(self, where: str, work: Callable[..., None], *args: Any) -> bool:
+        """Run one piece of work; a fault in it is logged with its cause, reported by status
+        and retried with back-off (2 s doubling to 5 min) through the catch-up, and the daemon
+        goes on. A full disk pauses all work until a retry finds room. Returns whether it ran."""
+        try:
+            work(*args)
+        except Exception as exc:  # noqa: BLE001 - the daemon outlives any single fault
+            count = self.fail_counts[where] = self.fail_counts.get(where, 0) + 1
+            delay = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** (count - 1))
+            error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            self.faults[where] = Fault(where, error, count, time.monotonic() + delay)
+            if disk_full(exc):
+                self.paused = (f"the disk is full ({self.settings.library}): work is paused and resumes "
+                               "by itself when there is room again")
+                log.error("%s (%s failed: %s)", self.paused, where, error)
+            else:
+                log.error("%s failed (%s); retrying in %d s", where, error, delay,
+                          exc_info=not isinstance(exc, UserError | OSError))
+            return False
+        self.fail_counts.pop(where, None)
+        return True
+
+    def _recovered(self) -> None:
+        log.info("work resumes after: %s", "; ".join(f"{f.where}: {f.error}" for f in self.faults.values()))
+        self.faults.clear()
+        self.paused = None
 
     def _index(self, paths: list[str], catch_up: bool = False) -> None:
         with self.lock:
             assert self.lib is not None
             result = service.index(self.lib, paths, missing_ok=True, should_stop=self.stop.is_set,
-                                   after_commit=self._let_others_in)
+                                   after_commit=self._let_others_in,
+                                   settle=self.settings.settle_seconds if catch_up else 0.0)
+        if result.get("deferred"):  # perhaps still being written: they wait to settle like events
+            self.pending.add(*result["deferred"])
         self.faces_since_recluster += result["faces_added"]
         counts = {k: v for k, v in result.items() if k.startswith(("photos_", "faces_")) and v}
         if counts.keys() - {"photos_unchanged"} or catch_up:

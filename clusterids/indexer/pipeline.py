@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, or_, select
 
 from ..config import Settings
 from ..errors import UserError
-from ..imaging import BadImage, Decoded, content_hash, decode
+from ..imaging import BadImage, Decoded, content_hash, decode, read_capped
 from ..models.base import FaceModel, sharpness
 from ..store import queue
 from ..store.db import Photo
@@ -44,6 +44,7 @@ class Report:
     seconds: float = 0.0
     failures: list[tuple[str, str]] = field(default_factory=list)
     new_face_ids: list[int] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)  # written too recently: maybe still being written
 
     @property
     def changed_anything(self) -> bool:
@@ -84,7 +85,8 @@ def _under(roots: list[str]) -> ColumnElement[bool]:
     return or_(*[or_(Photo.path == r, Photo.path.startswith(r.rstrip(os.sep) + os.sep)) for r in roots])
 
 
-def plan(lib: Library, roots: list[str], report: Report) -> tuple[list[Job], Gone, list[Problem]]:
+def plan(lib: Library, roots: list[str], report: Report,
+         settle: float = 0.0) -> tuple[list[Job], Gone, list[Problem]]:
     """Split what is on disk into jobs; return the jobs, the library's photos no longer there
     and the problems met while scanning."""
     with lib.session() as s:
@@ -95,6 +97,7 @@ def plan(lib: Library, roots: list[str], report: Report) -> tuple[list[Job], Gon
     jobs: list[Job] = []
     problems: list[Problem] = []
     seen: set[str] = set()
+    young = time.time_ns() - int(settle * 1e9)
     for hit in scan([Path(r) for r in roots], skip=lib.private_dirs()):
         if hit.path in seen:  # a file given both as itself and inside a folder given
             continue
@@ -106,6 +109,8 @@ def plan(lib: Library, roots: list[str], report: Report) -> tuple[list[Job], Gon
         row = rows.get(hit.path)
         if row and row[3] == "ok" and row[1] == hit.size and row[2] == hit.mtime_ns:
             report.photos_unchanged += 1
+        elif settle and hit.mtime_ns > young:
+            report.deferred.append(hit.path)
         else:
             jobs.append(Job(hit, known=row is not None))
     gone = Gone()
@@ -122,8 +127,9 @@ def load(lib: Library, job: Job, check_known: bool = True, decode_it: bool = Tru
     (or the models are left to workers)."""
     path = job.found.path
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
+        data = read_capped(path, lib.settings.max_file_bytes)
+    except BadImage as exc:
+        return Loaded(job, error=str(exc))
     except FileNotFoundError:
         return Loaded(job, error="vanished before it could be read")
     except IsADirectoryError:
@@ -186,11 +192,10 @@ def detect_and_embed(model: FaceModel, settings: Settings, decoded: Decoded) -> 
 def embed_photo(lib: Library, path: Path) -> tuple[Decoded, list[FaceRecord]]:
     """Detect and embed the faces of one photo that need not be in the library (search)."""
     try:
-        data = path.read_bytes()
+        data = read_capped(str(path), lib.settings.max_file_bytes)
+        decoded = decode(data, lib.settings.decode_max_side, lib.settings.max_pixels)
     except OSError as exc:
         raise UserError(f"cannot read {path}: {exc.strerror or exc}", "check the path") from exc
-    try:
-        decoded = decode(data, lib.settings.decode_max_side, lib.settings.max_pixels)
     except BadImage as exc:
         raise UserError(f"{path}: {exc}", "give a JPEG, PNG, WebP, TIFF, BMP or HEIC photo") from exc
     return decoded, detect_and_embed(lib.model(), lib.settings, decoded)
@@ -201,9 +206,11 @@ def embed_photo(lib: Library, path: Path) -> tuple[Decoded, list[FaceRecord]]:
 def index_paths(lib: Library, paths: Iterable[Path], progress: Progress | None = None,
                 on_plan: Callable[[int], None] | None = None, missing_ok: bool = False,
                 should_stop: Callable[[], bool] | None = None,
-                after_commit: Callable[[], None] | None = None, enqueue: bool = False) -> Report:
+                after_commit: Callable[[], None] | None = None, enqueue: bool = False,
+                settle: float = 0.0) -> Report:
     """Bring the library in step with ``paths``: new, changed, copied, moved and gone photos.
-    With ``enqueue`` the photos that need the models go to the work queue instead."""
+    With ``enqueue`` the photos that need the models go to the work queue instead.
+    ``settle``: files modified less than this many seconds ago are left out (``deferred``)."""
     started = time.monotonic()
     roots = []
     for p in paths:
@@ -211,7 +218,7 @@ def index_paths(lib: Library, paths: Iterable[Path], progress: Progress | None =
             raise UserError(f"no such file or folder ({p})", "check the path")
         roots.append(os.path.abspath(p))
     report = Report()
-    jobs, gone, problems = plan(lib, roots, report)
+    jobs, gone, problems = plan(lib, roots, report, settle)
     if enqueue:  # queued already as they are: not read again
         with lib.session() as s:
             waiting = queue.queued(s, [j.found.path for j in jobs])

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sqlalchemy import delete, select
 
+from .. import faults
 from ..imaging import Decoded
-from ..store import queue
+from ..store import mirror, queue
 from ..store.db import Face, Photo, utcnow
 from ..store.library import Library
 from .scan import Found
@@ -61,12 +62,20 @@ class Writer:
     def __enter__(self) -> Writer:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.commit()
-        self.session.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        try:
+            if exc_type is None:
+                self.commit()
+            else:  # a fault midway: the photos since the last commit are read again next time
+                self.session.rollback()
+        finally:
+            self.session.close()
 
     def commit(self) -> None:
+        if self.new_faces or self.dropped or self.pending:
+            mirror.mark(self.session, first_new_face=min((f.id for f in self.new_faces), default=None))
         self.session.commit()
+        faults.point("index.after_commit")
         if self.dropped:
             self.lib.index.delete(self.dropped)
         self.lib.push_vectors(self.new_faces)

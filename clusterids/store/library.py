@@ -1,13 +1,14 @@
 """A library: a folder with the database, the vector index and the config.
 
 One process owns a library at a time (the embedded vector engine locks its folder). The
-database is written first and is the source of truth; the vector index follows it, and a
-``vectors_dirty`` flag marks the window in which the two may disagree, so that opening a
-library after a crash repairs exactly what is needed.
+database is written first and is the source of truth; the vector index follows it through
+store/mirror.py, whose generation marks cover the window in which the two may disagree, so
+that opening a library after a crash repairs exactly what is needed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import uuid
@@ -16,17 +17,20 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
 from ..config import CONFIG_FILE, Settings
 from ..errors import UserError
 from ..models import packs
 from ..models.base import FaceModel
+from . import mirror
 from .db import Face, Photo, get_meta, open_engine, set_meta
-from .vectors import EdgeIndex, ServerIndex, VectorIndex
+from .vectors import DamagedIndex, EdgeIndex, ServerIndex, VectorIndex
 
 DB_FILE = "library.db"
+BACKUP_FILE = "library.db.bak"
 VECTORS_DIR = "vectors"
 CONFIG_HEADER = """\
 # Settings of this library (see 'clusterids config' for every name, value and source).
@@ -49,11 +53,16 @@ class Library:
         self.notices = notices
         self._model: FaceModel | None = None
         self._writes = 0
+        self.repaired: dict[str, int] = {}  # what the open found out of step and fixed
 
     # -- opening -----------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, settings: Settings, create: bool = False) -> Library:
+    def open(cls, settings: Settings, create: bool = False, repair: bool = True,
+             fresh_index: bool = False) -> Library:
+        """Open (or create) the library; ``repair=False`` leaves a mirror that is behind as it
+        is (``doctor`` looks before it touches); ``fresh_index`` replaces an embedded vector
+        index that cannot be read by an empty one (``rebuild-index`` then fills it)."""
         root = settings.library
         if root.exists() and not root.is_dir():
             raise UserError(f"the library path is a file, not a folder ({root})", "give --library a folder")
@@ -67,20 +76,35 @@ class Library:
         except OSError as exc:
             raise UserError(f"cannot use the library folder ({root}): {exc.strerror or exc}",
                             "choose a folder you can write to with --library") from exc
-        engine = open_engine(settings.database_url or f"sqlite:///{root / DB_FILE}")
+        db_file = root / DB_FILE
+        if not settings.database_url and db_file.exists() and db_file.stat().st_size == 0 \
+                and ((root / VECTORS_DIR).exists() or (root / BACKUP_FILE).exists()):
+            # SQLite would take an emptied file for a new database and start a library afresh
+            raise damaged_database(settings, Exception("the file is empty (0 bytes)"))
+        if is_new:
+            root.chmod(0o700)  # faces and names are personal: the owner's only
+        try:
+            engine = open_engine(settings.database_url or f"sqlite:///{root / DB_FILE}")
+            with Session(engine) as session, session.begin():
+                stored_spec = get_meta(session, "model")
+                stored_key = get_meta(session, "model_key")
+                stored_dim = get_meta(session, "dim")
+                library_id = get_meta(session, "library_id")
+                if stored_spec is None and not create:  # a database server with no library in it yet
+                    engine.dispose()
+                    raise UserError(f"no library in the database {engine.url.render_as_string(hide_password=True)}",
+                                    "run 'clusterids index PATH' first")
+                if library_id is None:
+                    library_id = uuid.uuid4().hex
+                    set_meta(session, "library_id", library_id)
+        except DatabaseError as exc:
+            raise damaged_database(settings, exc) from exc
+        if not settings.database_url:
+            for name in (DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm"):
+                if (root / name).exists():
+                    (root / name).chmod(0o600)
+            backup(root, settings.backup_hours)
         notices: list[str] = []
-        with Session(engine) as session, session.begin():
-            stored_spec = get_meta(session, "model")
-            stored_key = get_meta(session, "model_key")
-            stored_dim = get_meta(session, "dim")
-            library_id = get_meta(session, "library_id")
-            if stored_spec is None and not create:  # a database server with no library in it yet
-                engine.dispose()
-                raise UserError(f"no library in the database {engine.url.render_as_string(hide_password=True)}",
-                                "run 'clusterids index PATH' first")
-            if library_id is None:
-                library_id = uuid.uuid4().hex
-                set_meta(session, "library_id", library_id)
         requested = settings.model
         if stored_spec is None or stored_key is None or stored_dim is None:
             if requested == "auto":
@@ -109,13 +133,22 @@ class Library:
         if spec == packs.BUFFALO:
             notices.append("buffalo_l: " + packs.LICENCES[packs.BUFFALO])
         try:
-            index = open_index(settings, root, library_id, dim, key)
+            try:
+                index = open_index(settings, root, library_id, dim, key)
+            except DamagedIndex:
+                if not fresh_index:
+                    raise
+                import shutil
+
+                shutil.rmtree(root / VECTORS_DIR)  # derived data: the database holds every vector
+                index = open_index(settings, root, library_id, dim, key)
         except UserError:
             engine.dispose()
             raise
         lib = cls(settings, engine, index, spec, key, dim, notices)
         lib._model = model
-        lib.repair()
+        if repair:
+            lib.repair()
         return lib
 
     def close(self) -> None:
@@ -167,12 +200,13 @@ class Library:
 
     @contextmanager
     def vector_write(self) -> Iterator[None]:
-        """Mark the index possibly out of step with the database while vectors are written.
-        Nested writes (an API call let in between two commits of a long index run) keep the
-        mark until the outermost one ends."""
+        """Vectors are written in here: on entry the vector mirror is marked behind (a crash
+        inside leaves the mark, see store/mirror.py), on the outermost exit caught up. Nested
+        writes (an API call let in between two commits of a long index run) keep the mark
+        until the outermost one ends."""
         if self._writes == 0:
             with self.session() as s, s.begin():
-                set_meta(s, "vectors_dirty", "1")
+                mirror.mark(s, vectors=True, albums=False)
         self._writes += 1
         try:
             yield
@@ -180,8 +214,7 @@ class Library:
             self._writes -= 1
         if self._writes == 0:
             self.index.flush()
-            with self.session() as s, s.begin():
-                set_meta(s, "vectors_dirty", "0")
+            mirror.vectors_caught_up(self)
 
     def push_vectors(self, faces: Sequence[Face]) -> None:
         if not faces:
@@ -204,22 +237,10 @@ class Library:
         return True
 
     def repair(self, force: bool = False) -> dict[str, int]:
-        """Make the vector index match the database: drop stray vectors, restore missing ones."""
-        with self.session() as s:
-            dirty = get_meta(s, "vectors_dirty") == "1"
-            n_faces = s.scalar(select(func.count(Face.id))) or 0
-        if not force and not dirty and n_faces == self.index.count():
-            return {"removed": 0, "restored": 0}
-        with self.vector_write(), self.session() as s:
-            db_ids = set(s.scalars(select(Face.id)))
-            index_ids = set(self.index.ids())
-            stray = sorted(index_ids - db_ids)
-            missing = sorted(db_ids - index_ids)
-            self.index.delete(stray)
-            for start in range(0, len(missing), 2048):
-                chunk = missing[start : start + 2048]
-                self.push_vectors(list(s.scalars(select(Face).where(Face.id.in_(chunk)))))
-        return {"removed": len(stray), "restored": len(missing)}
+        """Make the vector index match the database, id for id and payload for payload."""
+        result = mirror.reconcile_vectors(self, force=force)
+        self.repaired = {k: v for k, v in result.items() if v}
+        return result
 
     def rebuild_index(self) -> int:
         """Recreate the vector index from the database, without running the models: empty it,
@@ -250,6 +271,51 @@ class Library:
                 library_id = get_meta(s, "library_id") or uuid.uuid4().hex
             self.index = open_index(self.settings, self.root, library_id, model.dim, pack.key)
         self.pack_spec, self.pack_key, self.dim, self._model = pack.name, pack.key, model.dim, model
+
+
+def damaged_database(settings: Settings, exc: Exception) -> UserError:
+    """One line for a database that cannot be read: what, and the way back."""
+    cause = str(getattr(exc, "orig", exc)).splitlines()[0]
+    if settings.database_url:
+        return UserError(f"the library database cannot be read ({cause})",
+                         "check database_url, and restore the database from its backup")
+    db, bak = settings.library / DB_FILE, settings.library / BACKUP_FILE
+    if not any(sign in cause for sign in ("not a database", "malformed", "empty (0 bytes)")):
+        import shutil
+
+        full = shutil.disk_usage(settings.library).free < 1 << 20
+        return UserError(f"cannot open the library database ({db}): {cause}",
+                         "the disk is full: free some space and run the command again" if full
+                         else "check the disk and the file's permissions, then run the command again")
+    if bak.exists():
+        return UserError(f"the library database is damaged ({db}): {cause}",
+                         f"the last good copy is {bak}: move the damaged file aside and copy it back "
+                         f"(mv '{db}' '{db}.damaged' && cp '{bak}' '{db}'), then run 'clusterids doctor --repair'")
+    return UserError(f"the library database is damaged ({db}): {cause}",
+                     f"restore it from your backup; or move it aside (mv '{db}' '{db}.damaged') and run "
+                     "'clusterids index FOLDER' to start again (names and corrections are then lost)")
+
+
+def backup(root: Path, hours: float) -> None:
+    """Keep a copy of the database (SQLite's online backup: consistent while in use) at most
+    ``hours`` old, as the way back from a damaged file. 0: never."""
+    import sqlite3
+    import time
+
+    bak = root / BACKUP_FILE
+    if hours <= 0 or (bak.exists() and time.time() - bak.stat().st_mtime < hours * 3600):
+        return
+    tmp = root / (BACKUP_FILE + ".tmp")
+    try:
+        with contextlib.closing(sqlite3.connect(root / DB_FILE)) as src, \
+                contextlib.closing(sqlite3.connect(tmp)) as dst:
+            if src.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                return  # never replace a good copy by a damaged one
+            src.backup(dst)
+        tmp.chmod(0o600)
+        os.replace(tmp, bak)
+    except (OSError, sqlite3.Error):
+        tmp.unlink(missing_ok=True)  # a full disk: the old copy stays, and the work goes on
 
 
 def collection_name(library_id: str, pack_key: str, dim: int) -> str:

@@ -20,6 +20,10 @@ from ..errors import UserError
 UPSERT_BATCH = 512
 
 
+class DamagedIndex(UserError):
+    """The embedded index's files cannot be read; ``rebuild-index`` starts it afresh."""
+
+
 @dataclass(frozen=True)
 class Hit:
     id: int
@@ -38,6 +42,7 @@ class VectorIndex(Protocol):
                person: int | None = None) -> list[Hit]: ...
     def count(self) -> int: ...
     def ids(self) -> Iterator[int]: ...
+    def points(self) -> Iterator[tuple[int, int | None, int | None]]: ...
     def optimize(self) -> None: ...
     def flush(self) -> None: ...
     def close(self) -> None: ...
@@ -45,6 +50,12 @@ class VectorIndex(Protocol):
 
 def _payload(photo: int, person: int | None) -> dict[str, Any]:
     return {"photo": int(photo)} if person is None else {"photo": int(photo), "person": int(person)}
+
+
+def _unpack(point: int, payload: Any) -> tuple[int, int | None, int | None]:
+    payload = payload or {}
+    photo, person = payload.get("photo"), payload.get("person")
+    return point, None if photo is None else int(photo), None if person is None else int(person)
 
 
 def _batches(n: int, size: int = UPSERT_BATCH) -> Iterator[slice]:
@@ -77,8 +88,8 @@ class EdgeIndex:
                     f"the vector index is in use by another process ({path})",
                     "stop the other clusterids process (or let the CLI talk to the running daemon)",
                 ) from exc
-            raise UserError(f"cannot open the vector index ({path}): {text}",
-                            "run 'clusterids rebuild-index' to recreate it from the database") from exc
+            raise DamagedIndex(f"cannot open the vector index ({path}): {text}",
+                               "run 'clusterids rebuild-index' to recreate it from the database") from exc
         existing = self.shard.info()
         del existing
 
@@ -128,6 +139,18 @@ class EdgeIndex:
             )
             for r in records:
                 yield int(r.id)
+            if offset is None:
+                return
+
+    def points(self) -> Iterator[tuple[int, int | None, int | None]]:
+        """Every point as (id, photo, person) from its payload."""
+        offset = None
+        while True:
+            records, offset = self.shard.scroll(
+                self._qe.ScrollRequest(offset=offset, limit=2048, with_payload=True, with_vector=False)
+            )
+            for r in records:
+                yield _unpack(int(r.id), r.payload)
             if offset is None:
                 return
 
@@ -219,6 +242,17 @@ class ServerIndex:
             )
             for r in records:
                 yield int(r.id)
+            if offset is None:
+                return
+
+    def points(self) -> Iterator[tuple[int, int | None, int | None]]:
+        offset = None
+        while True:
+            records, offset = self.client.scroll(
+                self.collection, limit=2048, offset=offset, with_payload=True, with_vectors=False
+            )
+            for r in records:
+                yield _unpack(int(r.id), r.payload)
             if offset is None:
                 return
 

@@ -158,10 +158,26 @@ def safe_upload_name(name: str) -> str:
     return f"{stem[:100]}{ext.lower()}"
 
 
+def is_photo_bytes(head: bytes) -> bool:
+    """Whether a file starts like a photo format we read (the name's extension is not proof)."""
+    return (head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*", b"BM"))
+            or (head[:4] == b"RIFF" and head[8:12] == b"WEBP") or head[4:8] == b"ftyp")
+
+
+def check_photo_bytes(name: str, stream: BinaryIO) -> None:
+    """Refuse an upload whose first bytes are no photo's; the stream is left at its start."""
+    head = stream.read(16)
+    stream.seek(0)
+    if not is_photo_bytes(head):
+        raise UserError(f"{os.path.basename(name)[:100]!r} is not a photo we read (its content is no JPEG, PNG, "
+                        "WebP, TIFF, BMP or HEIC)", "upload photos")
+
+
 def save_upload(lib: Library, name: str, stream: BinaryIO) -> Path:
     """Save an uploaded photo into the inbox (a watched folder) under a safe, unused name."""
     folder = inbox(lib)
     clean = safe_upload_name(name)
+    check_photo_bytes(clean, stream)
     stem, ext = os.path.splitext(clean)
     tmp = folder / f".upload-{secrets.token_hex(8)}"
     size = 0

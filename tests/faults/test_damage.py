@@ -1,0 +1,191 @@
+"""Damaged files, hostile names and oversized input: each gives one line, and the command it
+advises works on that very damage."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import zipfile
+
+import pytest
+from PIL import Image
+
+from clusterids import albums
+from clusterids.config import load_settings
+from clusterids.daemon.client import STATE_FILE, read_state, take_lock
+from clusterids.store.library import Library
+from clusterids.web import ui
+
+from ..conftest import lfw_people, needs_shared
+from .conftest import problems
+
+
+def one_line_error(result) -> str:
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+@needs_shared
+@pytest.mark.parametrize("damage", ["truncated", "emptied", "garbage"])
+def test_damaged_graph_is_rebuilt(flib, run_json, damage):
+    """Item 3: a truncated graph.npz raised BadZipFile at every recluster."""
+    graph = flib["library"] / "graph.npz"
+    data = graph.read_bytes()
+    graph.write_bytes({"truncated": data[:100], "emptied": b"", "garbage": os.urandom(4096)}[damage])
+    found = problems(flib["env"], repair=False)
+    assert any("graph is damaged" in p for p in found), found
+    assert run_json("recluster")["faces"] > 0
+    assert problems(flib["env"]) == []
+
+
+@needs_shared
+@pytest.mark.parametrize("damage", ["config_garbage", "wal_garbage", "wal_truncated", "emptied"])
+def test_damaged_vector_index_has_a_way_back(flib, run, damage):
+    """Item 6: the advice was 'rebuild-index', which failed with the same error."""
+    vectors = flib["library"] / "vectors"
+    if damage == "config_garbage":
+        (vectors / "edge_config.json").write_bytes(os.urandom(300))
+    elif damage == "emptied":
+        shutil.rmtree(vectors)
+        vectors.mkdir()
+    else:
+        for wal in (vectors / "wal").iterdir():
+            if wal.name.startswith("open"):
+                size = wal.stat().st_size
+                if damage == "wal_garbage":
+                    wal.write_bytes(os.urandom(size))
+                else:
+                    with wal.open("r+b") as fh:
+                        fh.truncate(10)
+    status = run("status", ok=False)
+    assert status.exit_code == (1 if damage in ("config_garbage", "wal_garbage") else 0), status.output
+    if status.exit_code:
+        assert "clusterids rebuild-index" in one_line_error(status)
+        assert run("rebuild-index").exit_code == 0
+    assert problems(flib["env"]) == []
+
+
+@needs_shared
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "emptied"])
+def test_damaged_database_names_the_way_back(flib, run, run_json, damage):
+    """Item 7: a corrupted library.db gave a raw SQLAlchemy traceback."""
+    db = flib["library"] / "library.db"
+    for extra in ("library.db-wal", "library.db-shm"):
+        (flib["library"] / extra).unlink(missing_ok=True)
+    data = db.read_bytes()
+    db.write_bytes({"garbage": os.urandom(len(data)), "truncated": data[:100], "emptied": b""}[damage])
+    line = one_line_error(run("status", ok=False))
+    assert "library.db" in line and "library.db.bak" in line
+    advice = re.search(r"\((mv .*? && cp .*?)\)", line)
+    assert advice is not None, line
+    subprocess.run(["sh", "-c", advice.group(1)], check=True)
+    assert run("doctor", "--repair").exit_code == 0
+    assert problems(flib["env"]) == []
+    assert (flib["library"] / "library.db.damaged").stat().st_size == len(
+        {"garbage": data, "truncated": data[:100], "emptied": b""}[damage])  # kept, never deleted
+
+
+@needs_shared
+def test_stale_daemon_file_does_not_block(flib, run_json):
+    """Item 5: a daemon.json whose pid now belongs to another process blocked every command."""
+    library = flib["library"]
+    (library / STATE_FILE).write_text(json.dumps({"pid": os.getpid(), "host": "127.0.0.1", "port": 9}))
+    assert read_state(library) is None
+    assert run_json("status")["daemon"] is None
+    fd = take_lock(library)
+    assert fd is not None
+    try:
+        assert read_state(library) is not None  # a live lock holder is a daemon
+        assert take_lock(library) is None
+    finally:
+        os.close(fd)
+    assert read_state(library) is None
+
+
+@needs_shared
+def test_damaged_album_manifest_and_long_names(flib, run, run_json):
+    """Item 4: a name of 100 emoji (400 bytes) broke every album sync; a garbage manifest."""
+    library = flib["library"]
+    pid = run_json("people")[0]["id"]
+    name = "\U0001F600" * 100
+    run_json("rename", pid, name)
+    made = [e for e in (library / "albums").iterdir() if e.name.startswith("\U0001F600")]
+    assert len(made) == 1 and len(made[0].name.encode()) <= 255
+    (library / "albums" / ".albums" / "manifest.json").write_text("{not json")
+    run_json("albums")
+    assert problems(flib["env"]) == []
+
+
+@needs_shared
+def test_names_print_safely(flib, run, run_json):
+    """Item 11: ANSI escapes in a name printed raw in the table; a photo named with
+    backslashes became a zip entry that leaves its folder on Windows."""
+    pid = run_json("people")[0]["id"]
+    run_json("rename", pid, "\x1b[2J\x1b[31mred")
+    table = run("people").stdout
+    assert "\x1b" not in table and "\\x1b[31mred" in table
+    spare = next(flib["spare"].iterdir())
+    owner = next(p["id"] for p in run_json("people")
+                 if os.path.basename(os.path.dirname(run_json("photos", "--person", p["id"])[0])) == spare.name)
+    evil = flib["photos"] / "x\\..\\..\\evil.jpg"
+    shutil.copy(next(spare.iterdir()), evil)
+    run_json("index", flib["photos"])
+    assert str(evil) in run_json("photos", "--person", owner)
+    lib = Library.open(load_settings({}, environ=flib["env"]))
+    try:
+        with zipfile.ZipFile(_zip_file(ui.album_zip(lib, owner), flib["library"] / "a.zip")) as zf:
+            names = zf.namelist()
+    finally:
+        lib.close()
+    assert names and not any("\\" in n or ".." in n.split("/") for n in names), names
+    assert all(n.count("/") == 1 for n in names)
+    assert albums.entry_name("x\\..\\..\\evil.jpg", 7) == "x_.._.._evil_7.jpg"
+
+
+def _zip_file(chunks, path):
+    with path.open("wb") as fh:
+        for c in chunks:
+            fh.write(c)
+    return path
+
+
+@needs_shared
+def test_huge_and_wrong_ids_are_one_line(flib, run):
+    for args in (["faces", "--person", "9" * 30], ["assign", "9" * 30, "1"], ["rename", "abc", "x"],
+                 ["faces", "--person", "0"]):
+        assert "no " in one_line_error(run(*args, ok=False))
+
+
+@needs_shared
+def test_library_files_are_owner_only(flib, run_json, tmp_path, env):
+    env["CLUSTERIDS_LIBRARY"] = str(tmp_path / "fresh")
+    run_json("index", flib["photos"])
+    root = tmp_path / "fresh"
+    assert stat.S_IMODE(root.stat().st_mode) == 0o700
+    assert stat.S_IMODE((root / "albums").stat().st_mode) == 0o700
+    for name in ("library.db", "library.db.bak"):
+        assert stat.S_IMODE((root / name).stat().st_mode) == 0o600, name
+
+
+@needs_shared
+def test_reads_and_decodes_are_capped(flib, run, run_json, tmp_path):
+    """Item 9: a 2 GB sparse file was read whole; a small PNG of many pixels cost GBs."""
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    with (folder / "huge.jpg").open("wb") as fh:
+        fh.truncate(2 * 2**30)  # sparse: no disk used, but 2 GB to read
+    Image.new("L", (8000, 6000)).save(folder / "bomb.png", optimize=True)  # 48 MP, a few KB
+    shutil.copy(lfw_people(1)[0], folder / "fine.jpg")
+    result = run_json("index", folder)
+    reasons = {os.path.basename(f["path"]): f["reason"] for f in result["failures"]}
+    assert "max_file_bytes" in reasons["huge.jpg"] and "max_pixels" in reasons["bomb.png"]
+    assert result["photos_new"] == 1
+    # search refuses what indexing refuses
+    assert "max_pixels" in one_line_error(run("search", folder / "bomb.png", ok=False))
+    assert "max_file_bytes" in one_line_error(run("search", folder / "huge.jpg", ok=False))
