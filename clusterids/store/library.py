@@ -90,7 +90,7 @@ class Library:
                 stored_key = get_meta(session, "model_key")
                 stored_dim = get_meta(session, "dim")
                 library_id = get_meta(session, "library_id")
-                if stored_spec is None and not create:  # a database server with no library in it yet
+                if stored_spec is None and not create and settings.database_url:  # a server with no library yet
                     engine.dispose()
                     raise UserError(f"no library in the database {engine.url.render_as_string(hide_password=True)}",
                                     "run 'clusterids index PATH' first")

@@ -47,6 +47,13 @@ def fault_template(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -
 
 
 @pytest.fixture
+def database_url() -> str:
+    """The trials damage, fill and kill the library's own files (library.db among them), so
+    they run on SQLite; tests/test_scale.py kills workers on PostgreSQL."""
+    return ""
+
+
+@pytest.fixture
 def flib(fault_template: Path, tmp_path: Path, env: dict[str, str]) -> dict[str, Any]:
     """A private copy of the template: its env, photo folder and spare photos."""
     shutil.copytree(fault_template / "library", tmp_path / "library", symlinks=True)
