@@ -144,6 +144,7 @@ def recluster(server: str, n: int, tmp: Path, models: Path) -> dict:
             again = time.monotonic() - started
         out[name] = {"recluster_from_scratch_s": round(first, 1), "recluster_again_s": round(again, 1),
                      "clusters": report["clusters"]}
+        print(name, json.dumps(out[name]), file=sys.stderr, flush=True)  # a long run shows its parts
         if ctx:
             ctx.__exit__(None, None, None)
     return out
