@@ -157,6 +157,10 @@ def main() -> None:
     ap.add_argument("--faces", type=int, default=100_000)
     ap.add_argument("--parts", default="throughput,claims,recluster")
     args = ap.parse_args()
+    import signal
+
+    # a timeout's SIGTERM must still stop the PostgreSQL started below (the finally in postgres_cluster)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     bin_dir = _pg_bin()
     if bin_dir is None:
         sys.exit("needs PostgreSQL's binaries (apt-get install postgresql)")
