@@ -35,7 +35,7 @@ def main() -> None:
     folder = labelled_subset(args.data, args.out, args.people, args.distractors)
     tag = Path(args.model).name
     settings = load_settings({"library": str(args.out / f"lib-{folder.name}-{tag}"), "model": args.model,
-                              "progress": False})
+                              "progress": False, "database_url": "", "vector_store_url": ""})
     with Library.open(settings, create=True) as lib:
         index = service.index(lib, [str(folder)])
         report = evaluation.evaluate(lib, folder, eps=args.eps or None, min_samples=args.min_samples or None)

@@ -144,6 +144,7 @@ def recluster(server: str, n: int, tmp: Path, models: Path) -> dict:
             again = time.monotonic() - started
         out[name] = {"recluster_from_scratch_s": round(first, 1), "recluster_again_s": round(again, 1),
                      "clusters": report["clusters"]}
+        print(name, json.dumps(out[name]), file=sys.stderr, flush=True)  # a long run shows its parts
         if ctx:
             ctx.__exit__(None, None, None)
     return out
@@ -156,6 +157,10 @@ def main() -> None:
     ap.add_argument("--faces", type=int, default=100_000)
     ap.add_argument("--parts", default="throughput,claims,recluster")
     args = ap.parse_args()
+    import signal
+
+    # a timeout's SIGTERM must still stop the PostgreSQL started below (the finally in postgres_cluster)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     bin_dir = _pg_bin()
     if bin_dir is None:
         sys.exit("needs PostgreSQL's binaries (apt-get install postgresql)")

@@ -177,7 +177,9 @@ def evaluate(settings: Settings, folder: str, progress: Progress | None = None, 
     root = Path(folder).resolve()
     key = hashlib.sha256(f"{root}|{settings.model}".encode()).hexdigest()[:16]
     scratch = Path(platformdirs.user_cache_dir("clusterids")) / "eval" / key
-    eval_settings = dataclasses.replace(settings, library=scratch, albums_dir=str(scratch / "albums"))
+    # local stores only: a database or Qdrant server named in the settings is the user's library
+    eval_settings = dataclasses.replace(settings, library=scratch, albums_dir=str(scratch / "albums"),
+                                        database_url="", vector_store_url="")
     with Library.open(eval_settings, create=True) as lib:
         index_paths(lib, [root], progress=progress, on_plan=on_plan)
         return run_eval(lib, root)

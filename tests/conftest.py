@@ -173,6 +173,18 @@ def photo_count(env: dict[str, str]) -> int | None:
         engine.dispose()
 
 
+def copy_library_database(library: Path, url: str) -> None:
+    """Put the SQLite database of a library folder into the (empty) database at ``url``."""
+    from clusterids.store.db import copy_database, open_engine
+
+    src, dst = open_engine(f"sqlite:///{library / 'library.db'}"), open_engine(url)
+    try:
+        copy_database(src, dst)
+    finally:
+        src.dispose()
+        dst.dispose()
+
+
 @pytest.fixture
 def env(tmp_path: Path, models_dir: Path, database_url: str) -> dict[str, str]:
     """An environment with its own library, models folder and an empty InsightFace root, on

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from .conftest import needs_shared
+from .conftest import copy_library_database, needs_shared
 
 pytestmark = needs_shared
 
@@ -49,6 +49,8 @@ def lib_env(template, tmp_path, env):
     shutil.copytree(template / "library", tmp_path / "library", symlinks=True)
     # the album links point into the library's own .albums store: relative, so they survive the copy
     env["CLUSTERIDS_LIBRARY"] = str(tmp_path / "library")
+    if "CLUSTERIDS_DATABASE_URL" in env:  # the same library in PostgreSQL
+        copy_library_database(tmp_path / "library", env["CLUSTERIDS_DATABASE_URL"])
     return template / "photos"
 
 

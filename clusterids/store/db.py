@@ -381,6 +381,23 @@ def migrate(engine: Engine) -> list[str]:
     return applied
 
 
+def copy_database(src: Engine, dst: Engine) -> None:
+    """Copy every row of a library's database into an empty, migrated one (e.g. SQLite to
+    PostgreSQL), ids kept; the destination's id sequences then continue after them."""
+    tables = [t for t in Base.metadata.sorted_tables if t.name != "migrations"]
+    with src.connect() as read, dst.begin() as write:
+        for table in tables:
+            rows = [dict(r._mapping) for r in read.execute(table.select())]
+            for start in range(0, len(rows), 1000):
+                write.execute(table.insert(), rows[start : start + 1000])
+        if dst.dialect.name == "postgresql":
+            for table in tables:
+                if "id" in table.columns and isinstance(table.columns["id"].type, Integer):
+                    write.exec_driver_sql(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                        f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)")
+
+
 def get_meta(session: Session, key: str) -> str | None:
     row = session.get(Meta, key)
     return row.value if row else None
