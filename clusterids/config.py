@@ -48,7 +48,7 @@ class Settings:
                                  "each time it grew by half; below it, exact search is fast enough.", 200_000)
     max_pixels: int = _help("Photos that would decode to more pixels than this are refused (decompression "
                             "bombs); large JPEGs decode reduced and count as such. The default keeps one "
-                            "decode under about 300 MB.", 40_000_000)
+                            "decode under about 300 MB.", 30_000_000)
     max_file_bytes: int = _help("Photo files larger than this are refused before they are read.", 256 * 2**20)
     backup_hours: float = _help("Keep a copy of library.db (library.db.bak) at most this many hours old, the "
                                 "way back from a damaged database; 0: no copy.", 24.0)

@@ -69,20 +69,21 @@ def decode(data: bytes, max_side: int, max_pixels: int) -> Decoded:
     try:
         img: Image.Image = Image.open(io.BytesIO(data))
         width, height = img.size
-        orientation = img.getexif().get(0x0112, 1)
-        swapped = orientation in (5, 6, 7, 8)
-        taken_at = _taken_at(img)
+        r = 1
         if isinstance(img, JpegImagePlugin.JpegImageFile):
             # DCT scaling decodes at 1/2, 1/4 or 1/8 for a fraction of the work; keep at least
             # three quarters of max_side so that small faces keep their pixels.
-            r = 1
             while r < 8 and max(width, height) / (2 * r) >= 0.75 * max_side:
                 r *= 2
-            if r > 1:
-                img.draft("RGB", (-(-width // r), -(-height // r)))
-        decoded_w, decoded_h = img.size  # after DCT scaling: the pixels the decode really holds
-        if decoded_w * decoded_h > max_pixels:
+        # the pixels the decode will really hold, checked before anything reads them (reading
+        # a PNG's EXIF may decode the whole image)
+        if -(-width // r) * -(-height // r) > max_pixels:
             raise BadImage(f"{width}x{height} pixels is over the limit of {max_pixels} (max_pixels setting)")
+        orientation = img.getexif().get(0x0112, 1)
+        swapped = orientation in (5, 6, 7, 8)
+        taken_at = _taken_at(img)
+        if r > 1:
+            img.draft("RGB", (-(-width // r), -(-height // r)))
         img.load()
         if orientation != 1:
             img = ImageOps.exif_transpose(img) or img

@@ -65,13 +65,15 @@ class Writer:
     def __exit__(self, exc_type: object, *exc: object) -> None:
         try:
             if exc_type is None:
-                self.commit()
+                self.commit(last=True)
             else:  # a fault midway: the photos since the last commit are read again next time
                 self.session.rollback()
         finally:
             self.session.close()
 
-    def commit(self) -> None:
+    def commit(self, last: bool = False) -> None:
+        """Commit, then write the vectors; between two commits of a run (not after its last:
+        the albums follow it first) the daemon lets API calls in."""
         if self.new_faces or self.dropped or self.pending:
             mirror.mark(self.session, first_new_face=min((f.id for f in self.new_faces), default=None))
         self.session.commit()
@@ -81,7 +83,7 @@ class Writer:
         self.lib.push_vectors(self.new_faces)
         self.touched.extend(f.id for f in self.new_faces)
         self.new_faces, self.dropped, self.pending = [], [], 0
-        if self.after_commit is not None:
+        if self.after_commit is not None and not last:
             self.after_commit()
 
     def _tick(self) -> None:
@@ -192,5 +194,5 @@ class Writer:
                 removed += 1
             self.session.delete(photo)
             self._tick()
-        self.commit()
+        self.commit(last=True)
         return removed
