@@ -53,10 +53,11 @@ class Settings:
                                  "(SCRFD 0.5, YuNet 0.7).", 0.0)
     min_face_px: int = _help("Faces smaller than this (shorter box side, original pixels) are not stored.", 16)
     core_min_det_score: float = _help("Quality gate: minimum detection score of a core face.", 0.6)
-    core_min_face_px: int = _help("Quality gate: minimum box side (pixels) of a core face.", 32)
+    core_min_face_px: int = _help("Quality gate: minimum box side (pixels) of a core face.", 40)
     core_min_sharpness: float = _help("Quality gate: minimum Laplacian variance of a core face crop.", 10.0)
     core_max_yaw: float = _help("Quality gate: maximum yaw of a core face, from its landmarks (0 frontal, "
-                                "1 nose at the outer eye).", 9.0)
+                                "1 nose at the outer eye, a profile 1-3); 0: no yaw limit (profiles are then cores "
+                                "and can meet their person's frontal views).", 0.0)
     weak_eps: float = _help("Radius (cosine distance) within which a face that fails the quality gate joins "
                             "a person's trusted face; 0: the clustering radius.", 0.0)
     join_eps: float = _help("Clusters whose centres (means of their trusted faces) lie within this cosine "

@@ -91,7 +91,7 @@ def scores(truth: list[str], predicted: np.ndarray) -> dict[str, float]:
 def purity(truth: list[str], predicted: np.ndarray) -> dict[str, Any]:
     """What a giant person looks like: the largest person's size and purity (share of its
     majority identity); the largest share of a person's faces that belong to other identities;
-    the largest share of an identity's faces held by a person of another identity."""
+    the largest share of an identity's faces (of 3 or more) held by a person of another identity."""
     pred = np.asarray(predicted)
     held: dict[int, Counter[str]] = {}
     for t, p in zip(truth, pred.tolist(), strict=True):
@@ -105,7 +105,8 @@ def purity(truth: list[str], predicted: np.ndarray) -> dict[str, Any]:
     for c in held.values():
         top, top_n = c.most_common(1)[0]
         foreign = max(foreign, 1.0 - top_n / sum(c.values()))
-        taken = max([taken] + [n / totals[t] for t, n in c.items() if t != top])
+        # identities seen once or twice say nothing about a giant person
+        taken = max([taken] + [n / totals[t] for t, n in c.items() if t != top and totals[t] >= 3])
     return {"largest_person": int(sum(largest.values())),
             "largest_purity": round(largest.most_common(1)[0][1] / sum(largest.values()), 4),
             "max_foreign_share": round(foreign, 4), "max_taken_share": round(taken, 4)}

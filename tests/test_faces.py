@@ -174,3 +174,29 @@ def test_eval_reports_purity_and_photos_without_a_face(run, run_json, env, tmp_p
     assert ours["largest_purity"] == 1.0 and ours["largest_person"] == 3
     text = run("--model", str(SCRFD_PACK), "eval", data).stdout
     assert "photos with no face found: 1" in text and "LARGEST_PURITY" in text
+
+
+@needs_shared
+def test_a_photo_showing_one_face_twice_gives_it_to_one_person(run_json, env, tmp_path):
+    """A mirror or a poster: the instant assignment and the recluster both keep two faces of
+    one photo in two persons (or one of them unknown)."""
+    person = lfw_people(1, min_photos=7, max_photos=7)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for p in person[:6]:
+        shutil.copy(p, folder / p.name)
+    run_json("--model", str(SCRFD_PACK), "index", folder)
+    run_json("recluster")
+    (pid,) = [p["id"] for p in run_json("people")]
+    img = cv2.imread(str(person[6]))
+    cv2.imwrite(str(folder / "twice.jpg"), np.hstack([img, img]))
+    run_json("index", folder)
+
+    def persons_in_twice() -> list[int | None]:
+        return [f["person"] for f in run_json("faces") if f["photo"].endswith("twice.jpg")]
+
+    got = persons_in_twice()
+    assert len(got) == 2 and got.count(pid) == 1  # one joined at once, the other did not
+    run_json("recluster", "--from-scratch")
+    got = persons_in_twice()
+    assert len(got) == 2 and (got[0] != got[1] or got == [None, None])

@@ -80,22 +80,24 @@ def attach(vectors: np.ndarray, labels: np.ndarray, centre_labels: np.ndarray, t
     person_of = np.full(len(centres), -1, np.int64)
     member = centre_labels >= 0
     person_of[centre_labels[member]] = labels[member]
-    sims = vectors[noise] @ centres.T
     need = np.where(trusted[noise], min_sim, weak_min_sim)
+    # each stray face's 3 nearest centres, blockwise (no noise x centres matrix in memory)
+    qa, qb, qs = neighbours(vectors[noise], np.arange(len(noise), dtype=np.int64), centres,
+                            np.arange(len(centres), dtype=np.int64) + len(noise), float(min(min_sim, weak_min_sim)), 3)
+    order = np.lexsort((-qs, qa))
     photos = _photos_of(out, group) if group is not None else None
-    for row, i in enumerate(noise.tolist()):
-        for c in np.argsort(-sims[row])[:3].tolist():
-            if sims[row, c] < need[row]:
-                break
-            p = int(person_of[c])
-            if p < 0:
+    for row, c, sim in zip(qa[order].tolist(), (qb[order] - len(noise)).tolist(), qs[order].tolist(), strict=True):
+        i = int(noise[row])
+        if out[i] >= 0 or sim < need[row]:
+            continue
+        p = int(person_of[c])
+        if p < 0:
+            continue
+        if photos is not None and group is not None:
+            if int(group[i]) in photos[p]:
                 continue
-            if photos is not None and group is not None:
-                if int(group[i]) in photos[p]:
-                    continue
-                photos[p].add(int(group[i]))
-            out[i] = p
-            break
+            photos[p].add(int(group[i]))
+        out[i] = p
     return out
 
 

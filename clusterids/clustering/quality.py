@@ -31,9 +31,11 @@ def yaw(landmarks: np.ndarray) -> np.ndarray:
 def trusted(settings: Settings, det_score: np.ndarray, size_px: np.ndarray, sharpness: np.ndarray,
             landmarks: np.ndarray) -> np.ndarray:
     """The quality gate: which faces may be cores."""
-    return (
+    ok = (
         (np.asarray(det_score) >= settings.core_min_det_score)
         & (np.asarray(size_px) >= settings.core_min_face_px)
         & (np.asarray(sharpness) >= settings.core_min_sharpness)
-        & (yaw(landmarks) <= settings.core_max_yaw)
     )
+    if settings.core_max_yaw > 0:
+        ok &= yaw(landmarks) <= settings.core_max_yaw
+    return ok
