@@ -12,7 +12,7 @@ reach, a tighter reach for a face that fails the quality gate.
 from __future__ import annotations
 
 import numpy as np
-from scipy.sparse import coo_matrix
+from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from .graph import neighbours
@@ -20,16 +20,19 @@ from .graph import neighbours
 ROUNDS = 3
 
 
+def _sums(vectors: np.ndarray, labels: np.ndarray, use: np.ndarray, k: int) -> np.ndarray:
+    rows = np.flatnonzero(use)
+    m = csr_matrix((np.ones(len(rows)), (labels[rows], rows)), shape=(k, len(vectors)))
+    return np.asarray(m @ vectors.astype(np.float64))
+
+
 def _centres(vectors: np.ndarray, labels: np.ndarray, weight: np.ndarray) -> np.ndarray:
     k = int(labels.max()) + 1
-    sums = np.zeros((k, vectors.shape[1]), np.float64)
-    use = (labels >= 0) & weight
-    np.add.at(sums, labels[use], vectors[use])
+    sums = _sums(vectors, labels, (labels >= 0) & weight, k)
     # a cluster without trusted faces (possible after an attach) falls back to all its faces
     empty = ~np.any(sums, axis=1)
     if empty.any():
-        rest = (labels >= 0) & empty[np.maximum(labels, 0)]
-        np.add.at(sums, labels[rest], vectors[rest])
+        sums[empty] = _sums(vectors, labels, (labels >= 0) & empty[np.maximum(labels, 0)], k)[empty]
     sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
     return sums.astype(np.float32)
 
