@@ -91,24 +91,29 @@ def variants(paths: list[str], settings, spec: str, faceless: int, rounds: int =
         decoded.append(type(decoded[0])(bgr=img, scale=1 / f, width=w, height=w * 3 // 4, taken_at=None))
     model = resolve(spec, settings).load(settings)
     detect_and_embed(model, settings, decoded[0])
-    seconds = {name: 0.0 for name in VARIANTS}
+    # per photo and variant, the median over rounds: robust to bursts of load from elsewhere
+    times = {name: np.zeros((rounds, len(decoded))) for name in VARIANTS}
     faces = {}
-    for _ in range(rounds):
+    for r in range(rounds):
         for name, over in VARIANTS.items():
             for k, v in over.items():
                 setattr(settings, k, v)
-            start = time.perf_counter()
-            faces[name] = sum(len(detect_and_embed(model, settings, d)) for d in decoded)
-            seconds[name] += time.perf_counter() - start
-    base = seconds["0.2 (one pass, plain)"]
-    # indexing time is about decoding + models (+ a little storing): cost as a share of that
+            found = 0
+            for j, d in enumerate(decoded):
+                start = time.perf_counter()
+                found += len(detect_and_embed(model, settings, d))
+                times[name][r, j] = time.perf_counter() - start
+            faces[name] = found
+    per_photo = {name: np.median(t, axis=0) for name, t in times.items()}
+    base = per_photo["0.2 (one pass, plain)"].sum()
+    decode_total = decode_s / len(paths) * len(decoded)
     return {"photos": len(decoded), "faceless": faceless, "decode_s_per_photo": round(decode_s / len(paths), 4),
             "rounds": rounds,
-            "results": [{"variant": n, "s_per_photo": round(s / rounds / len(decoded), 4), "faces": faces[n],
-                         "models_cost": round(s / base - 1, 3),
-                         "index_cost_est": round((s - base) / rounds / (base / rounds + decode_s / len(paths)
-                                                                         * len(decoded)), 3)}
-                        for n, s in seconds.items()]}
+            "results": [{"variant": n, "s_per_photo": round(float(t.mean()), 4), "faces": faces[n],
+                         "models_cost": round(float(t.sum() / base - 1), 3),
+                         # indexing = decoding + the models (storing is small): the cost as a share of it
+                         "index_cost_est": round(float((t.sum() - base) / (base + decode_total)), 3)}
+                        for n, t in per_photo.items()]}
 
 
 def main() -> None:
