@@ -1,12 +1,19 @@
 """Indexing speed: `clusterids index` vs the seed's per-photo loop vs pure model time, one run.
 
     python bench/index_speed.py [PHOTO_FOLDER] [--model PACK] [--photos 100]
+    python bench/index_speed.py --variants [--faceless N] [--photos 100]
 
 Without a folder, a synthetic library (bench/synth_library.py: 2-12 MP photos with 1-6 faces)
 is composed under bench/out/. The three measurements use the same photos and the same pack:
 - seed: for each photo, a full-resolution cv2.imread and FaceAnalysis.get (every module);
 - pure model time: detector + recognizer on photos decoded beforehand (the limit);
 - clusterids index: end to end into a fresh library (read, hash, decode, models, SQLite, Qdrant).
+
+``--variants`` times the detect-and-embed stage of each face-finding option on the same
+decoded photos, rounds interleaved so that load from elsewhere hits all alike: release 0.2's
+(one detector pass, plain embeddings), each retry and the flip averaging alone, and today's
+defaults. ``--faceless N`` adds N photos without a face (backgrounds) to the synthetic photos,
+where the retries cost the most. Decoding is timed too, to give each stage's share of indexing.
 """
 
 from __future__ import annotations
@@ -58,8 +65,61 @@ def model_only(paths: list[str], settings, spec: str) -> tuple[float, int]:
     return time.perf_counter() - start, faces
 
 
+VARIANTS = {
+    "0.2 (one pass, plain)": {"retry_padded": False, "retry_turned": False, "flip_embed": False},
+    "+ padded retry": {"retry_padded": True, "retry_turned": False, "flip_embed": False},
+    "+ turned retry": {"retry_padded": False, "retry_turned": True, "flip_embed": False},
+    "+ flip embedding": {"retry_padded": False, "retry_turned": False, "flip_embed": True},
+    "defaults (all)": {"retry_padded": True, "retry_turned": True, "flip_embed": True},
+}
+
+
+def variants(paths: list[str], settings, spec: str, faceless: int, rounds: int = 3) -> dict[str, object]:
+    from synth_library import background
+
+    from clusterids.indexer.pipeline import detect_and_embed
+
+    start = time.perf_counter()
+    decoded = [decode(Path(p).read_bytes(), settings.decode_max_side, settings.max_pixels) for p in paths]
+    decode_s = time.perf_counter() - start
+    rng = np.random.default_rng(5)
+    for _ in range(faceless):
+        w = int(rng.integers(1600, 4000))
+        img = np.asarray(background(rng, w, w * 3 // 4).convert("RGB"))[:, :, ::-1]
+        f = min(1.0, settings.decode_max_side / w)
+        img = cv2.resize(img, (round(img.shape[1] * f), round(img.shape[0] * f)))
+        decoded.append(type(decoded[0])(bgr=img, scale=1 / f, width=w, height=w * 3 // 4, taken_at=None))
+    model = resolve(spec, settings).load(settings)
+    detect_and_embed(model, settings, decoded[0])
+    # per photo and variant, the median over rounds: robust to bursts of load from elsewhere
+    times = {name: np.zeros((rounds, len(decoded))) for name in VARIANTS}
+    faces = {}
+    for r in range(rounds):
+        for name, over in VARIANTS.items():
+            for k, v in over.items():
+                setattr(settings, k, v)
+            found = 0
+            for j, d in enumerate(decoded):
+                start = time.perf_counter()
+                found += len(detect_and_embed(model, settings, d))
+                times[name][r, j] = time.perf_counter() - start
+            faces[name] = found
+    per_photo = {name: np.median(t, axis=0) for name, t in times.items()}
+    base = per_photo["0.2 (one pass, plain)"].sum()
+    decode_total = decode_s / len(paths) * len(decoded)
+    return {"photos": len(decoded), "faceless": faceless, "decode_s_per_photo": round(decode_s / len(paths), 4),
+            "rounds": rounds,
+            "results": [{"variant": n, "s_per_photo": round(float(t.mean()), 4), "faces": faces[n],
+                         "models_cost": round(float(t.sum() / base - 1), 3),
+                         # indexing = decoding + the models (storing is small): the cost as a share of it
+                         "index_cost_est": round(float((t.sum() - base) / (base + decode_total)), 3)}
+                        for n, t in per_photo.items()]}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--variants", action="store_true", help="time each face-finding option (see above)")
+    ap.add_argument("--faceless", type=int, default=0, help="with --variants: photos without a face to add")
     ap.add_argument("folder", nargs="?", type=Path)
     ap.add_argument("--model", default=str(SCRFD_PACK))
     ap.add_argument("--photos", type=int, default=100)
@@ -73,6 +133,12 @@ def main() -> None:
             shutil.copy(SHARED / "data" / "photos" / "solvay_conference_1927.jpg", folder)
     paths = [f.path for f in scan([folder]) if isinstance(f, Found)]
     n = len(paths)
+    if args.variants:
+        with tempfile.TemporaryDirectory() as tmp:
+            settings = load_settings({"library": tmp + "/lib", "model": args.model, "progress": False})
+            out = variants(paths, settings, args.model, args.faceless)
+        print(json.dumps(out | {"machine": machine(), "folder": str(folder)}, indent=1))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings({"library": tmp + "/lib", "model": args.model, "progress": False})
         seed_s, seed_faces = seed_loop(paths, Path(args.model))

@@ -1,9 +1,16 @@
 """Clustering quality on a labelled folder: ours vs the seed, Immich's rule and HDBSCAN.
 
     python bench/quality.py [--data DIR] [--people 300] [--distractors 300] [--model PACK] [--sweep]
+    python bench/quality.py --set cfp-dev|cfp-degraded|lfw|multi [--sweep]
+    python bench/quality.py --calibrate
 
 Indexes the subset once (cached under bench/out/), then clusters the same vectors with every
 method. ``clusterids eval DIR`` prints the same figures for a folder of your own.
+
+``--set`` works on the model outputs kept by ``bench/face_cache.py`` (run once per set): it
+reports detection (photos yielding a face in the first pass, and with the retries) and
+clustering on plain and on flip-averaged vectors, ours against the three baselines.
+``--calibrate`` picks eps and min_samples on the union of the dev sets.
 """
 
 from __future__ import annotations
@@ -22,6 +29,11 @@ from clusterids.store.library import Library  # noqa: E402
 
 
 def main() -> None:
+    if "--set" in sys.argv or "--calibrate" in sys.argv:
+        from quality_sets import main as sets_main
+
+        sets_main()
+        return
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=LFW, help="labelled folder: one sub-folder per identity")
     ap.add_argument("--people", type=int, default=300, help="identities with 2+ photos (0: all)")

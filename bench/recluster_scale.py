@@ -8,7 +8,9 @@ child process, so its peak memory (max RSS) is its own.
 
 - graph: every face's neighbours within the radius, exact, blockwise (what ingest does once
   per face, amortised over indexing);
-- recluster: DBSCAN over the stored graph (what `clusterids recluster` does each time);
+- recluster: DBSCAN over the stored graph (release 0.2's recluster);
+- persons: today's whole rule over the same graph (tight DBSCAN, centre join, attach, faces of
+  one photo kept apart; photos of 1-6 faces drawn at random), which also reads the vectors;
 - add 1%: the graph update when 1% new faces arrive (their neighbours against all faces);
 - sklearn: DBSCAN(metric='cosine', algorithm='brute'), the exact reference, and the adjusted
   Rand index of our labels against it.
@@ -102,6 +104,16 @@ def one(what: str, n: int, dim: int, out: Path) -> dict:
         res["seconds"] = round(time.perf_counter() - start, 2)
         res["clusters"] = int(labels.max() + 1)
         np.save(out / f"labels-{n}-{dim}.npy", labels)
+    elif what == "persons":
+        from clusterids.clustering.merge import persons
+
+        g = Graph.load(graph_file, 0.3)
+        photo = np.repeat(np.arange(n), np.random.default_rng(3).integers(1, 7, n))[:n]
+        np.random.default_rng(4).shuffle(photo)
+        start = time.perf_counter()
+        labels = persons(x, g.a, g.b, g.sim, EPS, MIN_SAMPLES, 0.45, 0.58, 0.5, np.ones(n, bool), photo)
+        res["seconds"] = round(time.perf_counter() - start, 2)
+        res["clusters"] = int(labels.max() + 1)
     elif what == "add1pct":
         g = Graph.load(graph_file, 0.3)
         keep = n - n // 100
@@ -130,7 +142,7 @@ def main() -> None:
     ap.add_argument("--dim", type=int, default=512)
     ap.add_argument("--sklearn-max", type=int, default=100_000)
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
-    ap.add_argument("--only", nargs="+", default=["graph", "recluster", "add1pct", "sklearn"],
+    ap.add_argument("--only", nargs="+", default=["graph", "recluster", "persons", "add1pct", "sklearn"],
                     help="measurements to run (a graph must exist from an earlier 'graph' run)")
     ap.add_argument("--one", nargs=2, metavar=("WHAT", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args()

@@ -473,7 +473,8 @@ def eval_cmd(ctx: click.Context, folder: str, as_json: bool) -> None:
         click.echo(f"{r['labelled']} labelled faces of {r['identities']} identities ({r['faces']} faces in all); "
                    f"eps {r['eps']}, min_samples {r['min_samples']}")
         _table(r["results"], ["method", "bcubed_precision", "bcubed_recall", "bcubed_f1", "pairwise_precision",
-                              "pairwise_recall", "pairwise_f1", "persons", "unknown"])
+                              "pairwise_recall", "pairwise_f1", "persons", "unknown", "largest_purity"])
+        click.echo(f"photos with no face found: {r['photos_without_face']}")
         eps = r["suggested_eps"]
         click.echo(f"suggested eps for this library: {eps}" if eps is not None else
                    "suggested eps: none (the distances show no clear gap between same and other persons)")

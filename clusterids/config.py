@@ -58,8 +58,27 @@ class Settings:
                                  "(SCRFD 0.5, YuNet 0.7).", 0.0)
     min_face_px: int = _help("Faces smaller than this (shorter box side, original pixels) are not stored.", 16)
     core_min_det_score: float = _help("Quality gate: minimum detection score of a core face.", 0.6)
-    core_min_face_px: int = _help("Quality gate: minimum box side (pixels) of a core face.", 32)
+    core_min_face_px: int = _help("Quality gate: minimum box side (pixels) of a core face.", 40)
     core_min_sharpness: float = _help("Quality gate: minimum Laplacian variance of a core face crop.", 10.0)
+    core_max_yaw: float = _help("Quality gate: maximum yaw of a core face, from its landmarks (0 frontal, "
+                                "1 nose at the outer eye, a profile 1-3); 0: no yaw limit (profiles are then cores "
+                                "and can meet their person's frontal views).", 0.0)
+    weak_eps: float = _help("Radius (cosine distance) within which a face that fails the quality gate joins "
+                            "a person's trusted face; 0: the clustering radius.", 0.0)
+    join_eps: float = _help("Clusters whose centres (means of their trusted faces) lie within this cosine "
+                            "distance are one person (a person's profiles and frontal views); 0: the pack's "
+                            "default, -1: off.", 0.0)
+    attach_eps: float = _help("A face left out of every cluster joins the person whose nearest centre lies "
+                              "within this cosine distance; 0: the pack's default, -1: off.", 0.0)
+    weak_attach_eps: float = _help("The same for a face failing the quality gate (tighter); 0: the pack's "
+                                   "default, -1: as attach_eps.", 0.0)
+    retry_padded: bool = _help("When a photo yields no face, look again on a padded canvas (close-ups: ID "
+                               "photos, profile pictures, prints cut to the face).", True)
+    retry_turned: bool = _help("When a photo yields no face, look again with it turned a quarter each way "
+                               "(sideways photos without an EXIF orientation); off: it cost more than 10% of indexing "
+                               "time on a library where half the photos hold no face.", False)
+    flip_embed: bool = _help("Embed each face and its mirror image and average them (test-time flip): "
+                             "profiles meet frontal views; twice the recognizer's work.", True)
     eps: float = _help("DBSCAN radius (cosine distance); 0: the model pack's calibrated default.", 0.0)
     min_samples: int = _help("DBSCAN core size, the face itself included; 0: the pack's default.", 0)
     neighbors: int = _help("Neighbours kept per face in the stored similarity graph.", 32)

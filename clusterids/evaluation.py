@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from .clustering.dbscan import dbscan_exact
+from .clustering.dbscan import edges
 from .clustering.graph import neighbours
+from .clustering.merge import persons
 from .clustering.people import load_faces, params
 from .store.db import Face, Photo
 from .store.library import Library
@@ -50,6 +51,16 @@ def labelled_faces(lib: Library, root: Path, face_ids: np.ndarray) -> Scored:
     return Scored(np.array([t[1] for t in items], np.int64), [t[2] for t in items])
 
 
+def photos_without_face(lib: Library, root: Path) -> int:
+    """Photos under ``root`` read without error in which no face was found: detection's misses."""
+    root_s = os.path.abspath(root).rstrip(os.sep) + os.sep
+    with lib.session() as s:
+        with_face = select(Face.photo_id).distinct()
+        q = select(func.count(Photo.id)).where(Photo.path.startswith(root_s), Photo.status == "ok",
+                                               Photo.id.not_in(with_face))
+        return int(s.scalar(q) or 0)
+
+
 def _singletons(labels: np.ndarray) -> np.ndarray:
     """Unknown (-1) faces each become a cluster of their own."""
     out = labels.copy()
@@ -75,6 +86,30 @@ def scores(truth: list[str], predicted: np.ndarray) -> dict[str, float]:
     f = lambda p, r: 2 * p * r / (p + r) if p + r else 0.0  # noqa: E731
     return {"pairwise_precision": pp, "pairwise_recall": pr, "pairwise_f1": f(pp, pr),
             "bcubed_precision": bp, "bcubed_recall": br, "bcubed_f1": f(bp, br)}
+
+
+def purity(truth: list[str], predicted: np.ndarray) -> dict[str, Any]:
+    """What a giant person looks like: the largest person's size and purity (share of its
+    majority identity); the largest share of a person's faces that belong to other identities;
+    the largest share of an identity's faces (of 3 or more) held by a person of another identity."""
+    pred = np.asarray(predicted)
+    held: dict[int, Counter[str]] = {}
+    for t, p in zip(truth, pred.tolist(), strict=True):
+        if p >= 0:
+            held.setdefault(p, Counter())[t] += 1
+    if not held:
+        return {"largest_person": 0, "largest_purity": 1.0, "max_foreign_share": 0.0, "max_taken_share": 0.0}
+    totals = Counter(truth)
+    largest = max(held.values(), key=lambda c: sum(c.values()))
+    foreign = taken = 0.0
+    for c in held.values():
+        top, top_n = c.most_common(1)[0]
+        foreign = max(foreign, 1.0 - top_n / sum(c.values()))
+        # identities seen once or twice say nothing about a giant person
+        taken = max([taken] + [n / totals[t] for t, n in c.items() if t != top and totals[t] >= 3])
+    return {"largest_person": int(sum(largest.values())),
+            "largest_purity": round(largest.most_common(1)[0][1] / sum(largest.values()), 4),
+            "max_foreign_share": round(foreign, 4), "max_taken_share": round(taken, 4)}
 
 
 # -- methods, all on the same vectors ---------------------------------------------------------
@@ -120,8 +155,12 @@ def hdbscan_rule(vectors: np.ndarray, **_: Any) -> np.ndarray:
 
 
 def ours(vectors: np.ndarray, eps: float = 0.45, min_samples: int = 3, can_core: np.ndarray | None = None,
-         **_: Any) -> np.ndarray:
-    return dbscan_exact(vectors, eps, min_samples, can_core, k=64)
+         group: np.ndarray | None = None, weak_eps: float | None = None, join_eps: float = 0.0,
+         attach_eps: float = 0.0, weak_attach_eps: float = 0.0, **_: Any) -> np.ndarray:
+    """The recluster's rule on vectors directly (edges: each face's 64 nearest within eps)."""
+    a, b, s = edges(vectors, 1.0 - eps, 64)
+    trusted = np.ones(len(vectors), bool) if can_core is None else can_core
+    return persons(vectors, a, b, s, eps, min_samples, join_eps, attach_eps, weak_attach_eps, trusted, group, weak_eps)
 
 
 METHODS: dict[str, Callable[..., np.ndarray]] = {
@@ -167,14 +206,18 @@ def evaluate(lib: Library, root: Path, methods: list[str] | None = None, eps: fl
     min_samples = min_samples or p.min_samples
     results = []
     for name in methods or list(METHODS):
-        labels = METHODS[name](faces.vectors, eps=eps, min_samples=min_samples, can_core=faces.can_core)
+        labels = METHODS[name](faces.vectors, eps=eps, min_samples=min_samples, can_core=faces.can_core,
+                               group=faces.photo, weak_eps=lib.settings.weak_eps or None, join_eps=p.join_eps,
+                               attach_eps=p.attach_eps, weak_attach_eps=p.weak_attach_eps)
         picked = labels[scored.rows]
         row: dict[str, Any] = {"method": name, **{k: round(v, 4) for k, v in scores(scored.truth, picked).items()}}
         row["persons"] = int(len(set(picked[picked >= 0].tolist())))
         row["unknown"] = round(float(np.mean(picked < 0)), 4)
+        row.update(purity(scored.truth, picked))
         results.append(row)
     return {
         "folder": str(root), "faces": int(len(faces.ids)), "labelled": int(len(scored.truth)),
+        "photos_without_face": photos_without_face(lib, root),
         "identities": int(len(set(scored.truth))), "eps": eps, "min_samples": min_samples,
         "suggested_eps": suggest_eps(faces.vectors) if len(faces.ids) > 10 else None,
         "results": results,

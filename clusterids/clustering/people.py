@@ -21,17 +21,20 @@ import numpy as np
 from sqlalchemy import select, update
 
 from .. import faults
+from ..config import Settings
 from ..store import mirror
 from ..store.db import Face, Person, Rejection
 from ..store.library import Library
-from .dbscan import dbscan_graph
 from .graph import Graph
 from .graph import update as update_graph
+from .merge import persons
+from .quality import trusted
 
 GRAPH_FILE = "graph.npz"
 GRAPH_MIN_SIM = 0.3  # the graph keeps edges down to this similarity, so eps up to 0.7 needs no rebuild
-# Calibrated on ../shared/data/lfw-dev (docs/benchmarks.md): recognizer dim -> (eps, min_samples)
-PACK_DEFAULTS = {128: (0.45, 2), 512: (0.5, 2)}
+# Calibrated on the union of the dev sets (bench/quality.py --calibrate, docs/benchmarks.md):
+# recognizer dim -> (eps, min_samples, join_eps, attach_eps, weak_attach_eps)
+PACK_DEFAULTS = {128: (0.45, 2, 0.45, 0.58, 0.5), 512: (0.5, 2, 0.5, 0.63, 0.55)}
 NAMED_SHARE = 0.25  # a named person holding this share of a cluster's faces keeps them
 
 
@@ -39,12 +42,22 @@ NAMED_SHARE = 0.25  # a named person holding this share of a cluster's faces kee
 class Params:
     eps: float
     min_samples: int
+    join_eps: float = 0.0
+    attach_eps: float = 0.0
+    weak_attach_eps: float = 0.0
 
 
 def params(lib: Library) -> Params:
-    eps, min_samples = PACK_DEFAULTS.get(lib.dim, (0.5, 3))
-    s = lib.settings
-    return Params(s.eps or eps, s.min_samples or min_samples)
+    return params_for(lib.dim, lib.settings)
+
+
+def params_for(dim: int, s: Settings) -> Params:
+    eps, min_samples, join, attach, weak = PACK_DEFAULTS.get(dim, (0.5, 3, 0.5, 0.65, 0.55))
+    def pick(value: float, default: float) -> float:  # 0: the default, negative: off
+        return 0.0 if value < 0 else value or default
+
+    return Params(s.eps or eps, s.min_samples or min_samples, pick(s.join_eps, join), pick(s.attach_eps, attach),
+                  pick(s.weak_attach_eps, weak))
 
 
 @dataclass
@@ -54,13 +67,15 @@ class FaceTable:
     person: np.ndarray  # -1: unknown
     pinned: np.ndarray
     can_core: np.ndarray
+    photo: np.ndarray  # the photo's id: faces of one photo are different people
 
 
 def load_faces(lib: Library) -> FaceTable:
     s = lib.settings
     with lib.session() as session:
         rows = session.execute(
-            select(Face.id, Face.vector, Face.person_id, Face.pinned, Face.det_score, Face.size_px, Face.sharpness)
+            select(Face.id, Face.vector, Face.person_id, Face.pinned, Face.det_score, Face.size_px, Face.sharpness,
+                   Face.landmarks, Face.photo_id)
             .order_by(Face.id)
         ).all()
     n = len(rows)
@@ -70,12 +85,14 @@ def load_faces(lib: Library) -> FaceTable:
     det = np.array([r[4] for r in rows], np.float32)
     size = np.array([r[5] for r in rows], np.float32)
     sharp = np.array([r[6] for r in rows], np.float32)
+    kps = np.array([r[7] for r in rows], np.float32).reshape(n, 5, 2)
     return FaceTable(
         ids=np.array([r[0] for r in rows], np.int64),
         vectors=vectors,
         person=np.array([-1 if r[2] is None else r[2] for r in rows], np.int64),
         pinned=np.array([bool(r[3]) for r in rows], bool),
-        can_core=(det >= s.core_min_det_score) & (size >= s.core_min_face_px) & (sharp >= s.core_min_sharpness),
+        can_core=trusted(s, det, size, sharp, kps),
+        photo=np.array([r[8] for r in rows], np.int64),
     )
 
 
@@ -165,7 +182,33 @@ def plan(lib: Library, faces: FaceTable, labels: np.ndarray) -> Plan:
             else:
                 sims = centroids[[keys.index(k) for k in allowed]] @ faces.vectors[i]
                 out.assignment[fid] = allowed[int(np.argmax(sims))]
+    _keep_apart(faces, out)
     return out
+
+
+def _keep_apart(faces: FaceTable, out: Plan) -> None:
+    """Two faces of one photo are two people: where a person would hold several faces of one
+    photo, a pinned one stays, else the one nearest the person's other faces; the rest go
+    unknown (a correction can still put mirrors and twins together)."""
+    row = {int(f): i for i, f in enumerate(faces.ids.tolist())}
+    by_key: dict[int, list[int]] = defaultdict(list)
+    for fid, key in out.assignment.items():
+        if key is not None:
+            by_key[key].append(row[fid])
+    for rows in by_key.values():
+        photos = Counter(int(faces.photo[i]) for i in rows)
+        clashes = [ph for ph, c in photos.items() if c > 1]
+        if not clashes:
+            continue
+        total = faces.vectors[rows].sum(axis=0)
+        for ph in clashes:
+            same = [i for i in rows if faces.photo[i] == ph]
+            # similarity to the person's other faces; a pinned face always wins
+            rank = [(bool(faces.pinned[i]), float((total - faces.vectors[i]) @ faces.vectors[i])) for i in same]
+            keep = same[max(range(len(same)), key=lambda j: rank[j])]
+            for i in same:
+                if i != keep and not faces.pinned[i]:
+                    out.assignment[int(faces.ids[i])] = None
 
 
 def diff(faces: FaceTable, result: Plan) -> dict[str, Any]:
@@ -247,7 +290,8 @@ def recluster(lib: Library, dry_run: bool = False, from_scratch: bool = False) -
     faces = load_faces(lib)
     graph = graph_for(lib, faces, from_scratch)
     pos = np.searchsorted(faces.ids, graph.a), np.searchsorted(faces.ids, graph.b)
-    labels = dbscan_graph(len(faces.ids), pos[0], pos[1], graph.sim, p.eps, p.min_samples, faces.can_core)
+    labels = persons(faces.vectors, pos[0], pos[1], graph.sim, p.eps, p.min_samples, p.join_eps, p.attach_eps,
+                     p.weak_attach_eps, faces.can_core, faces.photo, lib.settings.weak_eps or None)
     result = plan(lib, faces, labels)
     report = diff(faces, result)
     report.update({"eps": p.eps, "min_samples": p.min_samples, "faces": len(faces.ids),
@@ -267,6 +311,7 @@ def assign_new_faces(lib: Library, face_ids: list[int]) -> int:
     p = params(lib)
     k = max(10, 2 * p.min_samples)
     assigned: dict[int, list[int]] = defaultdict(list)
+    taken: dict[int, set[int]] = defaultdict(set)  # photo -> persons given a face of it in this call
     with lib.session() as session:
         if session.scalar(select(Person.id).limit(1)) is None:
             return 0
@@ -277,6 +322,11 @@ def assign_new_faces(lib: Library, face_ids: list[int]) -> int:
             if face is None or face.person_id is not None:
                 continue
             rejected = set(session.scalars(select(Rejection.person_id).where(Rejection.face_id == fid)))
+            # the persons already in this photo are someone else
+            rejected |= {resolve(int(x)) for x in session.scalars(  # type: ignore[arg-type]
+                select(Face.person_id).where(Face.photo_id == face.photo_id, Face.id != fid,
+                                             Face.person_id.is_not(None)))}
+            rejected |= taken.get(face.photo_id, set())
             hits = lib.index.search(face.embedding(), k + 1, min_score=1.0 - p.eps)
             votes: Counter[int] = Counter()
             best: dict[int, float] = {}
@@ -291,6 +341,7 @@ def assign_new_faces(lib: Library, face_ids: list[int]) -> int:
             if votes:
                 winner = max(votes, key=lambda x: (votes[x], best[x]))
                 assigned[winner].append(fid)
+                taken[face.photo_id].add(winner)
     if assigned:
         with lib.session() as session, session.begin():
             for pid, fids in assigned.items():

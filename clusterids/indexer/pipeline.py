@@ -22,6 +22,7 @@ from ..config import Settings
 from ..errors import UserError
 from ..imaging import BadImage, Decoded, content_hash, decode, read_capped
 from ..models.base import FaceModel, sharpness
+from ..models.find import find_faces
 from ..store import queue
 from ..store.db import Photo
 from ..store.library import Library
@@ -168,13 +169,13 @@ def ahead(items: Iterable[Job], fn: Callable[[Job], Loaded], workers: int) -> It
 def detect_and_embed(model: FaceModel, settings: Settings, decoded: Decoded) -> list[FaceRecord]:
     """The models' stages on one decoded photo: detect, align, embed; boxes in original pixels."""
     scale = decoded.scale
-    kept = [d for d in model.detect(decoded.bgr)
-            if min(d.bbox[2] - d.bbox[0], d.bbox[3] - d.bbox[1]) * scale >= settings.min_face_px]
+    found, _ = find_faces(model, decoded.bgr, settings.retry_padded, settings.retry_turned)
+    kept = [d for d in found if min(d.bbox[2] - d.bbox[0], d.bbox[3] - d.bbox[1]) * scale >= settings.min_face_px]
     if not kept:
         return []
     recognizer = model.recognizer()
     crops = np.stack([recognizer.align(decoded.bgr, d.kps) for d in kept])
-    vectors = recognizer.embed(crops, settings.batch_size)
+    vectors = recognizer.embed(crops, settings.batch_size, flip=settings.flip_embed)
     records = []
     for d, crop, vec in zip(kept, crops, vectors, strict=True):
         box = (d.bbox * scale).astype(float)

@@ -29,7 +29,7 @@ class Detection:
 
 
 class Detector(Protocol):
-    def detect(self, img_bgr: np.ndarray) -> list[Detection]: ...
+    def detect(self, img_bgr: np.ndarray, size: int | None = None) -> list[Detection]: ...
 
 
 CPU = "CPUExecutionProvider"
@@ -94,8 +94,8 @@ class ScrfdDetector:
         model.prepare(-1, input_size=(det_size, det_size), det_thresh=threshold)
         self.model = model
 
-    def detect(self, img_bgr: np.ndarray) -> list[Detection]:
-        boxes, kpss = self.model.detect(img_bgr)
+    def detect(self, img_bgr: np.ndarray, size: int | None = None) -> list[Detection]:
+        boxes, kpss = self.model.detect(img_bgr, input_size=(size, size) if size else None)
         return [
             Detection(boxes[i, :4].astype(np.float32), kpss[i].astype(np.float32), float(boxes[i, 4]))
             for i in range(boxes.shape[0])
@@ -109,9 +109,9 @@ class YuNetDetector:
         self.det_size = det_size
         self.model = cv2.FaceDetectorYN.create(str(path), "", (det_size, det_size), threshold, 0.3, 5000)
 
-    def detect(self, img_bgr: np.ndarray) -> list[Detection]:
+    def detect(self, img_bgr: np.ndarray, size: int | None = None) -> list[Detection]:
         h, w = img_bgr.shape[:2]
-        scale = min(1.0, self.det_size / max(h, w))
+        scale = min(1.0, (size or self.det_size) / max(h, w))
         img = img_bgr if scale == 1.0 else cv2.resize(
             img_bgr, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA
         )
@@ -162,14 +162,27 @@ class Recognizer:
         )
         return self.session.run(None, {self.input_name: blob.astype(np.float32)})[0]
 
-    def embed(self, crops: np.ndarray, batch_size: int = 32) -> np.ndarray:
+    def embed_raw(self, crops: np.ndarray, batch_size: int = 32) -> np.ndarray:
+        """The recognizer's outputs as they come, before any normalisation."""
         if len(crops) == 0:
             return np.zeros((0, self.dim), np.float32)
         step = batch_size if self.batched else 1
-        out = np.concatenate([self._run(crops[i : i + step]) for i in range(0, len(crops), step)])
-        out = out.astype(np.float32)
-        out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
-        return out
+        return np.concatenate([self._run(crops[i : i + step]) for i in range(0, len(crops), step)]).astype(np.float32)
+
+    def embed(self, crops: np.ndarray, batch_size: int = 32, flip: bool = False) -> np.ndarray:
+        """Unit vectors; with ``flip`` each face's mirror image is embedded too and the two
+        outputs summed before normalising (test-time flip averaging, as ArcFace is evaluated):
+        it pulls a person's left and right profiles and frontal views closer."""
+        out = self.embed_raw(crops, batch_size)
+        if flip and len(crops):
+            out = out + self.embed_raw(np.ascontiguousarray(crops[:, :, ::-1]), batch_size)
+        return unit(out)
+
+
+def unit(vectors: np.ndarray) -> np.ndarray:
+    out = np.asarray(vectors, np.float32).copy()
+    out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+    return out
 
 
 def sharpness(crop_bgr: np.ndarray) -> float:
@@ -215,8 +228,8 @@ class FaceModel:
     def dim(self) -> int:
         return self._load()[1].dim
 
-    def detect(self, img_bgr: np.ndarray) -> list[Detection]:
-        return self._load()[0].detect(img_bgr)
+    def detect(self, img_bgr: np.ndarray, size: int | None = None) -> list[Detection]:
+        return self._load()[0].detect(img_bgr, size)
 
     def recognizer(self) -> Recognizer:
         return self._load()[1]

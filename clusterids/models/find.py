@@ -1,0 +1,93 @@
+"""Finding the faces of a photo whatever their size in the frame and the photo's turn.
+
+The detector works at one input scale: a face filling the whole photo (ID photos, profile
+pictures, prints cut to the face) is larger than its anchors, and a photo turned sideways
+without an EXIF orientation shows faces it was never trained on. When the first pass finds
+nothing, the photo is tried again on a padded canvas (the face then fills half of it), then
+turned a quarter each way; the retries run at a small input size, so they cost a fraction of
+the first pass and only on photos that gave no face.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from .base import Detection
+
+PAD = 0.5  # border on each side of the padded canvas, as a share of the photo's longer side
+RETRY_SIZE = 320  # detector input side of the retries
+
+
+class _Detect(Protocol):
+    """What find_faces needs of a model."""
+
+    def detect(self, img_bgr: np.ndarray, size: int | None = None) -> list[Detection]: ...
+
+
+def _clip(d: Detection, w: int, h: int, points: Callable[[np.ndarray], np.ndarray]) -> Detection | None:
+    x1, y1, x2, y2 = d.bbox.tolist()
+    corners = points(np.array([[x1, y1], [x2, y1], [x1, y2], [x2, y2]], np.float32))
+    kps = points(d.kps.astype(np.float32))
+    lo = np.maximum(corners.min(axis=0), 0.0)
+    hi = np.minimum(corners.max(axis=0), [w, h])
+    if np.any(hi - lo < 2):  # the box lies in the border
+        return None
+    return Detection(np.array([lo[0], lo[1], hi[0], hi[1]], np.float32), kps.astype(np.float32), d.score)
+
+
+def padded_pass(model: _Detect, img: np.ndarray, size: int = RETRY_SIZE) -> list[Detection]:
+    """The photo in the middle of a grey canvas twice its size: close-ups come within scale."""
+    h, w = img.shape[:2]
+    pad = int(round(PAD * max(h, w)))
+    canvas = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(127, 127, 127))
+    out = []
+    for d in model.detect(canvas, size):
+        kept = _clip(d, w, h, lambda p: p - pad)
+        if kept is not None:
+            out.append(kept)
+    return out
+
+
+def turned_pass(model: _Detect, img: np.ndarray, quarter: int, size: int = RETRY_SIZE) -> list[Detection]:
+    """Detect on the photo turned ``quarter`` quarter-turns counter-clockwise (np.rot90), with
+    boxes and landmarks mapped back to the photo's own pixels."""
+    h, w = img.shape[:2]
+    turned = np.ascontiguousarray(np.rot90(img, quarter))
+
+    def back(p: np.ndarray) -> np.ndarray:
+        x, y = p[:, 0], p[:, 1]
+        if quarter % 4 == 1:  # counter-clockwise: turned (x, y) was (w - y, x)
+            return np.stack([w - y, x], axis=1)
+        if quarter % 4 == 3:  # clockwise: turned (x, y) was (y, h - x)
+            return np.stack([y, h - x], axis=1)
+        return np.stack([w - x, h - y], axis=1)
+
+    out = []
+    for d in model.detect(turned, size):
+        kept = _clip(d, w, h, back)
+        if kept is not None:
+            out.append(kept)
+    return out
+
+
+def find_faces(model: _Detect, img: np.ndarray, padded: bool = True,
+               turned: bool = True) -> tuple[list[Detection], str]:
+    """The faces of a photo and the pass that found them: 'direct', 'padded', 'turned' or ''."""
+    found = model.detect(img, None)
+    if found:
+        return found, "direct"
+    if padded:
+        found = padded_pass(model, img)
+        if found:
+            return found, "padded"
+    if turned:
+        # a quarter each way; a photo upside down is rare without EXIF and costs a third pass
+        for quarter in (1, 3):
+            found = turned_pass(model, img, quarter)
+            if found:
+                return found, "turned"
+    return [], ""
