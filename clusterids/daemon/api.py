@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
-from fastapi import Depends, FastAPI, HTTPException, Request, UploadFile
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -60,9 +60,11 @@ def make_app(token: str, run: Runner, with_lib: WithLib | None = None) -> FastAP
         return {"code": code}
 
     @app.get("/login")
-    def login(code: str = "") -> Any:
+    def login(request: Request, code: str = "") -> Any:
         expires = codes.pop(code, 0.0)  # one use only
         if time.monotonic() > expires:
+            if "text/html" in request.headers.get("accept", ""):  # a browser: stay in the page, which says so
+                return RedirectResponse("/#/login-expired", status_code=303)
             return JSONResponse({"error": "this login link is used or expired",
                                  "hint": "run 'clusterids ui' again"}, status_code=401)
         resp = RedirectResponse("/", status_code=303)
@@ -80,13 +82,30 @@ def _web_routes(app: FastAPI, authorized: Callable[[Request], None], with_lib: W
     auth = [Depends(authorized)]
 
     @app.get("/api/v1/ui/people", dependencies=auth)
-    def people(hidden: bool = False, offset: int = 0, limit: int = 200) -> Any:
-        return with_lib(lambda lib: ui.people_page(lib, hidden, offset, min(limit, 1000)))
+    def people(hidden: bool = False, offset: int = 0, limit: int = 200, sort: str = "photos", q: str = "",
+               unnamed: bool = True) -> Any:
+        return with_lib(lambda lib: ui.people_page(lib, hidden, offset, min(limit, 1000), sort, q, unnamed))
 
     @app.get("/api/v1/ui/person/{person}", dependencies=auth)
     def person(person: str, offset: int = 0, limit: int = 300) -> Any:
+        if person != "unknown" and not (person.isdigit() and len(person) < 16):
+            raise NotFound(f"there is no person {person!r}", "go back to the people page")
         pid = None if person == "unknown" else int(person)
         return with_lib(lambda lib: ui.person_page(lib, pid, offset, min(limit, 2000)))
+
+    @app.get("/api/v1/ui/photo/{photo_id}", dependencies=auth)
+    def photo(photo_id: str) -> Any:
+        if not (photo_id.isdigit() and len(photo_id) < 16):
+            raise NotFound(f"there is no photo {photo_id!r}", "go back to the people page")
+        return with_lib(lambda lib: ui.photo_view(lib, int(photo_id)))
+
+    @app.get("/api/v1/ui/uploads", dependencies=auth)
+    def uploads(names: list[str] = Query(default=[])) -> Any:  # noqa: B008
+        return with_lib(lambda lib: ui.upload_states(lib, names))
+
+    @app.get("/api/v1/ui/suggestions", dependencies=auth)
+    def suggestions(person: str | None = None, limit: int = 20) -> Any:
+        return run("suggest", {"person": person, "limit": min(limit, 200)})
 
     @app.get("/api/v1/ui/faces/{face_id}.jpg", dependencies=auth)
     def face_thumb(face_id: int) -> FileResponse:
@@ -94,8 +113,8 @@ def _web_routes(app: FastAPI, authorized: Callable[[Request], None], with_lib: W
         return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
 
     @app.get("/api/v1/ui/photos/{photo_id}.jpg", dependencies=auth)
-    def photo_thumb(photo_id: int) -> FileResponse:
-        path = with_lib(lambda lib: ui.photo_thumb(lib, photo_id))
+    def photo_thumb(photo_id: int, size: str = "") -> FileResponse:
+        path = with_lib(lambda lib: ui.photo_thumb(lib, photo_id, large=size == "large"))
         return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
 
     @app.post("/api/v1/ui/upload", dependencies=auth)
@@ -113,11 +132,19 @@ def _web_routes(app: FastAPI, authorized: Callable[[Request], None], with_lib: W
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / name
             path.write_bytes(file.file.read(ui.MAX_UPLOAD + 1)[: ui.MAX_UPLOAD])
-            return run("search", {"photo": str(path)})
+            try:
+                return run("search", {"photo": str(path)})
+            except UserError as exc:  # name the file the user chose, not our temporary copy
+                raise UserError(exc.what.replace(str(path), name), exc.hint.replace(str(path), name)) from exc
 
     @app.get("/api/v1/ui/albums.zip", dependencies=auth)
-    def albums_zip(person: int | None = None) -> StreamingResponse:
-        chunks = with_lib(lambda lib: ui.album_zip(lib, person))
+    def albums_zip(request: Request, person: int | None = None) -> Any:
+        try:
+            chunks = with_lib(lambda lib: ui.album_zip(lib, person))
+        except NotFound:
+            if "text/html" in request.headers.get("accept", ""):  # a link followed: back into the page
+                return RedirectResponse(f"/#/person/{person}?error=no-album", status_code=303)
+            raise
         name = f"person-{person}.zip" if person is not None else "albums.zip"
         return StreamingResponse(chunks, media_type="application/zip",
                                  headers={"Content-Disposition": f'attachment; filename="{name}"'})

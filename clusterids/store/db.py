@@ -26,6 +26,7 @@ from sqlalchemy import (
     event,
     inspect,
     select,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
@@ -78,6 +79,8 @@ class Person(Base):
     # Set by a merge: this person is part of that one from now on.
     merged_into: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The face the user chose to show this person by (None: the best face).
+    cover_face_id: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class Face(Base):
@@ -129,13 +132,31 @@ class Journal(Base):
     undone: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class KeepApart(Base):
+    """'Not the same person': the suggestions never offer to merge this pair again."""
+
+    __tablename__ = "keep_apart"
+    person_a: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True)
+    person_b: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True)
+
+
 def _initial(engine: Engine) -> None:
     Base.metadata.create_all(engine)
+
+
+def _i12_people_page(engine: Engine) -> None:
+    """A chosen cover face per person, and the pairs of persons the user keeps apart."""
+    if "cover_face_id" not in {c["name"] for c in inspect(engine).get_columns("persons")}:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE persons ADD COLUMN cover_face_id INTEGER"))
+    if not inspect(engine).has_table("keep_apart"):
+        KeepApart.__table__.create(engine)  # type: ignore[attr-defined]
 
 
 # Named, ordered migrations; each runs once and is recorded in the migrations table.
 MIGRATIONS: list[tuple[str, Callable[[Engine], None]]] = [
     ("0001_initial", _initial),
+    ("i12_people_page", _i12_people_page),
 ]
 
 
