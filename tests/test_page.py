@@ -412,6 +412,18 @@ def test_suggestions_sort_filter_and_cover(site: Site, open_page: Any) -> None:
     assert page.get_attribute(f".card[data-person='{b['id']}'] img", "src").endswith(f"/faces/{fid}.jpg")
 
 
+def test_face_crops_are_made_once_by_the_idle_daemon(site: Site) -> None:
+    site.login_url()
+    thumbs = site.library / "thumbs"
+    faces = [f["id"] for f in site.json("faces")]
+    wait_until(lambda: all((thumbs / f"f{fid}.jpg").is_file() for fid in faces), 60, "the background crops")
+    before = {fid: (thumbs / f"f{fid}.jpg").stat().st_mtime_ns for fid in faces}
+    token = (site.library / "api.token").read_text()
+    r = httpx.get(f"{site.base}/api/v1/ui/faces/{faces[0]}.jpg", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200 and r.content == (thumbs / f"f{faces[0]}.jpg").read_bytes()
+    assert {fid: (thumbs / f"f{fid}.jpg").stat().st_mtime_ns for fid in faces} == before  # not made again
+
+
 # -- usable by everyone: axe-core on every view at both sizes; phone layout -------------------------
 
 def _axe(page: Any) -> list[str]:

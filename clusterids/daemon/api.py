@@ -80,6 +80,7 @@ def _web_routes(app: FastAPI, authorized: Callable[[Request], None], with_lib: W
     from ..web import ui
 
     auth = [Depends(authorized)]
+    thumbs: list[Path] = []
 
     @app.get("/api/v1/ui/people", dependencies=auth)
     def people(hidden: bool = False, offset: int = 0, limit: int = 200, sort: str = "photos", q: str = "",
@@ -109,7 +110,12 @@ def _web_routes(app: FastAPI, authorized: Callable[[Request], None], with_lib: W
 
     @app.get("/api/v1/ui/faces/{face_id}.jpg", dependencies=auth)
     def face_thumb(face_id: int) -> FileResponse:
-        path = with_lib(lambda lib: ui.face_thumb(lib, face_id))
+        # a crop made before is served without waiting for the writer lock (an index run may hold it)
+        if not thumbs:
+            thumbs.append(with_lib(lambda lib: lib.root / ui.THUMBS))
+        path = thumbs[0] / f"f{face_id}.jpg"
+        if not path.is_file():
+            path = with_lib(lambda lib: ui.face_thumb(lib, face_id))
         return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
 
     @app.get("/api/v1/ui/photos/{photo_id}.jpg", dependencies=auth)

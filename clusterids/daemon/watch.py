@@ -151,6 +151,7 @@ class Daemon:
         self.last_recluster_t = time.monotonic()
         self.lib: Library | None = None
         self.roots: list[str] = []
+        self.crops_todo: list[int] | None = None  # photos whose face crops the idle loop makes (None: look)
 
     # -- the API's view ----------------------------------------------------------------------
 
@@ -242,6 +243,8 @@ class Daemon:
                     break
                 self._index(ready[start : start + BATCH])
             self._maybe_recluster()
+            if not ready:
+                self._make_crops()
 
     def _index(self, paths: list[str], catch_up: bool = False) -> None:
         with self.lock:
@@ -249,11 +252,25 @@ class Daemon:
             result = service.index(self.lib, paths, missing_ok=True, should_stop=self.stop.is_set,
                                    after_commit=self._let_others_in)
         self.faces_since_recluster += result["faces_added"]
+        if result["faces_added"]:
+            self.crops_todo = None  # new faces: their crops are to be made
         counts = {k: v for k, v in result.items() if k.startswith(("photos_", "faces_")) and v}
         if counts.keys() - {"photos_unchanged"} or catch_up:
             log.info("%s %s", "caught up:" if catch_up else "indexed:", json.dumps(counts))
         for f in result["failures"]:
             log.warning("failed: %s: %s", f["path"], f["reason"])
+
+    def _make_crops(self, photos: int = 8) -> None:
+        """The web page's face crops, made while idle, a few photos at a time (the API waits little)."""
+        from ..web import ui
+
+        with self.lock:
+            assert self.lib is not None
+            if self.crops_todo is None:
+                self.crops_todo = ui.photos_needing_crops(self.lib)
+            if self.crops_todo:
+                batch, self.crops_todo = self.crops_todo[:photos], self.crops_todo[photos:]
+                ui.warm_face_thumbs(self.lib, batch)
 
     def _let_others_in(self) -> None:
         """Between two commits of a long index run, the API's calls get their turn."""

@@ -189,16 +189,19 @@ def make_face_thumbs(lib: Library, photo_id: int) -> int:
     return len(boxes)
 
 
-def warm_face_thumbs(lib: Library, limit: int = 10_000) -> int:
-    """The background pass: crops for faces that have none yet (unknown faces first), photo by photo."""
+def photos_needing_crops(lib: Library) -> list[int]:
+    """Photos with a face that has no cached crop yet, those with unknown faces first."""
     folder = lib.root / THUMBS
-    folder.mkdir(exist_ok=True)
-    have = {e.name for e in folder.iterdir()}
+    have = {e.name for e in folder.iterdir()} if folder.is_dir() else set()
     with lib.session() as s:
         rows = s.execute(select(Face.id, Face.photo_id).order_by(Face.person_id.is_not(None), Face.id)).all()
-    todo = list(dict.fromkeys(pid for fid, pid in rows if f"f{fid}.jpg" not in have))
+    return list(dict.fromkeys(pid for fid, pid in rows if f"f{fid}.jpg" not in have))
+
+
+def warm_face_thumbs(lib: Library, photos: list[int] | None = None, limit: int = 10_000) -> int:
+    """The background pass: crops for faces that have none yet, photo by photo; the number made."""
     made = 0
-    for pid in todo[:limit]:
+    for pid in (photos_needing_crops(lib) if photos is None else photos)[:limit]:
         try:
             made += make_face_thumbs(lib, pid)
         except UserError:

@@ -697,6 +697,16 @@ document.getElementById("search").addEventListener("change", (e) => {
 });
 document.getElementById("undo").addEventListener("click", () => act(undo));
 document.getElementById("help").addEventListener("click", showHelp);
+// On a phone the tools sit behind "More", so that the header stays one row.
+const moreButton = document.getElementById("more");
+moreButton.addEventListener("click", () => {
+  const open = document.querySelector("header").classList.toggle("open");
+  moreButton.setAttribute("aria-expanded", String(open));
+});
+document.getElementById("tools").addEventListener("click", () => {
+  document.querySelector("header").classList.remove("open");
+  moreButton.setAttribute("aria-expanded", "false");
+});
 const hint = document.getElementById("drop-hint");
 window.addEventListener("dragover", (e) => {
   if (e.dataTransfer.types.includes("Files")) { e.preventDefault(); hint.hidden = false; }
