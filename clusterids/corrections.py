@@ -128,19 +128,25 @@ class Corrections:
                                    f"(photo ids {', '.join(map(str, shared[:5]))}): one face may be someone else")
         return out
 
-    def reject(self, face_id: int, person: str) -> dict[str, Any]:
+    def reject(self, person: str, face_id: int | None = None, face_ids: list[int] | None = None) -> dict[str, Any]:
+        """Faces are not ``person``, ever: one journal entry however many faces."""
+        ids = list(dict.fromkeys([*([face_id] if face_id is not None else []), *(face_ids or [])]))
+        if not ids:
+            raise UserError("reject needs a face", "give FACE")
         with self.lib.session() as s, s.begin():
-            face = find_face(s, face_id)
+            faces = [find_face(s, fid) for fid in ids]
             target = find_person(s, person)
-            before = _snapshot(s, [face], [])
-            if s.get(Rejection, (face.id, target.id)) is None:
-                s.add(Rejection(face_id=face.id, person_id=target.id))
-            moved = face.person_id == target.id
-            if moved:
-                face.person_id, face.pinned = None, False
-            s.add(Journal(op="reject", args={"face": face.id, "person": target.id}, before=before))
-        self._after({None: [face.id]} if moved else {})
-        return {"face": face.id, "rejected": target.id}
+            before = _snapshot(s, faces, [])
+            moved = []
+            for face in faces:
+                if s.get(Rejection, (face.id, target.id)) is None:
+                    s.add(Rejection(face_id=face.id, person_id=target.id))
+                if face.person_id == target.id:
+                    face.person_id, face.pinned = None, False
+                    moved.append(face.id)
+            s.add(Journal(op="reject", args={"faces": ids, "person": target.id}, before=before))
+        self._after({None: moved} if moved else {})
+        return {"face": ids[0], "faces": ids, "rejected": target.id}
 
     def merge(self, persons: list[str], name: str | None = None) -> dict[str, Any]:
         """Make ``persons`` one, keeping the first one's id. The name kept is ``name``, else the one

@@ -292,6 +292,17 @@ def test_dragging_selected_faces_is_one_correction(site: Site, open_page: Any) -
     site.run("undo")  # one undo puts both back
     assert set(faces) <= set(site.faces(src["id"]))
 
+    # "Not them" on a selection: one correction as well
+    page.reload()
+    page.wait_for_selector(f".face[data-face='{faces[1]}']")
+    page.wait_for_load_state("networkidle")
+    for fid in faces:
+        page.click(f".face[data-face='{fid}'] .pick")
+    page.click("#reject-selected")
+    wait_until(lambda: not set(faces) & set(site.faces(src["id"])), 30, "the rejection")
+    site.run("undo")
+    assert set(faces) <= set(site.faces(src["id"]))
+
     # the CLI: --faces A --faces B is one correction too; a new name creates the person, saying so
     r = site.run("assign", "--faces", faces[0], "--faces", faces[1], dst["id"])
     assert r.stdout.startswith("2 faces are person")

@@ -305,7 +305,7 @@ async function personView(id, alive) {
   };
   const reject = async (ids) => {
     if (!ids.length) return say("Select faces first (click, tap or space).", "error");
-    for (const fid of ids) await correct("reject", { face_id: fid, person: String(data.id) });
+    await correct("reject", { face_ids: ids, person: String(data.id) });  // one correction, one undo
     removeFaces(ids);
     say(`${ids.length} face${ids.length === 1 ? "" : "s"} marked as not ${label(data)}.`);
   };
