@@ -200,6 +200,7 @@ class Daemon:
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind(("127.0.0.1", self.settings.api_port))
+            sock.listen(128)  # clients that read the state file early wait in the backlog, not refused
             port = sock.getsockname()[1]
             config = uvicorn.Config(make_app(token, self.run_op, self.with_lib), log_level="warning",
                                     lifespan="off")
