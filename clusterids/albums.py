@@ -185,9 +185,11 @@ def sync(lib: Library) -> dict[str, Any]:
                          "generation": generation, "entries": album.entries, "mode": mode}
         written += 1
         faults.point("albums.mid_sync")
+    in_use = {manifest[k]["link"] for k in wanted if k in manifest}
     for key in [k for k in manifest if k not in wanted]:
         old = manifest.pop(key)
-        _remove_link(root, old.get("link", old["folder"]))
+        if old.get("link", old["folder"]) not in in_use:  # a merge hands the folder name to the person kept
+            _remove_link(root, old.get("link", old["folder"]))
         shutil.rmtree(store / old["version"], ignore_errors=True)
         removed += 1
     tmp_manifest = store / (MANIFEST + ".tmp")

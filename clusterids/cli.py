@@ -324,32 +324,72 @@ def _correction(ctx: click.Context, op: str, as_json: bool, message: Callable[[d
 _json = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
-def _face_person_command(name: str, doc: str, message: Callable[[dict[str, Any]], str]) -> None:
-    """assign and reject: FACE PERSON, one correction each."""
+@cli.command("assign")
+@click.argument("args", nargs=-1, required=True, metavar="[FACE] PERSON")
+@click.option("--faces", "faces", multiple=True, type=int, help="A face id to assign (repeatable): one correction.")
+@_json
+@click.pass_context
+def assign_cmd(ctx: click.Context, args: tuple[str, ...], faces: tuple[int, ...], as_json: bool) -> None:
+    """FACE (or every --faces) belongs to PERSON (an id or exact name) from now on, as one correction
+    that one 'undo' reverts. A name no person has creates that person."""
+    if len(args) > 2 or (len(args) == 1 and not faces):
+        raise UserError("assign takes FACE PERSON, or --faces ID... PERSON", "see 'clusterids assign --help'")
+    if len(args) == 2 and not args[0].isdigit():
+        raise UserError(f"the face {args[0]!r} is not a face id", "see 'clusterids faces' for face ids")
+    ids = ([int(args[0])] if len(args) == 2 else []) + list(faces)
 
-    @cli.command(name, help=doc)
-    @click.argument("face", type=int)
-    @click.argument("person")
-    @_json
-    @click.pass_context
-    def command(ctx: click.Context, face: int, person: str, as_json: bool) -> None:
-        _correction(ctx, name, as_json, message, face_id=face, person=person)
+    def render(r: dict[str, Any]) -> None:
+        who = f"{r['person']} ({r['name']})" if r.get("name") else str(r["person"])
+        if r.get("created"):
+            click.echo(f"created person {who}")
+        n = len(r["faces"])
+        click.echo(f"face {r['faces'][0]} is person {who}" if n == 1 else f"{n} faces are person {who}")
+        for w in r.get("warnings", []):
+            click.echo(f"warning: {w}", err=True)
+
+    emit(call(ctx, "correct", action="assign", person=args[-1], face_ids=ids), as_json, render)
 
 
-_face_person_command("assign", "FACE belongs to PERSON (an id or exact name) from now on.",
-                     lambda r: f"face {r['face']} is person {r['person']}")
-_face_person_command("reject", "FACE is not PERSON: it never goes to that person again.",
-                     lambda r: f"face {r['face']} is not person {r['rejected']}")
+@cli.command("reject")
+@click.argument("face", type=int)
+@click.argument("person")
+@_json
+@click.pass_context
+def reject_cmd(ctx: click.Context, face: int, person: str, as_json: bool) -> None:
+    """FACE is not PERSON: it never goes to that person again."""
+    _correction(ctx, "reject", as_json, lambda r: f"face {r['face']} is not person {r['rejected']}",
+                face_id=face, person=person)
 
 
 @cli.command("merge")
 @click.argument("persons", nargs=-1, required=True)
+@click.option("--name", help="The name to keep when the persons have different names.")
 @_json
 @click.pass_context
-def merge_cmd(ctx: click.Context, persons: tuple[str, ...], as_json: bool) -> None:
-    """Make PERSONS one person from now on, keeping the first one's id and name."""
+def merge_cmd(ctx: click.Context, persons: tuple[str, ...], name: str | None, as_json: bool) -> None:
+    """Make PERSONS one person from now on, keeping the first one's id and the one name among them."""
     _correction(ctx, "merge", as_json, lambda r: f"merged {', '.join(map(str, r['merged']))} into {r['person']}",
-                persons=list(persons))
+                persons=list(persons), name=name)
+
+
+@cli.command("suggest")
+@click.option("--person", help="Also the unknown faces that may be this person (id or exact name).")
+@click.option("--limit", default=20, show_default=True, help="At most this many of each kind.")
+@_json
+@click.pass_context
+def suggest_cmd(ctx: click.Context, person: str | None, limit: int, as_json: bool) -> None:
+    """Questions worth a look: persons that may be one, and unknown faces that may be PERSON."""
+
+    def render(r: dict[str, Any]) -> None:
+        for m in r["merges"]:
+            a, b = (f"{i} ({n})" if n else str(i) for i, n in zip(m["persons"], m["names"], strict=True))
+            click.echo(f"same person? {a} and {b} (similarity {m['similarity']:.2f})")
+        for f in r["faces"]:
+            click.echo(f"is face {f['face']} person {f['person']}? (similarity {f['similarity']:.2f})")
+        if not r["merges"] and not r["faces"]:
+            click.echo("nothing to suggest")
+
+    emit(call(ctx, "suggest", person=person, limit=limit), as_json, render)
 
 
 @cli.command("split")
@@ -370,7 +410,7 @@ def split_cmd(ctx: click.Context, person: str, faces: tuple[int, ...], photos: t
 @_json
 @click.pass_context
 def rename_cmd(ctx: click.Context, person: str, name: str, as_json: bool) -> None:
-    """Name PERSON (renames its album folder)."""
+    """Name PERSON (renames its album folder); an empty NAME ("") removes the name."""
     _correction(ctx, "rename", as_json, lambda r: f"person {r['person']} is {r['name']!r}", person=person, name=name)
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from . import faults
 from .errors import NotFound, UserError
 from .store import mirror
-from .store.db import Face, Journal, Person, Photo, Rejection
+from .store.db import Face, Journal, KeepApart, Person, Photo, Rejection
 from .store.library import Library
 
 MAX_ID = 2**63 - 1  # larger numbers name nothing, and SQLite cannot even bind them
@@ -62,6 +62,38 @@ def _snapshot(session: Session, faces: Iterable[Face], persons: Iterable[Person]
     }
 
 
+def _person_or_new(session: Session, token: str, create: bool) -> tuple[Person, bool]:
+    """The person named by ``token``; a new person of that name when none is and ``create``."""
+    try:
+        return find_person(session, token), False
+    except NotFound:
+        name = str(token).strip()
+        if not create or not name or name.isdigit():
+            raise
+        person = Person(name=name)
+        session.add(person)
+        session.flush()
+        return person, True
+
+
+def _merged_name(persons: list[Person], chosen: str | None) -> str | None:
+    if chosen is not None and chosen.strip():
+        return chosen.strip()
+    names = list(dict.fromkeys(p.name for p in persons if p.name))
+    if len(names) > 1:
+        raise UserError(f"the persons have different names ({', '.join(repr(n) for n in names)})",
+                        "choose the name to keep (clusterids merge --name NAME ...)")
+    return names[0] if names else None
+
+
+def _photos_with_two_faces(session: Session, person_id: int, photo_ids: set[int]) -> list[int]:
+    """Of ``photo_ids``, those showing ``person_id`` more than once (a face is likely wrong)."""
+    rows = session.execute(select(Face.photo_id, func.count(Face.id))
+                           .where(Face.person_id == person_id, Face.photo_id.in_(photo_ids))
+                           .group_by(Face.photo_id))
+    return sorted(pid for pid, n in rows if n > 1)
+
+
 class Corrections:
     """The corrections on one library; each method is one transaction plus its journal entry."""
 
@@ -72,34 +104,58 @@ class Corrections:
         faults.point("correct.after_commit")
         mirror.set_persons(self.lib, moved)
 
-    def assign(self, face_id: int, person: str) -> dict[str, Any]:
+    def assign(self, person: str, face_id: int | None = None, face_ids: list[int] | None = None,
+               create: bool = True) -> dict[str, Any]:
+        """Faces belong to ``person`` from now on: one journal entry however many faces, so one
+        gesture is undone at once. A name no person has creates that person (``create``)."""
+        ids = list(dict.fromkeys([*([face_id] if face_id is not None else []), *(face_ids or [])]))
+        if not ids:
+            raise UserError("assign needs a face", "give FACE, or --faces ID (repeatable)")
         with self.lib.session() as s, s.begin():
-            face = find_face(s, face_id)
-            target = find_person(s, person)
-            before = _snapshot(s, [face], [])
-            face.person_id, face.pinned = target.id, True
-            s.execute(delete(Rejection).where(Rejection.face_id == face.id, Rejection.person_id == target.id))
+            faces = [find_face(s, fid) for fid in ids]
+            target, created = _person_or_new(s, person, create)
+            before = _snapshot(s, faces, [])
+            if created:
+                before["created"] = [target.id]
+            for face in faces:
+                face.person_id, face.pinned = target.id, True
+            s.execute(delete(Rejection).where(Rejection.face_id.in_(ids), Rejection.person_id == target.id))
             mirror.mark(s)
-            s.add(Journal(op="assign", args={"face": face.id, "person": target.id}, before=before))
-        self._after({target.id: [face.id]})
-        return {"face": face.id, "person": target.id}
+            s.add(Journal(op="assign", args={"faces": ids, "person": target.id}, before=before))
+            s.flush()
+            shared = _photos_with_two_faces(s, target.id, {f.photo_id for f in faces})
+        self._after({target.id: ids})
+        out: dict[str, Any] = {"face": ids[0], "faces": ids, "person": target.id, "name": target.name,
+                               "created": created, "warnings": []}
+        if shared:
+            out["warnings"].append(f"{len(shared)} photo(s) now show {target.name or f'Person_{target.id}'} twice "
+                                   f"(photo ids {', '.join(map(str, shared[:5]))}): one face may be someone else")
+        return out
 
-    def reject(self, face_id: int, person: str) -> dict[str, Any]:
+    def reject(self, person: str, face_id: int | None = None, face_ids: list[int] | None = None) -> dict[str, Any]:
+        """Faces are not ``person``, ever: one journal entry however many faces."""
+        ids = list(dict.fromkeys([*([face_id] if face_id is not None else []), *(face_ids or [])]))
+        if not ids:
+            raise UserError("reject needs a face", "give FACE")
         with self.lib.session() as s, s.begin():
-            face = find_face(s, face_id)
+            faces = [find_face(s, fid) for fid in ids]
             target = find_person(s, person)
-            before = _snapshot(s, [face], [])
-            if s.get(Rejection, (face.id, target.id)) is None:
-                s.add(Rejection(face_id=face.id, person_id=target.id))
-            moved = face.person_id == target.id
-            if moved:
-                face.person_id, face.pinned = None, False
+            before = _snapshot(s, faces, [])
+            moved = []
+            for face in faces:
+                if s.get(Rejection, (face.id, target.id)) is None:
+                    s.add(Rejection(face_id=face.id, person_id=target.id))
+                if face.person_id == target.id:
+                    face.person_id, face.pinned = None, False
+                    moved.append(face.id)
             mirror.mark(s)
-            s.add(Journal(op="reject", args={"face": face.id, "person": target.id}, before=before))
-        self._after({None: [face.id]} if moved else {})
-        return {"face": face.id, "rejected": target.id}
+            s.add(Journal(op="reject", args={"faces": ids, "person": target.id}, before=before))
+        self._after({None: moved} if moved else {})
+        return {"face": ids[0], "faces": ids, "rejected": target.id}
 
-    def merge(self, persons: list[str]) -> dict[str, Any]:
+    def merge(self, persons: list[str], name: str | None = None) -> dict[str, Any]:
+        """Make ``persons`` one, keeping the first one's id. The name kept is ``name``, else the one
+        name among them; two different names and no ``name`` is an error asking which."""
         if len(persons) < 2:
             raise UserError("merge needs two persons or more", "write: clusterids merge KEEP OTHER...")
         with self.lib.session() as s, s.begin():
@@ -112,6 +168,7 @@ class Corrections:
             if not others:
                 raise UserError("nothing to merge: the persons named are one already", "name two persons")
             ids = [p.id for p in others]
+            kept_name = _merged_name([keep, *others], name)
             faces = list(s.scalars(select(Face).where(Face.person_id.in_(ids))))
             rejected_faces = list(s.scalars(select(Face).join(Rejection, Rejection.face_id == Face.id)
                                             .where(Rejection.person_id.in_(ids))))
@@ -125,10 +182,11 @@ class Corrections:
             for p in others:
                 p.merged_into = keep.id
             mirror.mark(s)
-            s.add(Journal(op="merge", args={"into": keep.id, "persons": ids}, before=before))
+            keep.name = kept_name
+            s.add(Journal(op="merge", args={"into": keep.id, "persons": ids, "name": kept_name}, before=before))
             fids = [f.id for f in faces]
         self._after({keep.id: fids})
-        return {"person": keep.id, "merged": ids, "faces": len(fids)}
+        return {"person": keep.id, "merged": ids, "faces": len(fids), "name": kept_name}
 
     def split(self, person: str, face_ids: list[int], photos: list[str]) -> dict[str, Any]:
         with self.lib.session() as s, s.begin():
@@ -173,10 +231,11 @@ class Corrections:
             s.add(Journal(op=op, args={"person": target.id, **values}, before=before))
             return {"person": target.id, **values}
 
-    def rename(self, person: str, name: str) -> dict[str, Any]:
-        name = name.strip()
+    def rename(self, person: str, name: str | None) -> dict[str, Any]:
+        """Name a person; a blank name removes the name (the person is Person_ID again)."""
+        name = (name or "").strip()
         if not name:
-            raise UserError("a person's name cannot be empty", "give a name")
+            return self._set("rename", person, name=None)
         if name.isdigit():
             raise UserError(f"the name {name!r} is all digits and would read as a person id", "choose another")
         with self.lib.session() as s:
@@ -185,8 +244,28 @@ class Corrections:
                                                   Person.id != target.id))
             if clash is not None:
                 raise UserError(f"person {clash.id} is named {name!r} already",
-                                f"merge them: clusterids merge {clash.id} {target.id}")
+                                f"merge the two instead (clusterids merge {clash.id} {target.id})")
         return self._set("rename", person, name=name)
+
+    def cover(self, person: str, face_id: int) -> dict[str, Any]:
+        """Show ``person`` by this face of theirs (a choice of display: not in the journal)."""
+        with self.lib.session() as s, s.begin():
+            target = find_person(s, person)
+            face = find_face(s, face_id)
+            if face.person_id != target.id:
+                raise UserError(f"face {face.id} is not a face of person {target.id}", "choose one of its faces")
+            target.cover_face_id = face.id
+            return {"person": target.id, "cover": face.id}
+
+    def keep_apart(self, persons: list[str]) -> dict[str, Any]:
+        """Two persons are not one: the merge suggestions never pair them again."""
+        if len(persons) != 2:
+            raise UserError("keep-apart needs two persons", "name exactly two")
+        with self.lib.session() as s, s.begin():
+            a, b = sorted({find_person(s, t).id for t in persons})
+            if s.get(KeepApart, (a, b)) is None:
+                s.add(KeepApart(person_a=a, person_b=b))
+            return {"persons": [a, b]}
 
     def hide(self, person: str, hidden: bool = True) -> dict[str, Any]:
         return self._set("hide" if hidden else "unhide", person, hidden=hidden)

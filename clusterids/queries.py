@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import distinct, func, select
 
 from .clustering.people import params
 from .corrections import find_person
 from .indexer.pipeline import embed_photo
-from .store.db import Face, Person, Photo
+from .store.db import Face, KeepApart, Person, Photo, Rejection
 from .store.library import Library
 
 
@@ -24,7 +25,16 @@ def people(lib: Library, include_hidden: bool = False, include_empty: bool | Non
             select(Face.person_id, func.count(Face.id), func.count(distinct(Face.photo_id)))
             .where(Face.person_id.is_not(None)).group_by(Face.person_id))}
         best: dict[int, int] = {}
+        cover_ok: set[int | None] = set()
+        newest: dict[int, str | None] = {}
         if covers:
+            # a chosen cover counts only while that face is still the person's
+            cover_ok = set(s.scalars(select(Face.id).join(Person, Person.cover_face_id == Face.id)
+                                     .where(Face.person_id == Person.id)))
+            newest = {int(pid or 0): when for pid, when in s.execute(
+                select(Face.person_id, func.max(func.coalesce(Photo.taken_at, "")))
+                .join(Photo, Photo.id == Face.photo_id).where(Face.person_id.is_not(None))
+                .group_by(Face.person_id))}
             for pid, fid in s.execute(
                 select(Face.person_id, Face.id).where(Face.person_id.is_not(None))
                 .order_by(Face.person_id, (Face.det_score * Face.size_px).desc())
@@ -38,7 +48,8 @@ def people(lib: Library, include_hidden: bool = False, include_empty: bool | Non
                 continue
             row: dict[str, Any] = {"id": p.id, "name": p.name, "faces": faces, "photos": photos, "hidden": p.hidden}
             if covers:
-                row["cover"] = best.get(p.id)
+                row["cover"] = p.cover_face_id if p.cover_face_id in cover_ok else best.get(p.id)
+                row["newest"] = newest.get(p.id)
             rows.append(row)
     rows.sort(key=lambda r: (-int(r["faces"]), int(r["id"])))
     return rows
@@ -82,3 +93,66 @@ def search(lib: Library, photo: Path, limit: int = 5) -> list[dict[str, Any]]:
                    for pid, sim in sorted(best.items(), key=lambda kv: -kv[1])[:limit]]
         out.append({"bbox": rec.bbox, "matches": matches})
     return out
+
+
+def _centroids(lib: Library, person_ids: list[int] | None = None) -> dict[int, np.ndarray]:
+    """Each person's mean face direction (unit length), summed while streaming the vectors."""
+    sums: dict[int, np.ndarray] = {}
+    with lib.session() as s:
+        q = select(Face.person_id, Face.vector).where(Face.person_id.is_not(None))
+        if person_ids is not None:
+            q = q.where(Face.person_id.in_(person_ids))
+        for person, blob in s.execute(q.execution_options(yield_per=2000)):
+            pid = int(person or 0)
+            v = np.frombuffer(blob, dtype=np.float32)
+            sums[pid] = sums[pid] + v if pid in sums else v.astype(np.float64)
+    return {pid: v / (np.linalg.norm(v) or 1.0) for pid, v in sums.items()}
+
+
+def suggest_faces(lib: Library, person: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Unknown faces closest to ``person``, best first, leaving out faces rejected for it."""
+    with lib.session() as s:
+        target = find_person(s, person)
+        pid, name = target.id, target.name
+        rejected = set(s.scalars(select(Rejection.face_id).where(Rejection.person_id == pid)))
+    centre = _centroids(lib, [pid]).get(pid)
+    if centre is None:
+        return []
+    floor = 1.0 - 2 * params(lib).eps  # twice the clustering radius: close, though not close enough to join
+    out = []
+    for hit in lib.index.search(centre.astype(np.float32), 200 + len(rejected), min_score=floor):
+        if hit.person is None and hit.id not in rejected:
+            out.append({"face": hit.id, "person": pid, "name": name, "similarity": round(hit.score, 4)})
+            if len(out) >= limit:
+                break
+    return out
+
+
+def suggest_merges(lib: Library, limit: int = 20) -> list[dict[str, Any]]:
+    """Pairs of visible persons whose faces are close, most alike first, leaving out kept-apart pairs."""
+    with lib.session() as s:
+        persons = {p.id: p for p in s.scalars(select(Person).where(Person.merged_into.is_(None),
+                                                                   Person.hidden.is_(False)))}
+        apart = {(a, b) for a, b in s.execute(select(KeepApart.person_a, KeepApart.person_b))}
+        names = {pid: p.name for pid, p in persons.items()}
+    centres = {pid: v for pid, v in _centroids(lib).items() if pid in persons}
+    if len(centres) < 2:
+        return []
+    ids = sorted(centres)
+    m = np.stack([centres[i] for i in ids])
+    sim = m @ m.T
+    floor = 1.0 - 2 * params(lib).eps
+    pairs = []
+    for i, j in zip(*np.triu_indices(len(ids), k=1), strict=True):
+        a, b = ids[i], ids[j]
+        if sim[i, j] >= floor and (a, b) not in apart:
+            pairs.append((float(sim[i, j]), a, b))
+    pairs.sort(reverse=True)
+    return [{"persons": [a, b], "names": [names[a], names[b]], "similarity": round(score, 4)}
+            for score, a, b in pairs[:limit]]
+
+
+def suggestions(lib: Library, person: str | None = None, limit: int = 20) -> dict[str, Any]:
+    """The suggestions queue: faces that may be ``person`` (when given), and persons that may be one."""
+    return {"faces": suggest_faces(lib, person, limit) if person is not None else [],
+            "merges": suggest_merges(lib, limit)}

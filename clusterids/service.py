@@ -16,6 +16,7 @@ from . import albums, doctor, faults, queries
 from .clustering import people
 from .config import Settings
 from .corrections import Corrections
+from .errors import UserError
 from .indexer.pipeline import Progress, index_paths
 from .models import packs
 from .store import mirror, queue
@@ -135,9 +136,11 @@ def correct(lib: Library, action: str, **kwargs: Any) -> dict[str, Any]:
     c = Corrections(lib)
     actions: dict[str, Callable[..., dict[str, Any]]] = {
         "assign": c.assign, "reject": c.reject, "merge": c.merge, "split": c.split,
-        "rename": c.rename, "hide": c.hide, "undo": c.undo,
+        "rename": c.rename, "hide": c.hide, "undo": c.undo, "cover": c.cover, "keep_apart": c.keep_apart,
         "unhide": lambda person: c.hide(person, hidden=False),
     }
+    if action not in actions:
+        raise UserError(f"unknown correction {action!r}", f"use one of: {', '.join(sorted(actions))}")
     result = actions[action](**kwargs)
     faults.point("correct.before_albums")
     albums.sync(lib)
@@ -158,6 +161,10 @@ def list_photos(lib: Library, persons: list[str], any_of: bool = False) -> list[
 
 def search(lib: Library, photo: str) -> list[dict[str, Any]]:
     return queries.search(lib, Path(photo))
+
+
+def suggest(lib: Library, person: str | None = None, limit: int = 20) -> dict[str, Any]:
+    return queries.suggestions(lib, person, limit)
 
 
 def sync_albums(lib: Library) -> dict[str, Any]:
@@ -199,5 +206,6 @@ OPS: dict[str, Callable[..., Any]] = {
     "faces": list_faces,
     "photos": list_photos,
     "search": search,
+    "suggest": suggest,
     "albums": sync_albums,
 }

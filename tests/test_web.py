@@ -80,6 +80,7 @@ def test_people_page_corrections_download_upload(page_and_daemon, run_json, env)
     page.wait_for_selector(f".card[data-person='{d['id']}']")
     page.wait_for_load_state("networkidle")
     page.drag_and_drop(f".card[data-person='{d['id']}']", f".card[data-person='{c['id']}']")
+    page.click("dialog[open] #confirm-merge")  # every merge is confirmed, showing both persons
     wait_until(lambda: len(run_json("people")) == 3, 30, "the merge")
     assert d["id"] not in {p["id"] for p in run_json("people")}
     assert not (albums / f"Person_{d['id']}").exists()
@@ -151,7 +152,7 @@ def test_split_reject_undo_unknown_and_search(page_and_daemon, run_json):
     page.goto(base + f"/#/person/{a['id']}")
     page.wait_for_selector(f".face[data-face='{faces[0]}']")
     for fid in faces[:2]:
-        page.check(f".face[data-face='{fid}'] input.pick")
+        page.click(f".face[data-face='{fid}'] .pick")
     page.click("#split")
     wait_until(lambda: len(run_json("people")) == 5, 30, "the split")
     new = next(p for p in run_json("people") if p["faces"] == 2 and p["id"] not in (a["id"],))

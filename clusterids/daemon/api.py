@@ -170,9 +170,11 @@ def make_app(token: str, run: Runner, with_lib: WithLib | None = None, max_body:
         return {"code": code}
 
     @app.get("/login")
-    def login(code: str = "") -> Any:
+    def login(request: Request, code: str = "") -> Any:
         expires = codes.pop(code, 0.0)  # one use only
         if time.monotonic() > expires:
+            if "text/html" in request.headers.get("accept", ""):  # a browser: stay in the page, which says so
+                return RedirectResponse("/#/login-expired", status_code=303)
             return JSONResponse({"error": "this login link is used or expired",
                                  "hint": "run 'clusterids ui' again"}, status_code=401)
         resp = RedirectResponse("/", status_code=303)
@@ -188,27 +190,48 @@ def _web_routes(app: FastAPI, authorized: Callable[[Request], None], with_lib: W
     from ..web import ui
 
     auth = [Depends(authorized)]
+    thumbs: list[Path] = []
 
     @app.get("/api/v1/ui/people", dependencies=auth)
     def people(hidden: bool = False, offset: int = Query(0, ge=0, le=MAX_ID),
-               limit: int = Query(200, ge=0, le=MAX_ID)) -> Any:
-        return with_lib(lambda lib: ui.people_page(lib, hidden, offset, min(limit, 1000)))
+               limit: int = Query(200, ge=0, le=MAX_ID), sort: str = "photos", q: str = "",
+               unnamed: bool = True) -> Any:
+        return with_lib(lambda lib: ui.people_page(lib, hidden, offset, min(limit, 1000), sort, q, unnamed))
 
     @app.get("/api/v1/ui/person/{person}", dependencies=auth)
     def person(person: str, offset: int = Query(0, ge=0, le=MAX_ID), limit: int = Query(300, ge=0, le=MAX_ID)) -> Any:
         pid = None if person == "unknown" else valid_id(person, "person")
         return with_lib(lambda lib: ui.person_page(lib, pid, offset, min(limit, 2000)))
 
+    @app.get("/api/v1/ui/photo/{photo_id}", dependencies=auth)
+    def photo(photo_id: str) -> Any:
+        if not (photo_id.isdigit() and len(photo_id) < 16):
+            raise NotFound(f"there is no photo {photo_id!r}", "go back to the people page")
+        return with_lib(lambda lib: ui.photo_view(lib, int(photo_id)))
+
+    @app.get("/api/v1/ui/uploads", dependencies=auth)
+    def uploads(names: list[str] = Query(default=[])) -> Any:  # noqa: B008
+        return with_lib(lambda lib: ui.upload_states(lib, names))
+
+    @app.get("/api/v1/ui/suggestions", dependencies=auth)
+    def suggestions(person: str | None = None, limit: int = 20) -> Any:
+        return run("suggest", {"person": person, "limit": min(limit, 200)})
+
     @app.get("/api/v1/ui/faces/{face_id}.jpg", dependencies=auth)
     def face_thumb(face_id: str) -> FileResponse:
         fid = valid_id(face_id, "face")
-        path = with_lib(lambda lib: ui.face_thumb(lib, fid))
+        # a crop made before is served without waiting for the writer lock (an index run may hold it)
+        if not thumbs:
+            thumbs.append(with_lib(lambda lib: lib.root / ui.THUMBS))
+        path = thumbs[0] / f"f{fid}.jpg"
+        if not path.is_file():
+            path = with_lib(lambda lib: ui.face_thumb(lib, fid))
         return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
 
     @app.get("/api/v1/ui/photos/{photo_id}.jpg", dependencies=auth)
-    def photo_thumb(photo_id: str) -> FileResponse:
+    def photo_thumb(photo_id: str, size: str = "") -> FileResponse:
         pid = valid_id(photo_id, "photo")
-        path = with_lib(lambda lib: ui.photo_thumb(lib, pid))
+        path = with_lib(lambda lib: ui.photo_thumb(lib, pid, large=size == "large"))
         return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
 
     @app.post("/api/v1/ui/upload", dependencies=auth)
@@ -228,12 +251,20 @@ def _web_routes(app: FastAPI, authorized: Callable[[Request], None], with_lib: W
             ui.check_photo_bytes(name, file.file)
             with path.open("wb") as out:
                 shutil.copyfileobj(file.file, out)  # within the body limit: BodyLimit saw to it
-            return run("search", {"photo": str(path)})
+            try:
+                return run("search", {"photo": str(path)})
+            except UserError as exc:  # name the file the user chose, not our temporary copy
+                raise UserError(exc.what.replace(str(path), name), exc.hint.replace(str(path), name)) from exc
 
     @app.get("/api/v1/ui/albums.zip", dependencies=auth)
-    def albums_zip(person: str | None = None) -> StreamingResponse:
+    def albums_zip(request: Request, person: str | None = None) -> Any:
         pid = None if person is None else valid_id(person, "person")
-        chunks = with_lib(lambda lib: ui.album_zip(lib, pid))
+        try:
+            chunks = with_lib(lambda lib: ui.album_zip(lib, pid))
+        except NotFound:
+            if "text/html" in request.headers.get("accept", ""):  # a link followed: back into the page
+                return RedirectResponse(f"/#/person/{pid}?error=no-album", status_code=303)
+            raise
         name = f"person-{pid}.zip" if pid is not None else "albums.zip"
         return StreamingResponse(chunks, media_type="application/zip",
                                  headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -181,6 +181,7 @@ class Daemon:
         self.faults: dict[str, Fault] = {}  # where -> the fault met there, until the catch-up works
         self.fail_counts: dict[str, int] = {}  # where -> failures in a row (the back-off grows)
         self.paused: str | None = None
+        self.crops_todo: list[int] | None = None  # photos whose face crops the idle loop makes (None: look)
 
     # -- the API's view ----------------------------------------------------------------------
 
@@ -246,6 +247,7 @@ class Daemon:
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind(("127.0.0.1", self.settings.api_port))
+            sock.listen(128)  # clients that read the state file early wait in the backlog, not refused
             port = sock.getsockname()[1]
             config = uvicorn.Config(make_app(token, self.run_op, self.with_lib), log_level="warning",
                                     lifespan="off")
@@ -297,6 +299,8 @@ class Daemon:
             if not ready and time.monotonic() - self.reconciled_at >= RECONCILE_EVERY:
                 self.reconciled_at = time.monotonic()
                 self._guarded("reconcile", self._reconcile)
+            if not ready:
+                self._guarded("crops", self._make_crops)
 
     def _catch_up(self) -> None:
         """Index what changed while nobody watched, then put back in step whatever a crash or
@@ -354,11 +358,25 @@ class Daemon:
         if result.get("deferred"):  # perhaps still being written: they wait to settle like events
             self.pending.add(*result["deferred"])
         self.faces_since_recluster += result["faces_added"]
+        if result["faces_added"]:
+            self.crops_todo = None  # new faces: their crops are to be made
         counts = {k: v for k, v in result.items() if k.startswith(("photos_", "faces_")) and v}
         if counts.keys() - {"photos_unchanged"} or catch_up:
             log.info("%s %s", "caught up:" if catch_up else "indexed:", json.dumps(counts))
         for f in result["failures"]:
             log.warning("failed: %s: %s", f["path"], f["reason"])
+
+    def _make_crops(self, photos: int = 8) -> None:
+        """The web page's face crops, made while idle, a few photos at a time (the API waits little)."""
+        from ..web import ui
+
+        with self.lock:
+            assert self.lib is not None
+            if self.crops_todo is None:
+                self.crops_todo = ui.photos_needing_crops(self.lib)
+            if self.crops_todo:
+                batch, self.crops_todo = self.crops_todo[:photos], self.crops_todo[photos:]
+                ui.warm_face_thumbs(self.lib, batch)
 
     def _let_others_in(self) -> None:
         """Between two commits of a long index run, the API's calls get their turn."""

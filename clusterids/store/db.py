@@ -27,6 +27,7 @@ from sqlalchemy import (
     event,
     inspect,
     select,
+    text,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
@@ -83,6 +84,8 @@ class Person(Base):
     # Set by a merge: this person is part of that one from now on.
     merged_into: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The face the user chose to show this person by (None: the best face).
+    cover_face_id: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class Face(Base):
@@ -273,6 +276,14 @@ def _missing(engine: Engine, statements: list[str]) -> list[str]:
     return out
 
 
+class KeepApart(Base):
+    """'Not the same person': the suggestions never offer to merge this pair again."""
+
+    __tablename__ = "keep_apart"
+    person_a: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True)
+    person_b: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True)
+
+
 def _initial(engine: Engine) -> None:
     if inspect(engine).has_table("photos"):  # made by 0.1's create_all before migrations were recorded
         return
@@ -321,11 +332,21 @@ def _i13_queue(engine: Engine) -> None:
     _execute(engine, _missing(engine, _ddl(engine, _QUEUE_DDL)))
 
 
+def _i12_people_page(engine: Engine) -> None:
+    """A chosen cover face per person, and the pairs of persons the user keeps apart."""
+    if "cover_face_id" not in {c["name"] for c in inspect(engine).get_columns("persons")}:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE persons ADD COLUMN cover_face_id INTEGER"))
+    if not inspect(engine).has_table("keep_apart"):
+        KeepApart.__table__.create(engine)  # type: ignore[attr-defined]
+
+
 # Named, ordered migrations; each runs once and is recorded in the migrations table.
 MIGRATIONS: list[tuple[str, Callable[[Engine], None]]] = [
     ("0001_initial", _initial),
     ("i13_bigint", _i13_bigint),
     ("i13_queue", _i13_queue),
+    ("i12_people_page", _i12_people_page),
 ]
 
 

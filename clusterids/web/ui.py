@@ -28,6 +28,7 @@ from ..store.library import Library
 THUMBS = "thumbs"
 FACE_PX = 160
 PHOTO_PX = 360
+PHOTO_LARGE_PX = 1280  # the photo viewer
 MAX_UPLOAD = 200 * 1024 * 1024
 SAFE = re.compile(r"[^A-Za-z0-9._ -]+")
 
@@ -38,16 +39,31 @@ def inbox(lib: Library) -> Path:
     return folder
 
 
-def people_page(lib: Library, include_hidden: bool = False, offset: int = 0, limit: int = 200) -> dict[str, Any]:
-    """A page of persons with a cover face each, and the count of unknown faces."""
+SORTS = ("photos", "name", "newest")
+
+
+def people_page(lib: Library, include_hidden: bool = False, offset: int = 0, limit: int = 200,
+                sort: str = "photos", q: str = "", unnamed: bool = True) -> dict[str, Any]:
+    """A page of persons with a cover face each, sorted and filtered, and the count of unknown faces."""
+    if sort not in SORTS:
+        raise UserError(f"cannot sort people by {sort!r}", f"sort by one of: {', '.join(SORTS)}")
     rows = people(lib, include_hidden, include_empty=False, covers=True)
+    needle = q.strip().casefold()
+    if needle:
+        rows = [r for r in rows if needle in (r["name"] or f"Person_{r['id']}").casefold()]
+    if not unnamed:
+        rows = [r for r in rows if r["name"]]
+    if sort == "name":  # named first, alphabetically; then the unnamed by id
+        rows.sort(key=lambda r: (r["name"] is None, (r["name"] or "").casefold(), r["id"]))
+    elif sort == "newest":
+        rows.sort(key=lambda r: (r["newest"] or "", r["id"]), reverse=True)
     with lib.session() as s:
         unknown = s.scalar(select(func.count(Face.id)).where(Face.person_id.is_(None))) or 0
     return {"total": len(rows), "unknown": unknown, "people": rows[offset : offset + limit]}
 
 
 def person_page(lib: Library, person: int | None, offset: int = 0, limit: int = 300) -> dict[str, Any]:
-    """A person's faces and photos (``person`` None: the unknown faces)."""
+    """A person's faces and photos, the photos by date taken (``person`` None: the unknown faces)."""
     with lib.session() as s:
         q = select(Face.id, Face.photo_id, Face.det_score).order_by(Face.id)
         if person is None:
@@ -56,14 +72,49 @@ def person_page(lib: Library, person: int | None, offset: int = 0, limit: int = 
         else:
             p = s.get(Person, person)
             if p is None or p.merged_into is not None:
-                raise NotFound(f"no person {person}", "go back to the people page")
+                raise NotFound(f"there is no person {person}", "go back to the people page")
             q = q.where(Face.person_id == person)
-            info = {"id": p.id, "name": p.name, "hidden": p.hidden}
+            info = {"id": p.id, "name": p.name, "hidden": p.hidden, "cover": p.cover_face_id}
         faces = s.execute(q).all()
-    photo_ids = sorted({f[1] for f in faces})
-    return {**info, "total_faces": len(faces),
+        photo_ids = sorted({f[1] for f in faces})
+        dated = sorted(((t or "", pid) for pid, t in s.execute(
+            select(Photo.id, Photo.taken_at).where(Photo.id.in_(photo_ids[: 20 * limit])))), reverse=True)
+    return {**info, "total_faces": len(faces), "has_album": person is not None and not info["hidden"],
             "faces": [{"id": f[0], "photo": f[1], "det_score": f[2]} for f in faces[offset : offset + limit]],
-            "photos": photo_ids[:limit]}
+            "total_photos": len(photo_ids),
+            "photos": [{"id": pid, "taken": t or None} for t, pid in dated[:limit]]}
+
+
+def photo_view(lib: Library, photo_id: int) -> dict[str, Any]:
+    """A photo with every face box (in the stored pixels' frame) and its person's name."""
+    with lib.session() as s:
+        photo = s.get(Photo, photo_id)
+        if photo is None or photo.status != "ok":
+            raise NotFound(f"there is no photo {photo_id}", "go back to the people page")
+        names = {p.id: p.name for p in s.scalars(select(Person).join(Face, Face.person_id == Person.id)
+                                                   .where(Face.photo_id == photo_id))}
+        faces = [{"id": f.id, "bbox": f.bbox, "person": f.person_id,
+                  "name": (names.get(f.person_id) or f"Person_{f.person_id}") if f.person_id else None}
+                 for f in sorted(photo.faces, key=lambda f: f.x1)]
+        return {"id": photo.id, "name": Path(photo.path).name, "taken": photo.taken_at,
+                "width": photo.width, "height": photo.height, "faces": faces}
+
+
+def upload_states(lib: Library, names: list[str]) -> list[dict[str, Any]]:
+    """What became of uploaded files (inbox names): waiting, indexed with N faces, or failed and why."""
+    folder = inbox(lib)
+    out: list[dict[str, Any]] = []
+    with lib.session() as s:
+        for name in names:
+            path = folder / os.path.basename(name)
+            photo = s.scalar(select(Photo).where(Photo.path == str(path)))
+            if photo is None:
+                out.append({"name": path.name, "state": "waiting"})
+            elif photo.status != "ok":
+                out.append({"name": path.name, "state": "failed", "reason": photo.error})
+            else:
+                out.append({"name": path.name, "state": "ok", "faces": len(photo.faces)})
+    return out
 
 
 def _photo(lib: Library, photo_id: int) -> tuple[Path, str]:
@@ -102,35 +153,71 @@ def _decoded(path: Path, max_side: int, max_pixels: int) -> Any:
 
 
 def face_thumb(lib: Library, face_id: int) -> Path:
+    """A face's crop, made once: the first request crops every face of its photo from one decode."""
+    path = lib.root / THUMBS / f"f{face_id}.jpg"
+    if path.exists():
+        return path
     with lib.session() as s:
         face = s.get(Face, face_id)
         if face is None:
             raise NotFound(f"no face {face_id}", "reload the page")
-        box, photo_id = face.bbox, face.photo_id
-    key = f"f{face_id}.jpg"
+        photo_id = face.photo_id
+    make_face_thumbs(lib, photo_id)
+    if not path.exists():
+        raise NotFound(f"no face {face_id}", "reload the page")
+    return path
 
-    def make() -> bytes:
-        d = _decoded(_photo(lib, photo_id)[0], 2048, lib.settings.max_pixels)
+
+def make_face_thumbs(lib: Library, photo_id: int) -> int:
+    """Crop and cache every face of one photo that has no crop yet; the number made."""
+    folder = lib.root / THUMBS
+    with lib.session() as s:
+        boxes = [(f.id, f.bbox) for f in s.scalars(select(Face).where(Face.photo_id == photo_id))
+                 if not (folder / f"f{f.id}.jpg").exists()]
+    if not boxes:
+        return 0
+    d = _decoded(_photo(lib, photo_id)[0], 2048, lib.settings.max_pixels)
+    h, w = d.bgr.shape[:2]
+    for fid, box in boxes:
         x1, y1, x2, y2 = (v / d.scale for v in box)
         m = 0.3 * max(x2 - x1, y2 - y1)
-        h, w = d.bgr.shape[:2]
         crop = d.bgr[max(0, int(y1 - m)) : min(h, int(y2 + m)), max(0, int(x1 - m)) : min(w, int(x2 + m))]
         side = max(crop.shape[:2]) or 1
         f = FACE_PX / side
-        return _jpeg(cv2.resize(crop, (max(1, int(crop.shape[1] * f)), max(1, int(crop.shape[0] * f))),
-                                interpolation=cv2.INTER_AREA))
+        _cached(lib, f"f{fid}.jpg", lambda c=crop, f=f: _jpeg(cv2.resize(
+            c, (max(1, int(c.shape[1] * f)), max(1, int(c.shape[0] * f))), interpolation=cv2.INTER_AREA)))
+    return len(boxes)
 
-    return _cached(lib, key, make)
+
+def photos_needing_crops(lib: Library) -> list[int]:
+    """Photos with a face that has no cached crop yet, those with unknown faces first."""
+    folder = lib.root / THUMBS
+    have = {e.name for e in folder.iterdir()} if folder.is_dir() else set()
+    with lib.session() as s:
+        rows = s.execute(select(Face.id, Face.photo_id).order_by(Face.person_id.is_not(None), Face.id)).all()
+    return list(dict.fromkeys(pid for fid, pid in rows if f"f{fid}.jpg" not in have))
 
 
-def photo_thumb(lib: Library, photo_id: int) -> Path:
+def warm_face_thumbs(lib: Library, photos: list[int] | None = None, limit: int = 10_000) -> int:
+    """The background pass: crops for faces that have none yet, photo by photo; the number made."""
+    made = 0
+    for pid in (photos_needing_crops(lib) if photos is None else photos)[:limit]:
+        try:
+            made += make_face_thumbs(lib, pid)
+        except UserError:
+            continue  # a photo that cannot be read now: its crops are made on request later, or never
+    return made
+
+
+def photo_thumb(lib: Library, photo_id: int, large: bool = False) -> Path:
     path, sha = _photo(lib, photo_id)
+    px = PHOTO_LARGE_PX if large else PHOTO_PX
 
     def make() -> bytes:
-        return _jpeg(_decoded(path, PHOTO_PX, lib.settings.max_pixels).bgr)
+        return _jpeg(_decoded(path, px, lib.settings.max_pixels).bgr)
 
     # keyed by content too: a photo changed in place keeps its id but gets a new thumbnail
-    return _cached(lib, f"p{photo_id}-{sha[:12]}.jpg", make)
+    return _cached(lib, f"p{photo_id}-{sha[:12]}{'-l' if large else ''}.jpg", make)
 
 
 def prune_thumbs(lib: Library) -> int:
@@ -140,7 +227,8 @@ def prune_thumbs(lib: Library) -> int:
         return 0
     with lib.session() as s:
         faces = {f"f{i}.jpg" for i in s.scalars(select(Face.id))}
-        photos = {f"p{i}-{(sha or '')[:12]}.jpg" for i, sha in s.execute(select(Photo.id, Photo.sha256))}
+        photos = {f"p{i}-{(sha or '')[:12]}{large}.jpg" for i, sha in s.execute(select(Photo.id, Photo.sha256))
+                  for large in ("", "-l")}
     removed = 0
     for entry in folder.iterdir():
         if entry.name not in faces and entry.name not in photos and not entry.name.startswith("."):
