@@ -121,7 +121,7 @@ def valid_id(value: str | int, what: str) -> int:
     """An id from a URL or a request: a positive 64-bit integer, else 404 (not a 500)."""
     text = str(value).strip()
     if not text.isdigit() or not 0 < int(text) <= MAX_ID:
-        raise NotFound(f"no {what} {text[:40]!r}", f"a {what} id is a positive whole number")
+        raise NotFound(f"there is no {what} {text[:40]!r}", f"a {what} id is a positive whole number")
     return int(text)
 
 
