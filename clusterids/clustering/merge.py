@@ -12,8 +12,6 @@ reach, a tighter reach for a face that fails the quality gate.
 from __future__ import annotations
 
 import numpy as np
-from scipy.sparse import coo_matrix, csr_matrix
-from scipy.sparse.csgraph import connected_components
 
 from .graph import neighbours
 
@@ -21,6 +19,7 @@ ROUNDS = 3
 
 
 def _sums(vectors: np.ndarray, labels: np.ndarray, use: np.ndarray, k: int) -> np.ndarray:
+    from scipy.sparse import csr_matrix
     rows = np.flatnonzero(use)
     m = csr_matrix((np.ones(len(rows)), (labels[rows], rows)), shape=(k, len(vectors)))
     return np.asarray(m @ vectors.astype(np.float64))
@@ -49,6 +48,8 @@ def join_clusters(vectors: np.ndarray, labels: np.ndarray, min_sim: float, trust
                   group: np.ndarray | None = None) -> np.ndarray:
     """Clusters whose centres have cosine similarity >= ``min_sim`` become one (rounds until
     stable); clusters sharing a photo are never joined. Labels renumbered from 0."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
     labels = labels.copy()
     for _ in range(ROUNDS):
         k = int(labels.max()) + 1

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import ColumnElement, or_, select
@@ -21,13 +22,14 @@ from sqlalchemy import ColumnElement, or_, select
 from ..config import Settings
 from ..errors import UserError
 from ..imaging import BadImage, Decoded, content_hash, decode, read_capped
-from ..models.base import FaceModel, sharpness
-from ..models.find import find_faces
 from ..store import queue
 from ..store.db import Photo
 from ..store.library import Library
 from .scan import Found, Problem, scan
 from .writer import Gone, Writer
+
+if TYPE_CHECKING:
+    from ..models.base import FaceModel
 
 Progress = Callable[[int, int], None]  # (photos done, faces found so far)
 
@@ -169,6 +171,9 @@ def ahead(items: Iterable[Job], fn: Callable[[Job], Loaded], workers: int) -> It
 def detect_and_embed(model: FaceModel, settings: Settings, decoded: Decoded) -> list[FaceRecord]:
     """The models' stages on one decoded photo: detect, align, embed; boxes in original pixels."""
     scale = decoded.scale
+    from ..models.base import sharpness  # loaded with the model, not with every command
+    from ..models.find import find_faces
+
     found, _ = find_faces(model, decoded.bgr, settings.retry_padded, settings.retry_turned)
     kept = [d for d in found if min(d.bbox[2] - d.bbox[0], d.bbox[3] - d.bbox[1]) * scale >= settings.min_face_px]
     if not kept:

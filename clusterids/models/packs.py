@@ -11,11 +11,14 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Settings
 from ..errors import UserError
 from . import openpack
-from .base import FaceModel
+
+if TYPE_CHECKING:
+    from .base import FaceModel
 
 BUFFALO = "buffalo_l"
 OPEN = "open"
@@ -40,7 +43,7 @@ class Pack:
         return _file_key(self.recognizer)
 
     def load(self, settings: Settings) -> FaceModel:
-        from .base import choose_providers
+        from .base import FaceModel, choose_providers  # onnxruntime and cv2 load with the model
 
         providers, notices = choose_providers(settings.providers)
         model = FaceModel(self.name, self.detector, self.recognizer, settings.det_size, settings.det_threshold,

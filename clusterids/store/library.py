@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import Engine, delete
@@ -24,10 +25,12 @@ from sqlalchemy.orm import Session
 from ..config import CONFIG_FILE, Settings
 from ..errors import UserError
 from ..models import packs
-from ..models.base import FaceModel
 from . import mirror
 from .db import Face, Photo, get_meta, open_engine, set_meta
 from .vectors import DamagedIndex, EdgeIndex, ServerIndex, VectorIndex
+
+if TYPE_CHECKING:
+    from ..models.base import FaceModel
 
 DB_FILE = "library.db"
 BACKUP_FILE = "library.db.bak"

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import cv2
 from sqlalchemy import func, select
 
 from ..albums import desired
@@ -139,6 +138,8 @@ def _cached(lib: Library, name: str, make: Any) -> Path:
 
 
 def _jpeg(img: Any) -> bytes:
+    import cv2  # loaded by the first thumbnail, not by every command
+
     ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 85])
     if not ok:
         raise UserError("cannot encode a thumbnail", "try again")
@@ -176,6 +177,8 @@ def make_face_thumbs(lib: Library, photo_id: int) -> int:
                  if not (folder / f"f{f.id}.jpg").exists()]
     if not boxes:
         return 0
+    import cv2
+
     d = _decoded(_photo(lib, photo_id)[0], 2048, lib.settings.max_pixels)
     h, w = d.bgr.shape[:2]
     for fid, box in boxes:
