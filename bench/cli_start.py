@@ -4,7 +4,7 @@ library, with and without the daemon, each against `python -c pass` in the same 
     python bench/cli_start.py [--faces 100000] [--persons 2000] [--repeat 7]
 
 Every command runs in a fresh process; the runs are interleaved so that load from elsewhere
-hits all alike. Wall time is the median; memory is the process's peak RSS (wait4's maxrss).
+hits all alike. Wall time is the median; memory is the process's peak RSS (GNU time's %M).
 The library is synthetic (bench/query_latency.py's rows and vectors, no models).
 """
 
@@ -30,15 +30,15 @@ from clusterids.store.library import Library  # noqa: E402
 
 
 def once(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS in MB of one run of ``argv``."""
+    """Wall seconds and peak RSS in MB of one run of ``argv``, started by GNU time (a small
+    process: a child forked from this one would report this one's size as its own peak)."""
     t = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.run(["/usr/bin/time", "-f", "%M", *argv], env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - t
-    proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} exited {proc.returncode}")
-    return wall, usage.ru_maxrss / 1024
+        raise SystemExit(f"{' '.join(argv)} exited {proc.returncode}: {proc.stderr[-300:]}")
+    return wall, int(proc.stderr.split()[-1]) / 1024
 
 
 def measure(commands: dict[str, list[str]], env: dict[str, str], repeat: int) -> dict[str, dict[str, float]]:

@@ -1,3 +1,3 @@
 """ClusterIdentities: a persistent face index for a photo folder."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

@@ -96,6 +96,7 @@ def call(ctx: click.Context, op: str, create: bool = False, **kwargs: Any) -> An
     settings = settings_of(ctx)
     remote = find_daemon(settings)
     if remote is not None:
+        _refuse_flags_for_the_daemon(ctx, settings)
         return remote.call(op, kwargs)
     with open_library(ctx, create=create, repair=op != "doctor", fresh_index=op == "rebuild_index") as lib:
         if op in ("index", "reindex"):
@@ -104,6 +105,22 @@ def call(ctx: click.Context, op: str, create: bool = False, **kwargs: Any) -> An
         else:
             result = service.OPS[op](lib, **kwargs)
     return json.loads(json.dumps(result))  # the same plain data the API would return
+
+
+CLIENT_SIDE = frozenset({"progress"})  # settings that shape this command's output, not the work
+
+
+def _refuse_flags_for_the_daemon(ctx: click.Context, settings: Settings) -> None:
+    """The daemon works with the settings it started with: a flag that would change the work
+    must not be dropped silently, so the command refuses and says how to apply it."""
+    obj = ctx.find_root().obj
+    given = [f"--model {obj['flags']['model']}"] if obj["flags"].get("model") else []
+    given += [f"--set {name}={value}" for name, value in _parse_sets(obj["sets"]).items() if name not in CLIENT_SIDE]
+    if given:
+        raise UserError(
+            f"the daemon runs this library with its own settings, so {' '.join(given)} would not reach it",
+            f"put it in {settings.library / 'config.toml'} and restart the daemon, or stop the daemon "
+            "to run this command alone")
 
 
 def emit(data: Any, as_json: bool, render: Callable[[Any], None]) -> None:

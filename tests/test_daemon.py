@@ -7,6 +7,7 @@ import random
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -24,8 +25,6 @@ from clusterids.store.db import Face, Photo
 from clusterids.store.library import Library
 
 from .conftest import lfw_people, needs_shared, photo_count
-
-pytestmark = needs_shared
 
 
 def wait_until(cond: Callable[[], bool], timeout: float = 90.0, what: str = "") -> None:
@@ -83,6 +82,7 @@ def quiet(run_json, expected_photos: int | None = None, timeout: float = 120) ->
     return state
 
 
+@needs_shared
 def test_daemon_follows_the_folder_and_serves_the_cli(daemon, run, run_json, env):
     daemon.start()
     src = lfw_people(3, min_photos=5, max_photos=4)
@@ -128,6 +128,7 @@ def test_daemon_follows_the_folder_and_serves_the_cli(daemon, run, run_json, env
     assert not (Path(env["CLUSTERIDS_LIBRARY"]) / STATE_FILE).exists()
 
 
+@needs_shared
 def test_same_output_with_and_without_the_daemon(daemon, run, run_json, env):
     for p in lfw_people(3, min_photos=4, max_photos=4):
         shutil.copy(p, daemon.folder / p.name)
@@ -167,6 +168,13 @@ def test_same_output_with_and_without_the_daemon(daemon, run, run_json, env):
     assert second.returncode == 1 and second.stderr.startswith("error: a daemon already runs")
     assert second.stderr.strip().count("\n") == 0
 
+    # a flag that would change the work is not dropped silently: one line says how to apply it
+    flagged = run("--set", "eps=0.4", "recluster", ok=False)
+    assert flagged.exit_code == 1 and flagged.stderr.count("\n") == 1
+    assert "--set eps=0.4 would not reach it" in flagged.stderr and "config.toml" in flagged.stderr
+    assert run("--model", "open", "people", ok=False).exit_code == 1
+    assert run("--set", "progress=false", "people").exit_code == 0  # shapes this command's output only
+
 
 def test_api_in_process_refuses_without_token():
     from fastapi.testclient import TestClient
@@ -180,6 +188,50 @@ def test_api_in_process_refuses_without_token():
     ok = client.post("/api/v1/ops/people", json={"include_hidden": True}, headers={"Authorization": "Bearer secret"})
     assert ok.status_code == 200 and ok.json() == {"ok": "people"}
     assert calls == [("people", {"include_hidden": True})]
+
+
+def test_an_unexpected_error_in_the_daemon_is_one_line_that_names_the_log(caplog):
+    """A bug or a machine fault in the daemon (not a UserError) reaches the API caller and the
+    CLI as one line pointing at the log, never a bare 500; the traceback is in the log."""
+    import threading
+
+    import uvicorn
+    from fastapi.testclient import TestClient
+
+    from clusterids.daemon.api import make_app
+    from clusterids.daemon.client import Remote
+    from clusterids.errors import UserError
+
+    def broken(op, kwargs):
+        raise ZeroDivisionError("division by zero")
+
+    app = make_app("secret", broken)
+    client = TestClient(app, base_url="http://127.0.0.1:8765", raise_server_exceptions=False)
+    with caplog.at_level("ERROR", logger="clusterids.daemon"):
+        r = client.post("/api/v1/ops/people", json={}, headers={"Authorization": "Bearer secret"})
+    body = r.json()
+    assert r.status_code == 500 and body["error"] == (
+        "the daemon failed on /api/v1/ops/people: ZeroDivisionError: division by zero")
+    incident = re.search(r"incident ([0-9a-f]{8})", body["hint"])
+    assert incident and "daemon.log" in body["hint"]
+    assert any(incident.group(1) in rec.getMessage() and rec.exc_info for rec in caplog.records)
+
+    # the CLI's client, against the same app served for real: one UserError line
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: server.started, 30, "the test server")
+        with pytest.raises(UserError) as err:
+            Remote(f"http://127.0.0.1:{port}", "secret").call("people", {})
+        line = str(err.value)
+        assert "\n" not in line and "ZeroDivisionError" in line and "daemon.log" in line
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
 
 
 def library_snapshot(env: dict[str, str]) -> dict[str, list[tuple[tuple[float, ...], np.ndarray]]]:
@@ -214,6 +266,7 @@ def fresh_index(env: dict[str, str], folder: Path, tmp: Path) -> dict:
     return library_snapshot(fresh_env)
 
 
+@needs_shared
 def test_random_churn_then_quiet_equals_a_fresh_index(daemon, run_json, env, tmp_path):
     pool = lfw_people(30, max_photos=2)
     rng = random.Random(7)
@@ -262,6 +315,7 @@ def test_random_churn_then_quiet_equals_a_fresh_index(daemon, run_json, env, tmp
     assert_same_library(ours, fresh_index(env, root, tmp_path / "fresh"))
 
 
+@needs_shared
 def test_sigkill_mid_work_then_restart(daemon, run_json, env, tmp_path):
     daemon.start()
     src = lfw_people(80, max_photos=1)
@@ -281,6 +335,7 @@ def test_sigkill_mid_work_then_restart(daemon, run_json, env, tmp_path):
     assert_same_library(ours, fresh_index(env, daemon.folder, tmp_path / "fresh"))
 
 
+@needs_shared
 def test_partial_file_is_never_indexed_and_case_rename_keeps_faces(daemon, run_json):
     daemon.start()
     src = lfw_people(1, min_photos=2, max_photos=1)[0].read_bytes()
@@ -340,6 +395,7 @@ def test_pending_is_bounded_and_coalesces(tmp_path):
     assert ready == [] and rescan is True
 
 
+@needs_shared
 def test_ui_starts_the_daemon_when_none_runs(run, env, photos):
     run("index", photos)
     url = run("ui", "--no-browser").stdout.strip()

@@ -20,9 +20,8 @@ from clusterids.store.library import Library
 
 from .conftest import SCRFD_PACK, SOLVAY, lfw_people, needs_shared, photo_count
 
-pytestmark = needs_shared
 
-
+@needs_shared
 def test_index_finds_solvay_faces_and_lfw_faces(run_json, tmp_path, env):
     folder = tmp_path / "photos"
     folder.mkdir()
@@ -48,6 +47,7 @@ def test_index_finds_solvay_faces_and_lfw_faces(run_json, tmp_path, env):
     assert with_face >= 0.98 * len(lfw)
 
 
+@needs_shared
 def test_second_index_opens_nothing(run_json, photos, monkeypatch):
     first = run_json("index", photos)
     assert first["photos_new"] == 13 and first["faces_added"] > 13
@@ -60,6 +60,7 @@ def test_second_index_opens_nothing(run_json, photos, monkeypatch):
     assert again["photos_new"] == again["faces_added"] == again["photos_failed"] == 0
 
 
+@needs_shared
 def test_copy_is_reused_move_keeps_faces_delete_removes(run_json, photos, env):
     run_json("index", photos)
     status = run_json("status")
@@ -102,6 +103,7 @@ def _face_ids_of(env, path: Path) -> list[int]:
         lib.close()
 
 
+@needs_shared
 def test_changed_photo_replaces_its_faces(run_json, photos, env):
     run_json("index", photos)
     target = next(photos.glob("*/*.jpg"))
@@ -113,6 +115,7 @@ def test_changed_photo_replaces_its_faces(run_json, photos, env):
     assert len(after) == report["faces_added"] and not set(before) & set(after)
 
 
+@needs_shared
 def test_touched_photo_stays_unchanged(run_json, photos):
     run_json("index", photos)
     target = next(photos.glob("*/*.jpg"))
@@ -143,6 +146,7 @@ def _write_bad_inputs(folder: Path, lfw_photo: Path) -> dict[str, str]:
     }
 
 
+@needs_shared
 def test_bad_inputs_are_recorded_and_the_run_goes_on(run, run_json, tmp_path):
     lfw_photo = lfw_people(1)[0]
     folder = tmp_path / "bad"
@@ -165,6 +169,7 @@ def test_bad_inputs_are_recorded_and_the_run_goes_on(run, run_json, tmp_path):
     assert "truncated.jpg" not in {Path(f["path"]).name for f in status["failed_files"]}
 
 
+@needs_shared
 def test_vanished_between_scan_and_read(run_json, photos, monkeypatch):
     real_plan = pipeline.plan
     victim = next(photos.glob("*/*.jpg"))
@@ -190,6 +195,7 @@ def _drop_dac_capabilities() -> None:
             raise OSError(ctypes.get_errno(), "prctl")
 
 
+@needs_shared
 @pytest.mark.skipif(sys.platform != "linux", reason="needs Linux file modes")
 def test_unreadable_file_is_recorded(tmp_path, env):
     folder = tmp_path / "photos"
@@ -210,6 +216,7 @@ def test_unreadable_file_is_recorded(tmp_path, env):
     assert "permission denied" in report["failures"][0]["reason"].lower()
 
 
+@needs_shared
 def test_formats_and_exif_rotation(run_json, tmp_path, env):
     src = Image.open(lfw_people(1)[0]).convert("RGB")
     folder = tmp_path / "formats"
@@ -238,6 +245,7 @@ def test_formats_and_exif_rotation(run_json, tmp_path, env):
         lib.close()
 
 
+@needs_shared
 def test_large_photo_is_decoded_reduced_and_boxes_are_in_original_pixels(run_json, tmp_path, env):
     folder = tmp_path / "big"
     folder.mkdir()
@@ -254,6 +262,7 @@ def test_large_photo_is_decoded_reduced_and_boxes_are_in_original_pixels(run_jso
         lib.close()
 
 
+@needs_shared
 def test_sigkill_during_index_then_index_again(tmp_path, env):
     folder = tmp_path / "photos"
     folder.mkdir()
@@ -284,6 +293,7 @@ def test_sigkill_during_index_then_index_again(tmp_path, env):
         lib.close()
 
 
+@needs_shared
 def test_open_repairs_vectors_after_a_crash(open_lib, photos, settings):
     lib = open_lib()
     pipeline.index_paths(lib, [photos])
@@ -304,6 +314,7 @@ def test_open_repairs_vectors_after_a_crash(open_lib, photos, settings):
         again.close()
 
 
+@needs_shared
 def test_rebuild_index_without_models(run, run_json, photos, env):
     run_json("index", photos)
     faces = run_json("status")["faces"]
@@ -313,6 +324,7 @@ def test_rebuild_index_without_models(run, run_json, photos, env):
     assert run_json("status")["vectors"] == faces
 
 
+@needs_shared
 def test_qdrant_server_adapter_through_qdrant_client(run_json, photos):
     """qdrant-client's in-process mode has the server's client API. Each command here starts
     with an empty in-memory collection, so each open also exercises the repair from SQLite."""
@@ -327,6 +339,7 @@ def test_qdrant_server_adapter_through_qdrant_client(run_json, photos):
     assert run_json(*server, "search", probe)[0]["matches"][0]["person"] == person
 
 
+@needs_shared
 def test_pack_mismatch_and_reindex(run, run_json, photos):
     run_json("index", photos)  # a new library takes the open pack here (no buffalo_l)
     bad = run("--model", SCRFD_PACK, "index", photos, ok=False)
@@ -347,11 +360,13 @@ def test_pack_mismatch_and_reindex(run, run_json, photos):
     assert run_json("photos", "--person", "Kept Name") == photos_before
 
 
+@needs_shared
 def test_new_library_says_which_pack_and_why(run, photos):
     result = run("index", photos)
     assert "model pack: open" in result.stderr and "buffalo_l is not in" in result.stderr
 
 
+@needs_shared
 def test_wrong_library_and_missing_pack_are_one_line(run, tmp_path, photos):
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("x")
@@ -364,6 +379,7 @@ def test_wrong_library_and_missing_pack_are_one_line(run, tmp_path, photos):
         assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
 
 
+@needs_shared
 def test_models_json_lists_packs(run_json):
     packs = {p["name"]: p for p in run_json("models")}
     assert packs["buffalo_l"]["dim"] == 512 and "non-commercial" in packs["buffalo_l"]["licence"]
@@ -372,6 +388,7 @@ def test_models_json_lists_packs(run_json):
                              "installed": True}
 
 
+@needs_shared
 def test_vector_index_is_optimized_past_the_threshold(run_json, photos):
     report = run_json("--set", "hnsw_min_points=10", "index", photos)
     assert report["index_optimized"] is True

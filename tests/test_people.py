@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from .conftest import copy_library_database, needs_shared
-
-pytestmark = needs_shared
-
-from .conftest import lfw_people  # noqa: E402
+from .conftest import (
+    copy_library_database,
+    lfw_people,  # noqa: E402
+    needs_shared,
+)
 
 PEOPLE = 6
 PER_PERSON = 5
@@ -67,6 +67,7 @@ def faces_of(run_json, person) -> list[dict]:
     return run_json("faces", "--person", str(person))
 
 
+@needs_shared
 def test_recluster_finds_the_people_and_is_stable(run_json, lib_env):
     people = run_json("people")
     idents = identity_of(run_json)
@@ -77,6 +78,7 @@ def test_recluster_finds_the_people_and_is_stable(run_json, lib_env):
     assert run_json("people") == people
 
 
+@needs_shared
 def test_dry_run_applies_nothing(run_json, lib_env):
     a, b = run_json("people")[:2]
     run_json("merge", a["id"], b["id"])
@@ -86,6 +88,7 @@ def test_dry_run_applies_nothing(run_json, lib_env):
     assert run_json("faces") == before
 
 
+@needs_shared
 def test_assign_survives_from_scratch_and_undo(run_json, lib_env):
     a, b = run_json("people")[:2]
     face = faces_of(run_json, a["id"])[0]["id"]
@@ -96,6 +99,7 @@ def test_assign_survives_from_scratch_and_undo(run_json, lib_env):
     assert face in {f["id"] for f in faces_of(run_json, a["id"])}
 
 
+@needs_shared
 def test_reject_survives_from_scratch_and_undo(run_json, lib_env):
     a = run_json("people")[0]
     face = faces_of(run_json, a["id"])[0]["id"]
@@ -107,6 +111,7 @@ def test_reject_survives_from_scratch_and_undo(run_json, lib_env):
     assert face in {f["id"] for f in faces_of(run_json, a["id"])}
 
 
+@needs_shared
 def test_merge_survives_from_scratch_and_undo(run_json, lib_env):
     a, b = run_json("people")[:2]
     run_json("rename", a["id"], "Keeper")
@@ -121,6 +126,7 @@ def test_merge_survives_from_scratch_and_undo(run_json, lib_env):
     assert people[b["id"]]["faces"] == b["faces"] and people[a["id"]]["faces"] == a["faces"]
 
 
+@needs_shared
 def test_split_survives_from_scratch_and_undo(run_json, lib_env):
     a = run_json("people")[0]
     ids = [f["id"] for f in faces_of(run_json, a["id"])][:2]
@@ -135,6 +141,7 @@ def test_split_survives_from_scratch_and_undo(run_json, lib_env):
     assert new not in {p["id"] for p in run_json("people", "--all")}
 
 
+@needs_shared
 def test_rename_hide_unhide_survive_and_undo(run, run_json, lib_env, env):
     a = run_json("people")[0]
     run_json("rename", a["id"], "Grandma")
@@ -158,6 +165,7 @@ def test_rename_hide_unhide_survive_and_undo(run, run_json, lib_env, env):
     assert result.exit_code == 1 and "nothing to undo" in result.stderr
 
 
+@needs_shared
 def test_unknown_person_or_face_is_a_clear_error(run, lib_env):
     for args in (("rename", "Nobody Here", "X"), ("merge", "1", "99999"), ("assign", "99999", "1"),
                  ("photos", "--person", "nobody")):
@@ -180,6 +188,7 @@ def album_state(albums: Path) -> dict[str, set[str]]:
     return out
 
 
+@needs_shared
 def test_albums_match_people_exactly(run_json, lib_env, env):
     albums = Path(env["CLUSTERIDS_LIBRARY"]) / "albums"
     a, b = run_json("people")[:2]
@@ -193,6 +202,7 @@ def test_albums_match_people_exactly(run_json, lib_env, env):
     assert state == expected
 
 
+@needs_shared
 def test_hostile_names_stay_inside_the_albums_folder(run_json, lib_env, env, tmp_path):
     albums = Path(env["CLUSTERIDS_LIBRARY"]) / "albums"
     people = run_json("people")
@@ -220,6 +230,7 @@ def _collage(paths: list[Path], dest: Path) -> None:
     canvas.save(dest, quality=95)
 
 
+@needs_shared
 def test_photos_with_both_persons(run_json, lib_env, tmp_path):
     by_ident = {v: k for k, v in identity_of(run_json).items()}
     names = sorted(by_ident)[:3]
@@ -240,6 +251,7 @@ def test_photos_with_both_persons(run_json, lib_env, tmp_path):
     assert str(group / "ab1.jpg") in run_json("photos", "--person", a)
 
 
+@needs_shared
 def test_search_by_a_photo_not_in_the_library(run_json, lib_env):
     idents = identity_of(run_json)
     pid, name = next(iter(idents.items()))
@@ -280,6 +292,7 @@ def test_graph_dbscan_matches_sklearn():
     assert adjusted_rand_score(expected, labels) > 0.999
 
 
+@needs_shared
 def test_people_json_shape(run, lib_env):
     rows = json.loads(run("people", "--json").stdout)
     assert rows and set(rows[0]) == {"id", "name", "faces", "photos", "hidden"}
@@ -288,6 +301,7 @@ def test_people_json_shape(run, lib_env):
     assert set(faces[0]) == {"id", "photo", "bbox", "det_score", "person"}
 
 
+@needs_shared
 def test_eval_reports_ours_and_the_baselines(run_json, env, tmp_path, template):
     env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
     report = run_json("eval", template / "photos")
@@ -300,6 +314,7 @@ def test_eval_reports_ours_and_the_baselines(run_json, env, tmp_path, template):
     assert report["suggested_eps"] is None or 0.2 < report["suggested_eps"] < 0.8
 
 
+@needs_shared
 def test_quality_script_and_eval_give_the_same_figures(run_json, env, tmp_path, template):
     """bench/quality.py and `clusterids eval` score the same labelled folder alike."""
     import subprocess
@@ -320,6 +335,7 @@ def test_quality_script_and_eval_give_the_same_figures(run_json, env, tmp_path, 
     assert script["labelled"] == cli["labelled"] == PEOPLE * PER_PERSON + 4
 
 
+@needs_shared
 @pytest.mark.parametrize("mode", ["hardlink", "copy"])
 def test_album_link_modes(run_json, lib_env, env, mode):
     albums = Path(env["CLUSTERIDS_LIBRARY"]) / "albums"
@@ -334,6 +350,7 @@ def test_album_link_modes(run_json, lib_env, env, mode):
             assert entry.read_bytes() == Path(original).read_bytes()
 
 
+@needs_shared
 def test_cluster_with_pinned_faces_of_two_persons_is_split(run_json, lib_env):
     x, y = run_json("people")[:2]
     y_faces = [f["id"] for f in run_json("faces", "--person", y["id"])]
@@ -345,6 +362,7 @@ def test_cluster_with_pinned_faces_of_two_persons_is_split(run_json, lib_env):
     assert {f["id"] for f in run_json("faces", "--person", y["id"])} == set(y_faces[1:])
 
 
+@needs_shared
 def test_same_file_names_get_distinct_album_entries(run_json, lib_env, env, tmp_path):
     a = run_json("people")[0]
     original = Path(run_json("photos", "--person", a["id"])[0])

@@ -6,6 +6,7 @@ HttpOnly, SameSite=Strict cookie from a one-time login link (``clusterids ui``).
 
 from __future__ import annotations
 
+import logging
 import secrets
 import shutil
 import tempfile
@@ -23,6 +24,7 @@ from ..errors import NotFound, UserError
 from ..store.library import Library
 
 T = TypeVar("T")
+log = logging.getLogger("clusterids.daemon")
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "[::1]"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_ID = 2**63 - 1  # ids are 64-bit: anything larger names nothing (and must not reach SQL)
@@ -142,13 +144,25 @@ def make_app(token: str, run: Runner, with_lib: WithLib | None = None, max_body:
         if refused is not None:
             return JSONResponse({"error": refused, "hint": "open the page through 'clusterids ui'"},
                                 status_code=403)
-        return await call_next(request)
+        try:
+            return await call_next(request)
+        except Exception as exc:  # noqa: BLE001 - the one place an unexpected error becomes a line
+            return unexpected(request, exc)
 
     def authorized(request: Request) -> None:
         header = request.headers.get("authorization", "")
         given = header[7:] if header.lower().startswith("bearer ") else request.cookies.get(COOKIE, "")
         if not given or not secrets.compare_digest(given, token):
             raise HTTPException(status_code=401, detail="missing or wrong token")
+
+    def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        """Not a UserError (a bug, a fault of the machine): the traceback goes to the daemon's
+        log under an incident number, the caller gets one line that names it."""
+        incident = secrets.token_hex(4)
+        log.error("incident %s: %s %s failed", incident, request.method, request.url.path, exc_info=exc)
+        what = f"the daemon failed on {request.url.path}: {type(exc).__name__}: {str(exc)[:200]}".rstrip(": ")
+        return JSONResponse({"error": what, "hint": f"daemon.log has the details under 'incident {incident}'; "
+                             "please report it if it happens again"}, status_code=500)
 
     @app.exception_handler(UserError)
     async def user_error(_request: Request, exc: UserError) -> JSONResponse:
