@@ -90,7 +90,6 @@ def open_library(ctx: click.Context, create: bool = False, repair: bool = True,
 
 def call(ctx: click.Context, op: str, create: bool = False, **kwargs: Any) -> Any:
     """Run one operation: through the daemon's API when a daemon owns the library, else here."""
-    from . import service
     from .daemon.client import find_daemon
 
     settings = settings_of(ctx)
@@ -98,6 +97,8 @@ def call(ctx: click.Context, op: str, create: bool = False, **kwargs: Any) -> An
     if remote is not None:
         _refuse_flags_for_the_daemon(ctx, settings)
         return remote.call(op, kwargs)
+    from . import service  # the whole core, only where this process does the work
+
     with open_library(ctx, create=create, repair=op != "doctor", fresh_index=op == "rebuild_index") as lib:
         if op in ("index", "reindex"):
             with _progress_bar(lib.settings) as (progress, on_plan):
