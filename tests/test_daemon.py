@@ -234,6 +234,28 @@ def test_an_unexpected_error_in_the_daemon_is_one_line_that_names_the_log(caplog
         thread.join(timeout=30)
 
 
+def test_the_api_is_described_by_its_openapi_schema_for_a_token_holder():
+    """Every operation has its path and its parameters (read from its signature); docs/api.md
+    names every one."""
+    from fastapi.testclient import TestClient
+
+    from clusterids import service
+    from clusterids.daemon.api import make_app
+
+    client = TestClient(make_app("secret", lambda op, kw: {}), base_url="http://127.0.0.1:8765")
+    assert client.get("/api/v1/openapi.json").status_code == 401
+    schema = client.get("/api/v1/openapi.json", headers={"Authorization": "Bearer secret"}).json()
+    assert schema["openapi"].startswith("3.")
+    for name in service.OPS:
+        assert f"/api/v1/ops/{name}" in schema["paths"], name
+    people = schema["components"]["schemas"]["people_params"]
+    assert people["properties"]["include_hidden"]["type"] == "boolean" and people["additionalProperties"] is False
+    assert schema["components"]["schemas"]["correct_params"]["required"] == ["action"]
+    assert "should_stop" not in schema["components"]["schemas"]["index_params"]["properties"]
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "api.md").read_text()
+    assert all(f"| `{name}` |" in doc for name in service.OPS)
+
+
 def library_snapshot(env: dict[str, str]) -> dict[str, list[tuple[tuple[float, ...], np.ndarray]]]:
     """Per photo path: its faces' rounded boxes and vectors, in box order."""
     lib = Library.open(load_settings({}, environ=env))

@@ -11,7 +11,7 @@ import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -127,10 +127,12 @@ def valid_id(value: str | int, what: str) -> int:
     return int(text)
 
 
-def make_app(token: str, run: Runner, with_lib: WithLib | None = None, max_body: int = 0) -> FastAPI:
+def make_app(token: str, run: Runner, with_lib: WithLib | None = None, max_body: int = 0,
+             ops: Mapping[str, Callable[..., Any]] | None = None) -> FastAPI:
     """``run(op, kwargs)`` performs one operation; ``with_lib(fn)`` calls ``fn(library)``;
     the daemon serializes both with its one writer lock. ``max_body``: the largest request
-    body in bytes (0: the upload limit)."""
+    body in bytes (0: the upload limit). ``ops``: the operations the OpenAPI schema describes
+    (default: every service operation)."""
     from ..web.ui import MAX_UPLOAD
 
     max_body = max_body or MAX_UPLOAD + 2**20  # one photo at the limit, with its form around it
@@ -176,6 +178,16 @@ def make_app(token: str, run: Runner, with_lib: WithLib | None = None, max_body:
     @app.post("/api/v1/ops/{op}", dependencies=[Depends(authorized)])
     def operation(op: str, kwargs: dict[str, Any]) -> Any:
         return run(op, kwargs)
+
+    @app.get("/api/v1/openapi.json", dependencies=[Depends(authorized)], include_in_schema=False)
+    def openapi_json() -> dict[str, Any]:
+        from .schema import openapi
+
+        if ops is None:
+            from ..service import OPS
+
+            return openapi(app.openapi(), OPS)
+        return openapi(app.openapi(), ops)
 
     @app.post("/api/v1/login-code", dependencies=[Depends(authorized)])
     def login_code() -> dict[str, str]:
