@@ -256,6 +256,65 @@ def test_the_api_is_described_by_its_openapi_schema_for_a_token_holder():
     assert all(f"| `{name}` |" in doc for name in service.OPS)
 
 
+@needs_shared
+def test_reads_never_wait_behind_the_writer(tmp_path, run, env):
+    """While the writer holds the daemon's lock inside an open write transaction, the people,
+    faces and photos operations and the page's grids answer at once, from the last commit;
+    an operation that needs the writer waits."""
+    import threading
+
+    from fastapi.testclient import TestClient
+
+    from clusterids.daemon.api import make_app
+    from clusterids.daemon.watch import Daemon
+    from clusterids.store.db import Person
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for p in lfw_people(2, min_photos=2, max_photos=2):
+        shutil.copy(p, folder / p.name)
+    run("index", folder)
+    run("recluster")
+    settings = load_settings({}, environ=env)
+    d = Daemon(settings, [])
+    d.lib = Library.open(settings)
+    held, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with d.lock:
+            assert d.lib is not None
+            with d.lib.session() as s, s.begin():
+                s.add(Person(name="not committed"))
+                s.flush()
+                held.set()
+                release.wait(60)
+
+    thread = threading.Thread(target=writer)
+    waiting = threading.Thread(target=d.run_op, args=("status", {}), daemon=True)
+    thread.start()
+    try:
+        assert held.wait(30)
+        client = TestClient(make_app("t", d.run_op, d.with_lib, read_lib=d.read_lib), base_url="http://127.0.0.1:1")
+        auth = {"Authorization": "Bearer t"}
+        started = time.monotonic()
+        people = d.run_op("people", {})
+        assert people and all(p["name"] != "not committed" for p in people)
+        assert d.run_op("faces", {}) and d.run_op("photos", {"persons": [str(people[0]["id"])]})
+        grid = client.get("/api/v1/ui/people", headers=auth)
+        person = client.get(f"/api/v1/ui/person/{people[0]['id']}", headers=auth)
+        assert grid.status_code == 200 and person.status_code == 200
+        assert time.monotonic() - started < 10  # the writer holds on for 60 s
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive()  # the writer's operations still wait their turn
+    finally:
+        release.set()
+        thread.join(30)
+        if waiting.ident is not None:
+            waiting.join(30)
+        d.lib.close()
+
+
 def library_snapshot(env: dict[str, str]) -> dict[str, list[tuple[tuple[float, ...], np.ndarray]]]:
     """Per photo path: its faces' rounded boxes and vectors, in box order."""
     lib = Library.open(load_settings({}, environ=env))

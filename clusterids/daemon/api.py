@@ -128,11 +128,12 @@ def valid_id(value: str | int, what: str) -> int:
 
 
 def make_app(token: str, run: Runner, with_lib: WithLib | None = None, max_body: int = 0,
-             ops: Mapping[str, Callable[..., Any]] | None = None) -> FastAPI:
+             ops: Mapping[str, Callable[..., Any]] | None = None, read_lib: WithLib | None = None) -> FastAPI:
     """``run(op, kwargs)`` performs one operation; ``with_lib(fn)`` calls ``fn(library)``;
     the daemon serializes both with its one writer lock. ``max_body``: the largest request
     body in bytes (0: the upload limit). ``ops``: the operations the OpenAPI schema describes
-    (default: every service operation)."""
+    (default: every service operation). ``read_lib`` is ``with_lib`` for calls that only
+    read the database, which need not wait for the writer (default: ``with_lib``)."""
     from ..web.ui import MAX_UPLOAD
 
     max_body = max_body or MAX_UPLOAD + 2**20  # one photo at the limit, with its form around it
@@ -208,11 +209,12 @@ def make_app(token: str, run: Runner, with_lib: WithLib | None = None, max_body:
         return resp
 
     if with_lib is not None:
-        _web_routes(app, authorized, with_lib, run)
+        _web_routes(app, authorized, with_lib, run, read_lib or with_lib)
     return app
 
 
-def _web_routes(app: FastAPI, authorized: Callable[[Request], None], with_lib: WithLib, run: Runner) -> None:
+def _web_routes(app: FastAPI, authorized: Callable[[Request], None], with_lib: WithLib, run: Runner,
+                read_lib: WithLib) -> None:
     from ..web import ui
 
     auth = [Depends(authorized)]
@@ -222,22 +224,22 @@ def _web_routes(app: FastAPI, authorized: Callable[[Request], None], with_lib: W
     def people(hidden: bool = False, offset: int = Query(0, ge=0, le=MAX_ID),
                limit: int = Query(200, ge=0, le=MAX_ID), sort: str = "photos", q: str = "",
                unnamed: bool = True) -> Any:
-        return with_lib(lambda lib: ui.people_page(lib, hidden, offset, min(limit, 1000), sort, q, unnamed))
+        return read_lib(lambda lib: ui.people_page(lib, hidden, offset, min(limit, 1000), sort, q, unnamed))
 
     @app.get("/api/v1/ui/person/{person}", dependencies=auth)
     def person(person: str, offset: int = Query(0, ge=0, le=MAX_ID), limit: int = Query(300, ge=0, le=MAX_ID)) -> Any:
         pid = None if person == "unknown" else valid_id(person, "person")
-        return with_lib(lambda lib: ui.person_page(lib, pid, offset, min(limit, 2000)))
+        return read_lib(lambda lib: ui.person_page(lib, pid, offset, min(limit, 2000)))
 
     @app.get("/api/v1/ui/photo/{photo_id}", dependencies=auth)
     def photo(photo_id: str) -> Any:
         if not (photo_id.isdigit() and len(photo_id) < 16):
             raise NotFound(f"there is no photo {photo_id!r}", "go back to the people page")
-        return with_lib(lambda lib: ui.photo_view(lib, int(photo_id)))
+        return read_lib(lambda lib: ui.photo_view(lib, int(photo_id)))
 
     @app.get("/api/v1/ui/uploads", dependencies=auth)
     def uploads(names: list[str] = Query(default=[])) -> Any:  # noqa: B008
-        return with_lib(lambda lib: ui.upload_states(lib, names))
+        return read_lib(lambda lib: ui.upload_states(lib, names))
 
     @app.get("/api/v1/ui/suggestions", dependencies=auth)
     def suggestions(person: str | None = None, limit: int = 20) -> Any:

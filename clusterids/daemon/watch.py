@@ -165,6 +165,10 @@ def disk_full(exc: BaseException) -> bool:
     return False
 
 
+# Operations that only read the database (no vector index, no files, no models).
+READS = frozenset({"people", "faces", "photos"})
+
+
 class Daemon:
     def __init__(self, settings: Settings, paths: list[str]) -> None:
         self.settings = settings
@@ -192,6 +196,9 @@ class Daemon:
             inspect.signature(service.OPS[op]).bind(None, **kwargs)
         except TypeError as exc:
             raise UserError(f"wrong arguments for {op!r}: {exc}", "update the clusterids command") from exc
+        if op in READS:  # the database alone answers: no wait behind an index run
+            assert self.lib is not None
+            return json.loads(json.dumps(service.OPS[op](self.lib, **kwargs)))
         with self.lock:
             assert self.lib is not None
             result = service.OPS[op](self.lib, **kwargs)
@@ -204,6 +211,11 @@ class Daemon:
     def with_lib(self, fn: Any) -> Any:
         with self.lock:
             return fn(self.lib)
+
+    def read_lib(self, fn: Any) -> Any:
+        """For reads of the database only: each runs on its own connection and sees the last
+        commit (SQLite in WAL mode, PostgreSQL), so it never waits for the writer's lock."""
+        return fn(self.lib)
 
     def state(self) -> dict[str, Any]:
         now = time.monotonic()
@@ -249,8 +261,8 @@ class Daemon:
             sock.bind(("127.0.0.1", self.settings.api_port))
             sock.listen(128)  # clients that read the state file early wait in the backlog, not refused
             port = sock.getsockname()[1]
-            config = uvicorn.Config(make_app(token, self.run_op, self.with_lib), log_level="warning",
-                                    lifespan="off")
+            app = make_app(token, self.run_op, self.with_lib, read_lib=self.read_lib)
+            config = uvicorn.Config(app, log_level="warning", lifespan="off")
             server = uvicorn.Server(config)
             threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="api").start()
             self._write_state(port)

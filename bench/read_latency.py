@@ -1,0 +1,98 @@
+"""Reads while the daemon indexes: `people` and the page's people grid against `status` (which
+waits for the writer, as every read did before) in the same run.
+
+    python bench/read_latency.py [--photos 400] [--model PACK]
+
+A library of 8 LFW people (3 photos each) is indexed and reclustered; `clusterids watch` runs
+on it; then --photos more LFW photos land in the watched folder at once. Until the daemon has
+indexed them all, the three requests go round through the API, each a new connection (the
+CLI's pattern), and their latencies are kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import LFW, SCRFD_PACK, machine  # noqa: E402
+
+from clusterids.config import load_settings  # noqa: E402
+from clusterids.daemon.client import find_daemon  # noqa: E402
+
+
+def summary(times: list[float]) -> dict[str, float]:
+    times = sorted(times)
+    return {"n": len(times), "p50_ms": round(statistics.median(times), 1),
+            "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)], 1), "max_ms": round(times[-1], 1)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--photos", type=int, default=400)
+    ap.add_argument("--model", default=str(SCRFD_PACK))
+    args = ap.parse_args()
+    people = sorted(d for d in os.listdir(LFW) if len(os.listdir(LFW / d)) >= 3)
+    burst = [LFW / d / f for d in sorted(os.listdir(LFW))[200:] for f in sorted(os.listdir(LFW / d))][:args.photos]
+    with tempfile.TemporaryDirectory() as tmp:
+        root, lib = Path(tmp) / "photos", Path(tmp) / "lib"
+        root.mkdir()
+        for d in people[:8]:
+            for f in sorted(os.listdir(LFW / d))[:3]:
+                shutil.copy(LFW / d / f, root / f)
+        env = dict(os.environ) | {"CLUSTERIDS_LIBRARY": str(lib), "CLUSTERIDS_PROGRESS": "false",
+                                  "CLUSTERIDS_SETTLE_SECONDS": "0.5", "CLUSTERIDS_RECLUSTER_AFTER_FACES": "0",
+                                  "CLUSTERIDS_RECLUSTER_MINUTES": "0"}
+        cli = [sys.executable, "-m", "clusterids.cli", "--model", args.model]
+        for cmd in (["index", str(root)], ["recluster"]):
+            subprocess.run(cli + cmd, env=env, check=True, capture_output=True)
+        daemon = subprocess.Popen([sys.executable, "-m", "clusterids.cli", "watch"], env=env,
+                                  stderr=subprocess.DEVNULL)
+        out: dict = {"photos_added": len(burst)}
+        try:
+            settings = load_settings({"library": str(lib)})
+            while (remote := find_daemon(settings)) is None:
+                time.sleep(0.1)
+            while not remote.healthy():
+                time.sleep(0.1)
+            expected = remote.call("status", {})["photos"] + len(burst)
+            for p in burst:
+                shutil.copy(p, root / f"burst-{p.name}")
+            times: dict[str, list[float]] = {"people (no lock)": [], "page grid (no lock)": [],
+                                             "status (waits for the writer)": []}
+            headers = {"Authorization": f"Bearer {remote.token}"}
+            started = time.monotonic()
+            while True:
+                t = time.perf_counter()
+                remote.call("people", {})
+                times["people (no lock)"].append((time.perf_counter() - t) * 1000)
+                t = time.perf_counter()
+                httpx.get(f"{remote.base_url}/api/v1/ui/people", headers=headers, timeout=120).raise_for_status()
+                times["page grid (no lock)"].append((time.perf_counter() - t) * 1000)
+                t = time.perf_counter()
+                state = remote.call("status", {})
+                times["status (waits for the writer)"].append((time.perf_counter() - t) * 1000)
+                if state["photos"] >= expected and state["daemon"]["queue"] == 0:
+                    break
+                time.sleep(0.05)
+            out["index_seconds"] = round(time.monotonic() - started, 1)
+            out["latency"] = {k: summary(v) for k, v in times.items()}
+        finally:
+            daemon.terminate()
+            daemon.wait(timeout=60)
+    out["machine"] = machine()
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
