@@ -21,11 +21,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine  # noqa: E402
+from common import machine, running_daemon  # noqa: E402
 from query_latency import PACK, build  # noqa: E402
 
 from clusterids.config import load_settings  # noqa: E402
-from clusterids.daemon.client import find_daemon  # noqa: E402
 from clusterids.store.library import Library  # noqa: E402
 
 
@@ -69,20 +68,8 @@ def main() -> None:
         out["without_daemon"] = measure(commands, env, args.repeat)
         watched = Path(tmp) / "watched"
         watched.mkdir()
-        daemon = subprocess.Popen([*cli, "watch", str(watched)], env=env, stderr=subprocess.DEVNULL)
-        try:
-            while (remote := find_daemon(settings)) is None:
-                time.sleep(0.1)
-            while True:
-                try:
-                    remote.call("status", {})
-                    break
-                except Exception:  # noqa: BLE001 - not listening yet
-                    time.sleep(0.2)
+        with running_daemon(env, str(watched)):
             out["with_daemon"] = measure(commands, env, args.repeat)
-        finally:
-            daemon.terminate()
-            daemon.wait(timeout=60)
     out["machine"] = machine()
     print(json.dumps(out, indent=1))
 

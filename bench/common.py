@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -46,3 +48,28 @@ def labelled_subset(data: Path, out: Path, people: int, distractors: int) -> Pat
                 link.symlink_to(data / d / f)
     tmp.rename(folder)
     return folder
+
+
+@contextmanager
+def running_daemon(env: dict[str, str], *paths: str) -> Iterator[Any]:
+    """``clusterids watch PATHS`` in the background for the library in ``env``, until it serves;
+    yields its client (clusterids.daemon.client.Remote), stops it on the way out."""
+    import subprocess
+    import sys
+    import time
+
+    from clusterids.config import load_settings
+    from clusterids.daemon.client import find_daemon
+
+    daemon = subprocess.Popen([sys.executable, "-m", "clusterids.cli", "watch", *paths], env=env,
+                              stderr=subprocess.DEVNULL)
+    try:
+        settings = load_settings({"library": env["CLUSTERIDS_LIBRARY"]})
+        while (remote := find_daemon(settings)) is None or not remote.healthy():
+            if daemon.poll() is not None:
+                raise SystemExit(f"the daemon exited {daemon.returncode}")
+            time.sleep(0.1)
+        yield remote
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=60)

@@ -25,10 +25,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import LFW, SCRFD_PACK, machine  # noqa: E402
-
-from clusterids.config import load_settings  # noqa: E402
-from clusterids.daemon.client import find_daemon  # noqa: E402
+from common import LFW, SCRFD_PACK, machine, running_daemon  # noqa: E402
 
 
 def summary(times: list[float]) -> dict[str, float]:
@@ -56,15 +53,8 @@ def main() -> None:
         cli = [sys.executable, "-m", "clusterids.cli", "--model", args.model]
         for cmd in (["index", str(root)], ["recluster"]):
             subprocess.run(cli + cmd, env=env, check=True, capture_output=True)
-        daemon = subprocess.Popen([sys.executable, "-m", "clusterids.cli", "watch"], env=env,
-                                  stderr=subprocess.DEVNULL)
         out: dict = {"photos_added": len(burst)}
-        try:
-            settings = load_settings({"library": str(lib)})
-            while (remote := find_daemon(settings)) is None:
-                time.sleep(0.1)
-            while not remote.healthy():
-                time.sleep(0.1)
+        with running_daemon(env) as remote:
             expected = remote.call("status", {})["photos"] + len(burst)
             for p in burst:
                 shutil.copy(p, root / f"burst-{p.name}")
@@ -87,9 +77,6 @@ def main() -> None:
                 time.sleep(0.05)
             out["index_seconds"] = round(time.monotonic() - started, 1)
             out["latency"] = {k: summary(v) for k, v in times.items()}
-        finally:
-            daemon.terminate()
-            daemon.wait(timeout=60)
     out["machine"] = machine()
     print(json.dumps(out, indent=1))
 
