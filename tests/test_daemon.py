@@ -115,7 +115,7 @@ def test_daemon_follows_the_folder_and_serves_the_cli(daemon, run, run_json, env
     victim = Path(run_json("photos", "--person", pid)[0])
     victim.unlink()
     wait_until(lambda: str(victim) not in {f["photo"] for f in run_json("faces")}, 60, "the deletion")
-    assert victim.name not in os.listdir(albums / "Renamed Person")
+    wait_until(lambda: victim.name not in os.listdir(albums / "Renamed Person"), 30, "the album after the deletion")
     assert run_json("status")["photos"] == 11
 
     # a new photo of a known person joins them at once, album included

@@ -152,7 +152,8 @@ def test_merge_keeps_the_name_and_asks_which_of_two(site: Site, open_page: Any) 
     wait_until(lambda: site.person(tony["id"]) is None, 30, "the merge")
     kept = site.person(unnamed["id"])
     assert kept["name"] == "Tony Blair" and kept["faces"] == unnamed["faces"] + tony["faces"]
-    assert "Tony Blair" in site.album_names() and f"Person_{unnamed['id']}" not in site.album_names()
+    wait_until(lambda: "Tony Blair" in site.album_names() and f"Person_{unnamed['id']}" not in site.album_names(),
+               30, "the albums after the merge")
 
     site.run("rename", ann["id"], "Ann")
     site.run("rename", bob["id"], "Bob")
@@ -165,7 +166,8 @@ def test_merge_keeps_the_name_and_asks_which_of_two(site: Site, open_page: Any) 
     page.click("#confirm-merge")
     wait_until(lambda: site.person(bob["id"]) is None, 30, "the second merge")
     assert site.person(ann["id"])["name"] == "Bob"
-    assert "Bob" in site.album_names() and "Ann" not in site.album_names()
+    wait_until(lambda: "Bob" in site.album_names() and "Ann" not in site.album_names(),
+               30, "the albums after the second merge")
     # the CLI asks too, rather than dropping a name
     r = site.run("merge", unnamed["id"], ann["id"], ok=False)
     assert r.exit_code == 1 and "different names" in r.stderr
@@ -273,7 +275,8 @@ def test_rename_to_a_used_name_offers_merge_and_blank_removes(site: Site, open_p
     page.fill("#rename", "")
     page.press("#rename", "Enter")
     wait_until(lambda: site.person(carol["id"])["name"] is None, 30, "the name removed")
-    assert f"Person_{carol['id']}" in site.album_names() and "Carol" not in site.album_names()
+    wait_until(lambda: f"Person_{carol['id']}" in site.album_names() and "Carol" not in site.album_names(),
+               30, "the album after the name removed")
 
 
 # -- bug 9: one gesture is one correction, undone at once --------------------------------------------

@@ -69,8 +69,9 @@ def test_people_page_corrections_download_upload(page_and_daemon, run_json, env)
     page.wait_for_load_state("networkidle")
     page.drag_and_drop(f".face[data-face='{face['id']}']", f"aside .target[data-person='{b['id']}']")
     wait_until(lambda: face["id"] in {f["id"] for f in run_json("faces", "--person", b["id"])}, 30, "the assign")
+    # the albums follow the commit; reads see the commit first, so wait for them too
     photo = Path(face["photo"]).name
-    assert photo in os.listdir(albums / f"Person_{b['id']}")
+    wait_until(lambda: photo in os.listdir(albums / f"Person_{b['id']}"), 30, "the album after the assign")
 
     # merge two persons: drag one card onto another
     c, d = people[2], people[3]
@@ -83,7 +84,7 @@ def test_people_page_corrections_download_upload(page_and_daemon, run_json, env)
     page.click("dialog[open] #confirm-merge")  # every merge is confirmed, showing both persons
     wait_until(lambda: len(run_json("people")) == 3, 30, "the merge")
     assert d["id"] not in {p["id"] for p in run_json("people")}
-    assert not (albums / f"Person_{d['id']}").exists()
+    wait_until(lambda: not (albums / f"Person_{d['id']}").exists(), 30, "the album after the merge")
 
     # rename in place: the album folder follows
     page.goto(url.split("/login")[0] + f"/#/person/{c['id']}")
@@ -91,7 +92,7 @@ def test_people_page_corrections_download_upload(page_and_daemon, run_json, env)
     page.fill("#rename", "Charlie <b>&</b>")
     page.press("#rename", "Enter")
     wait_until(lambda: any(p["name"] == "Charlie <b>&</b>" for p in run_json("people")), 30, "the rename")
-    assert (albums / folder_name(c["id"], "Charlie <b>&</b>")).is_dir()
+    wait_until(lambda: (albums / folder_name(c["id"], "Charlie <b>&</b>")).is_dir(), 30, "the album after the rename")
     page.goto(url.split("/login")[0] + "/#/")
     page.wait_for_selector(".card.person")
     assert page.locator(".card .name", has_text="Charlie <b>&</b>").count() == 1  # shown as text, not HTML
