@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, running_daemon  # noqa: E402
 from query_latency import PACK, build  # noqa: E402
 
+from clusterids.app import open_library  # noqa: E402
 from clusterids.config import load_settings  # noqa: E402
-from clusterids.store.library import Library  # noqa: E402
 
 
 def once(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -61,7 +61,7 @@ def main() -> None:
     out: dict = {"faces": args.faces, "persons": args.persons, "repeat": args.repeat}
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings({"library": tmp + "/lib", "model": str(PACK), "progress": False})
-        with Library.open(settings, create=True) as lib:
+        with open_library(settings, create=True) as lib:
             build(lib, args.faces, args.persons)
         env = dict(os.environ) | {"CLUSTERIDS_LIBRARY": tmp + "/lib", "CLUSTERIDS_RECLUSTER_AFTER_FACES": "0",
                                   "CLUSTERIDS_RECLUSTER_MINUTES": "0"}

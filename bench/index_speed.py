@@ -34,11 +34,11 @@ from common import SCRFD_PACK, SHARED, machine  # noqa: E402
 from synth_library import compose  # noqa: E402
 
 from clusterids import service  # noqa: E402
+from clusterids.app import open_library  # noqa: E402
 from clusterids.config import load_settings  # noqa: E402
 from clusterids.imaging import decode  # noqa: E402
 from clusterids.indexer.scan import Found, scan  # noqa: E402
 from clusterids.models.packs import resolve  # noqa: E402
-from clusterids.store.library import Library  # noqa: E402
 
 
 def seed_loop(paths: list[str], pack_dir: Path) -> tuple[float, int]:
@@ -143,7 +143,7 @@ def main() -> None:
         settings = load_settings({"library": tmp + "/lib", "model": args.model, "progress": False})
         seed_s, seed_faces = seed_loop(paths, Path(args.model))
         model_s, model_faces = model_only(paths, settings, args.model)
-        with Library.open(settings, create=True) as lib:
+        with open_library(settings, create=True) as lib:
             lib.model().detect(np.zeros((64, 64, 3), np.uint8))  # load the models outside the timing
             start = time.perf_counter()
             report = service.index(lib, [str(folder)])

@@ -76,11 +76,11 @@ def build(out: Path, unknown: int) -> dict[str, str]:
                 shutil.copy(LFW / d / f, folder / d / f)
         cli(env, "--model", str(SCRFD_PACK), "index", str(folder), "--json")
         cli(env, "recluster", "--json")
+    from clusterids.app import open_library
     from clusterids.config import load_settings
     from clusterids.store.db import Face
-    from clusterids.store.library import Library
 
-    with Library.open(load_settings({}, environ=env)) as lib, lib.session() as s, s.begin():
+    with open_library(load_settings({}, environ=env)) as lib, lib.session() as s, s.begin():
         real = s.query(Face).all()
         have = s.query(Face).filter(Face.person_id.is_(None)).count()
         for i in range(max(0, unknown - have)):

@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import LFW, SCRFD_PACK, labelled_subset, machine  # noqa: E402
 
 from clusterids import evaluation, service  # noqa: E402
+from clusterids.app import open_library  # noqa: E402
 from clusterids.config import load_settings  # noqa: E402
-from clusterids.store.library import Library  # noqa: E402
 
 
 def main() -> None:
@@ -48,7 +48,7 @@ def main() -> None:
     tag = Path(args.model).name
     settings = load_settings({"library": str(args.out / f"lib-{folder.name}-{tag}"), "model": args.model,
                               "progress": False, "database_url": "", "vector_store_url": ""})
-    with Library.open(settings, create=True) as lib:
+    with open_library(settings, create=True) as lib:
         index = service.index(lib, [str(folder)])
         report = evaluation.evaluate(lib, folder, eps=args.eps or None, min_samples=args.min_samples or None)
         if args.sweep:

@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import SHARED, machine  # noqa: E402
 
 from clusterids import service  # noqa: E402
+from clusterids.app import open_library  # noqa: E402
 from clusterids.config import load_settings  # noqa: E402
 from clusterids.daemon.client import find_daemon  # noqa: E402
 from clusterids.store.db import Face, Person, Photo  # noqa: E402
@@ -73,7 +74,7 @@ def main() -> None:
     out: dict = {"faces": args.faces, "persons": args.persons}
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings({"library": tmp + "/lib", "model": str(PACK), "progress": False})
-        with Library.open(settings, create=True) as lib:
+        with open_library(settings, create=True) as lib:
             t = time.perf_counter()
             build(lib, args.faces, args.persons)
             out["build_s"] = round(time.perf_counter() - t, 1)

@@ -113,10 +113,10 @@ def recluster(server: str, n: int, tmp: Path, models: Path) -> dict:
     from recluster_scale import vectors
     from sqlalchemy import insert
 
+    from clusterids.app import open_library
     from clusterids.clustering import people
     from clusterids.config import load_settings
     from clusterids.store.db import Face, Photo
-    from clusterids.store.library import Library
 
     x, _ = vectors(n, 128)
     out = {"faces": n}
@@ -124,7 +124,7 @@ def recluster(server: str, n: int, tmp: Path, models: Path) -> dict:
         ctx = postgres_database(server) if name == "postgresql" else None
         url = ctx.__enter__() if ctx else ""
         settings = load_settings({}, environ=_env(tmp / f"rc-{name}", url, models))
-        with Library.open(settings, create=True) as lib:
+        with open_library(settings, create=True) as lib:
             with lib.session() as s, s.begin():
                 s.execute(insert(Photo), [{"id": i + 1, "path": f"/p/{i}.jpg", "size": 1, "mtime_ns": 1}
                                           for i in range(n)])
@@ -135,7 +135,7 @@ def recluster(server: str, n: int, tmp: Path, models: Path) -> dict:
                          "vector": np.asarray(x[i], np.float32).tobytes()}
                         for i in range(start, min(n, start + 10_000))])
             lib.repair(force=True)
-        with Library.open(settings) as lib:
+        with open_library(settings) as lib:
             started = time.monotonic()
             report = people.recluster(lib, from_scratch=True)
             first = time.monotonic() - started

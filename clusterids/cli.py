@@ -72,10 +72,9 @@ def settings_of(ctx: click.Context) -> Settings:
 def open_library(ctx: click.Context, create: bool = False, repair: bool = True,
                  fresh_index: bool = False) -> Iterator[Library]:
     """The library, brought back in step after a crash unless ``repair`` is False (doctor)."""
-    from . import service
-    from .store.library import Library
+    from . import app, service
 
-    lib = Library.open(settings_of(ctx), create=create, repair=repair, fresh_index=fresh_index)
+    lib = app.open_library(settings_of(ctx), create=create, repair=repair, fresh_index=fresh_index)
     try:
         for notice in lib.notices:
             click.echo(notice, err=True)

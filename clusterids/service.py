@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from . import albums, doctor, faults, queries
+from .app import open_library
 from .clustering import people
 from .config import Settings
 from .corrections import Corrections
@@ -187,7 +188,7 @@ def evaluate(settings: Settings, folder: str, progress: Progress | None = None, 
     # local stores only: a database or Qdrant server named in the settings is the user's library
     eval_settings = dataclasses.replace(settings, library=scratch, albums_dir=str(scratch / "albums"),
                                         database_url="", vector_store_url="")
-    with Library.open(eval_settings, create=True) as lib:
+    with open_library(eval_settings, create=True) as lib:
         index_paths(lib, [root], progress=progress, on_plan=on_plan)
         return run_eval(lib, root)
 

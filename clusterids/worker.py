@@ -17,85 +17,19 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-import numpy as np
-from sqlalchemy.orm import Session
-
+from .app import open_for_worker
 from .config import Settings, map_path, path_map_pairs
-from .errors import UserError
 from .imaging import BadImage, Decoded, content_hash, decode, read_capped
 from .indexer.pipeline import detect_and_embed
 from .indexer.scan import Found
 from .indexer.writer import Writer
 from .store import mirror, queue
-from .store.db import get_meta, open_engine, set_meta
-from .store.library import DB_FILE, Library, open_index
-from .store.vectors import Hit
-
-
-class DeferredIndex:
-    """The vector index of a library whose index only its owner may open: nothing is written
-    here; the ``vectors_dirty`` mark makes the owner restore the vectors from the database."""
-
-    def __init__(self, dim: int) -> None:
-        self.dim = dim
-
-    def upsert(self, ids: Sequence[int], vectors: np.ndarray, persons: Sequence[int | None],
-               photos: Sequence[int]) -> None:
-        pass
-
-    def delete(self, ids: Sequence[int]) -> None:
-        pass
-
-    def set_person(self, ids: Sequence[int], person: int | None) -> None:
-        pass
-
-    def search(self, vector: np.ndarray, limit: int, min_score: float | None = None,
-               person: int | None = None) -> list[Hit]:
-        return []
-
-    def count(self) -> int:
-        return 0
-
-    def ids(self) -> Iterator[int]:
-        return iter(())
-
-    def points(self) -> Iterator[tuple[int, int | None, int | None]]:
-        return iter(())
-
-    def optimize(self) -> None:
-        pass
-
-    def flush(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def open_for_worker(settings: Settings) -> Library:
-    """The library as a worker sees it: its database, its pack, and the Qdrant server if any."""
-    url = settings.database_url
-    if not url:
-        db = settings.library / DB_FILE
-        if not db.is_file():
-            raise UserError(f"no library at {settings.library}", "give the library's database_url "
-                            "(workers on other machines need PostgreSQL), or --library")
-        url = f"sqlite:///{db}"
-    engine = open_engine(url)
-    with Session(engine) as s:
-        spec, key, dim, library_id = (get_meta(s, k) for k in ("model", "model_key", "dim", "library_id"))
-    if spec is None or key is None or dim is None or library_id is None:
-        engine.dispose()
-        raise UserError("the database holds no library yet", "run 'clusterids index --enqueue PATH' first")
-    if settings.vector_store_url:
-        index = open_index(settings, settings.library, library_id, int(dim), key)
-    else:
-        index = DeferredIndex(int(dim))
-    return Library(settings, engine, index, spec, key, int(dim), [])
+from .store.db import get_meta, set_meta
+from .store.vectors import DeferredIndex
 
 
 class ClaimWriter(Writer):

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from clusterids.app import open_library
 from clusterids.cli import cli
 from clusterids.config import Settings, load_settings
 from clusterids.models import openpack
@@ -235,7 +236,7 @@ def open_lib(settings: Settings) -> Iterator[Callable[..., Library]]:
         s = settings
         for k, v in overrides.items():
             setattr(s, k, v)
-        lib = Library.open(s, create=True)
+        lib = open_library(s, create=True)
         opened.append(lib)
         return lib
 

@@ -19,10 +19,10 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
+from clusterids.app import open_library
 from clusterids.config import load_settings
 from clusterids.daemon.client import STATE_FILE, read_state
 from clusterids.store.db import Face, Photo
-from clusterids.store.library import Library
 
 from .conftest import lfw_people, needs_shared, photo_count
 
@@ -277,7 +277,7 @@ def test_reads_never_wait_behind_the_writer(tmp_path, run, env):
     run("recluster")
     settings = load_settings({}, environ=env)
     d = Daemon(settings, [])
-    d.lib = Library.open(settings)
+    d.lib = open_library(settings)
     held, release = threading.Event(), threading.Event()
 
     def writer() -> None:
@@ -317,7 +317,7 @@ def test_reads_never_wait_behind_the_writer(tmp_path, run, env):
 
 def library_snapshot(env: dict[str, str]) -> dict[str, list[tuple[tuple[float, ...], np.ndarray]]]:
     """Per photo path: its faces' rounded boxes and vectors, in box order."""
-    lib = Library.open(load_settings({}, environ=env))
+    lib = open_library(load_settings({}, environ=env))
     try:
         out: dict[str, list] = {}
         with lib.session() as s:

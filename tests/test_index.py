@@ -14,9 +14,9 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from clusterids.app import open_library
 from clusterids.indexer import pipeline
 from clusterids.store.db import Face, Photo
-from clusterids.store.library import Library
 
 from .conftest import SCRFD_PACK, SOLVAY, lfw_people, needs_shared, photo_count
 
@@ -34,7 +34,7 @@ def test_index_finds_solvay_faces_and_lfw_faces(run_json, tmp_path, env):
     status = run_json("status")
     assert status["vectors"] == status["faces"] == report["faces_added"]
     assert status["photos"] == 201 and status["dim"] == 128
-    lib = Library.open(_load(env))
+    lib = open_library(_load(env))
     try:
         with lib.session() as s:
             per_photo = dict(s.execute(
@@ -81,7 +81,7 @@ def test_copy_is_reused_move_keeps_faces_delete_removes(run_json, photos, env):
     assert report["photos_removed"] == 1
     after = run_json("status")
     assert after["faces"] == after["vectors"] == status["faces"]
-    lib = Library.open(_load(env))
+    lib = open_library(_load(env))
     try:
         assert not set(lib_faces_before) & set(lib.index.ids())
     finally:
@@ -95,7 +95,7 @@ def _load(env):
 
 
 def _face_ids_of(env, path: Path) -> list[int]:
-    lib = Library.open(_load(env))
+    lib = open_library(_load(env))
     try:
         with lib.session() as s:
             return sorted(s.scalars(select(Face.id).join(Photo).where(Photo.path == str(path))))
@@ -230,7 +230,7 @@ def test_formats_and_exif_rotation(run_json, tmp_path, env):
     src.transpose(Image.Transpose.ROTATE_90).resize((250, 400)).save(folder / "rotated.jpg", exif=exif)
     report = run_json("index", folder)
     assert report["photos_new"] == 6 and report["photos_failed"] == 0
-    lib = Library.open(_load(env))
+    lib = open_library(_load(env))
     try:
         with lib.session() as s:
             rows = {Path(p.path).name: p for p in s.scalars(select(Photo))}
@@ -251,7 +251,7 @@ def test_large_photo_is_decoded_reduced_and_boxes_are_in_original_pixels(run_jso
     folder.mkdir()
     Image.open(SOLVAY).resize((6000, 4342)).save(folder / "big.jpg", quality=90)
     run_json("--set", "decode_max_side=1500", "index", folder)
-    lib = Library.open(_load(env))
+    lib = open_library(_load(env))
     try:
         with lib.session() as s:
             photo = s.scalar(select(Photo))
@@ -281,7 +281,7 @@ def test_sigkill_during_index_then_index_again(tmp_path, env):
     proc.wait()
     done = subprocess.run(cmd + ["--json"], env=child_env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    lib = Library.open(_load(env))
+    lib = open_library(_load(env))
     try:
         with lib.session() as s:
             paths = list(s.scalars(select(Photo.path)))
@@ -307,7 +307,7 @@ def test_open_repairs_vectors_after_a_crash(open_lib, photos, settings):
 
         set_meta(s, "vectors_dirty", "1")
     lib.close()
-    again = Library.open(settings)
+    again = open_library(settings)
     try:
         assert sorted(again.index.ids()) == ids
     finally:

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from sqlalchemy import BigInteger, inspect, select
 
+from clusterids.app import open_library
 from clusterids.config import load_settings, map_path, path_map_pairs
 from clusterids.errors import UserError
 from clusterids.models.base import CPU, choose_providers
@@ -263,11 +264,11 @@ def test_worker_indexes_the_queue_like_a_plain_index(run_json, env, photos, tmp_
     again = run_json("index", "--enqueue", photos)  # nothing changed: nothing queued, nothing read
     assert again["photos_queued"] == 0 and again["photos_unchanged"] == queued["photos_queued"]
     settings = load_settings({}, environ=env)
-    with Library.open(settings) as lib:
+    with open_library(settings) as lib:
         ours = _per_photo(lib)
     plain = dict(env, CLUSTERIDS_LIBRARY=str(tmp_path / "plain"))
     plain.pop("CLUSTERIDS_DATABASE_URL", None)
-    with Library.open(load_settings({}, environ=plain), create=True) as lib:
+    with open_library(load_settings({}, environ=plain), create=True) as lib:
         from clusterids.indexer.pipeline import index_paths
 
         index_paths(lib, [photos])
@@ -333,7 +334,7 @@ def test_three_workers_killed_at_random_lose_nothing_and_do_nothing_twice(run_js
             w.send_signal(signal.SIGTERM)
         for w in workers:
             w.wait(timeout=60)
-    with Library.open(settings) as lib:  # the owner's open restores the vectors the workers left
+    with open_library(settings) as lib:  # the owner's open restores the vectors the workers left
         ours = _per_photo(lib)
         with lib.session() as s:
             face_ids = set(s.scalars(select(Face.id)))
@@ -344,7 +345,7 @@ def test_three_workers_killed_at_random_lose_nothing_and_do_nothing_twice(run_js
     persons = _persons(run_json)
     plain = dict(env, CLUSTERIDS_LIBRARY=str(tmp_path / "plain"))
     plain.pop("CLUSTERIDS_DATABASE_URL")
-    with Library.open(load_settings({}, environ=plain), create=True) as lib:
+    with open_library(load_settings({}, environ=plain), create=True) as lib:
         from clusterids.indexer.pipeline import index_paths
 
         index_paths(lib, [folder])

@@ -184,14 +184,14 @@ def test_split_reject_undo_unknown_and_search(page_and_daemon, run_json):
 
 
 def test_thumbnails_of_gone_faces_are_pruned(run, run_json, env, photos):
+    from clusterids.app import open_library
     from clusterids.config import load_settings
-    from clusterids.store.library import Library
     from clusterids.web import ui
 
     run("index", photos)
     run("recluster")
     face_id = run_json("faces")[0]["id"]
-    lib = Library.open(load_settings({}, environ=env))
+    lib = open_library(load_settings({}, environ=env))
     try:
         kept = ui.face_thumb(lib, face_id)
         stale = kept.parent / "f999999.jpg"

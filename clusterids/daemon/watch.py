@@ -29,6 +29,7 @@ from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
 from .. import service
+from ..app import open_library
 from ..config import Settings
 from ..errors import UserError
 from ..imaging import EXTENSIONS
@@ -243,7 +244,7 @@ class Daemon:
             os.close(lock)
 
     def _run(self, library: Path) -> None:
-        self.lib = Library.open(self.settings, create=True)
+        self.lib = open_library(self.settings, create=True)
         for notice in self.lib.notices:
             log.info(notice)
         server = None

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import numpy as np
 from sqlalchemy import Engine, delete
@@ -24,12 +24,11 @@ from sqlalchemy.orm import Session
 
 from ..config import CONFIG_FILE, Settings
 from ..errors import UserError
-from ..models import packs
 from . import mirror
 from .db import Face, Photo, get_meta, open_engine, set_meta
-from .vectors import DamagedIndex, EdgeIndex, ServerIndex, VectorIndex
+from .vectors import DamagedIndex, DeferredIndex, EdgeIndex, ServerIndex, VectorIndex
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # typing only: the store never loads a model itself (see ModelSource)
     from ..models.base import FaceModel
 
 DB_FILE = "library.db"
@@ -43,9 +42,32 @@ CONFIG_HEADER = """\
 """
 
 
+class PackChoice(NamedTuple):
+    """The model pack a library's vectors come from: its name, the key of its files, its width."""
+
+    spec: str
+    key: str
+    dim: int
+
+
+class ModelSource(Protocol):
+    """Where a library gets its model pack: given by whoever opens it (``app.open_library``),
+    so that the store never chooses, installs or loads a model itself."""
+
+    def negotiate(self, stored: PackChoice | None) -> tuple[PackChoice, FaceModel | None, list[str]]:
+        """The pack to use (``stored``: the library's, None for a new one), its model when it
+        had to be loaded to learn its width, and notices; refuses a pack that would mix."""
+        ...
+
+    def load(self, spec: str, key: str | None = None) -> tuple[PackChoice, FaceModel]:
+        """Load ``spec``; with ``key``, refuse files that changed since the library was made."""
+        ...
+
+
 class Library:
     def __init__(self, settings: Settings, engine: Engine, index: VectorIndex, pack_spec: str,
-                 pack_key: str, dim: int, notices: list[str]) -> None:
+                 pack_key: str, dim: int, notices: list[str], models: ModelSource) -> None:
+        self.models = models
         self.settings = settings
         self.root = settings.library
         self.engine = engine
@@ -61,7 +83,7 @@ class Library:
     # -- opening -----------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, settings: Settings, create: bool = False, repair: bool = True,
+    def open(cls, settings: Settings, models: ModelSource, create: bool = False, repair: bool = True,
              fresh_index: bool = False) -> Library:
         """Open (or create) the library; ``repair=False`` leaves a mirror that is behind as it
         is (``doctor`` looks before it touches); ``fresh_index`` replaces an embedded vector
@@ -107,34 +129,21 @@ class Library:
                 if (root / name).exists():
                     (root / name).chmod(0o600)
             backup(root, settings.backup_hours)
-        notices: list[str] = []
-        requested = settings.model
-        if stored_spec is None or stored_key is None or stored_dim is None:
-            if requested == "auto":
-                requested, why = packs.choose_default(settings)
-                notices.append(f"model pack: {requested} ({why})")
-            pack = packs.resolve(requested, settings)
-            model = pack.load(settings)
-            spec, key, dim = pack.name, pack.key, model.dim
+        stored = None if stored_spec is None or stored_key is None or stored_dim is None \
+            else PackChoice(stored_spec, stored_key, int(stored_dim))
+        try:
+            choice, model, notices = models.negotiate(stored)
+        except UserError:
+            engine.dispose()
+            raise
+        spec, key, dim = choice
+        if stored is None:
             with Session(engine) as session, session.begin():
                 set_meta(session, "model", spec)
                 set_meta(session, "model_key", key)
                 set_meta(session, "dim", str(dim))
             if not (root / CONFIG_FILE).exists():
                 (root / CONFIG_FILE).write_text(CONFIG_HEADER, encoding="utf-8")
-        else:
-            spec, key, dim, model = stored_spec, stored_key, int(stored_dim), None
-            if requested not in ("auto", stored_spec):
-                other = packs.resolve(requested, settings)
-                if other.key != stored_key:
-                    engine.dispose()
-                    raise UserError(
-                        f"this library's vectors were made by the model pack {stored_spec}, not {requested}; "
-                        "vectors of different packs never mix",
-                        f"run 'clusterids reindex --model {requested}' to re-embed every photo",
-                    )
-        if spec == packs.BUFFALO:
-            notices.append("buffalo_l: " + packs.LICENCES[packs.BUFFALO])
         try:
             try:
                 index = open_index(settings, root, library_id, dim, key)
@@ -148,11 +157,33 @@ class Library:
         except UserError:
             engine.dispose()
             raise
-        lib = cls(settings, engine, index, spec, key, dim, notices)
+        lib = cls(settings, engine, index, spec, key, dim, notices, models)
         lib._model = model
         if repair:
             lib.repair()
         return lib
+
+    @classmethod
+    def attach(cls, settings: Settings, models: ModelSource) -> Library:
+        """The library as a worker sees it: its database, its pack, and the Qdrant server if any."""
+        url = settings.database_url
+        if not url:
+            db = settings.library / DB_FILE
+            if not db.is_file():
+                raise UserError(f"no library at {settings.library}", "give the library's database_url "
+                                "(workers on other machines need PostgreSQL), or --library")
+            url = f"sqlite:///{db}"
+        engine = open_engine(url)
+        with Session(engine) as s:
+            spec, key, dim, library_id = (get_meta(s, k) for k in ("model", "model_key", "dim", "library_id"))
+        if spec is None or key is None or dim is None or library_id is None:
+            engine.dispose()
+            raise UserError("the database holds no library yet", "run 'clusterids index --enqueue PATH' first")
+        if settings.vector_store_url:
+            index = open_index(settings, settings.library, library_id, int(dim), key)
+        else:
+            index = DeferredIndex(int(dim))
+        return cls(settings, engine, index, spec, key, int(dim), [], models)
 
     def close(self) -> None:
         self.index.close()
@@ -187,13 +218,7 @@ class Library:
 
     def model(self) -> FaceModel:
         if self._model is None:
-            pack = packs.resolve(self.pack_spec, self.settings)
-            if pack.key != self.pack_key:
-                raise UserError(
-                    f"the model files of {self.pack_spec} changed since this library was made",
-                    f"run 'clusterids reindex --model {self.pack_spec}'",
-                )
-            self._model = pack.load(self.settings)
+            _, self._model = self.models.load(self.pack_spec, self.pack_key)
         return self._model
 
     # -- sessions and the vector index -------------------------------------------------------
@@ -254,14 +279,13 @@ class Library:
 
     def reset_pack(self, spec: str) -> None:
         """Forget every face and switch the library to another pack (for ``reindex``)."""
-        pack = packs.resolve(spec, self.settings)
-        model = pack.load(self.settings)
+        pack, model = self.models.load(spec)
         with self.vector_write():
             self.index.delete(list(self.index.ids()))
             with self.session() as s, s.begin():
                 s.execute(delete(Face))
                 s.execute(delete(Photo))
-                set_meta(s, "model", pack.name)
+                set_meta(s, "model", pack.spec)
                 set_meta(s, "model_key", pack.key)
                 set_meta(s, "dim", str(model.dim))
         if model.dim != self.dim or (self.settings.vector_store_url and pack.key != self.pack_key):
@@ -273,7 +297,7 @@ class Library:
             with self.session() as s:
                 library_id = get_meta(s, "library_id") or uuid.uuid4().hex
             self.index = open_index(self.settings, self.root, library_id, model.dim, pack.key)
-        self.pack_spec, self.pack_key, self.dim, self._model = pack.name, pack.key, model.dim, model
+        self.pack_spec, self.pack_key, self.dim, self._model = pack.spec, pack.key, model.dim, model
 
 
 def damaged_database(settings: Settings, exc: Exception) -> UserError:

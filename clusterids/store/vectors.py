@@ -264,3 +264,43 @@ class ServerIndex:
 
     def close(self) -> None:
         self.client.close()
+
+
+class DeferredIndex:
+    """The vector index of a library whose index only its owner may open: nothing is written
+    here; the ``vectors_dirty`` mark makes the owner restore the vectors from the database."""
+
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+
+    def upsert(self, ids: Sequence[int], vectors: np.ndarray, persons: Sequence[int | None],
+               photos: Sequence[int]) -> None:
+        pass
+
+    def delete(self, ids: Sequence[int]) -> None:
+        pass
+
+    def set_person(self, ids: Sequence[int], person: int | None) -> None:
+        pass
+
+    def search(self, vector: np.ndarray, limit: int, min_score: float | None = None,
+               person: int | None = None) -> list[Hit]:
+        return []
+
+    def count(self) -> int:
+        return 0
+
+    def ids(self) -> Iterator[int]:
+        return iter(())
+
+    def points(self) -> Iterator[tuple[int, int | None, int | None]]:
+        return iter(())
+
+    def optimize(self) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import select
 
 from clusterids import albums, doctor, service
+from clusterids.app import open_library
 from clusterids.config import load_settings
 from clusterids.store.db import Face, Person, Photo, set_meta
-from clusterids.store.library import Library
 
 from ..conftest import lfw_people
 
@@ -60,7 +60,7 @@ def flib(fault_template: Path, tmp_path: Path, env: dict[str, str]) -> dict[str,
     shutil.copytree(fault_template / "photos", tmp_path / "photos")
     env["CLUSTERIDS_LIBRARY"] = str(tmp_path / "library")
     # the copy indexes its own photo folder, as if it had been made there
-    lib = Library.open(load_settings({}, environ=env))
+    lib = open_library(load_settings({}, environ=env))
     try:
         old, new = str(fault_template / "photos"), str(tmp_path / "photos")
         with lib.session() as s, s.begin():
@@ -90,7 +90,7 @@ def cli_proc(env: dict[str, str], *args: str, crash: str | None = None, fault: s
 def problems(env: dict[str, str], repair: bool = True) -> list[str]:
     """Open the library as any command does (which repairs what a crash left, unless
     ``repair`` is False) and run the one invariant check."""
-    lib = Library.open(load_settings({}, environ=env), repair=repair)
+    lib = open_library(load_settings({}, environ=env), repair=repair)
     try:
         if repair:
             service.reconcile(lib)
@@ -101,7 +101,7 @@ def problems(env: dict[str, str], repair: bool = True) -> list[str]:
 
 def corrections_state(env: dict[str, str]) -> dict[str, Any]:
     """What corrections leave behind: names, hidden flags, merges and pinned faces."""
-    lib = Library.open(load_settings({}, environ=env), repair=False)
+    lib = open_library(load_settings({}, environ=env), repair=False)
     try:
         with lib.session() as s:
             persons = {p.id: (p.name, p.hidden, p.merged_into) for p in s.scalars(select(Person))}

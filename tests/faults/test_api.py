@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from clusterids import service
+from clusterids.app import open_library
 from clusterids.config import load_settings
 from clusterids.daemon.api import COOKIE, make_app
 from clusterids.store.library import Library
@@ -22,7 +23,7 @@ TOKEN = "secret-token"
 
 @pytest.fixture
 def api(flib: dict[str, Any]) -> Iterator[tuple[TestClient, Library]]:
-    lib = Library.open(load_settings({}, environ=flib["env"]))
+    lib = open_library(load_settings({}, environ=flib["env"]))
     app = make_app(TOKEN, lambda op, kw: service.OPS[op](lib, **kw), lambda fn: fn(lib), max_body=2**20)
     with TestClient(app, base_url=BASE) as client:
         yield client, lib

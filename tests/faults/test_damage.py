@@ -15,9 +15,9 @@ import pytest
 from PIL import Image
 
 from clusterids import albums
+from clusterids.app import open_library
 from clusterids.config import load_settings
 from clusterids.daemon.client import STATE_FILE, read_state, take_lock
-from clusterids.store.library import Library
 from clusterids.web import ui
 
 from ..conftest import lfw_people, needs_shared
@@ -137,7 +137,7 @@ def test_names_print_safely(flib, run, run_json):
     shutil.copy(next(spare.iterdir()), evil)
     run_json("index", flib["photos"])
     assert str(evil) in run_json("photos", "--person", owner)
-    lib = Library.open(load_settings({}, environ=flib["env"]))
+    lib = open_library(load_settings({}, environ=flib["env"]))
     try:
         with zipfile.ZipFile(_zip_file(ui.album_zip(lib, owner), flib["library"] / "a.zip")) as zf:
             names = zf.namelist()
