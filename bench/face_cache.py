@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import LFW, SCRFD_PACK, SHARED, labelled_subset  # noqa: E402
 
 from clusterids.config import load_settings  # noqa: E402
-from clusterids.imaging import decode  # noqa: E402
+from clusterids.media.imaging import decode  # noqa: E402
 from clusterids.models.base import sharpness  # noqa: E402
 from clusterids.models.find import find_faces  # noqa: E402
 from clusterids.models.packs import resolve  # noqa: E402

@@ -36,8 +36,8 @@ from synth_library import compose  # noqa: E402
 from clusterids import service  # noqa: E402
 from clusterids.app import open_library  # noqa: E402
 from clusterids.config import load_settings  # noqa: E402
-from clusterids.imaging import decode  # noqa: E402
 from clusterids.indexer.scan import Found, scan  # noqa: E402
+from clusterids.media.imaging import decode  # noqa: E402
 from clusterids.models.packs import resolve  # noqa: E402
 
 
@@ -55,7 +55,7 @@ def seed_loop(paths: list[str], pack_dir: Path) -> tuple[float, int]:
 
 
 def model_only(paths: list[str], settings, spec: str) -> tuple[float, int]:
-    from clusterids.indexer.pipeline import detect_and_embed
+    from clusterids.indexer.embed import detect_and_embed
 
     model = resolve(spec, settings).load(settings)
     decoded = [decode(Path(p).read_bytes(), settings.decode_max_side, settings.max_pixels) for p in paths]
@@ -77,7 +77,7 @@ VARIANTS = {
 def variants(paths: list[str], settings, spec: str, faceless: int, rounds: int = 3) -> dict[str, object]:
     from synth_library import background
 
-    from clusterids.indexer.pipeline import detect_and_embed
+    from clusterids.indexer.embed import detect_and_embed
 
     start = time.perf_counter()
     decoded = [decode(Path(p).read_bytes(), settings.decode_max_side, settings.max_pixels) for p in paths]

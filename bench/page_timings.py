@@ -9,7 +9,7 @@ Measured with the Performance API (performance.now() in the page), median of 5:
 
 - unknown faces, first screen: from the navigation to every face image in the viewport decoded,
   cold (no crop cached: each photo decoded once for all its faces) against warm (crops made
-  beforehand by the background pass, ``ui.warm_face_thumbs``);
+  beforehand by the background pass, ``thumbs.warm_face_thumbs``);
 - a correction: from the click on a "Move to" target to the face gone from the grid, and whether
   the grid is the same node (not redrawn) with the scroll within one row of where it was.
 """

@@ -49,8 +49,8 @@ def main() -> None:
                 time.sleep(0.1)
             time.sleep(2)
             from clusterids.config import load_settings
-            from clusterids.imaging import decode
-            from clusterids.indexer.pipeline import detect_and_embed
+            from clusterids.indexer.embed import detect_and_embed
+            from clusterids.media.imaging import decode
             from clusterids.models.packs import resolve
 
             settings = load_settings({"library": tmp + "/scratch", "model": args.model})

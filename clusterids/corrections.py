@@ -9,41 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
-
 from . import faults
 from .errors import NotFound, UserError
-from .store import mirror
-from .store.db import Face, Journal, KeepApart, Person, Photo, Rejection
+from .store import mirror, reads, writes
+from .store.db import Face, Person, Session
 from .store.library import Library
-
-MAX_ID = 2**63 - 1  # larger numbers name nothing, and SQLite cannot even bind them
-
-
-def find_person(session: Session, token: str | int) -> Person:
-    """A person by id or exact name; a merged person resolves to the one it joined."""
-    text = str(token).strip()
-    person = None
-    if text.isdigit() and int(text) <= MAX_ID:
-        person = session.get(Person, int(text))
-    if person is None:
-        matches = list(session.scalars(select(Person).where(Person.name == text, Person.merged_into.is_(None))))
-        if len(matches) > 1:
-            raise UserError(f"{len(matches)} persons are named {text!r}", "give the person's id instead")
-        person = matches[0] if matches else None
-    if person is None:
-        raise NotFound(f"no person {text!r}", "see 'clusterids people --all' for ids and names")
-    seen = set()
-    while person.merged_into is not None and person.id not in seen:
-        seen.add(person.id)
-        person = session.get(Person, person.merged_into) or person
-    return person
+from .store.reads import MAX_ID, find_person
 
 
 def find_face(session: Session, face_id: int | str) -> Face:
     text = str(face_id).strip()
-    face = session.get(Face, int(text)) if text.isdigit() and int(text) <= MAX_ID else None
+    face = reads.get_face(session, int(text)) if text.isdigit() and int(text) <= MAX_ID else None
     if face is None:
         raise NotFound(f"no face {face_id}", "see 'clusterids faces' for face ids")
     return face
@@ -53,7 +29,7 @@ def _snapshot(session: Session, faces: Iterable[Face], persons: Iterable[Person]
     faces = list(faces)
     rejections: dict[str, list[int]] = {}
     for f in faces:
-        rejections[str(f.id)] = sorted(session.scalars(select(Rejection.person_id).where(Rejection.face_id == f.id)))
+        rejections[str(f.id)] = sorted(reads.rejected_persons(session, f.id))
     return {
         "faces": [[f.id, f.person_id, f.pinned] for f in faces],
         "persons": [[p.id, p.name, p.hidden, p.merged_into] for p in persons],
@@ -70,10 +46,7 @@ def _person_or_new(session: Session, token: str, create: bool) -> tuple[Person, 
         name = str(token).strip()
         if not create or not name or name.isdigit():
             raise
-        person = Person(name=name)
-        session.add(person)
-        session.flush()
-        return person, True
+        return writes.new_person(session, name), True
 
 
 def _merged_name(persons: list[Person], chosen: str | None) -> str | None:
@@ -88,9 +61,7 @@ def _merged_name(persons: list[Person], chosen: str | None) -> str | None:
 
 def _photos_with_two_faces(session: Session, person_id: int, photo_ids: set[int]) -> list[int]:
     """Of ``photo_ids``, those showing ``person_id`` more than once (a face is likely wrong)."""
-    rows = session.execute(select(Face.photo_id, func.count(Face.id))
-                           .where(Face.person_id == person_id, Face.photo_id.in_(photo_ids))
-                           .group_by(Face.photo_id))
+    rows = reads.faces_per_photo(session, person_id, photo_ids)
     return sorted(pid for pid, n in rows if n > 1)
 
 
@@ -119,9 +90,9 @@ class Corrections:
                 before["created"] = [target.id]
             for face in faces:
                 face.person_id, face.pinned = target.id, True
-            s.execute(delete(Rejection).where(Rejection.face_id.in_(ids), Rejection.person_id == target.id))
+            writes.delete_rejections(s, ids, target.id)
             mirror.mark(s)
-            s.add(Journal(op="assign", args={"faces": ids, "person": target.id}, before=before))
+            writes.add_journal(s, "assign", {"faces": ids, "person": target.id}, before)
             s.flush()
             shared = _photos_with_two_faces(s, target.id, {f.photo_id for f in faces})
         self._after({target.id: ids})
@@ -143,13 +114,12 @@ class Corrections:
             before = _snapshot(s, faces, [])
             moved = []
             for face in faces:
-                if s.get(Rejection, (face.id, target.id)) is None:
-                    s.add(Rejection(face_id=face.id, person_id=target.id))
+                writes.add_rejection(s, face.id, target.id)
                 if face.person_id == target.id:
                     face.person_id, face.pinned = None, False
                     moved.append(face.id)
             mirror.mark(s)
-            s.add(Journal(op="reject", args={"faces": ids, "person": target.id}, before=before))
+            writes.add_journal(s, "reject", {"faces": ids, "person": target.id}, before)
         self._after({None: moved} if moved else {})
         return {"face": ids[0], "faces": ids, "rejected": target.id}
 
@@ -169,21 +139,17 @@ class Corrections:
                 raise UserError("nothing to merge: the persons named are one already", "name two persons")
             ids = [p.id for p in others]
             kept_name = _merged_name([keep, *others], name)
-            faces = list(s.scalars(select(Face).where(Face.person_id.in_(ids))))
-            rejected_faces = list(s.scalars(select(Face).join(Rejection, Rejection.face_id == Face.id)
-                                            .where(Rejection.person_id.in_(ids))))
+            faces = reads.faces_of(s, ids)
+            rejected_faces = reads.faces_rejected_for(s, ids)
             before = _snapshot(s, {f.id: f for f in faces + rejected_faces}.values(), [keep, *others])
             for f in faces:
                 f.person_id = keep.id
-            for r in list(s.scalars(select(Rejection).where(Rejection.person_id.in_(ids)))):
-                if s.get(Rejection, (r.face_id, keep.id)) is None:
-                    s.add(Rejection(face_id=r.face_id, person_id=keep.id))
-                s.delete(r)
+            writes.move_rejections(s, ids, keep.id)
             for p in others:
                 p.merged_into = keep.id
             mirror.mark(s)
             keep.name = kept_name
-            s.add(Journal(op="merge", args={"into": keep.id, "persons": ids, "name": kept_name}, before=before))
+            writes.add_journal(s, "merge", {"into": keep.id, "persons": ids, "name": kept_name}, before)
             fids = [f.id for f in faces]
         self._after({keep.id: fids})
         return {"person": keep.id, "merged": ids, "faces": len(fids), "name": kept_name}
@@ -199,7 +165,7 @@ class Corrections:
                                     f"see 'clusterids faces --person {source.id}'")
                 chosen[face.id] = face
             for path in photos:
-                photo = s.scalar(select(Photo).where(Photo.path == path))
+                photo = reads.photo_by_path(s, path)
                 found = [f for f in (photo.faces if photo else []) if f.person_id == source.id]
                 if not found:
                     raise UserError(f"no face of person {source.id} in {path}", "check the photo's path")
@@ -207,17 +173,13 @@ class Corrections:
             if not chosen:
                 raise UserError("split needs faces", "give --faces ID... or --photos PATH...")
             before = _snapshot(s, chosen.values(), [])
-            new = Person()
-            s.add(new)
-            s.flush()
+            new = writes.new_person(s)
             before["created"] = [new.id]
             for f in chosen.values():
                 f.person_id, f.pinned = new.id, True
-                if s.get(Rejection, (f.id, source.id)) is None:
-                    s.add(Rejection(face_id=f.id, person_id=source.id))
+                writes.add_rejection(s, f.id, source.id)
             mirror.mark(s)
-            s.add(Journal(op="split", args={"person": source.id, "faces": sorted(chosen), "new": new.id},
-                          before=before))
+            writes.add_journal(s, "split", {"person": source.id, "faces": sorted(chosen), "new": new.id}, before)
         self._after({new.id: sorted(chosen)})
         return {"person": source.id, "new": new.id, "faces": sorted(chosen)}
 
@@ -228,7 +190,7 @@ class Corrections:
             for k, v in values.items():
                 setattr(target, k, v)
             mirror.mark(s, vectors=False)
-            s.add(Journal(op=op, args={"person": target.id, **values}, before=before))
+            writes.add_journal(s, op, {"person": target.id, **values}, before)
             return {"person": target.id, **values}
 
     def rename(self, person: str, name: str | None) -> dict[str, Any]:
@@ -240,8 +202,7 @@ class Corrections:
             raise UserError(f"the name {name!r} is all digits and would read as a person id", "choose another")
         with self.lib.session() as s:
             target = find_person(s, person)
-            clash = s.scalar(select(Person).where(Person.name == name, Person.merged_into.is_(None),
-                                                  Person.id != target.id))
+            clash = reads.person_named(s, name, target.id)
             if clash is not None:
                 raise UserError(f"person {clash.id} is named {name!r} already",
                                 f"merge the two instead (clusterids merge {clash.id} {target.id})")
@@ -263,8 +224,7 @@ class Corrections:
             raise UserError("keep-apart needs two persons", "name exactly two")
         with self.lib.session() as s, s.begin():
             a, b = sorted({find_person(s, t).id for t in persons})
-            if s.get(KeepApart, (a, b)) is None:
-                s.add(KeepApart(person_a=a, person_b=b))
+            writes.keep_apart(s, a, b)
             return {"persons": [a, b]}
 
     def hide(self, person: str, hidden: bool = True) -> dict[str, Any]:
@@ -272,37 +232,35 @@ class Corrections:
 
     def undo(self) -> dict[str, Any]:
         with self.lib.session() as s, s.begin():
-            entry = s.scalar(select(Journal).where(Journal.undone.is_(False)).order_by(Journal.id.desc()).limit(1))
+            entry = reads.last_journal_entry(s)
             if entry is None:
                 raise UserError("nothing to undo", "the journal has no correction left")
             before = entry.before
             moved: dict[int | None, list[int]] = {}
             for fid, person_id, pinned in before["faces"]:
-                face = s.get(Face, fid)
+                face = reads.get_face(s, fid)
                 if face is None:
                     continue
                 face.person_id, face.pinned = person_id, pinned
                 moved.setdefault(person_id, []).append(fid)
             for pid, name, hidden, merged_into in before["persons"]:
-                person = s.get(Person, pid) or Person(id=pid)
-                person.name, person.hidden, person.merged_into = name, hidden, merged_into
-                s.add(person)
+                writes.restore_person(s, pid, name, hidden, merged_into)
             for fid, person_ids in before["rejections"].items():
-                s.execute(delete(Rejection).where(Rejection.face_id == int(fid)))
+                writes.delete_face_rejections(s, int(fid))
                 s.flush()
                 for pid in person_ids:
-                    if s.get(Person, pid) is not None:
-                        s.add(Rejection(face_id=int(fid), person_id=pid))
+                    if reads.get_person(s, pid) is not None:
+                        writes.insert_rejection(s, int(fid), pid)
             s.flush()
             for pid in before.get("created", []):
-                created = s.get(Person, pid)
+                created = reads.get_person(s, pid)
                 if created is not None:
-                    s.execute(delete(Rejection).where(Rejection.person_id == pid))
-                    others = list(s.scalars(select(Face).where(Face.person_id == pid)))
+                    writes.delete_person_rejections(s, pid)
+                    others = reads.faces_of(s, [pid])
                     for f in others:
                         f.person_id, f.pinned = None, False
                         moved.setdefault(None, []).append(f.id)
-                    s.delete(created)
+                    writes.delete_person(s, created)
             entry.undone = True
             mirror.mark(s)
             result = {"undone": entry.op, "args": entry.args}

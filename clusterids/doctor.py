@@ -13,8 +13,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import albums
 from .clustering import people
+from .media import albums
 from .store import mirror
 from .store.library import Library
 

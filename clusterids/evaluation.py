@@ -16,13 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
 
 from .clustering.dbscan import edges
 from .clustering.graph import neighbours
 from .clustering.merge import persons
 from .clustering.people import load_faces, params
-from .store.db import Face, Photo
+from .store import reads
 from .store.library import Library
 
 
@@ -40,9 +39,7 @@ def labelled_faces(lib: Library, root: Path, face_ids: np.ndarray) -> Scored:
     pos = {int(f): i for i, f in enumerate(face_ids)}
     best: dict[int, tuple[float, int, str]] = {}
     with lib.session() as s:
-        q = select(Face.id, Face.x1, Face.y1, Face.x2, Face.y2, Photo.id, Photo.path, Photo.width, Photo.height) \
-            .join(Photo, Face.photo_id == Photo.id).where(Photo.path.startswith(root_s))
-        for fid, x1, y1, x2, y2, photo_id, path, w, h in s.execute(q):
+        for fid, x1, y1, x2, y2, photo_id, path, w, h in reads.faces_under(s, root_s):
             d = ((x1 + x2) / 2 - (w or 0) / 2) ** 2 + ((y1 + y2) / 2 - (h or 0) / 2) ** 2
             label = os.path.relpath(path, root_s).split(os.sep)[0]
             if photo_id not in best or d < best[photo_id][0]:
@@ -55,10 +52,7 @@ def photos_without_face(lib: Library, root: Path) -> int:
     """Photos under ``root`` read without error in which no face was found: detection's misses."""
     root_s = os.path.abspath(root).rstrip(os.sep) + os.sep
     with lib.session() as s:
-        with_face = select(Face.photo_id).distinct()
-        q = select(func.count(Photo.id)).where(Photo.path.startswith(root_s), Photo.status == "ok",
-                                               Photo.id.not_in(with_face))
-        return int(s.scalar(q) or 0)
+        return reads.faceless_photo_count(s, root_s)
 
 
 def _singletons(labels: np.ndarray) -> np.ndarray:

@@ -6,13 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import distinct, func, select
 
 from .clustering.people import params
-from .corrections import find_person
-from .indexer.pipeline import embed_photo
-from .store.db import Face, KeepApart, Person, Photo, Rejection
+from .indexer.embed import embed_photo
+from .store import reads
 from .store.library import Library
+from .store.reads import find_person
 
 
 def people(lib: Library, include_hidden: bool = False, include_empty: bool | None = None,
@@ -21,28 +20,19 @@ def people(lib: Library, include_hidden: bool = False, include_empty: bool | Non
     ``covers`` adds each person's best face (detection score x size) for the web page."""
     include_empty = include_hidden if include_empty is None else include_empty
     with lib.session() as s:
-        counts = {pid: (nf, np_) for pid, nf, np_ in s.execute(
-            select(Face.person_id, func.count(Face.id), func.count(distinct(Face.photo_id)))
-            .where(Face.person_id.is_not(None)).group_by(Face.person_id))}
+        counts = reads.person_counts(s)
         best: dict[int, int] = {}
-        cover_ok: set[int | None] = set()
+        cover_ok: set[int] = set()
         newest: dict[int, str | None] = {}
         if covers:
             # a chosen cover counts only while that face is still the person's
-            cover_ok = set(s.scalars(select(Face.id).join(Person, Person.cover_face_id == Face.id)
-                                     .where(Face.person_id == Person.id)))
-            newest = {int(pid or 0): when for pid, when in s.execute(
-                select(Face.person_id, func.max(func.coalesce(Photo.taken_at, "")))
-                .join(Photo, Photo.id == Face.photo_id).where(Face.person_id.is_not(None))
-                .group_by(Face.person_id))}
-            for pid, fid in s.execute(
-                select(Face.person_id, Face.id).where(Face.person_id.is_not(None))
-                .order_by(Face.person_id, (Face.det_score * Face.size_px).desc())
-            ):
+            cover_ok = reads.valid_covers(s)
+            newest = reads.newest_taken(s)
+            for pid, fid in reads.faces_by_quality(s):
                 if pid is not None:
                     best.setdefault(pid, fid)
         rows: list[dict[str, Any]] = []
-        for p in s.scalars(select(Person).where(Person.merged_into.is_(None)).order_by(Person.id)):
+        for p in reads.unmerged_persons(s):
             faces, photos = counts.get(p.id, (0, 0))
             if (p.hidden and not include_hidden) or (faces == 0 and not include_empty):
                 continue
@@ -57,23 +47,15 @@ def people(lib: Library, include_hidden: bool = False, include_empty: bool | Non
 
 def faces(lib: Library, person: str | None = None, unknown: bool = False) -> list[dict[str, Any]]:
     with lib.session() as s:
-        q = select(Face, Photo.path).join(Photo, Face.photo_id == Photo.id).order_by(Face.id)
-        if person is not None:
-            q = q.where(Face.person_id == find_person(s, person).id)
-        if unknown:
-            q = q.where(Face.person_id.is_(None))
+        person_id = find_person(s, person).id if person is not None else None
         return [{"id": f.id, "photo": path, "bbox": f.bbox, "det_score": f.det_score, "person": f.person_id}
-                for f, path in s.execute(q)]
+                for f, path in reads.faces_with_paths(s, person_id, unknown)]
 
 
 def photos(lib: Library, persons: list[str], any_of: bool = False) -> list[str]:
     with lib.session() as s:
         ids = sorted({find_person(s, p).id for p in persons})
-        q = (select(Photo.path).join(Face, Face.photo_id == Photo.id).where(Face.person_id.in_(ids))
-             .group_by(Photo.id).order_by(Photo.path))
-        if not any_of:
-            q = q.having(func.count(distinct(Face.person_id)) == len(ids))
-        return list(s.scalars(q))
+        return reads.photos_showing(s, ids, any_of)
 
 
 def search(lib: Library, photo: Path, limit: int = 5) -> list[dict[str, Any]]:
@@ -82,8 +64,8 @@ def search(lib: Library, photo: Path, limit: int = 5) -> list[dict[str, Any]]:
     threshold = 1.0 - params(lib).eps
     out = []
     with lib.session() as s:
-        visible = {p.id for p in s.scalars(select(Person).where(Person.merged_into.is_(None)))}
-        names = {p.id: p.name for p in s.scalars(select(Person))}
+        visible = reads.visible_person_ids(s)
+        names = reads.person_names(s)
     for rec in records:
         best: dict[int, float] = {}
         for hit in lib.index.search(rec.vector, 50, min_score=threshold):
@@ -99,10 +81,7 @@ def _centroids(lib: Library, person_ids: list[int] | None = None) -> dict[int, n
     """Each person's mean face direction (unit length), summed while streaming the vectors."""
     sums: dict[int, np.ndarray] = {}
     with lib.session() as s:
-        q = select(Face.person_id, Face.vector).where(Face.person_id.is_not(None))
-        if person_ids is not None:
-            q = q.where(Face.person_id.in_(person_ids))
-        for person, blob in s.execute(q.execution_options(yield_per=2000)):
+        for person, blob in reads.person_vectors(s, person_ids):
             pid = int(person or 0)
             v = np.frombuffer(blob, dtype=np.float32)
             sums[pid] = sums[pid] + v if pid in sums else v.astype(np.float64)
@@ -114,7 +93,7 @@ def suggest_faces(lib: Library, person: str, limit: int = 20) -> list[dict[str, 
     with lib.session() as s:
         target = find_person(s, person)
         pid, name = target.id, target.name
-        rejected = set(s.scalars(select(Rejection.face_id).where(Rejection.person_id == pid)))
+        rejected = reads.rejected_faces(s, pid)
     centre = _centroids(lib, [pid]).get(pid)
     if centre is None:
         return []
@@ -131,9 +110,8 @@ def suggest_faces(lib: Library, person: str, limit: int = 20) -> list[dict[str, 
 def suggest_merges(lib: Library, limit: int = 20) -> list[dict[str, Any]]:
     """Pairs of visible persons whose faces are close, most alike first, leaving out kept-apart pairs."""
     with lib.session() as s:
-        persons = {p.id: p for p in s.scalars(select(Person).where(Person.merged_into.is_(None),
-                                                                   Person.hidden.is_(False)))}
-        apart = {(a, b) for a, b in s.execute(select(KeepApart.person_a, KeepApart.person_b))}
+        persons = {p.id: p for p in reads.shown_persons(s)}
+        apart = reads.kept_apart(s)
         names = {pid: p.name for pid, p in persons.items()}
     centres = {pid: v for pid, v in _centroids(lib).items() if pid in persons}
     if len(centres) < 2:

@@ -1,7 +1,8 @@
 """The service layer: every operation the CLI (and the daemon's API) offers, on a Library.
 
 Each function takes a Library and plain arguments and returns plain data (JSON-able), so the
-same call can run in this process or behind the daemon's HTTP API.
+same call can run in this process or behind the daemon's HTTP API. Its signature declares
+the operation's parameters and result; clusterids/ops.py declares how it runs.
 """
 
 from __future__ import annotations
@@ -10,20 +11,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-
-from . import albums, doctor, faults, queries
+from . import doctor, faults, queries
 from .app import open_library
 from .clustering import people
 from .config import Settings
 from .corrections import Corrections
 from .errors import UserError
 from .indexer.pipeline import Progress, index_paths
+from .media import albums
+from .media.thumbs import prune_thumbs
 from .models import packs
-from .store import mirror, queue
-from .store.db import Face, Photo
+from .store import mirror, queue, reads
 from .store.library import Library
-from .web.ui import prune_thumbs
 
 
 def index(lib: Library, paths: list[str], progress: Progress | None = None,
@@ -49,9 +48,9 @@ def index(lib: Library, paths: list[str], progress: Progress | None = None,
 
 def status(lib: Library, failed: bool = False) -> dict[str, Any]:
     with lib.session() as s:
-        photos = s.scalar(select(func.count(Photo.id)).where(Photo.status == "ok")) or 0
-        n_failed = s.scalar(select(func.count(Photo.id)).where(Photo.status == "failed")) or 0
-        faces = s.scalar(select(func.count(Face.id))) or 0
+        photos = reads.photo_count(s, "ok")
+        n_failed = reads.photo_count(s, "failed")
+        faces = reads.face_count(s)
         out: dict[str, Any] = {
             "library": str(lib.root),
             "model": lib.pack_spec,
@@ -66,11 +65,7 @@ def status(lib: Library, failed: bool = False) -> dict[str, Any]:
         }
         out.update(queue.state(s, lib.settings.lease_seconds))
         if failed:
-            out["failed_files"] = [
-                {"path": p, "reason": e}
-                for p, e in s.execute(select(Photo.path, Photo.error).where(Photo.status == "failed")
-                                      .order_by(Photo.path))
-            ]
+            out["failed_files"] = [{"path": p, "reason": e} for p, e in reads.failed_files(s)]
     return out
 
 
@@ -191,22 +186,3 @@ def evaluate(settings: Settings, folder: str, progress: Progress | None = None, 
     with open_library(eval_settings, create=True) as lib:
         index_paths(lib, [root], progress=progress, on_plan=on_plan)
         return run_eval(lib, root)
-
-
-# Every operation on an open library, by name: the CLI calls these in-process, or through the
-# daemon's API when a daemon owns the library. Arguments and results are plain JSON data.
-OPS: dict[str, Callable[..., Any]] = {
-    "index": index,
-    "status": status,
-    "rebuild_index": rebuild_index,
-    "doctor": check,
-    "reindex": reindex,
-    "recluster": recluster,
-    "correct": correct,
-    "people": list_people,
-    "faces": list_faces,
-    "photos": list_photos,
-    "search": search,
-    "suggest": suggest,
-    "albums": sync_albums,
-}

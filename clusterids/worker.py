@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 
 from .app import open_for_worker
 from .config import Settings, map_path, path_map_pairs
-from .imaging import BadImage, Decoded, content_hash, decode, read_capped
-from .indexer.pipeline import detect_and_embed
+from .indexer.embed import detect_and_embed
 from .indexer.scan import Found
 from .indexer.writer import Writer
+from .media.imaging import BadImage, Decoded, content_hash, decode, read_capped
 from .store import mirror, queue
 from .store.db import get_meta, set_meta
 from .store.vectors import DeferredIndex

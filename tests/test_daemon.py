@@ -22,6 +22,7 @@ from sqlalchemy import select
 from clusterids.app import open_library
 from clusterids.config import load_settings
 from clusterids.daemon.client import STATE_FILE, read_state
+from clusterids.errors import UserError
 from clusterids.store.db import Face, Photo
 
 from .conftest import lfw_people, needs_shared, photo_count
@@ -239,28 +240,32 @@ def test_the_api_is_described_by_its_openapi_schema_for_a_token_holder():
     names every one."""
     from fastapi.testclient import TestClient
 
-    from clusterids import service
+    from clusterids import ops
     from clusterids.daemon.api import make_app
 
     client = TestClient(make_app("secret", lambda op, kw: {}), base_url="http://127.0.0.1:8765")
     assert client.get("/api/v1/openapi.json").status_code == 401
     schema = client.get("/api/v1/openapi.json", headers={"Authorization": "Bearer secret"}).json()
     assert schema["openapi"].startswith("3.")
-    for name in service.OPS:
+    for name in ops.REGISTRY:
         assert f"/api/v1/ops/{name}" in schema["paths"], name
     people = schema["components"]["schemas"]["people_params"]
     assert people["properties"]["include_hidden"]["type"] == "boolean" and people["additionalProperties"] is False
     assert schema["components"]["schemas"]["correct_params"]["required"] == ["action"]
     assert "should_stop" not in schema["components"]["schemas"]["index_params"]["properties"]
     doc = (Path(__file__).resolve().parents[1] / "docs" / "api.md").read_text()
-    assert all(f"| `{name}` |" in doc for name in service.OPS)
+    assert all(f"| `{name}` |" in doc for name in ops.REGISTRY)
+    # results are described by their declared types
+    result = schema["paths"]["/api/v1/ops/photos"]["post"]["responses"]["200"]["content"]["application/json"]
+    assert result["schema"] == {"type": "array", "items": {"type": "string"}}
+    assert schema["paths"]["/api/v1/ops/people"]["post"]["x-reads-only"] is True
 
 
 @needs_shared
 def test_reads_never_wait_behind_the_writer(tmp_path, run, env):
-    """While the writer holds the daemon's lock inside an open write transaction, the people,
-    faces and photos operations and the page's grids answer at once, from the last commit;
-    an operation that needs the writer waits."""
+    """While the writer is busy inside an open write transaction, the people, faces and
+    photos operations and the page's grids answer at once, from the last commit; an
+    operation that needs the writer waits its turn in the writer's queue."""
     import threading
 
     from fastapi.testclient import TestClient
@@ -278,18 +283,24 @@ def test_reads_never_wait_behind_the_writer(tmp_path, run, env):
     settings = load_settings({}, environ=env)
     d = Daemon(settings, [])
     d.lib = open_library(settings)
-    held, release = threading.Event(), threading.Event()
+    held, release, stop = threading.Event(), threading.Event(), threading.Event()
 
-    def writer() -> None:
-        with d.lock:
-            assert d.lib is not None
-            with d.lib.session() as s, s.begin():
-                s.add(Person(name="not committed"))
-                s.flush()
-                held.set()
-                release.wait(60)
+    def serve() -> None:  # the daemon's writer thread, as its loop runs it
+        d.writes.own()
+        while not stop.is_set():
+            d.writes.wait_and_run(0.05)
 
-    thread = threading.Thread(target=writer)
+    def busy() -> None:
+        assert d.lib is not None
+        with d.lib.session() as s, s.begin():
+            s.add(Person(name="not committed"))
+            s.flush()
+            held.set()
+            release.wait(60)
+
+    server = threading.Thread(target=serve)
+    server.start()
+    thread = threading.Thread(target=d.with_lib, args=(lambda _lib: busy(),))
     waiting = threading.Thread(target=d.run_op, args=("status", {}), daemon=True)
     thread.start()
     try:
@@ -312,6 +323,9 @@ def test_reads_never_wait_behind_the_writer(tmp_path, run, env):
         thread.join(30)
         if waiting.ident is not None:
             waiting.join(30)
+        stop.set()
+        server.join(30)
+        d.writes.close()
         d.lib.close()
 
 
@@ -491,3 +505,59 @@ def test_ui_starts_the_daemon_when_none_runs(run, env, photos):
         if state is not None:
             os.kill(state["pid"], signal.SIGTERM)
             wait_until(lambda: read_state(Path(env["CLUSTERIDS_LIBRARY"])) is None, 30, "the daemon to stop")
+
+
+def test_the_one_writer_runs_every_submitted_write_on_its_own_thread_in_order():
+    """Writes from many threads run one at a time on the writer's thread; an error reaches
+    the thread that asked; work still waiting when the daemon stops is answered, not lost."""
+    import threading
+
+    from clusterids.daemon.writer import WriteQueue
+
+    q = WriteQueue()
+    ran: list[tuple[int, int]] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        q.own()
+        while not stop.is_set():
+            q.wait_and_run(0.02)
+
+    writer = threading.Thread(target=serve)
+    writer.start()
+    results: dict[int, int] = {}
+
+    def ask(n: int) -> None:
+        results[n] = q.submit(lambda: ran.append((n, threading.get_ident())) or n * n)
+
+    askers = [threading.Thread(target=ask, args=(n,)) for n in range(20)]
+    for t in askers:
+        t.start()
+    for t in askers:
+        t.join(10)
+    assert results == {n: n * n for n in range(20)}
+    assert {ident for _, ident in ran} == {writer.ident}
+    with pytest.raises(ZeroDivisionError):
+        q.submit(lambda: 1 // 0)
+    stop.set()
+    writer.join(10)
+
+    q = WriteQueue()  # no writer serves it: what is submitted waits until the daemon stops
+    waiting: list[BaseException] = []
+
+    def late() -> None:
+        try:
+            q.submit(lambda: None)
+        except UserError as exc:
+            waiting.append(exc)
+
+    t = threading.Thread(target=late)
+    t.start()
+    deadline = time.monotonic() + 10
+    while q._jobs.empty() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    q.close()
+    t.join(10)
+    assert waiting and "stopping" in str(waiting[0])
+    with pytest.raises(UserError):
+        q.submit(lambda: None)

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from clusterids.albums import folder_name
+from clusterids.media.albums import folder_name
 
 from .conftest import lfw_people, needs_shared
 from .test_daemon import DaemonProc, quiet, wait_until
@@ -186,14 +186,14 @@ def test_split_reject_undo_unknown_and_search(page_and_daemon, run_json):
 def test_thumbnails_of_gone_faces_are_pruned(run, run_json, env, photos):
     from clusterids.app import open_library
     from clusterids.config import load_settings
-    from clusterids.web import ui
+    from clusterids.media import thumbs
 
     run("index", photos)
     run("recluster")
     face_id = run_json("faces")[0]["id"]
     lib = open_library(load_settings({}, environ=env))
     try:
-        kept = ui.face_thumb(lib, face_id)
+        kept = thumbs.face_thumb(lib, face_id)
         stale = kept.parent / "f999999.jpg"
         stale.write_bytes(kept.read_bytes())
         assert kept.is_file() and stale.is_file()

@@ -11,10 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-
-from ..store import mirror
-from ..store.db import Face, Person, Photo, Rejection
+from ..store import mirror, reads, writes
 from ..store.library import Library
 
 MIN_IOU = 0.5
@@ -41,11 +38,9 @@ def remember(lib: Library) -> dict[str, list[OldFace]]:
     out: dict[str, list[OldFace]] = defaultdict(list)
     with lib.session() as s:
         rejected: dict[int, list[int]] = defaultdict(list)
-        for fid, pid in s.execute(select(Rejection.face_id, Rejection.person_id)):
+        for fid, pid in reads.rejections(s):
             rejected[fid].append(pid)
-        rows = s.execute(select(Face.id, Face.x1, Face.y1, Face.x2, Face.y2, Face.person_id, Face.pinned, Photo.path)
-                         .join(Photo, Face.photo_id == Photo.id))
-        for fid, x1, y1, x2, y2, person, pinned, path in rows:
+        for fid, x1, y1, x2, y2, person, pinned, path in reads.faces_with_boxes(s):
             if person is not None or pinned or fid in rejected:
                 out[path].append(OldFace((x1, y1, x2, y2), person, bool(pinned), rejected.get(fid, [])))
     return out
@@ -56,9 +51,9 @@ def restore(lib: Library, old: dict[str, list[OldFace]]) -> int:
     carried = 0
     moved: dict[int, list[int]] = defaultdict(list)
     with lib.session() as s, s.begin():
-        persons = set(s.scalars(select(Person.id)))
+        persons = reads.person_ids(s)
         for path, faces in old.items():
-            photo = s.scalar(select(Photo).where(Photo.path == path))
+            photo = reads.photo_by_path(s, path)
             if photo is None:
                 continue
             new = list(photo.faces)
@@ -71,8 +66,8 @@ def restore(lib: Library, old: dict[str, list[OldFace]]) -> int:
                     best.person_id, best.pinned = f.person, f.pinned
                     moved[f.person].append(best.id)
                 for pid in f.rejected:
-                    if pid in persons and s.get(Rejection, (best.id, pid)) is None:
-                        s.add(Rejection(face_id=best.id, person_id=pid))
+                    if pid in persons:
+                        writes.add_rejection(s, best.id, pid)
                 new.remove(best)
                 carried += 1
         mirror.mark(s)

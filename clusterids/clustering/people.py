@@ -18,12 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select, update
 
 from .. import faults
 from ..config import Settings
-from ..store import mirror
-from ..store.db import Face, Person, Rejection
+from ..store import mirror, reads, writes
 from ..store.library import Library
 from .graph import Graph
 from .graph import update as update_graph
@@ -73,11 +71,7 @@ class FaceTable:
 def load_faces(lib: Library) -> FaceTable:
     s = lib.settings
     with lib.session() as session:
-        rows = session.execute(
-            select(Face.id, Face.vector, Face.person_id, Face.pinned, Face.det_score, Face.size_px, Face.sharpness,
-                   Face.landmarks, Face.photo_id)
-            .order_by(Face.id)
-        ).all()
+        rows = reads.face_rows(session)
     n = len(rows)
     vectors = np.zeros((n, lib.dim), np.float32)
     for i, r in enumerate(rows):
@@ -117,25 +111,49 @@ class Plan:
     new_keys: list[int] = field(default_factory=list)  # negative keys of persons to create
 
 
-def _resolver(persons: dict[int, Person]) -> Any:
+@dataclass(frozen=True)
+class Known:
+    """What the planner knows of the persons: where each merged one went, which have a name,
+    and the persons each face was rejected for."""
+
+    merged_into: dict[int, int | None]
+    named: frozenset[int]
+    rejected: dict[int, set[int]]
+
+
+def known(lib: Library) -> Known:
+    with lib.session() as session:
+        persons = reads.persons_by_id(session)
+        rejected: dict[int, set[int]] = defaultdict(set)
+        for f, p in reads.rejections(session):
+            rejected[f].add(p)
+    return Known({pid: p.merged_into for pid, p in persons.items()},
+                 frozenset(pid for pid, p in persons.items() if p.name), dict(rejected))
+
+
+def _resolver(merged_into: dict[int, int | None]) -> Any:
     def resolve(pid: int) -> int:
         seen = set()
-        while pid in persons and persons[pid].merged_into is not None and pid not in seen:
+        while merged_into.get(pid) is not None and pid not in seen:
             seen.add(pid)
-            pid = persons[pid].merged_into  # type: ignore[assignment]
+            pid = merged_into[pid]  # type: ignore[assignment]
         return pid
 
     return resolve
 
 
 def plan(lib: Library, faces: FaceTable, labels: np.ndarray) -> Plan:
-    with lib.session() as session:
-        persons = {p.id: p for p in session.scalars(select(Person))}
-        rejected: dict[int, set[int]] = defaultdict(set)
-        for f, p in session.execute(select(Rejection.face_id, Rejection.person_id)):
-            rejected[f].add(p)
-    resolve = _resolver(persons)
-    named = {pid for pid, p in persons.items() if p.name}
+    """The recluster's decision for the library as it is (see plan_with)."""
+    return plan_with(faces, labels, known(lib))
+
+
+def plan_with(faces: FaceTable, labels: np.ndarray, known: Known) -> Plan:
+    """Faces to persons, from the clusters (``labels``, -1: none) and the corrections: a
+    pinned face stays; a cluster goes to the person most of its faces had (a named person
+    keeps its share); a face never goes to a person it was rejected for; two faces of one
+    photo never stay in one person. Pure: nothing is read or written."""
+    resolve = _resolver(known.merged_into)
+    named, rejected = known.named, known.rejected
     out = Plan()
     members: dict[int, list[int]] = defaultdict(list)
     for i, label in enumerate(labels):
@@ -255,10 +273,7 @@ def apply(lib: Library, faces: FaceTable, result: Plan) -> dict[int, int]:
     changed: dict[int | None, list[int]] = defaultdict(list)
     with lib.session() as session, session.begin():
         for new_key in result.new_keys:
-            person = Person()
-            session.add(person)
-            session.flush()
-            created[new_key] = person.id
+            created[new_key] = writes.new_person(session).id
         updates = []
         for i, fid in enumerate(faces.ids.tolist()):
             key = result.assignment.get(fid)
@@ -268,21 +283,12 @@ def apply(lib: Library, faces: FaceTable, result: Plan) -> dict[int, int]:
                 updates.append({"id": fid, "person_id": new})
                 changed[new].append(fid)
         if updates:
-            session.execute(update(Face), updates)
-        drop_empty_persons(session)
+            writes.set_persons(session, updates)
+        writes.drop_empty_persons(session)
         mirror.mark(session)
     faults.point("recluster.after_commit")
     mirror.set_persons(lib, changed)
     return created
-
-
-def drop_empty_persons(session: Any) -> None:
-    """Unnamed, visible, unmerged persons with no face left are gone; named ones stay."""
-    used = select(Face.person_id).where(Face.person_id.is_not(None)).distinct()
-    merged = select(Person.merged_into).where(Person.merged_into.is_not(None)).distinct()
-    for person in session.scalars(select(Person).where(Person.id.not_in(used), Person.id.not_in(merged))):
-        if not person.name and not person.hidden and person.merged_into is None:
-            session.delete(person)
 
 
 def recluster(lib: Library, dry_run: bool = False, from_scratch: bool = False) -> dict[str, Any]:
@@ -313,19 +319,18 @@ def assign_new_faces(lib: Library, face_ids: list[int]) -> int:
     assigned: dict[int, list[int]] = defaultdict(list)
     taken: dict[int, set[int]] = defaultdict(set)  # photo -> persons given a face of it in this call
     with lib.session() as session:
-        if session.scalar(select(Person.id).limit(1)) is None:
+        if not reads.any_person(session):
             return 0
-        persons = {x.id: x for x in session.scalars(select(Person))}
-        resolve = _resolver(persons)
+        persons = reads.persons_by_id(session)
+        resolve = _resolver({pid: x.merged_into for pid, x in persons.items()})
         for fid in face_ids:
-            face = session.get(Face, fid)
+            face = reads.get_face(session, fid)
             if face is None or face.person_id is not None:
                 continue
-            rejected = set(session.scalars(select(Rejection.person_id).where(Rejection.face_id == fid)))
+            rejected = set(reads.rejected_persons(session, fid))
             # the persons already in this photo are someone else
-            rejected |= {resolve(int(x)) for x in session.scalars(  # type: ignore[arg-type]
-                select(Face.person_id).where(Face.photo_id == face.photo_id, Face.id != fid,
-                                             Face.person_id.is_not(None)))}
+            rejected |= {resolve(int(x)) for x in reads.others_in_photo(  # type: ignore[arg-type]
+                session, face.photo_id, fid)}
             rejected |= taken.get(face.photo_id, set())
             hits = lib.index.search(face.embedding(), k + 1, min_score=1.0 - p.eps)
             votes: Counter[int] = Counter()
@@ -345,7 +350,7 @@ def assign_new_faces(lib: Library, face_ids: list[int]) -> int:
     if assigned:
         with lib.session() as session, session.begin():
             for pid, fids in assigned.items():
-                session.execute(update(Face).where(Face.id.in_(fids)).values(person_id=pid))
+                writes.assign_faces(session, fids, pid)
             mirror.mark(session)
         mirror.set_persons(lib, assigned)
     return sum(len(v) for v in assigned.values())

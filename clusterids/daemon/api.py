@@ -11,7 +11,7 @@ import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,6 +21,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Stre
 from fastapi.staticfiles import StaticFiles
 
 from ..errors import NotFound, UserError
+from ..ops import Op
 from ..store.library import Library
 
 T = TypeVar("T")
@@ -128,13 +129,13 @@ def valid_id(value: str | int, what: str) -> int:
 
 
 def make_app(token: str, run: Runner, with_lib: WithLib | None = None, max_body: int = 0,
-             ops: Mapping[str, Callable[..., Any]] | None = None, read_lib: WithLib | None = None) -> FastAPI:
+             ops: Iterable[Op] | None = None, read_lib: WithLib | None = None) -> FastAPI:
     """``run(op, kwargs)`` performs one operation; ``with_lib(fn)`` calls ``fn(library)``;
-    the daemon serializes both with its one writer lock. ``max_body``: the largest request
+    the daemon runs both on its one writer, through a queue. ``max_body``: the largest request
     body in bytes (0: the upload limit). ``ops``: the operations the OpenAPI schema describes
-    (default: every service operation). ``read_lib`` is ``with_lib`` for calls that only
+    (default: the whole registry). ``read_lib`` is ``with_lib`` for calls that only
     read the database, which need not wait for the writer (default: ``with_lib``)."""
-    from ..web.ui import MAX_UPLOAD
+    from ..media.inbox import MAX_UPLOAD
 
     max_body = max_body or MAX_UPLOAD + 2**20  # one photo at the limit, with its form around it
     app = FastAPI(title="ClusterIdentities", docs_url=None, redoc_url=None, openapi_url=None)
@@ -182,13 +183,10 @@ def make_app(token: str, run: Runner, with_lib: WithLib | None = None, max_body:
 
     @app.get("/api/v1/openapi.json", dependencies=[Depends(authorized)], include_in_schema=False)
     def openapi_json() -> dict[str, Any]:
+        from ..ops import REGISTRY
         from .schema import openapi
 
-        if ops is None:
-            from ..service import OPS
-
-            return openapi(app.openapi(), OPS)
-        return openapi(app.openapi(), ops)
+        return openapi(app.openapi(), REGISTRY.values() if ops is None else ops)
 
     @app.post("/api/v1/login-code", dependencies=[Depends(authorized)])
     def login_code() -> dict[str, str]:
@@ -215,10 +213,11 @@ def make_app(token: str, run: Runner, with_lib: WithLib | None = None, max_body:
 
 def _web_routes(app: FastAPI, authorized: Callable[[Request], None], with_lib: WithLib, run: Runner,
                 read_lib: WithLib) -> None:
+    from ..media import inbox, thumbs, zips
     from ..web import ui
 
     auth = [Depends(authorized)]
-    thumbs: list[Path] = []
+    thumb_dir: list[Path] = []
 
     @app.get("/api/v1/ui/people", dependencies=auth)
     def people(hidden: bool = False, offset: int = Query(0, ge=0, le=MAX_ID),
@@ -248,18 +247,18 @@ def _web_routes(app: FastAPI, authorized: Callable[[Request], None], with_lib: W
     @app.get("/api/v1/ui/faces/{face_id}.jpg", dependencies=auth)
     def face_thumb(face_id: str) -> FileResponse:
         fid = valid_id(face_id, "face")
-        # a crop made before is served without waiting for the writer lock (an index run may hold it)
-        if not thumbs:
-            thumbs.append(with_lib(lambda lib: lib.root / ui.THUMBS))
-        path = thumbs[0] / f"f{fid}.jpg"
+        # a crop made before is served without waiting for the writer (an index run may be busy)
+        if not thumb_dir:
+            thumb_dir.append(read_lib(lambda lib: lib.root / thumbs.THUMBS))
+        path = thumb_dir[0] / f"f{fid}.jpg"
         if not path.is_file():
-            path = with_lib(lambda lib: ui.face_thumb(lib, fid))
+            path = with_lib(lambda lib: thumbs.face_thumb(lib, fid))
         return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
 
     @app.get("/api/v1/ui/photos/{photo_id}.jpg", dependencies=auth)
     def photo_thumb(photo_id: str, size: str = "") -> FileResponse:
         pid = valid_id(photo_id, "photo")
-        path = with_lib(lambda lib: ui.photo_thumb(lib, pid, large=size == "large"))
+        path = with_lib(lambda lib: thumbs.photo_thumb(lib, pid, large=size == "large"))
         return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
 
     @app.post("/api/v1/ui/upload", dependencies=auth)
@@ -267,16 +266,16 @@ def _web_routes(app: FastAPI, authorized: Callable[[Request], None], with_lib: W
         saved = []
         for f in files:
             name, stream = f.filename or "photo.jpg", f.file
-            path: Path = with_lib(lambda lib: ui.save_upload(lib, name, stream))  # noqa: B023
+            path: Path = with_lib(lambda lib: inbox.save_upload(lib, name, stream))  # noqa: B023
             saved.append(path.name)
         return {"saved": saved}
 
     @app.post("/api/v1/ui/search", dependencies=auth)
     def search(file: UploadFile) -> Any:
-        name = ui.safe_upload_name(file.filename or "query.jpg")
+        name = inbox.safe_upload_name(file.filename or "query.jpg")
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / name
-            ui.check_photo_bytes(name, file.file)
+            inbox.check_photo_bytes(name, file.file)
             with path.open("wb") as out:
                 shutil.copyfileobj(file.file, out)  # within the body limit: BodyLimit saw to it
             try:
@@ -288,7 +287,7 @@ def _web_routes(app: FastAPI, authorized: Callable[[Request], None], with_lib: W
     def albums_zip(request: Request, person: str | None = None) -> Any:
         pid = None if person is None else valid_id(person, "person")
         try:
-            chunks = with_lib(lambda lib: ui.album_zip(lib, pid))
+            chunks = with_lib(lambda lib: zips.album_zip(lib, pid))
         except NotFound:
             if "text/html" in request.headers.get("accept", ""):  # a link followed: back into the page
                 return RedirectResponse(f"/#/person/{pid}?error=no-album", status_code=303)

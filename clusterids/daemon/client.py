@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import http.client
 import json
 import os
 import secrets
@@ -10,8 +11,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import httpx
+from urllib.parse import urlsplit
 
 from ..config import Settings
 from ..errors import NotFound, UserError
@@ -19,7 +19,7 @@ from ..errors import NotFound, UserError
 STATE_FILE = "daemon.json"
 LOCK_FILE = "daemon.lock"  # held (flock) while the daemon lives: the OS lets go when it dies
 TOKEN_FILE = "api.token"
-TIMEOUT = httpx.Timeout(10.0, read=None)  # an index or a recluster may take long
+CONNECT_SECONDS = 10.0  # then no limit: an index run or a recluster may take long
 
 
 def take_lock(library: Path) -> int | None:
@@ -81,6 +81,9 @@ def read_token(library: Path) -> str:
 
 @dataclass
 class Remote:
+    """The daemon's API on the loopback interface. The standard library's HTTP client is
+    enough here, and it starts in a few milliseconds: a command the daemon serves should."""
+
     base_url: str
     token: str
 
@@ -88,33 +91,52 @@ class Remote:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
+    def _request(self, method: str, path: str, body: Any = None, timeout: float | None = None) -> tuple[int, bytes]:
+        url = urlsplit(self.base_url)
+        conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=CONNECT_SECONDS)
+        try:
+            conn.connect()
+            assert conn.sock is not None
+            conn.sock.settimeout(timeout)
+            headers = dict(self.headers)
+            data = None
+            if body is not None:
+                data = json.dumps(body).encode()
+                headers["Content-Type"] = "application/json"
+            conn.request(method, path, body=data, headers=headers)
+            resp = conn.getresponse()
+            return resp.status, resp.read()
+        finally:
+            conn.close()
+
     def call(self, op: str, kwargs: dict[str, Any]) -> Any:
         try:
-            resp = httpx.post(f"{self.base_url}/api/v1/ops/{op}", json=kwargs, timeout=TIMEOUT,
-                              headers=self.headers)
-        except httpx.HTTPError as exc:
+            status, content = self._request("POST", f"/api/v1/ops/{op}", kwargs)
+        except (OSError, http.client.HTTPException) as exc:
             raise UserError(f"the daemon at {self.base_url} does not answer ({exc})",
                             "stop it, or wait until it has started") from exc
-        if resp.status_code == 200:
-            return resp.json()
+        if status == 200:
+            return json.loads(content)
         try:
-            body = resp.json()
+            body = json.loads(content)
         except ValueError:
-            body = {"error": resp.text}
-        error_type = NotFound if resp.status_code == 404 else UserError
-        raise error_type(str(body.get("error", resp.status_code)), str(body.get("hint", "")))
+            body = {"error": content.decode(errors="replace")}
+        error_type = NotFound if status == 404 else UserError
+        raise error_type(str(body.get("error", status)), str(body.get("hint", "")))
 
     def login_code(self) -> str:
-        resp = httpx.post(f"{self.base_url}/api/v1/login-code", timeout=TIMEOUT,
-                          headers=self.headers)
-        resp.raise_for_status()
-        return str(resp.json()["code"])
+        try:
+            status, content = self._request("POST", "/api/v1/login-code", timeout=CONNECT_SECONDS)
+        except (OSError, http.client.HTTPException) as exc:
+            raise UserError(f"the daemon at {self.base_url} does not answer ({exc})", "try again") from exc
+        if status != 200:
+            raise UserError(f"the daemon refused a login link ({status})", "run the command as the daemon's user")
+        return str(json.loads(content)["code"])
 
     def healthy(self) -> bool:
         try:
-            return httpx.get(f"{self.base_url}/api/v1/health", timeout=2.0,
-                             headers=self.headers).status_code == 200
-        except httpx.HTTPError:
+            return self._request("GET", "/api/v1/health", timeout=2.0)[0] == 200
+        except (OSError, http.client.HTTPException):
             return False
 
 

@@ -1,14 +1,14 @@
 """The daemon: owns a library, follows its folders, keeps people and albums current, serves the CLI.
 
 Threads: watchdog's observer (events -> the pending map), uvicorn (the API), and the main
-thread, the one writer: it indexes settled paths in batches, reclusters now and then, and
-runs API operations, all under one lock so no two writes ever overlap.
+thread, the one writer (see writer.py): it indexes settled paths in batches, reclusters now
+and then, and runs the API's writes, which reach it through a queue, so no two writes ever
+overlap. Reads of the database alone run on the API's threads, on their own connections.
 """
 
 from __future__ import annotations
 
 import errno
-import inspect
 import json
 import logging
 import os
@@ -28,14 +28,15 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
-from .. import service
+from .. import ops, service
 from ..app import open_library
 from ..config import Settings
 from ..errors import UserError
-from ..imaging import EXTENSIONS
+from ..media.imaging import EXTENSIONS
 from ..store.library import Library
 from .api import make_app
 from .client import STATE_FILE, new_token, read_state, take_lock
+from .writer import WriteQueue
 
 log = logging.getLogger("clusterids.daemon")
 BATCH = 200  # paths indexed together (one SQL filter per batch)
@@ -166,15 +167,11 @@ def disk_full(exc: BaseException) -> bool:
     return False
 
 
-# Operations that only read the database (no vector index, no files, no models).
-READS = frozenset({"people", "faces", "photos"})
-
-
 class Daemon:
     def __init__(self, settings: Settings, paths: list[str]) -> None:
         self.settings = settings
         self.paths = [os.path.abspath(p) for p in paths]
-        self.lock = threading.RLock()
+        self.writes = WriteQueue()
         self.stop = threading.Event()
         self.pending = Pending(settings.watch_queue_max)
         self.reconciled_at = 0.0
@@ -190,32 +187,31 @@ class Daemon:
 
     # -- the API's view ----------------------------------------------------------------------
 
-    def run_op(self, op: str, kwargs: dict[str, Any]) -> Any:
-        if op not in service.OPS:
-            raise UserError(f"unknown operation {op!r}", "update the clusterids command")
-        try:
-            inspect.signature(service.OPS[op]).bind(None, **kwargs)
-        except TypeError as exc:
-            raise UserError(f"wrong arguments for {op!r}: {exc}", "update the clusterids command") from exc
-        if op in READS:  # the database alone answers: no wait behind an index run
+    def run_op(self, name: str, kwargs: dict[str, Any]) -> Any:
+        op = ops.get(name)
+        op.check(kwargs)
+        if op.reads_only:  # the database alone answers: no wait behind an index run
             assert self.lib is not None
-            return json.loads(json.dumps(service.OPS[op](self.lib, **kwargs)))
-        with self.lock:
+            return op.plain(op(self.lib, **kwargs))
+
+        def write() -> Any:
             assert self.lib is not None
-            result = service.OPS[op](self.lib, **kwargs)
-            if op == "index":
+            result = op(self.lib, **kwargs)
+            if op.adds_faces:
                 self.faces_since_recluster += int(result.get("faces_added", 0))
-            if op == "status":
+            if op.daemon_state:
                 result["daemon"] = self.state()
-        return json.loads(json.dumps(result))
+            return op.plain(result)
+
+        return self.writes.submit(write)
 
     def with_lib(self, fn: Any) -> Any:
-        with self.lock:
-            return fn(self.lib)
+        """``fn(library)`` on the writer, in its turn."""
+        return self.writes.submit(lambda: fn(self.lib))
 
     def read_lib(self, fn: Any) -> Any:
         """For reads of the database only: each runs on its own connection and sees the last
-        commit (SQLite in WAL mode, PostgreSQL), so it never waits for the writer's lock."""
+        commit (SQLite in WAL mode, PostgreSQL), so it never waits for the writer."""
         return fn(self.lib)
 
     def state(self) -> dict[str, Any]:
@@ -244,6 +240,7 @@ class Daemon:
             os.close(lock)
 
     def _run(self, library: Path) -> None:
+        self.writes.own()
         self.lib = open_library(self.settings, create=True)
         for notice in self.lib.notices:
             log.info(notice)
@@ -252,7 +249,7 @@ class Daemon:
         try:
             if self.paths:
                 self.lib.add_roots(self.paths)
-            from ..web.ui import inbox
+            from ..media.inbox import inbox
 
             self.lib.add_roots([str(inbox(self.lib))])  # uploads from the web page land here
             self.roots = [r for r in self.lib.roots() if os.path.isdir(r)]
@@ -279,8 +276,8 @@ class Daemon:
                 observer.join(timeout=5)
             if server is not None:
                 server.should_exit = True
-            with self.lock:
-                self.lib.close()
+            self.writes.close()
+            self.lib.close()
             (library / STATE_FILE).unlink(missing_ok=True)
 
     def _write_state(self, port: int) -> None:
@@ -294,7 +291,7 @@ class Daemon:
 
     def _loop(self) -> None:
         while not self.stop.is_set():
-            self.stop.wait(0.2)
+            self.writes.wait_and_run(0.2)  # the API's writes, while nothing else is to do
             if self.faults:  # nothing new is taken on until the catch-up works again
                 if time.monotonic() >= min(f.retry_at for f in self.faults.values()) and \
                         self._guarded("catch-up", self._catch_up):
@@ -319,9 +316,8 @@ class Daemon:
         """Index what changed while nobody watched, then put back in step whatever a crash or
         a fault left behind (the vector payloads, the instant assignment, the albums)."""
         for step in ("before", "after"):  # the vectors first: the index run assigns through them
-            with self.lock:
-                assert self.lib is not None
-                done = service.reconcile(self.lib)
+            assert self.lib is not None
+            done = service.reconcile(self.lib)
             if done:
                 log.info("repaired: %s", json.dumps(done))
             if step == "before":
@@ -329,9 +325,8 @@ class Daemon:
 
     def _reconcile(self) -> None:
         """Faces that indexing workers stored, and anything else the marks say is behind."""
-        with self.lock:
-            assert self.lib is not None
-            done = service.reconcile(self.lib)
+        assert self.lib is not None
+        done = service.reconcile(self.lib)
         if done:
             log.info("brought in step: %s", json.dumps(done))
 
@@ -363,11 +358,10 @@ class Daemon:
         self.paused = None
 
     def _index(self, paths: list[str], catch_up: bool = False) -> None:
-        with self.lock:
-            assert self.lib is not None
-            result = service.index(self.lib, paths, missing_ok=True, should_stop=self.stop.is_set,
-                                   after_commit=self._let_others_in,
-                                   settle=self.settings.settle_seconds if catch_up else 0.0)
+        assert self.lib is not None
+        result = service.index(self.lib, paths, missing_ok=True, should_stop=self.stop.is_set,
+                               after_commit=self._let_others_in,
+                               settle=self.settings.settle_seconds if catch_up else 0.0)
         if result.get("deferred"):  # perhaps still being written: they wait to settle like events
             self.pending.add(*result["deferred"])
         self.faces_since_recluster += result["faces_added"]
@@ -381,21 +375,18 @@ class Daemon:
 
     def _make_crops(self, photos: int = 8) -> None:
         """The web page's face crops, made while idle, a few photos at a time (the API waits little)."""
-        from ..web import ui
+        from ..media import thumbs
 
-        with self.lock:
-            assert self.lib is not None
-            if self.crops_todo is None:
-                self.crops_todo = ui.photos_needing_crops(self.lib)
-            if self.crops_todo:
-                batch, self.crops_todo = self.crops_todo[:photos], self.crops_todo[photos:]
-                ui.warm_face_thumbs(self.lib, batch)
+        assert self.lib is not None
+        if self.crops_todo is None:
+            self.crops_todo = thumbs.photos_needing_crops(self.lib)
+        if self.crops_todo:
+            batch, self.crops_todo = self.crops_todo[:photos], self.crops_todo[photos:]
+            thumbs.warm_face_thumbs(self.lib, batch)
 
     def _let_others_in(self) -> None:
-        """Between two commits of a long index run, the API's calls get their turn."""
-        self.lock.release()
-        time.sleep(0.001)
-        self.lock.acquire()
+        """Between two commits of a long index run, the API's writes get their turn."""
+        self.writes.run_pending()
 
     def _maybe_recluster(self) -> None:
         s = self.settings
@@ -404,9 +395,8 @@ class Daemon:
                     and time.monotonic() - self.last_recluster_t >= s.recluster_minutes * 60)
         if not (due_count or due_time):
             return
-        with self.lock:
-            assert self.lib is not None
-            result = service.recluster(self.lib)
+        assert self.lib is not None
+        result = service.recluster(self.lib)
         self.faces_since_recluster = 0
         self.last_recluster_t = time.monotonic()
         self.last_recluster = now_iso()

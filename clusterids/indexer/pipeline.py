@@ -1,8 +1,9 @@
 """The indexer as explicit stages over a per-photo task.
 
-scan (stat only) -> plan (against the database) -> read (one read: bytes and hash) ->
-decode -> detect -> embed -> store. Reading and decoding run in a thread pool ahead of the
-models; the models and the store run on the calling thread, the library's one writer.
+scan (stat only, scan.py) -> plan (against the database) -> read (one read: bytes and hash)
+-> decode -> detect and embed (embed.py) -> store (writer.py). Reading and decoding run in a
+thread pool ahead of the models; the models and the store run on the calling thread, the
+library's one writer.
 """
 
 from __future__ import annotations
@@ -14,22 +15,14 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-import numpy as np
-from sqlalchemy import ColumnElement, or_, select
-
-from ..config import Settings
 from ..errors import UserError
-from ..imaging import BadImage, Decoded, content_hash, decode, read_capped
-from ..store import queue
-from ..store.db import Photo
+from ..media.imaging import BadImage, Decoded, content_hash, decode, read_capped
+from ..store import queue, reads
 from ..store.library import Library
+from .embed import detect_and_embed
 from .scan import Found, Problem, scan
 from .writer import Gone, Writer
-
-if TYPE_CHECKING:
-    from ..models.base import FaceModel
 
 Progress = Callable[[int, int], None]  # (photos done, faces found so far)
 
@@ -72,31 +65,14 @@ class Loaded:
     error: str | None = None
 
 
-@dataclass
-class FaceRecord:
-    bbox: list[float]
-    landmarks: list[list[float]]
-    det_score: float
-    size_px: float
-    sharpness: float
-    vector: np.ndarray
-
-
 # -- stage: plan ------------------------------------------------------------------------------
-
-def _under(roots: list[str]) -> ColumnElement[bool]:
-    return or_(*[or_(Photo.path == r, Photo.path.startswith(r.rstrip(os.sep) + os.sep)) for r in roots])
-
 
 def plan(lib: Library, roots: list[str], report: Report,
          settle: float = 0.0) -> tuple[list[Job], Gone, list[Problem]]:
     """Split what is on disk into jobs; return the jobs, the library's photos no longer there
     and the problems met while scanning."""
     with lib.session() as s:
-        rows = {p: (i, size, mtime, status, sha) for i, p, size, mtime, status, sha in s.execute(
-            select(Photo.id, Photo.path, Photo.size, Photo.mtime_ns, Photo.status, Photo.sha256)
-            .where(_under(roots))
-        )}
+        rows = {p: (i, size, mtime, status, sha) for i, p, size, mtime, status, sha in reads.photos_under(s, roots)}
     jobs: list[Job] = []
     problems: list[Problem] = []
     seen: set[str] = set()
@@ -141,8 +117,7 @@ def load(lib: Library, job: Job, check_known: bool = True, decode_it: bool = Tru
         return Loaded(job, error=f"cannot read: {exc.strerror or exc}")
     sha = content_hash(data)
     with lib.session() as s:
-        known = select(Photo.id).where(Photo.sha256 == sha, Photo.status == "ok").limit(1)
-        if check_known and s.scalar(known) is not None:
+        if check_known and reads.content_known(s, sha):
             return Loaded(job, sha256=sha, reuse=True)
     if not decode_it:
         return Loaded(job, sha256=sha)
@@ -164,47 +139,6 @@ def ahead(items: Iterable[Job], fn: Callable[[Job], Loaded], workers: int) -> It
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
-
-
-# -- stages: detect and embed (the models) ----------------------------------------------------
-
-def detect_and_embed(model: FaceModel, settings: Settings, decoded: Decoded) -> list[FaceRecord]:
-    """The models' stages on one decoded photo: detect, align, embed; boxes in original pixels."""
-    scale = decoded.scale
-    from ..models.base import sharpness  # loaded with the model, not with every command
-    from ..models.find import find_faces
-
-    found, _ = find_faces(model, decoded.bgr, settings.retry_padded, settings.retry_turned)
-    kept = [d for d in found if min(d.bbox[2] - d.bbox[0], d.bbox[3] - d.bbox[1]) * scale >= settings.min_face_px]
-    if not kept:
-        return []
-    recognizer = model.recognizer()
-    crops = np.stack([recognizer.align(decoded.bgr, d.kps) for d in kept])
-    vectors = recognizer.embed(crops, settings.batch_size, flip=settings.flip_embed)
-    records = []
-    for d, crop, vec in zip(kept, crops, vectors, strict=True):
-        box = (d.bbox * scale).astype(float)
-        records.append(FaceRecord(
-            bbox=[round(v, 2) for v in box.tolist()],
-            landmarks=[[round(float(x) * scale, 2), round(float(y) * scale, 2)] for x, y in d.kps],
-            det_score=round(d.score, 4),
-            size_px=round(float(min(box[2] - box[0], box[3] - box[1])), 1),
-            sharpness=round(sharpness(crop), 2),
-            vector=vec,
-        ))
-    return records
-
-
-def embed_photo(lib: Library, path: Path) -> tuple[Decoded, list[FaceRecord]]:
-    """Detect and embed the faces of one photo that need not be in the library (search)."""
-    try:
-        data = read_capped(str(path), lib.settings.max_file_bytes)
-        decoded = decode(data, lib.settings.decode_max_side, lib.settings.max_pixels)
-    except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror or exc}", "check the path") from exc
-    except BadImage as exc:
-        raise UserError(f"{path}: {exc}", "give a JPEG, PNG, WebP, TIFF, BMP or HEIC photo") from exc
-    return decoded, detect_and_embed(lib.model(), lib.settings, decoded)
 
 
 # -- the whole run ----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..imaging import EXTENSIONS
+from ..media.imaging import EXTENSIONS
 
 
 @dataclass(frozen=True)

@@ -7,17 +7,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import delete, select
 
 from .. import faults
-from ..imaging import Decoded
-from ..store import mirror, queue
+from ..media.imaging import Decoded
+from ..store import mirror, queue, reads, writes
 from ..store.db import Face, Photo, utcnow
 from ..store.library import Library
 from .scan import Found
 
 if TYPE_CHECKING:
-    from .pipeline import FaceRecord
+    from .embed import FaceRecord
 
 COMMIT_EVERY = 16
 
@@ -92,18 +91,17 @@ class Writer:
             self.commit()
 
     def _photo(self, path: str) -> Photo:
-        photo = self.session.scalar(select(Photo).where(Photo.path == path))
+        photo = reads.photo_by_path(self.session, path)
         if photo is None:
-            photo = Photo(path=path, size=0, mtime_ns=0)
-            self.session.add(photo)
+            photo = writes.new_photo(self.session, path)
         return photo
 
     def _drop_faces(self, photo: Photo) -> None:
         if photo.id is None:
             return
-        ids = list(self.session.scalars(select(Face.id).where(Face.photo_id == photo.id)))
+        ids = reads.photo_face_ids(self.session, photo.id)
         if ids:
-            self.session.execute(delete(Face).where(Face.id.in_(ids)))
+            writes.delete_faces(self.session, ids)
             self.session.expire(photo, ["faces"])
             self.dropped.extend(ids)
             gone = set(ids)
@@ -122,9 +120,7 @@ class Writer:
         photo.size, photo.mtime_ns, photo.sha256 = found.size, found.mtime_ns, sha256
         photo.width, photo.height, photo.taken_at = width, height, taken_at
         photo.status, photo.error, photo.indexed_at = "ok", None, utcnow()
-        added = [Face(photo_id=photo.id, **cols) for cols in faces]
-        self.session.add_all(added)
-        self.session.flush()
+        added = writes.add_faces(self.session, photo.id, faces)
         self.new_faces.extend(added)
         self._tick()
 
@@ -150,25 +146,23 @@ class Writer:
         persons, corrections); a copy gets copies of the faces. Returns the faces added,
         "same" for a file touched but not changed, None when no source is left."""
         self.session.flush()
-        target = self.session.scalar(select(Photo).where(Photo.path == found.path))
+        target = reads.photo_by_path(self.session, found.path)
         if target is not None and target.sha256 == sha256 and target.status == "ok":
             target.size, target.mtime_ns = found.size, found.mtime_ns
             self._tick()
             return "same"
         moved_path = gone.take(sha256)
-        moved = self.session.scalar(select(Photo).where(Photo.path == moved_path)) if moved_path else None
+        moved = reads.photo_by_path(self.session, moved_path) if moved_path else None
         if moved is not None:
             if target is not None:  # a changed file took the place of a moved one
                 self._drop_faces(target)
-                self.session.delete(target)
+                writes.delete_photo(self.session, target)
                 self.session.flush()
             moved.path, moved.size, moved.mtime_ns, moved.indexed_at = (
                 found.path, found.size, found.mtime_ns, utcnow())
             self._tick()
             return 0
-        src = self.session.scalar(
-            select(Photo).where(Photo.sha256 == sha256, Photo.status == "ok", Photo.path != found.path).limit(1)
-        )
+        src = reads.photo_with_content(self.session, sha256, found.path)
         if src is None:
             return None
         copies = [{"x1": f.x1, "y1": f.y1, "x2": f.x2, "y2": f.y2, "landmarks": f.landmarks,
@@ -186,13 +180,13 @@ class Writer:
         """Forget photos that left the scanned folders, with their faces."""
         removed = 0
         for photo_id in gone.by_path.values():
-            photo = self.session.get(Photo, photo_id)
+            photo = reads.get_photo(self.session, photo_id)
             if photo is None:
                 continue
             self._drop_faces(photo)
             if photo.status == "ok":
                 removed += 1
-            self.session.delete(photo)
+            writes.delete_photo(self.session, photo)
             self._tick()
         self.commit(last=True)
         return removed

@@ -12,7 +12,7 @@ import contextlib
 import json
 import os
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Protocol
@@ -65,13 +65,15 @@ class ModelSource(Protocol):
 
 
 class Library:
-    def __init__(self, settings: Settings, engine: Engine, index: VectorIndex, pack_spec: str,
-                 pack_key: str, dim: int, notices: list[str], models: ModelSource) -> None:
+    def __init__(self, settings: Settings, engine: Engine, index: VectorIndex | None, pack_spec: str,
+                 pack_key: str, dim: int, notices: list[str], models: ModelSource,
+                 open_vectors: Callable[[], VectorIndex] | None = None) -> None:
         self.models = models
         self.settings = settings
         self.root = settings.library
         self.engine = engine
-        self.index = index
+        self._index = index
+        self._open_vectors = open_vectors  # a read of the database alone never opens the index
         self.pack_spec = pack_spec
         self.pack_key = pack_key
         self.dim = dim
@@ -86,7 +88,8 @@ class Library:
     def open(cls, settings: Settings, models: ModelSource, create: bool = False, repair: bool = True,
              fresh_index: bool = False) -> Library:
         """Open (or create) the library; ``repair=False`` leaves a mirror that is behind as it
-        is (``doctor`` looks before it touches); ``fresh_index`` replaces an embedded vector
+        is (``doctor`` looks before it touches) and opens the vector index only when it is first
+        used (a read of the database alone never does); ``fresh_index`` replaces an embedded vector
         index that cannot be read by an empty one (``rebuild-index`` then fills it)."""
         root = settings.library
         if root.exists() and not root.is_dir():
@@ -144,20 +147,25 @@ class Library:
                 set_meta(session, "dim", str(dim))
             if not (root / CONFIG_FILE).exists():
                 (root / CONFIG_FILE).write_text(CONFIG_HEADER, encoding="utf-8")
-        try:
-            try:
-                index = open_index(settings, root, library_id, dim, key)
-            except DamagedIndex:
-                if not fresh_index:
-                    raise
-                import shutil
+        def open_vectors() -> VectorIndex:
+            return open_index(settings, root, library_id, dim, key)
 
-                shutil.rmtree(root / VECTORS_DIR)  # derived data: the database holds every vector
-                index = open_index(settings, root, library_id, dim, key)
-        except UserError:
-            engine.dispose()
-            raise
-        lib = cls(settings, engine, index, spec, key, dim, notices, models)
+        index: VectorIndex | None = None
+        if repair or fresh_index:  # the repair compares the index with the database at once
+            try:
+                try:
+                    index = open_vectors()
+                except DamagedIndex:
+                    if not fresh_index:
+                        raise
+                    import shutil
+
+                    shutil.rmtree(root / VECTORS_DIR)  # derived data: the database holds every vector
+                    index = open_vectors()
+            except UserError:
+                engine.dispose()
+                raise
+        lib = cls(settings, engine, index, spec, key, dim, notices, models, open_vectors)
         lib._model = model
         if repair:
             lib.repair()
@@ -185,8 +193,21 @@ class Library:
             index = DeferredIndex(int(dim))
         return cls(settings, engine, index, spec, key, int(dim), [], models)
 
+    @property
+    def index(self) -> VectorIndex:
+        """The vector index, opened on first use when the library was opened without a repair."""
+        if self._index is None:
+            assert self._open_vectors is not None
+            self._index = self._open_vectors()
+        return self._index
+
+    @index.setter
+    def index(self, value: VectorIndex) -> None:
+        self._index = value
+
     def close(self) -> None:
-        self.index.close()
+        if self._index is not None:
+            self._index.close()
         self.engine.dispose()
 
     def __enter__(self) -> Library:

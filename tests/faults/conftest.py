@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from clusterids import albums, doctor, service
+from clusterids import doctor, service
 from clusterids.app import open_library
 from clusterids.config import load_settings
+from clusterids.media import albums
 from clusterids.store.db import Face, Person, Photo, set_meta
 
 from ..conftest import lfw_people

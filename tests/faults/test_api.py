@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from clusterids import service
+from clusterids import ops
 from clusterids.app import open_library
 from clusterids.config import load_settings
 from clusterids.daemon.api import COOKIE, make_app
@@ -24,7 +24,7 @@ TOKEN = "secret-token"
 @pytest.fixture
 def api(flib: dict[str, Any]) -> Iterator[tuple[TestClient, Library]]:
     lib = open_library(load_settings({}, environ=flib["env"]))
-    app = make_app(TOKEN, lambda op, kw: service.OPS[op](lib, **kw), lambda fn: fn(lib), max_body=2**20)
+    app = make_app(TOKEN, lambda op, kw: ops.get(op).plain(ops.get(op)(lib, **kw)), lambda fn: fn(lib), max_body=2**20)
     with TestClient(app, base_url=BASE) as client:
         yield client, lib
     lib.close()

@@ -14,11 +14,10 @@ import zipfile
 import pytest
 from PIL import Image
 
-from clusterids import albums
 from clusterids.app import open_library
 from clusterids.config import load_settings
 from clusterids.daemon.client import STATE_FILE, read_state, take_lock
-from clusterids.web import ui
+from clusterids.media import albums, zips
 
 from ..conftest import lfw_people, needs_shared
 from .conftest import problems
@@ -139,7 +138,7 @@ def test_names_print_safely(flib, run, run_json):
     assert str(evil) in run_json("photos", "--person", owner)
     lib = open_library(load_settings({}, environ=flib["env"]))
     try:
-        with zipfile.ZipFile(_zip_file(ui.album_zip(lib, owner), flib["library"] / "a.zip")) as zf:
+        with zipfile.ZipFile(_zip_file(zips.album_zip(lib, owner), flib["library"] / "a.zip")) as zf:
             names = zf.namelist()
     finally:
         lib.close()

@@ -23,13 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
-from . import faults
-from .errors import UserError
-from .store import mirror
-from .store.db import Face, Person, Photo
-from .store.library import Library
+from .. import faults
+from ..errors import UserError
+from ..store import mirror, reads
+from ..store.library import Library
 
 STORE = ".albums"
 MANIFEST = "manifest.json"
@@ -75,12 +72,8 @@ class Album:
 
 def desired(lib: Library) -> list[Album]:
     with lib.session() as s:
-        persons = {p.id: p for p in s.scalars(
-            select(Person).where(Person.hidden.is_(False), Person.merged_into.is_(None)))}
-        rows = s.execute(
-            select(Face.person_id, Photo.id, Photo.path).join(Photo, Face.photo_id == Photo.id)
-            .where(Face.person_id.in_(list(persons))).distinct().order_by(Face.person_id, Photo.id)
-        ).all()
+        persons = {p.id: p for p in reads.shown_persons(s)}
+        rows = reads.album_rows(s, list(persons))
     photos: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for pid, photo_id, path in rows:
         if pid is not None:

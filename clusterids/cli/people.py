@@ -1,0 +1,209 @@
+"""Commands about people: recluster, corrections, suggestions and the questions."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from .. import ops
+from ..errors import UserError
+from .core import call, cli, json_option
+from .render import emit, table
+
+
+@cli.command("recluster")
+@click.option("--dry-run", is_flag=True, help="Print what would change; apply nothing.")
+@click.option("--from-scratch", is_flag=True, help="Recompute the neighbour graph from the stored vectors.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def recluster_cmd(ctx: click.Context, dry_run: bool, from_scratch: bool, as_json: bool) -> None:
+    """Group faces into persons (DBSCAN, cosine), keeping every correction."""
+    result = call(ctx, ops.RECLUSTER, dry_run=dry_run, from_scratch=from_scratch)
+
+    def render(r: dict[str, Any]) -> None:
+        verb = "would change" if dry_run else "changed"
+        click.echo(f"{r['clusters']} clusters over {r['faces']} faces (eps {r['eps']}, min_samples "
+                   f"{r['min_samples']}); {r['unknown']} faces unknown")
+        click.echo(f"{verb}: {r['new']} new persons, {len(r['removed'])} removed, {len(r['merged'])} merged, "
+                   f"{len(r['split'])} split, {r['faces_moved']} faces moved")
+        for m in r["merged"]:
+            click.echo(f"  merged: person {m['person']} into {m['into']}")
+        for sp in r["split"]:
+            click.echo(f"  split: person {sp['person']} into {', '.join(sp['into'])}")
+
+    emit(result, as_json, render)
+
+
+def _correction(ctx: click.Context, op: str, as_json: bool, message: Callable[[dict[str, Any]], str],
+                **kwargs: Any) -> None:
+    result = call(ctx, ops.CORRECT, action=op, **kwargs)
+    emit(result, as_json, lambda r: click.echo(message(r)))
+
+
+@cli.command("assign")
+@click.argument("args", nargs=-1, required=True, metavar="[FACE] PERSON")
+@click.option("--faces", "faces", multiple=True, type=int, help="A face id to assign (repeatable): one correction.")
+@json_option
+@click.pass_context
+def assign_cmd(ctx: click.Context, args: tuple[str, ...], faces: tuple[int, ...], as_json: bool) -> None:
+    """FACE (or every --faces) belongs to PERSON (an id or exact name) from now on, as one correction
+    that one 'undo' reverts. A name no person has creates that person."""
+    if len(args) > 2 or (len(args) == 1 and not faces):
+        raise UserError("assign takes FACE PERSON, or --faces ID... PERSON", "see 'clusterids assign --help'")
+    if len(args) == 2 and not args[0].isdigit():
+        raise UserError(f"the face {args[0]!r} is not a face id", "see 'clusterids faces' for face ids")
+    ids = ([int(args[0])] if len(args) == 2 else []) + list(faces)
+
+    def render(r: dict[str, Any]) -> None:
+        who = f"{r['person']} ({r['name']})" if r.get("name") else str(r["person"])
+        if r.get("created"):
+            click.echo(f"created person {who}")
+        n = len(r["faces"])
+        click.echo(f"face {r['faces'][0]} is person {who}" if n == 1 else f"{n} faces are person {who}")
+        for w in r.get("warnings", []):
+            click.echo(f"warning: {w}", err=True)
+
+    emit(call(ctx, ops.CORRECT, action="assign", person=args[-1], face_ids=ids), as_json, render)
+
+
+@cli.command("reject")
+@click.argument("face", type=int)
+@click.argument("person")
+@json_option
+@click.pass_context
+def reject_cmd(ctx: click.Context, face: int, person: str, as_json: bool) -> None:
+    """FACE is not PERSON: it never goes to that person again."""
+    _correction(ctx, "reject", as_json, lambda r: f"face {r['face']} is not person {r['rejected']}",
+                face_id=face, person=person)
+
+
+@cli.command("merge")
+@click.argument("persons", nargs=-1, required=True)
+@click.option("--name", help="The name to keep when the persons have different names.")
+@json_option
+@click.pass_context
+def merge_cmd(ctx: click.Context, persons: tuple[str, ...], name: str | None, as_json: bool) -> None:
+    """Make PERSONS one person from now on, keeping the first one's id and the one name among them."""
+    _correction(ctx, "merge", as_json, lambda r: f"merged {', '.join(map(str, r['merged']))} into {r['person']}",
+                persons=list(persons), name=name)
+
+
+@cli.command("suggest")
+@click.option("--person", help="Also the unknown faces that may be this person (id or exact name).")
+@click.option("--limit", default=20, show_default=True, help="At most this many of each kind.")
+@json_option
+@click.pass_context
+def suggest_cmd(ctx: click.Context, person: str | None, limit: int, as_json: bool) -> None:
+    """Questions worth a look: persons that may be one, and unknown faces that may be PERSON."""
+
+    def render(r: dict[str, Any]) -> None:
+        for m in r["merges"]:
+            a, b = (f"{i} ({n})" if n else str(i) for i, n in zip(m["persons"], m["names"], strict=True))
+            click.echo(f"same person? {a} and {b} (similarity {m['similarity']:.2f})")
+        for f in r["faces"]:
+            click.echo(f"is face {f['face']} person {f['person']}? (similarity {f['similarity']:.2f})")
+        if not r["merges"] and not r["faces"]:
+            click.echo("nothing to suggest")
+
+    emit(call(ctx, ops.SUGGEST, person=person, limit=limit), as_json, render)
+
+
+@cli.command("split")
+@click.argument("person")
+@click.option("--faces", "faces", multiple=True, type=int, help="A face id to move (repeatable).")
+@click.option("--photos", "photos", multiple=True, type=click.Path(), help="A photo whose faces of PERSON move.")
+@json_option
+@click.pass_context
+def split_cmd(ctx: click.Context, person: str, faces: tuple[int, ...], photos: tuple[str, ...], as_json: bool) -> None:
+    """Move some faces of PERSON to a new person; they never rejoin PERSON."""
+    _correction(ctx, "split", as_json, lambda r: f"new person {r['new']} with {len(r['faces'])} faces",
+                person=person, face_ids=list(faces), photos=[os.path.abspath(p) for p in photos])
+
+
+@cli.command("rename")
+@click.argument("person")
+@click.argument("name")
+@json_option
+@click.pass_context
+def rename_cmd(ctx: click.Context, person: str, name: str, as_json: bool) -> None:
+    """Name PERSON (renames its album folder); an empty NAME ("") removes the name."""
+    _correction(ctx, "rename", as_json, lambda r: f"person {r['person']} is {r['name']!r}", person=person, name=name)
+
+
+def _person_command(name: str, doc: str, message: Callable[[dict[str, Any]], str]) -> None:
+    """hide and unhide: PERSON, one correction each."""
+
+    @cli.command(name, help=doc)
+    @click.argument("person")
+    @json_option
+    @click.pass_context
+    def command(ctx: click.Context, person: str, as_json: bool) -> None:
+        _correction(ctx, name, as_json, message, person=person)
+
+
+_person_command("hide", "Hide PERSON from the list and the albums.", lambda r: f"person {r['person']} hidden")
+_person_command("unhide", "Show a hidden PERSON again.", lambda r: f"person {r['person']} shown")
+
+
+@cli.command("undo")
+@json_option
+@click.pass_context
+def undo_cmd(ctx: click.Context, as_json: bool) -> None:
+    """Revert the last correction."""
+    _correction(ctx, "undo", as_json, lambda r: f"undone: {r['undone']} {json.dumps(r['args'])}")
+
+
+@cli.command("people")
+@click.option("--all", "include_hidden", is_flag=True, help="Include hidden and empty persons.")
+@json_option
+@click.pass_context
+def people_cmd(ctx: click.Context, include_hidden: bool, as_json: bool) -> None:
+    """List persons: id, name, faces, photos, hidden."""
+    rows = call(ctx, ops.PEOPLE, include_hidden=include_hidden)
+    emit(rows, as_json, lambda r: table(r, ["id", "name", "faces", "photos", "hidden"]))
+
+
+@cli.command("faces")
+@click.option("--person", help="Only this person's faces (id or exact name).")
+@click.option("--unknown", is_flag=True, help="Only faces in no person.")
+@json_option
+@click.pass_context
+def faces_cmd(ctx: click.Context, person: str | None, unknown: bool, as_json: bool) -> None:
+    """List faces: id, photo, box, detection score, person."""
+    rows = call(ctx, ops.FACES, person=person, unknown=unknown)
+    emit(rows, as_json, lambda r: table(r, ["id", "person", "det_score", "bbox", "photo"]))
+
+
+@cli.command("photos")
+@click.option("--person", "persons", multiple=True, required=True, help="A person (repeatable).")
+@click.option("--any", "any_of", is_flag=True, help="Photos showing any of them, not all.")
+@json_option
+@click.pass_context
+def photos_cmd(ctx: click.Context, persons: tuple[str, ...], any_of: bool, as_json: bool) -> None:
+    """Paths of the photos showing all the persons given (or any of them)."""
+    paths = call(ctx, ops.PHOTOS, persons=list(persons), any_of=any_of)
+    emit(paths, as_json, lambda rows: click.echo("\n".join(rows)) if rows else None)
+
+
+@cli.command("search")
+@click.argument("photo", type=click.Path())
+@json_option
+@click.pass_context
+def search_cmd(ctx: click.Context, photo: str, as_json: bool) -> None:
+    """Who is in PHOTO (which need not be in the library): per face, persons best first."""
+    result = call(ctx, ops.SEARCH, photo=os.path.abspath(photo))
+
+    def render(rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            click.echo("no face found")
+        for r in rows:
+            box = ",".join(f"{v:.0f}" for v in r["bbox"])
+            who = "; ".join(f"{m['name'] or 'Person_' + str(m['person'])} ({m['similarity']:.2f})"
+                            for m in r["matches"]) or "no known person"
+            click.echo(f"face at {box}: {who}")
+
+    emit(result, as_json, render)

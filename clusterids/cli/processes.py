@@ -1,0 +1,63 @@
+"""Commands that run as processes: the daemon, an indexing worker, the web page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from .core import cli, settings_of
+from .render import emit
+
+
+@cli.command("worker")
+@click.option("--once", is_flag=True, help="Stop when nothing is left to claim (default: wait for more).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the counts at the end.")
+@click.pass_context
+def worker_cmd(ctx: click.Context, once: bool, as_json: bool) -> None:
+    """Run the models for a library on a database server: claim queued photos, store their faces.
+    Start any number, on any machines (same database_url, vector_store_url, models; path_map
+    where the photos are mounted elsewhere). Stop with Ctrl-C or SIGTERM."""
+    import signal
+
+    from .. import worker
+
+    stopping: list[int] = []
+
+    def stop(signum: int, _frame: Any) -> None:
+        stopping.append(signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    report = worker.run(settings_of(ctx), should_stop=lambda: bool(stopping), once=once,
+                        on_notice=lambda line: click.echo(line, err=True))
+    emit(vars(report), as_json, lambda r: click.echo(
+        f"worker {r['worker']} ({','.join(r['providers'])}): {r['photos']} photos, {r['faces']} faces, "
+        f"{r['failed']} failed, {r['lost']} taken over, in {r['seconds']:.1f} s"))
+
+
+@cli.command("watch")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, file_okay=False))
+@click.pass_context
+def watch_cmd(ctx: click.Context, paths: tuple[str, ...]) -> None:
+    """Run the daemon in the foreground: follow PATHS (default: the library's folders), keep
+    people and albums current, serve the CLI over a local API. Stop with Ctrl-C or SIGTERM."""
+    from ..daemon.watch import watch
+
+    watch(settings_of(ctx), list(paths))
+
+
+@cli.command("ui")
+@click.option("--no-browser", is_flag=True, help="Print the login link; do not open a browser.")
+@click.pass_context
+def ui_cmd(ctx: click.Context, no_browser: bool) -> None:
+    """Open the web page (starting the daemon if needed) with a one-time login link."""
+    import webbrowser
+
+    from ..daemon.client import ensure_daemon
+
+    remote = ensure_daemon(settings_of(ctx))
+    url = f"{remote.base_url}/login?code={remote.login_code()}"
+    click.echo(url)
+    if not no_browser:
+        webbrowser.open(url)

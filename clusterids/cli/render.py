@@ -1,0 +1,85 @@
+"""Rendering in one place: JSON, tables, progress, and text made safe for a terminal."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from ..config import Settings
+
+
+def emit(data: Any, as_json: bool, render: Callable[[Any], None]) -> None:
+    if as_json:
+        click.echo(json.dumps(data, indent=None, sort_keys=False, default=str))
+    else:
+        render(data)
+
+
+def table(rows: list[dict[str, Any]], columns: list[str]) -> None:
+    if not rows:
+        click.echo("(none)")
+        return
+    widths = {c: max(len(c), *(len(cell(r.get(c))) for r in rows)) for c in columns}
+    click.echo("  ".join(c.upper().ljust(widths[c]) for c in columns).rstrip())
+    for r in rows:
+        click.echo("  ".join(cell(r.get(c)).ljust(widths[c]) for c in columns).rstrip())
+
+
+def cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    if isinstance(value, list):
+        return ",".join(cell(v) for v in value)
+    return plain(str(value))
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def plain(text: str) -> str:
+    """Text as printed to a terminal: control characters (ANSI escapes among them) shown as
+    their code, so a name can neither move the cursor nor recolour the screen."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+@contextmanager
+def progress_bar(settings: Settings) -> Iterator[tuple[Callable[[int, int], None], Callable[[int], None]]]:
+    from tqdm import tqdm
+
+    enabled = settings.progress and sys.stderr.isatty()
+    bar: Any = None
+
+    def on_plan(total: int) -> None:
+        nonlocal bar
+        bar = tqdm(total=total, unit="photo", disable=not enabled, file=sys.stderr, dynamic_ncols=True)
+
+    def progress(done: int, faces: int) -> None:
+        if bar is not None:
+            bar.update(done - bar.n)
+            bar.set_postfix(faces=faces, refresh=False)
+
+    try:
+        yield progress, on_plan
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def print_index(r: dict[str, Any]) -> None:
+    for f in r.get("failures", []):
+        click.echo(f"failed: {f['path']}: {f['reason']}", err=True)
+    click.echo(
+        f"{r['photos_new']} new, {r['photos_changed']} changed, {r['photos_unchanged']} unchanged, "
+        f"{r['photos_reused']} reused, {r['photos_removed']} removed, {r['photos_failed']} failed, "
+        f"{r.get('photos_queued', 0)} queued for workers; "
+        f"{r['faces_added']} faces added in {r['seconds']:.1f} s"
+    )

@@ -1,0 +1,202 @@
+"""The core on synthetic vectors: the constraint planner, album switching and undo, fast and
+without model files or shared data. The library is real (SQLite, Qdrant Edge, album folders);
+only the model pack is a stand-in, handed to the store the way app.open_library hands the
+real one (the store's ModelSource)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from clusterids import doctor, service
+from clusterids.config import load_settings
+from clusterids.media.albums import folder_name
+from clusterids.store.db import Face, Photo
+from clusterids.store.library import Library, PackChoice
+
+DIM = 16
+FRONTAL = [[30.0, 40.0], [70.0, 40.0], [50.0, 60.0], [35.0, 80.0], [65.0, 80.0]]
+
+
+class NoModels:
+    """A ModelSource for a library whose faces are written by the test: nothing to load."""
+
+    def negotiate(self, stored: PackChoice | None) -> tuple[PackChoice, Any, list[str]]:
+        return stored or PackChoice("synthetic", "sha256:synthetic", DIM), None, []
+
+    def load(self, spec: str, key: str | None = None) -> tuple[PackChoice, Any]:
+        raise AssertionError("no model is needed here")
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return (v / np.linalg.norm(v, axis=-1, keepdims=True)).astype(np.float32)
+
+
+@pytest.fixture
+def lib(tmp_path: Path) -> Iterator[Library]:
+    settings = load_settings({}, environ={"CLUSTERIDS_LIBRARY": str(tmp_path / "library"),
+                                          "CLUSTERIDS_PROGRESS": "false"})
+    library = Library.open(settings, NoModels(), create=True)
+    yield library
+    library.close()
+
+
+def add_photos(lib: Library, folder: Path, faces_per_photo: list[list[np.ndarray]]) -> list[list[int]]:
+    """One photo file per entry, its faces with the given vectors; the face ids, per photo."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out: list[list[int]] = []
+    with lib.vector_write(), lib.session() as s, s.begin():
+        stored: list[Face] = []
+        for n, vectors in enumerate(faces_per_photo):
+            path = folder / f"photo_{n:03d}.jpg"
+            path.write_bytes(b"\xff\xd8\xff" + bytes([n % 256]) * 64)
+            photo = Photo(path=str(path), size=67, mtime_ns=0, sha256=f"{n:064x}", width=400, height=400)
+            s.add(photo)
+            s.flush()
+            faces = [Face(photo_id=photo.id, x1=10.0 + 200 * k, y1=10.0, x2=150.0 + 200 * k, y2=150.0,
+                          landmarks=FRONTAL, det_score=0.9, size_px=140.0, sharpness=500.0,
+                          vector=v.astype(np.float32).tobytes()) for k, v in enumerate(vectors)]
+            s.add_all(faces)
+            s.flush()
+            stored += faces
+            out.append([f.id for f in faces])
+        lib.push_vectors(stored)
+    return out
+
+
+@pytest.fixture
+def three(lib: Library, tmp_path: Path) -> dict[str, Any]:
+    """Three people with six photos each, and one photo where a look-alike of the first
+    stands beside them (two faces of one photo: two people)."""
+    rng = np.random.default_rng(7)
+    centres = _unit(rng.normal(size=(3, DIM)))
+    photos = [[_unit(centres[i] + 0.04 * rng.normal(size=DIM))] for i in range(3) for _ in range(6)]
+    photos.append([_unit(centres[0] + 0.04 * rng.normal(size=DIM)), _unit(centres[0] + 0.04 * rng.normal(size=DIM))])
+    ids = add_photos(lib, tmp_path / "photos", photos)
+    return {"faces": [ids[6 * i : 6 * i + 6] for i in range(3)], "pair": ids[-1]}
+
+
+def persons_of(lib: Library) -> dict[int, list[int]]:
+    return {p["id"]: [f["id"] for f in service.list_faces(lib, str(p["id"]))] for p in service.list_people(lib)}
+
+
+def albums_of(lib: Library) -> dict[str, set[str]]:
+    root = lib.settings.albums_path
+    return {e.name: set(os.listdir(e)) for e in root.iterdir() if not e.name.startswith(".")}
+
+
+def owner(lib: Library, face: int) -> int | None:
+    return next((pid for pid, faces in persons_of(lib).items() if face in faces), None)
+
+
+def test_the_planner_makes_one_person_each_and_keeps_two_faces_of_a_photo_apart(lib, three):
+    service.recluster(lib)
+    people = persons_of(lib)
+    assert len(people) == 3
+    groups = [sorted(f[0] for f in three["faces"][i]) for i in range(3)]
+    first = owner(lib, groups[0][0])
+    assert first is not None
+    for group in groups:
+        assert len({owner(lib, f) for f in group}) == 1
+    # the look-alike pair: one of the two joins the first person, never both
+    assert sum(owner(lib, f) == first for f in three["pair"]) == 1
+    assert doctor.check(lib).ok, doctor.check(lib).problems
+
+
+def test_corrections_survive_a_recluster_from_scratch_and_undo_puts_them_back(lib, three):
+    service.recluster(lib)
+    a_face, b_face = three["faces"][0][0][0], three["faces"][1][0][0]
+    a, b = owner(lib, a_face), owner(lib, b_face)
+    assert a is not None and b is not None and a != b
+    moved = three["faces"][0][1][0]
+    service.correct(lib, "assign", person=str(b), face_id=moved)  # pinned to b
+    rejected = three["faces"][0][2][0]
+    service.correct(lib, "reject", person=str(a), face_id=rejected)  # never a again
+    service.recluster(lib, from_scratch=True)
+    assert owner(lib, moved) == b
+    assert owner(lib, rejected) != a
+    assert doctor.check(lib).ok, doctor.check(lib).problems
+
+    service.correct(lib, "undo")  # the rejection goes: the next recluster may bring it back
+    service.correct(lib, "undo")  # the assignment goes back to before it
+    assert owner(lib, moved) == a
+    service.recluster(lib, from_scratch=True)
+    assert owner(lib, rejected) == a and owner(lib, moved) == a
+
+
+def test_albums_switch_with_a_rename_merge_hide_and_their_undo(lib, three):
+    service.recluster(lib)
+    a, b = owner(lib, three["faces"][0][0][0]), owner(lib, three["faces"][1][0][0])
+    assert a is not None and b is not None
+    before = albums_of(lib)
+    assert set(before) == {folder_name(pid, None) for pid in persons_of(lib)}
+    assert all(len(entries) in (6, 7) for entries in before.values())
+
+    service.correct(lib, "rename", person=str(a), name="Grandma")
+    after = albums_of(lib)
+    assert "Grandma" in after and folder_name(a, None) not in after
+    assert after["Grandma"] == before[folder_name(a, None)]  # the same photos, under the new name
+
+    service.correct(lib, "merge", persons=[str(a), str(b)])
+    merged = albums_of(lib)
+    assert len(merged) == 2 and merged["Grandma"] == before[folder_name(a, None)] | before[folder_name(b, None)]
+
+    service.correct(lib, "hide", person=str(a))
+    assert "Grandma" not in albums_of(lib)
+
+    for _ in range(3):  # hide, merge, rename: each undone, the albums follow
+        service.correct(lib, "undo")
+    assert albums_of(lib) == before
+    assert doctor.check(lib).ok, doctor.check(lib).problems
+
+
+def test_the_planner_alone_splits_a_cluster_that_holds_two_faces_of_one_photo(lib, three):
+    """Handed one cluster with both faces of a photo in it (as a bridge through a look-alike
+    could make), the planner keeps one, the nearer to the others, and leaves the other unknown."""
+    from clusterids.clustering import people
+
+    faces = people.load_faces(lib)
+    row = {int(f): i for i, f in enumerate(faces.ids)}
+    labels = np.full(len(faces.ids), -1)
+    for ident, group in enumerate(three["faces"]):
+        for photo in group:
+            labels[row[photo[0]]] = ident
+    for f in three["pair"]:
+        labels[row[f]] = 0
+    plan = people.plan(lib, faces, labels)
+    first = plan.assignment[three["faces"][0][0][0]]
+    kept = [f for f in three["pair"] if plan.assignment[f] == first]
+    assert len(kept) == 1 and plan.assignment[({*three["pair"]} - {*kept}).pop()] is None
+    assert len(plan.new_keys) == 3
+
+
+def test_the_planner_is_pure_and_obeys_pins_rejections_and_merges():
+    """plan_with on a hand-made table: no library, no database."""
+    from clusterids.clustering.people import FaceTable, Known, plan_with
+
+    e1, e2 = np.eye(4, dtype=np.float32)[0], np.eye(4, dtype=np.float32)[1]
+    faces = FaceTable(
+        ids=np.array([1, 2, 3, 4, 5, 6, 7, 8]),
+        vectors=np.stack([e1, e1, e1, e1, e2, e2, e1, e2]),
+        person=np.array([10, 10, 30, -1, -1, 20, -1, 20]),  # 30 was merged into 10
+        pinned=np.array([False, False, False, False, False, True, False, True]),
+        can_core=np.ones(8, bool),
+        photo=np.arange(8),
+    )
+    labels = np.array([0, 0, 0, 0, 0, 0, -1, -1])
+    known = Known(merged_into={10: None, 20: None, 30: 10}, named=frozenset({20}), rejected={4: {10}})
+    plan = plan_with(faces, labels, known)
+    assert plan.assignment == {1: 10, 2: 10, 3: 10,  # the cluster goes to the person most had (30 is 10)
+                               4: 20,  # rejected for 10: the only other person of its cluster
+                               5: 20,  # nearer to 20's pinned face than to 10's faces
+                               6: 20,  # pinned
+                               7: None,  # in no cluster, not pinned: unknown
+                               8: 20}  # in no cluster, but pinned: stays
+    assert plan.new_keys == []
+    fresh = plan_with(faces, np.array([0, 0, 0, 1, 1, -1, 1, -1]), Known({}, frozenset(), {}))
+    assert fresh.new_keys == [-1] and {fresh.assignment[i] for i in (4, 5, 7)} == {-1}
