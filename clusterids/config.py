@@ -35,7 +35,7 @@ def _help(text: str, default: Any = dataclasses.MISSING, factory: Any = dataclas
     return field(default=default, metadata={"help": text})
 
 
-@dataclass
+@dataclass(frozen=True)
 class Settings:
     library: Path = _help("Library folder: database, vector index, config, albums.", factory=default_library)
     model: str = _help("Model pack: 'auto', 'buffalo_l', 'open' or a folder with two ONNX files.", "auto")
@@ -193,16 +193,16 @@ def load_settings(
     environ = os.environ if environ is None else environ
     flags = {k: v for k, v in (flags or {}).items() if v is not None}
     names = {f.name for f in setting_fields()}
-    settings = Settings()
+    values: dict[str, Any] = {}
     sources = {name: "default" for name in names}
 
-    def apply(values: Mapping[str, Any], origin: str, strict: bool) -> None:
-        for name, raw in values.items():
+    def apply(given: Mapping[str, Any], origin: str, strict: bool) -> None:
+        for name, raw in given.items():
             if name not in names:
                 if strict:
                     raise UserError(f"unknown setting {name!r} in {origin}", "see 'clusterids config' for names")
                 continue
-            setattr(settings, name, _coerce(name, raw, origin))
+            values[name] = _coerce(name, raw, origin)
             sources[name] = origin
 
     env_values = {k[len(ENV_PREFIX) :].lower(): v for k, v in environ.items() if k.startswith(ENV_PREFIX)}
@@ -211,7 +211,7 @@ def load_settings(
         apply({"library": flags["library"]}, "flag --library", strict=True)
     elif "library" in env_values:
         apply({"library": env_values["library"]}, f"env {ENV_PREFIX}LIBRARY", strict=True)
-    toml_path = settings.library / CONFIG_FILE
+    toml_path = values.get("library", default_library()) / CONFIG_FILE
     apply({k: v for k, v in read_toml(toml_path).items() if k != "library"}, str(toml_path), strict=True)
     apply(
         {k: v for k, v in env_values.items() if k in names and k != "library"},
@@ -225,8 +225,8 @@ def load_settings(
     for name in flags:
         if name != "library" and name in names:
             sources[name] = f"flag --{name.replace('_', '-')}"
+    settings = Settings(**values, sources=sources)  # frozen from here on: one object passed down
     _validate(settings)
-    settings.sources = sources
     return settings
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import click
@@ -45,6 +46,8 @@ def test_precedence_toml_env_flag(tmp_path):
     assert s.sources["workers"] == "env CLUSTERIDS_WORKERS"
     assert s.sources["album_link"] == "flag --album-link"
     assert s.sources["library"] == "env CLUSTERIDS_LIBRARY"
+    with pytest.raises(dataclasses.FrozenInstanceError):  # one frozen object, passed down
+        s.eps = 0.5  # type: ignore[misc]
 
 
 def test_config_command_shows_sources(tmp_path):

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .. import ops
-from ..config import Settings, load_settings
+from .. import __version__, ops
 from ..errors import UserError
 from .render import progress_bar
 
 if TYPE_CHECKING:
+    from ..config import Settings
     from ..store.library import Library
 
 
@@ -48,7 +48,7 @@ def _parse_sets(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--model", "-m", help="Model pack: buffalo_l, open, or a folder with two ONNX files.")
 @click.option("--set", "-s", "sets", multiple=True, metavar="NAME=VALUE", help="Override any setting.")
 @click.option("--verbose", "-v", is_flag=True, help="Show tracebacks for errors.")
-@click.version_option(package_name="clusterids")
+@click.version_option(__version__, prog_name="clusterids")  # no package metadata to read
 @click.pass_context
 def cli(ctx: click.Context, library: str | None, model: str | None, sets: tuple[str, ...], verbose: bool) -> None:
     """ClusterIdentities: a persistent face index for your photo folders."""
@@ -61,6 +61,8 @@ def cli(ctx: click.Context, library: str | None, model: str | None, sets: tuple[
 def settings_of(ctx: click.Context) -> Settings:
     obj = ctx.find_root().obj
     if "settings" not in obj:
+        from ..config import load_settings  # settings are read by commands that need them, not --help
+
         flags = dict(obj["flags"])
         flags.update(_parse_sets(obj["sets"]))
         obj["settings"] = load_settings(flags)

@@ -178,8 +178,8 @@ def make_app(token: str, run: Runner, with_lib: WithLib | None = None, max_body:
         return {"status": "ok"}
 
     @app.post("/api/v1/ops/{op}", dependencies=[Depends(authorized)])
-    def operation(op: str, kwargs: dict[str, Any]) -> Any:
-        return run(op, kwargs)
+    def operation(op: str, kwargs: dict[str, Any]) -> JSONResponse:
+        return JSONResponse(run(op, kwargs))  # plain data already (Op.plain): no second encoding pass
 
     @app.get("/api/v1/openapi.json", dependencies=[Depends(authorized)], include_in_schema=False)
     def openapi_json() -> dict[str, Any]:

@@ -91,7 +91,7 @@ class Remote:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
-    def _request(self, method: str, path: str, body: Any = None, timeout: float | None = None) -> tuple[int, bytes]:
+    def request(self, method: str, path: str, body: Any = None, timeout: float | None = None) -> tuple[int, bytes]:
         url = urlsplit(self.base_url)
         conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=CONNECT_SECONDS)
         try:
@@ -111,7 +111,7 @@ class Remote:
 
     def call(self, op: str, kwargs: dict[str, Any]) -> Any:
         try:
-            status, content = self._request("POST", f"/api/v1/ops/{op}", kwargs)
+            status, content = self.request("POST", f"/api/v1/ops/{op}", kwargs)
         except (OSError, http.client.HTTPException) as exc:
             raise UserError(f"the daemon at {self.base_url} does not answer ({exc})",
                             "stop it, or wait until it has started") from exc
@@ -126,7 +126,7 @@ class Remote:
 
     def login_code(self) -> str:
         try:
-            status, content = self._request("POST", "/api/v1/login-code", timeout=CONNECT_SECONDS)
+            status, content = self.request("POST", "/api/v1/login-code", timeout=CONNECT_SECONDS)
         except (OSError, http.client.HTTPException) as exc:
             raise UserError(f"the daemon at {self.base_url} does not answer ({exc})", "try again") from exc
         if status != 200:
@@ -135,7 +135,7 @@ class Remote:
 
     def healthy(self) -> bool:
         try:
-            return self._request("GET", "/api/v1/health", timeout=2.0)[0] == 200
+            return self.request("GET", "/api/v1/health", timeout=2.0)[0] == 200
         except (OSError, http.client.HTTPException):
             return False
 
