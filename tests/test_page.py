@@ -361,6 +361,7 @@ def test_unknown_faces_named_viewer_boxes_and_two_faces_warning(site: Site, open
     if unknown:  # name an unknown face by typing a new name: a person is created from it
         fid = unknown[0]["id"]
         page.click(f".face[data-face='{fid}'] .pick")
+        assert "null" not in page.inner_text("#move-selected >> xpath=..")  # only the bar's buttons
         page.click("#move-selected")
         page.fill("#assign-name", "Unknown Made Known")
         assert "Creates a new person" in page.inner_text("#assign-note")

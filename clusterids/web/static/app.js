@@ -360,7 +360,7 @@ async function personView(id, alive) {
   const moreFaces = el("button", { type: "button", id: "more-faces", text: "Show more faces", hidden: shown >= total, onclick: loadMore });
   new IntersectionObserver((es) => { if (es.some((e) => e.isIntersecting)) loadMore(); }, { rootMargin: "600px" }).observe(moreFaces);
 
-  selBar.append(selCount,
+  selBar.append(...[selCount,
     el("button", { type: "button", id: "move-selected", text: "Move to…", onclick: () => act(() => moveTo(chosen())) }),
     unknown ? null : el("button", { type: "button", id: "split", text: "Split into a new person", onclick: () => act(split) }),
     unknown ? null : el("button", { type: "button", id: "cover-selected", text: "Use as cover", onclick: () => act(async () => {
@@ -370,7 +370,7 @@ async function personView(id, alive) {
     unknown ? null : el("button", { type: "button", id: "reject-selected", class: "danger", text: "Not them", onclick: () => act(() => reject(chosen())) }),
     el("button", { type: "button", text: "Clear", onclick: () => {
       for (const fid of [...selected]) toggle(fid, faces.querySelector(`[data-face='${fid}']`), false);
-    } }));
+    } })].filter((c) => c !== null));  // append() would write a null as the text "null"
 
   let download = null;
   if (unknown) {
