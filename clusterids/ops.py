@@ -57,6 +57,11 @@ class Op:
         return out
 
     @property
+    def result_type(self) -> Any:
+        """The result's type, as the function declares it."""
+        return get_type_hints(self.fn).get("return", Any)
+
+    @property
     def open_ended(self) -> bool:
         """Whether it takes further named arguments of its own (``correct``: the correction's)."""
         return any(p.kind is p.VAR_KEYWORD for p in inspect.signature(self.fn).parameters.values())
@@ -78,7 +83,7 @@ class Op:
     def plain(self, result: Any) -> Any:
         """The result as plain JSON data, by its declared type: the same in this process as
         through the daemon's API."""
-        return _adapter(self.function).dump_python(result, mode="json")
+        return _adapter(self).dump_python(result, mode="json")
 
 
 @functools.cache
@@ -88,10 +93,10 @@ def _function(name: str) -> Callable[..., Any]:
 
 
 @functools.cache
-def _adapter(name: str) -> Any:
+def _adapter(op: Op) -> Any:
     from pydantic import TypeAdapter
 
-    return TypeAdapter(get_type_hints(_function(name)).get("return", Any))
+    return TypeAdapter(op.result_type)
 
 
 INDEX = Op("index", "index", progress=True, creates=True, adds_faces=True)

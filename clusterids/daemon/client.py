@@ -91,7 +91,15 @@ class Remote:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
-    def request(self, method: str, path: str, body: Any = None, timeout: float | None = None) -> tuple[int, bytes]:
+    def request(self, method: str, path: str, body: Any = None, timeout: float | None = None,
+                hint: str = "stop it, or wait until it has started") -> tuple[int, bytes]:
+        """(status, body) of one request; a daemon that does not answer is one UserError."""
+        try:
+            return self._exchange(method, path, body, timeout)
+        except (OSError, http.client.HTTPException) as exc:
+            raise UserError(f"the daemon at {self.base_url} does not answer ({exc})", hint) from exc
+
+    def _exchange(self, method: str, path: str, body: Any, timeout: float | None) -> tuple[int, bytes]:
         url = urlsplit(self.base_url)
         conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=CONNECT_SECONDS)
         try:
@@ -110,11 +118,7 @@ class Remote:
             conn.close()
 
     def call(self, op: str, kwargs: dict[str, Any]) -> Any:
-        try:
-            status, content = self.request("POST", f"/api/v1/ops/{op}", kwargs)
-        except (OSError, http.client.HTTPException) as exc:
-            raise UserError(f"the daemon at {self.base_url} does not answer ({exc})",
-                            "stop it, or wait until it has started") from exc
+        status, content = self.request("POST", f"/api/v1/ops/{op}", kwargs)
         if status == 200:
             return json.loads(content)
         try:
@@ -125,10 +129,7 @@ class Remote:
         raise error_type(str(body.get("error", status)), str(body.get("hint", "")))
 
     def login_code(self) -> str:
-        try:
-            status, content = self.request("POST", "/api/v1/login-code", timeout=CONNECT_SECONDS)
-        except (OSError, http.client.HTTPException) as exc:
-            raise UserError(f"the daemon at {self.base_url} does not answer ({exc})", "try again") from exc
+        status, content = self.request("POST", "/api/v1/login-code", timeout=CONNECT_SECONDS, hint="try again")
         if status != 200:
             raise UserError(f"the daemon refused a login link ({status})", "run the command as the daemon's user")
         return str(json.loads(content)["code"])
@@ -136,7 +137,7 @@ class Remote:
     def healthy(self) -> bool:
         try:
             return self.request("GET", "/api/v1/health", timeout=2.0)[0] == 200
-        except (OSError, http.client.HTTPException):
+        except UserError:
             return False
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterable
-from typing import Any, get_type_hints
+from typing import Any
 
 from pydantic import ConfigDict, TypeAdapter, create_model
 
@@ -54,7 +54,6 @@ def openapi(base: dict[str, Any], ops: Iterable[Op]) -> dict[str, Any]:
 
 def _result_schema(op: Op, models: dict[str, Any]) -> dict[str, Any]:
     """The JSON schema of the operation's declared result type."""
-    result = get_type_hints(op.fn).get("return", Any)
-    body: dict[str, Any] = TypeAdapter(result).json_schema(ref_template="#/components/schemas/{model}")
+    body: dict[str, Any] = TypeAdapter(op.result_type).json_schema(ref_template="#/components/schemas/{model}")
     models.update(body.pop("$defs", {}))
     return body
