@@ -74,12 +74,12 @@ def unmerged_persons(session: Session) -> list[Person]:
 
 def visible_person_ids(session: Session) -> set[int]:
     """The ids of the persons not merged into another."""
-    return {p.id for p in session.scalars(select(Person).where(Person.merged_into.is_(None)))}
+    return {p.id for p in unmerged_persons(session)}
 
 
 def person_names(session: Session) -> dict[int, str | None]:
     """Every person's name (merged ones too), by id."""
-    return {p.id: p.name for p in session.scalars(select(Person))}
+    return {pid: p.name for pid, p in persons_by_id(session).items()}
 
 
 def shown_persons(session: Session) -> list[Person]:
