@@ -1,22 +1,24 @@
 """One typed settings object, built where the program starts and passed down.
 
 Sources, lowest to highest precedence: defaults, the library's ``config.toml``, environment
-variables ``CLUSTERIDS_<NAME>``, command-line flags. ``Settings.sources`` records where each
-value came from, for ``clusterids config``.
+variables ``CLUSTERIDS_<NAME>``, command-line flags. pydantic-settings reads the file and the
+environment and validates every value; what is ours is the record of where each value came
+from (``Settings.sources``, for ``clusterids config``) and one clear line for a wrong value.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tomllib
 import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
+from pydantic import Field, PrivateAttr, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .errors import UserError
 
@@ -29,14 +31,13 @@ def default_library() -> Path:
     return Path(platformdirs.user_data_dir("clusterids")) / "library"
 
 
-def _help(text: str, default: Any = dataclasses.MISSING, factory: Any = dataclasses.MISSING) -> Any:
-    if factory is not dataclasses.MISSING:
-        return field(default_factory=factory, metadata={"help": text})
-    return field(default=default, metadata={"help": text})
+def _help(text: str, default: Any = None, factory: Any = None) -> Any:
+    return Field(default_factory=factory, description=text) if factory else Field(default, description=text)
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", validate_default=False)
+
     library: Path = _help("Library folder: database, vector index, config, albums.", factory=default_library)
     model: str = _help("Model pack: 'auto', 'buffalo_l', 'open' or a folder with two ONNX files.", "auto")
     models_dir: str = _help("Where the open pack is installed; empty: the user's data folder.", "")
@@ -103,7 +104,17 @@ class Settings:
     enqueue: bool = _help("Daemon: fill the work queue for 'clusterids worker' processes instead of running "
                           "the models itself.", False)
     progress: bool = _help("Show a progress bar on stderr when it is a terminal.", True)
-    sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    _sources: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   **_: PydanticBaseSettingsSource) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)  # load_settings layers the sources itself, to know where each value came from
+
+    @property
+    def sources(self) -> dict[str, str]:
+        """Where each setting's value came from: 'default', the config file, 'env NAME', 'flag --name'."""
+        return self._sources
 
     @property
     def models_path(self) -> Path:
@@ -117,50 +128,29 @@ class Settings:
 
     def public(self) -> dict[str, Any]:
         """Every setting with its value, as plain JSON-able data."""
-        out: dict[str, Any] = {}
-        for f in setting_fields():
-            value = getattr(self, f.name)
-            out[f.name] = str(value) if isinstance(value, Path) else value
+        return {name: str(v) if isinstance(v, Path) else v for name, v in self.model_dump().items()}
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some values changed (validated, sources kept)."""
+        out = type(self).model_validate({**self.model_dump(), **changes})
+        out._sources.update(self._sources)
         return out
 
 
-def setting_fields() -> list[dataclasses.Field[Any]]:
-    return [f for f in dataclasses.fields(Settings) if f.name != "sources"]
+def setting_fields() -> list[tuple[str, FieldInfo]]:
+    """Every setting's name and field (its ``description`` is its help text)."""
+    return list(Settings.model_fields.items())
 
 
-_HINTS = typing.get_type_hints(Settings)
+class _Environ(EnvSettingsSource):
+    """The environment variables of a given mapping (the process's by default)."""
 
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._given = environ
+        super().__init__(Settings, env_prefix=ENV_PREFIX, case_sensitive=False)
 
-def _coerce(name: str, raw: Any, origin: str) -> Any:
-    kind = _HINTS[name]
-    try:
-        if kind is Path:
-            return Path(str(raw)).expanduser()
-        if kind is bool:
-            if isinstance(raw, bool):
-                return raw
-            text = str(raw).strip().lower()
-            if text in ("1", "true", "yes", "on"):
-                return True
-            if text in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(raw)
-        if kind is int:
-            if isinstance(raw, bool):
-                raise ValueError(raw)
-            return int(raw)
-        if kind is float:
-            return float(raw)
-        if typing.get_origin(kind) is Literal:
-            if raw not in typing.get_args(kind):
-                raise ValueError(raw)
-            return raw
-        if kind is str:
-            return str(raw)
-    except (TypeError, ValueError):
-        pass
-    allowed = kind.__name__ if isinstance(kind, type) else " | ".join(map(repr, typing.get_args(kind)))
-    raise UserError(f"setting {name!r} from {origin} has the value {raw!r}", f"use a value of type {allowed}")
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {k.lower(): v for k, v in self._given.items()}
 
 
 def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -168,10 +158,7 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in table.items():
         name = f"{prefix}{key}".replace("-", "_").replace(".", "_")
-        if isinstance(value, Mapping):
-            out.update(_flatten(value, name + "_"))
-        else:
-            out[name] = value
+        out.update(_flatten(value, name + "_") if isinstance(value, Mapping) else {name: value})
     return out
 
 
@@ -181,51 +168,48 @@ def read_toml(path: Path) -> dict[str, Any]:
             return _flatten(tomllib.load(fh))
     except FileNotFoundError:
         return {}
+    except UnicodeDecodeError as exc:
+        raise UserError(f"the config file is not UTF-8 text ({path})",
+                        f"save it as UTF-8 (byte {exc.start} is not), or remove it") from exc
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise UserError(f"cannot read the config file ({path})", f"fix or remove it: {exc}") from exc
 
 
-def load_settings(
-    flags: Mapping[str, Any] | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> Settings:
+def _wrong(error: Any, merged: Mapping[str, Any], origins: Mapping[str, str]) -> UserError:
+    """One line for the first value pydantic refused: which setting, from where, what to write."""
+    name = str(error["loc"][0]) if error["loc"] else ""
+    origin = origins.get(name, "the settings")
+    if error["type"] == "extra_forbidden":
+        return UserError(f"unknown setting {name!r} in {origin}", "see 'clusterids config' for names")
+    kind = typing.get_type_hints(Settings).get(name)
+    if typing.get_origin(kind) is Literal:
+        allowed = "one of " + ", ".join(map(repr, typing.get_args(kind)))
+    else:
+        allowed = f"a value of type {getattr(kind, '__name__', kind)}"
+    return UserError(f"setting {name!r} from {origin} has the value {merged.get(name)!r}", f"use {allowed}")
+
+
+def load_settings(flags: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Build the settings: defaults < library config.toml < environment < flags."""
     environ = os.environ if environ is None else environ
     flags = {k: v for k, v in (flags or {}).items() if v is not None}
-    names = {f.name for f in setting_fields()}
-    values: dict[str, Any] = {}
-    sources = {name: "default" for name in names}
-
-    def apply(given: Mapping[str, Any], origin: str, strict: bool) -> None:
-        for name, raw in given.items():
-            if name not in names:
-                if strict:
-                    raise UserError(f"unknown setting {name!r} in {origin}", "see 'clusterids config' for names")
-                continue
-            values[name] = _coerce(name, raw, origin)
-            sources[name] = origin
-
-    env_values = {k[len(ENV_PREFIX) :].lower(): v for k, v in environ.items() if k.startswith(ENV_PREFIX)}
-    # The library decides where config.toml lives, so resolve it first.
-    if "library" in flags:
-        apply({"library": flags["library"]}, "flag --library", strict=True)
-    elif "library" in env_values:
-        apply({"library": env_values["library"]}, f"env {ENV_PREFIX}LIBRARY", strict=True)
-    toml_path = values.get("library", default_library()) / CONFIG_FILE
-    apply({k: v for k, v in read_toml(toml_path).items() if k != "library"}, str(toml_path), strict=True)
-    apply(
-        {k: v for k, v in env_values.items() if k in names and k != "library"},
-        "env",
-        strict=False,
-    )
-    for name in list(sources):
-        if sources[name] == "env":
-            sources[name] = f"env {ENV_PREFIX}{name.upper()}"
-    apply({k: v for k, v in flags.items() if k != "library"}, "flag", strict=True)
-    for name in flags:
-        if name != "library" and name in names:
-            sources[name] = f"flag --{name.replace('_', '-')}"
-    settings = Settings(**values, sources=sources)  # frozen from here on: one object passed down
+    env = _Environ(environ)()
+    # The library decides where config.toml lives, so it is resolved first.
+    library = flags.get("library") or env.get("library") or default_library()
+    toml_path = Path(str(library)).expanduser() / CONFIG_FILE
+    toml = {k: v for k, v in read_toml(toml_path).items() if k != "library"}
+    merged: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    layers = [(toml, lambda _: str(toml_path)), (env, lambda n: f"env {ENV_PREFIX}{n.upper()}"),
+              (flags, lambda n: f"flag --{n.replace('_', '-')}")]
+    for values, origin in layers:
+        for name, value in values.items():
+            merged[name], origins[name] = value, origin(name)
+    try:
+        settings = Settings(**merged)  # frozen from here on: one object passed down
+    except ValidationError as exc:
+        raise _wrong(exc.errors()[0], merged, origins) from None
+    settings._sources.update({name: origins.get(name, "default") for name in Settings.model_fields})
     _validate(settings)
     return settings
 

@@ -170,7 +170,6 @@ def sync_albums(lib: Library) -> dict[str, Any]:
 def evaluate(settings: Settings, folder: str, progress: Progress | None = None, on_plan: Any = None) -> dict[str, Any]:
     """Index a labelled folder into a scratch library of its own (the user's library is left
     alone) and report clustering quality for our defaults and the baselines."""
-    import dataclasses
     import hashlib
 
     import platformdirs
@@ -181,8 +180,8 @@ def evaluate(settings: Settings, folder: str, progress: Progress | None = None, 
     key = hashlib.sha256(f"{root}|{settings.model}".encode()).hexdigest()[:16]
     scratch = Path(platformdirs.user_cache_dir("clusterids")) / "eval" / key
     # local stores only: a database or Qdrant server named in the settings is the user's library
-    eval_settings = dataclasses.replace(settings, library=scratch, albums_dir=str(scratch / "albums"),
-                                        database_url="", vector_store_url="")
+    eval_settings = settings.replace(library=scratch, albums_dir=str(scratch / "albums"), database_url="",
+                                     vector_store_url="")
     with open_library(eval_settings, create=True) as lib:
         index_paths(lib, [root], progress=progress, on_plan=on_plan)
         return run_eval(lib, root)

@@ -233,10 +233,7 @@ def open_lib(settings: Settings) -> Iterator[Callable[..., Library]]:
     opened: list[Library] = []
 
     def opener(**overrides: Any) -> Library:
-        s = settings
-        for k, v in overrides.items():
-            setattr(s, k, v)
-        lib = open_library(s, create=True)
+        lib = open_library(settings.replace(**overrides) if overrides else settings, create=True)
         opened.append(lib)
         return lib
 

@@ -17,14 +17,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import BigInteger, inspect, select
+from sqlalchemy import BigInteger, inspect, select, text
 
 from clusterids.app import open_library
 from clusterids.config import load_settings, map_path, path_map_pairs
 from clusterids.errors import UserError
 from clusterids.models.base import CPU, choose_providers
 from clusterids.store import queue
-from clusterids.store.db import MIGRATIONS, Base, Face, Migration, Photo, open_engine
+from clusterids.store.db import Base, Face, Photo, migrate, open_engine
+from clusterids.store.migrations import HEAD
 from clusterids.store.library import Library, collection_name
 from clusterids.store.vectors import EdgeIndex, ServerIndex
 
@@ -110,13 +111,94 @@ def test_a_library_of_0_2_0_upgrades(tmp_path):
         from sqlalchemy.orm import Session
 
         with Session(engine) as s:
-            applied = list(s.scalars(select(Migration.name)))
-            assert sorted(applied) == sorted(name for name, _ in MIGRATIONS)
+            assert s.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD
             photo = s.scalar(select(Photo))
             assert photo is not None and (photo.path, photo.mtime_ns) == ("/old/a.jpg", 1764300000123456789)
         assert inspect(engine).has_table("queue")
     finally:
         engine.dispose()
+
+
+# 0.3.0's tables as its migrations made them in SQLite (sqlite_master), with a named person,
+# a pinned face, a rejection and a journal entry.
+LIBRARY_0_3_0 = """
+CREATE TABLE migrations (name VARCHAR(128) NOT NULL, applied_at DATETIME NOT NULL, PRIMARY KEY (name));
+CREATE TABLE meta ("key" VARCHAR(64) NOT NULL, value TEXT NOT NULL, PRIMARY KEY ("key"));
+CREATE TABLE photos (id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL, size INTEGER NOT NULL,
+  mtime_ns INTEGER NOT NULL, sha256 VARCHAR(64), width INTEGER, height INTEGER, taken_at VARCHAR(32),
+  status VARCHAR(16) NOT NULL, error TEXT, indexed_at DATETIME NOT NULL, UNIQUE (path));
+CREATE INDEX ix_photos_sha256 ON photos (sha256);
+CREATE TABLE persons (id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, name TEXT, hidden BOOLEAN NOT NULL,
+  merged_into INTEGER, created_at DATETIME NOT NULL, cover_face_id INTEGER,
+  FOREIGN KEY(merged_into) REFERENCES persons (id) ON DELETE SET NULL);
+CREATE TABLE journal (id INTEGER NOT NULL PRIMARY KEY, at DATETIME NOT NULL, op VARCHAR(32) NOT NULL,
+  args JSON NOT NULL, "before" JSON NOT NULL, undone BOOLEAN NOT NULL);
+CREATE TABLE faces (id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, photo_id INTEGER NOT NULL, x1 FLOAT NOT NULL,
+  y1 FLOAT NOT NULL, x2 FLOAT NOT NULL, y2 FLOAT NOT NULL, landmarks JSON NOT NULL, det_score FLOAT NOT NULL,
+  size_px FLOAT NOT NULL, sharpness FLOAT NOT NULL, vector BLOB NOT NULL, person_id INTEGER, pinned BOOLEAN NOT NULL,
+  FOREIGN KEY(photo_id) REFERENCES photos (id) ON DELETE CASCADE,
+  FOREIGN KEY(person_id) REFERENCES persons (id) ON DELETE SET NULL);
+CREATE INDEX ix_faces_photo_id ON faces (photo_id);
+CREATE INDEX ix_faces_person_id ON faces (person_id);
+CREATE TABLE rejections (face_id INTEGER NOT NULL, person_id INTEGER NOT NULL, PRIMARY KEY (face_id, person_id),
+  FOREIGN KEY(face_id) REFERENCES faces (id) ON DELETE CASCADE,
+  FOREIGN KEY(person_id) REFERENCES persons (id) ON DELETE CASCADE);
+CREATE TABLE queue (id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL, size BIGINT NOT NULL,
+  mtime_ns BIGINT NOT NULL, sha256 VARCHAR(64), enqueued_at DATETIME NOT NULL, token VARCHAR(32), worker VARCHAR(128),
+  lease_until FLOAT, attempts INTEGER NOT NULL, UNIQUE (path));
+CREATE INDEX ix_queue_lease_until ON queue (lease_until);
+CREATE TABLE workers (id VARCHAR(128) NOT NULL, host VARCHAR(255) NOT NULL, pid INTEGER NOT NULL,
+  providers TEXT NOT NULL, started_at FLOAT NOT NULL, seen_at FLOAT NOT NULL, photos_done BIGINT NOT NULL,
+  PRIMARY KEY (id));
+CREATE TABLE keep_apart (person_a INTEGER NOT NULL, person_b INTEGER NOT NULL, PRIMARY KEY (person_a, person_b),
+  FOREIGN KEY(person_a) REFERENCES persons (id) ON DELETE CASCADE,
+  FOREIGN KEY(person_b) REFERENCES persons (id) ON DELETE CASCADE);
+CREATE INDEX ix_faces_person_photo ON faces (person_id, photo_id);
+INSERT INTO migrations VALUES ('0001_initial', '2026-11-01 10:00:00'), ('i13_bigint', '2026-11-20 10:00:00'),
+  ('i13_queue', '2026-11-20 10:00:00'), ('i12_people_page', '2026-11-25 10:00:00'),
+  ('i9_person_photo_index', '2026-11-30 10:00:00');
+INSERT INTO meta VALUES ('library_id', 'abc');
+INSERT INTO photos VALUES (1, '/old/a.jpg', 123, 1764300000123456789, 'ff', 10, 10, NULL, 'ok', NULL,
+  '2026-11-01 10:00:00');
+INSERT INTO persons VALUES (1, 'Ann', 0, NULL, '2026-11-01 10:00:00', 1), (2, NULL, 0, NULL, '2026-11-01 10:00:00', NULL);
+INSERT INTO faces VALUES (1, 1, 1, 2, 3, 4, '[[1,1],[2,1],[1.5,2],[1,3],[2,3]]', 0.9, 40, 50, X'0000803F', 1, 1);
+INSERT INTO rejections VALUES (1, 2);
+INSERT INTO journal VALUES (1, '2026-11-01 10:00:00', 'assign', '{"faces": [1], "person": 1}',
+  '{"faces": [[1, null, false]], "persons": [], "rejections": {}, "created": []}', 0);
+"""
+
+
+@pytest.mark.parametrize("dump,had", [(LIBRARY_0_2_0, "0001_initial"), (LIBRARY_0_3_0, "i9_person_photo_index")])
+def test_libraries_of_earlier_releases_upgrade(tmp_path, dump, had):
+    """0.2 and 0.3 recorded their migrations by name; Alembic takes over from the last one each had."""
+    db = tmp_path / "library.db"
+    with sqlite3.connect(db) as con:
+        con.executescript(dump)
+    engine = open_engine(f"sqlite:///{db}")
+    try:
+        from sqlalchemy.orm import Session
+
+        with Session(engine) as s:
+            assert s.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD
+            face = s.get(Face, 1)
+            if had == "i9_person_photo_index":
+                assert face is not None and (face.person_id, face.pinned, face.norm) == (1, True, None)
+                assert s.execute(text("SELECT count(*) FROM rejections")).scalar() == 1
+        insp = inspect(engine)
+        assert "norm" in {c["name"] for c in insp.get_columns("faces")} and insp.has_table("keep_apart")
+    finally:
+        engine.dispose()
+    assert migrate(open_engine(f"sqlite:///{db}")) == []  # nothing left to do the second time
+
+
+def test_the_head_revision_is_the_scripts_head():
+    """Opening an up-to-date library compares one row with HEAD instead of loading Alembic."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", "clusterids.store:migrations")
+    assert ScriptDirectory.from_config(config).get_current_head() == HEAD
 
 
 def test_missing_driver_and_unreachable_server_are_one_line(monkeypatch, tmp_path):

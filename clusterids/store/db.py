@@ -7,7 +7,6 @@ can be rebuilt without running the models again.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +26,6 @@ from sqlalchemy import (
     create_engine,
     event,
     inspect,
-    select,
     text,
 )
 from sqlalchemy.engine import make_url
@@ -49,12 +47,6 @@ class Meta(Base):
     __tablename__ = "meta"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
-
-
-class Migration(Base):
-    __tablename__ = "migrations"
-    name: Mapped[str] = mapped_column(String(128), primary_key=True)
-    applied_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Photo(Base):
@@ -103,6 +95,8 @@ class Face(Base):
     det_score: Mapped[float] = mapped_column(Float)
     size_px: Mapped[float] = mapped_column(Float)
     sharpness: Mapped[float] = mapped_column(Float)
+    # the recognizer's raw output length before normalisation (None: indexed before it was kept)
+    norm: Mapped[float | None] = mapped_column(Float, default=None)
     vector: Mapped[bytes] = mapped_column(LargeBinary)
     person_id: Mapped[int | None] = mapped_column(
         ForeignKey("persons.id", ondelete="SET NULL"), index=True, default=None
@@ -168,195 +162,12 @@ class WorkerRow(Base):
     photos_done: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-# The schema of 0.2.0, frozen: later migrations ALTER it, the models above describe the result.
-# One text for both engines; only the column types that the two spell differently are filled in.
-_TYPES = {
-    "sqlite": {"serial": "INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT", "rowid": "INTEGER NOT NULL PRIMARY KEY",
-               "ts": "DATETIME", "blob": "BLOB"},
-    "postgresql": {"serial": "SERIAL NOT NULL PRIMARY KEY", "rowid": "SERIAL NOT NULL PRIMARY KEY",
-                   "ts": "TIMESTAMP WITHOUT TIME ZONE", "blob": "BYTEA"},
-}
-_MIGRATIONS_DDL = """
-CREATE TABLE migrations (
-    name VARCHAR(128) NOT NULL,
-    applied_at {ts} NOT NULL,
-    PRIMARY KEY (name)
-)"""
-_INITIAL_DDL = """
-CREATE TABLE meta (
-    "key" VARCHAR(64) NOT NULL,
-    value TEXT NOT NULL,
-    PRIMARY KEY ("key")
-);
-CREATE TABLE photos (
-    id {serial},
-    path TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
-    sha256 VARCHAR(64),
-    width INTEGER,
-    height INTEGER,
-    taken_at VARCHAR(32),
-    status VARCHAR(16) NOT NULL,
-    error TEXT,
-    indexed_at {ts} NOT NULL,
-    UNIQUE (path)
-);
-CREATE INDEX ix_photos_sha256 ON photos (sha256);
-CREATE TABLE persons (
-    id {serial},
-    name TEXT,
-    hidden BOOLEAN NOT NULL,
-    merged_into INTEGER,
-    created_at {ts} NOT NULL,
-    FOREIGN KEY(merged_into) REFERENCES persons (id) ON DELETE SET NULL
-);
-CREATE TABLE journal (
-    id {rowid},
-    at {ts} NOT NULL,
-    op VARCHAR(32) NOT NULL,
-    args JSON NOT NULL,
-    "before" JSON NOT NULL,
-    undone BOOLEAN NOT NULL
-);
-CREATE TABLE faces (
-    id {serial},
-    photo_id INTEGER NOT NULL,
-    x1 FLOAT NOT NULL,
-    y1 FLOAT NOT NULL,
-    x2 FLOAT NOT NULL,
-    y2 FLOAT NOT NULL,
-    landmarks JSON NOT NULL,
-    det_score FLOAT NOT NULL,
-    size_px FLOAT NOT NULL,
-    sharpness FLOAT NOT NULL,
-    vector {blob} NOT NULL,
-    person_id INTEGER,
-    pinned BOOLEAN NOT NULL,
-    FOREIGN KEY(photo_id) REFERENCES photos (id) ON DELETE CASCADE,
-    FOREIGN KEY(person_id) REFERENCES persons (id) ON DELETE SET NULL
-);
-CREATE INDEX ix_faces_photo_id ON faces (photo_id);
-CREATE INDEX ix_faces_person_id ON faces (person_id);
-CREATE TABLE rejections (
-    face_id INTEGER NOT NULL,
-    person_id INTEGER NOT NULL,
-    PRIMARY KEY (face_id, person_id),
-    FOREIGN KEY(face_id) REFERENCES faces (id) ON DELETE CASCADE,
-    FOREIGN KEY(person_id) REFERENCES persons (id) ON DELETE CASCADE
-)
-"""
-
-
-def _ddl(engine: Engine, text_: str) -> list[str]:
-    types = _TYPES.get(engine.dialect.name)
-    if types is None:
-        raise UserError(f"the database engine {engine.dialect.name!r} is not supported",
-                        "use SQLite (the default) or PostgreSQL")
-    return [stmt.strip().format(**types) for stmt in text_.split(";") if stmt.strip()]
-
-
-def _execute(engine: Engine, statements: list[str]) -> None:
-    with engine.begin() as conn:
-        for stmt in statements:
-            conn.exec_driver_sql(stmt)
-
-
-def _missing(engine: Engine, statements: list[str]) -> list[str]:
-    """The CREATE statements whose table or index is not there yet (SQLite's DDL is not
-    transactional: a migration cut short must be able to run again)."""
-    insp = inspect(engine)
-    out = []
-    for stmt in statements:
-        words = stmt.split()
-        if words[1] == "TABLE" and insp.has_table(words[2]):
-            continue
-        if words[1] == "INDEX" and insp.has_table(words[4]) and any(
-                ix["name"] == words[2] for ix in insp.get_indexes(words[4])):
-            continue
-        out.append(stmt)
-    return out
-
-
 class KeepApart(Base):
     """'Not the same person': the suggestions never offer to merge this pair again."""
 
     __tablename__ = "keep_apart"
     person_a: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True)
     person_b: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True)
-
-
-def _initial(engine: Engine) -> None:
-    if inspect(engine).has_table("photos"):  # made by 0.1's create_all before migrations were recorded
-        return
-    _execute(engine, _ddl(engine, _INITIAL_DDL))
-
-
-def _i13_bigint(engine: Engine) -> None:
-    """File sizes and nanosecond mtimes pass 2^31: 64-bit columns (SQLite's INTEGER already is)."""
-    if engine.dialect.name != "postgresql":
-        return
-    columns = {c["name"]: c["type"] for c in inspect(engine).get_columns("photos")}
-    _execute(engine, [f"ALTER TABLE photos ALTER COLUMN {name} TYPE BIGINT" for name in ("size", "mtime_ns")
-                      if not isinstance(columns[name], BigInteger)])
-
-
-_QUEUE_DDL = """
-CREATE TABLE queue (
-    id {serial},
-    path TEXT NOT NULL,
-    size BIGINT NOT NULL,
-    mtime_ns BIGINT NOT NULL,
-    sha256 VARCHAR(64),
-    enqueued_at {ts} NOT NULL,
-    token VARCHAR(32),
-    worker VARCHAR(128),
-    lease_until FLOAT,
-    attempts INTEGER NOT NULL,
-    UNIQUE (path)
-);
-CREATE INDEX ix_queue_lease_until ON queue (lease_until);
-CREATE TABLE workers (
-    id VARCHAR(128) NOT NULL,
-    host VARCHAR(255) NOT NULL,
-    pid INTEGER NOT NULL,
-    providers TEXT NOT NULL,
-    started_at FLOAT NOT NULL,
-    seen_at FLOAT NOT NULL,
-    photos_done BIGINT NOT NULL,
-    PRIMARY KEY (id)
-)
-"""
-
-
-def _i13_queue(engine: Engine) -> None:
-    """The work queue of ``clusterids worker`` and the workers' heartbeats."""
-    _execute(engine, _missing(engine, _ddl(engine, _QUEUE_DDL)))
-
-
-def _i12_people_page(engine: Engine) -> None:
-    """A chosen cover face per person, and the pairs of persons the user keeps apart."""
-    if "cover_face_id" not in {c["name"] for c in inspect(engine).get_columns("persons")}:
-        with engine.begin() as conn:
-            conn.execute(text("ALTER TABLE persons ADD COLUMN cover_face_id INTEGER"))
-    if not inspect(engine).has_table("keep_apart"):
-        KeepApart.__table__.create(engine)  # type: ignore[attr-defined]
-
-
-def _i9_person_photo_index(engine: Engine) -> None:
-    """The people list counts faces and photos per person from one covering index (100k faces:
-    0.37 s -> 0.05 s in SQLite) instead of reading every face row, vectors and all."""
-    _execute(engine, ["CREATE INDEX IF NOT EXISTS ix_faces_person_photo ON faces (person_id, photo_id)"])
-
-
-# Named, ordered migrations; each runs once and is recorded in the migrations table.
-MIGRATIONS: list[tuple[str, Callable[[Engine], None]]] = [
-    ("0001_initial", _initial),
-    ("i13_bigint", _i13_bigint),
-    ("i13_queue", _i13_queue),
-    ("i12_people_page", _i12_people_page),
-    ("i9_person_photo_index", _i9_person_photo_index),
-]
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -395,20 +206,52 @@ def open_engine(url: str) -> Engine:
 
 
 def migrate(engine: Engine) -> list[str]:
-    """Apply the migrations not yet recorded; return their names."""
-    if not inspect(engine).has_table("migrations"):
-        _execute(engine, _ddl(engine, _MIGRATIONS_DDL))
-    with Session(engine) as session:
-        done = set(session.scalars(select(Migration.name)))
-    applied = []
-    for name, step in MIGRATIONS:
-        if name in done:
-            continue
-        step(engine)
-        with Session(engine) as session, session.begin():
-            session.add(Migration(name=name))
-        applied.append(name)
-    return applied
+    """Bring the schema to the newest revision (Alembic, ``store/migrations``); return the
+    revisions applied. An up-to-date library costs one read and never loads Alembic."""
+    from .migrations import HEAD
+
+    with engine.connect() as conn:
+        current = _revision(conn)
+    if current == HEAD:
+        return []
+    from alembic import command
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", "clusterids.store:migrations")
+    script = ScriptDirectory.from_config(config)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        if current is None:
+            current = _legacy_revision(conn)
+            if current is not None:  # made before Alembic: it had these migrations
+                command.stamp(config, current)
+        command.upgrade(config, "head")
+    return [r.revision for r in reversed(list(script.iterate_revisions("head", current)))]
+
+
+def _revision(conn: Any) -> str | None:
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+LEGACY = ("0001_initial", "i13_bigint", "i13_queue", "i12_people_page", "i9_person_photo_index")
+
+
+def _legacy_revision(conn: Any) -> str | None:
+    """The last of 0.2's and 0.3's named migrations a library had applied (its ``migrations``
+    table), in order; None for a new database."""
+    if not inspect(conn).has_table("migrations"):
+        return None
+    done = set(conn.execute(text("SELECT name FROM migrations")).scalars())
+    last = None
+    for name in LEGACY:
+        if name not in done:
+            break
+        last = name
+    return last
 
 
 def copy_database(src: Engine, dst: Engine) -> None:
