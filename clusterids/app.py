@@ -1,21 +1,26 @@
 """The composition root: the one place that wires a library's parts together.
 
-The store knows the database, the vector index and their mirror; the models know packs and
-ONNX files; neither knows the other. Opening a library here hands the store a ModelSource
-backed by the model packs, so every caller (the CLI, the daemon, a worker, a script) gets the
-same library the same way.
+The store knows the database, the vector index and the outbox; the models know packs and ONNX
+files; neither knows the other. Opening a library here hands the store a ModelSource backed by
+the model packs, and ``open_core`` builds the controllers over it once it is in step, so every
+caller (the CLI, the daemon, a worker, a script) gets the same core the same way.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .config import Settings
 from .errors import UserError
 from .models import packs
+from .store import library as store_library
 from .store.library import Library, PackChoice
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from .core import Core, Hooks
+    from .core.operations import Operation
     from .models.base import FaceModel
 
 
@@ -55,12 +60,50 @@ class ModelPacks:
         return PackChoice(pack.name, pack.key, model.dim), model
 
 
-def open_library(settings: Settings, create: bool = False, repair: bool = True,
-                 fresh_index: bool = False) -> Library:
-    """Open (or create) the library the settings name, with its model pack (see Library.open)."""
-    return Library.open(settings, ModelPacks(settings), create=create, repair=repair, fresh_index=fresh_index)
+def open_library(settings: Settings, create: bool = False, fresh_index: bool = False) -> Library:
+    """Open (or create) the library the settings name, with its model pack (see store/library.py)."""
+    return store_library.open_library(settings, ModelPacks(settings), create=create, fresh_index=fresh_index)
+
+
+def open_core(settings: Settings, op: Operation | None = None, hooks: Hooks | None = None) -> Core:
+    """The core over the library the settings name, opened as ``op`` needs it: created if it may
+    be, and brought in step at open unless the operation only reads or looks first (doctor)."""
+    from .core import Core
+    from .upkeep.catchup import catch_up
+
+    flags = op.flags if op is not None else None
+    lib = open_library(settings, create=bool(flags and flags.creates), fresh_index=bool(flags and flags.fresh_index))
+    try:
+        if flags is None or flags.catch_up:
+            lib.repaired = catch_up(lib, at_open=True).done()
+    except BaseException:
+        lib.close()
+        raise
+    return Core(lib, hooks)
 
 
 def open_for_worker(settings: Settings) -> Library:
-    """The library as an indexing worker sees it (see Library.attach)."""
-    return Library.attach(settings, ModelPacks(settings))
+    """The library as an indexing worker sees it (see store/library.py ``attach``)."""
+    return store_library.attach(settings, ModelPacks(settings))
+
+
+def evaluate_folder(settings: Settings, folder: Path, progress: Any = None, on_plan: Any = None) -> dict[str, Any]:
+    """Index a labelled folder into a scratch library of its own (the user's library is left
+    alone) and report clustering quality for our defaults and the baselines."""
+    import hashlib
+    from pathlib import Path
+
+    import platformdirs
+
+    from .evaluation import evaluate
+    from .indexer.pipeline import index_paths
+
+    root = Path(folder).resolve()
+    key = hashlib.sha256(f"{root}|{settings.model}".encode()).hexdigest()[:16]
+    scratch = Path(platformdirs.user_cache_dir("clusterids")) / "eval" / key
+    # local stores only: a database or Qdrant server named in the settings is the user's library
+    scratch_settings = settings.replace(library=scratch, albums_dir=str(scratch / "albums"), database_url="",
+                                        vector_store_url="")
+    with open_library(scratch_settings, create=True) as lib:
+        index_paths(lib, [root], progress=progress, on_plan=on_plan)
+        return evaluate(lib, root)

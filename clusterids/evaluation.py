@@ -38,7 +38,7 @@ def labelled_faces(lib: Library, root: Path, face_ids: np.ndarray) -> Scored:
     root_s = os.path.abspath(root).rstrip(os.sep) + os.sep
     pos = {int(f): i for i, f in enumerate(face_ids)}
     best: dict[int, tuple[float, int, str]] = {}
-    with lib.session() as s:
+    with lib.db.read() as s:
         for fid, x1, y1, x2, y2, photo_id, path, w, h in reads.faces_under(s, root_s):
             d = ((x1 + x2) / 2 - (w or 0) / 2) ** 2 + ((y1 + y2) / 2 - (h or 0) / 2) ** 2
             label = os.path.relpath(path, root_s).split(os.sep)[0]
@@ -51,7 +51,7 @@ def labelled_faces(lib: Library, root: Path, face_ids: np.ndarray) -> Scored:
 def photos_without_face(lib: Library, root: Path) -> int:
     """Photos under ``root`` read without error in which no face was found: detection's misses."""
     root_s = os.path.abspath(root).rstrip(os.sep) + os.sep
-    with lib.session() as s:
+    with lib.db.read() as s:
         return reads.faceless_photo_count(s, root_s)
 
 

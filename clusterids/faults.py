@@ -15,14 +15,14 @@ CRASH_ENV = "CLUSTERIDS_CRASH_AT"
 FAULT_ENV = "CLUSTERIDS_FAULT"
 CRASH_EXIT = 86  # the exit status of a crash point, so a test tells it from a real failure
 
-# Every point, in the order a write passes them: database commit, vectors, albums, graph.
+# Every point, in the order a write passes them: database commit, then the catch-up (vectors,
+# assignment, payloads, albums), and the graph.
 POINTS = (
     "index.after_commit",  # photos and faces committed, their vectors not yet written
     "index.before_assign",  # vectors written, the new faces not yet given to known persons
     "recluster.after_commit",  # persons committed, vector payloads not yet updated
-    "recluster.before_albums",  # payloads updated, albums not yet synced
     "correct.after_commit",  # a correction committed, vector payloads not yet updated
-    "correct.before_albums",  # payloads updated, albums not yet synced
+    "catchup.before_albums",  # payloads updated, albums not yet in step
     "albums.mid_sync",  # some albums switched, others not
     "graph.before_save",
 )

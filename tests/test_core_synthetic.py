@@ -13,11 +13,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from clusterids import doctor, service
 from clusterids.config import load_settings
-from clusterids.media.albums import folder_name
+from clusterids.core import Core
+from clusterids.outputs.albums import folder_name
+from clusterids.store import outbox
 from clusterids.store.db import Face, Photo
-from clusterids.store.library import Library, PackChoice
+from clusterids.store.library import Library, PackChoice, open_library
+from clusterids.upkeep import invariants
 
 DIM = 16
 FRONTAL = [[30.0, 40.0], [70.0, 40.0], [50.0, 60.0], [35.0, 80.0], [65.0, 80.0]]
@@ -41,16 +43,21 @@ def _unit(v: np.ndarray) -> np.ndarray:
 def lib(tmp_path: Path) -> Iterator[Library]:
     settings = load_settings({}, environ={"CLUSTERIDS_LIBRARY": str(tmp_path / "library"),
                                           "CLUSTERIDS_PROGRESS": "false"})
-    library = Library.open(settings, NoModels(), create=True)
+    library = open_library(settings, NoModels(), create=True)
     yield library
     library.close()
+
+
+@pytest.fixture
+def core(lib: Library) -> Core:
+    return Core(lib)
 
 
 def add_photos(lib: Library, folder: Path, faces_per_photo: list[list[np.ndarray]]) -> list[list[int]]:
     """One photo file per entry, its faces with the given vectors; the face ids, per photo."""
     folder.mkdir(parents=True, exist_ok=True)
     out: list[list[int]] = []
-    with lib.vector_write(), lib.session() as s, s.begin():
+    with lib.db.transaction() as s:
         stored: list[Face] = []
         for n, vectors in enumerate(faces_per_photo):
             path = folder / f"photo_{n:03d}.jpg"
@@ -65,7 +72,8 @@ def add_photos(lib: Library, folder: Path, faces_per_photo: list[list[np.ndarray
             s.flush()
             stored += faces
             out.append([f.id for f in faces])
-        lib.push_vectors(stored)
+        outbox.mark(s, outbox.VECTOR, [f.id for f in stored])
+    Core(lib).catch_up()
     return out
 
 
@@ -82,7 +90,8 @@ def three(lib: Library, tmp_path: Path) -> dict[str, Any]:
 
 
 def persons_of(lib: Library) -> dict[int, list[int]]:
-    return {p["id"]: [f["id"] for f in service.list_faces(lib, str(p["id"]))] for p in service.list_people(lib)}
+    people = Core(lib).people
+    return {p.id: [f.id for f in people.faces(str(p.id))] for p in people.persons()}
 
 
 def albums_of(lib: Library) -> dict[str, set[str]]:
@@ -90,12 +99,19 @@ def albums_of(lib: Library) -> dict[str, set[str]]:
     return {e.name: set(os.listdir(e)) for e in root.iterdir() if not e.name.startswith(".")}
 
 
+def run(core: Core, name: str, /, **kwargs: Any) -> Any:
+    """One operation as the CLI and the daemon run it: the call, then the catch-up."""
+    from clusterids.core import operations
+
+    return core.call(operations.get(name), kwargs)
+
+
 def owner(lib: Library, face: int) -> int | None:
     return next((pid for pid, faces in persons_of(lib).items() if face in faces), None)
 
 
-def test_the_planner_makes_one_person_each_and_keeps_two_faces_of_a_photo_apart(lib, three):
-    service.recluster(lib)
+def test_the_planner_makes_one_person_each_and_keeps_two_faces_of_a_photo_apart(lib, core, three):
+    run(core, "people.recluster")
     people = persons_of(lib)
     assert len(people) == 3
     groups = [sorted(f[0] for f in three["faces"][i]) for i in range(3)]
@@ -105,54 +121,54 @@ def test_the_planner_makes_one_person_each_and_keeps_two_faces_of_a_photo_apart(
         assert len({owner(lib, f) for f in group}) == 1
     # the look-alike pair: one of the two joins the first person, never both
     assert sum(owner(lib, f) == first for f in three["pair"]) == 1
-    assert doctor.check(lib).ok, doctor.check(lib).problems
+    assert invariants.check(lib).ok, invariants.check(lib).problems
 
 
-def test_corrections_survive_a_recluster_from_scratch_and_undo_puts_them_back(lib, three):
-    service.recluster(lib)
+def test_corrections_survive_a_recluster_from_scratch_and_undo_puts_them_back(lib, core, three):
+    run(core, "people.recluster")
     a_face, b_face = three["faces"][0][0][0], three["faces"][1][0][0]
     a, b = owner(lib, a_face), owner(lib, b_face)
     assert a is not None and b is not None and a != b
     moved = three["faces"][0][1][0]
-    service.correct(lib, "assign", person=str(b), face_id=moved)  # pinned to b
+    run(core, "people.assign", person=str(b), face_ids=[moved])  # pinned to b
     rejected = three["faces"][0][2][0]
-    service.correct(lib, "reject", person=str(a), face_id=rejected)  # never a again
-    service.recluster(lib, from_scratch=True)
+    run(core, "people.reject", person=str(a), face_ids=[rejected])  # never a again
+    run(core, "people.recluster", from_scratch=True)
     assert owner(lib, moved) == b
     assert owner(lib, rejected) != a
-    assert doctor.check(lib).ok, doctor.check(lib).problems
+    assert invariants.check(lib).ok, invariants.check(lib).problems
 
-    service.correct(lib, "undo")  # the rejection goes: the next recluster may bring it back
-    service.correct(lib, "undo")  # the assignment goes back to before it
+    run(core, "people.undo")  # the rejection goes: the next recluster may bring it back
+    run(core, "people.undo")  # the assignment goes back to before it
     assert owner(lib, moved) == a
-    service.recluster(lib, from_scratch=True)
+    run(core, "people.recluster", from_scratch=True)
     assert owner(lib, rejected) == a and owner(lib, moved) == a
 
 
-def test_albums_switch_with_a_rename_merge_hide_and_their_undo(lib, three):
-    service.recluster(lib)
+def test_albums_switch_with_a_rename_merge_hide_and_their_undo(lib, core, three):
+    run(core, "people.recluster")
     a, b = owner(lib, three["faces"][0][0][0]), owner(lib, three["faces"][1][0][0])
     assert a is not None and b is not None
     before = albums_of(lib)
     assert set(before) == {folder_name(pid, None) for pid in persons_of(lib)}
     assert all(len(entries) in (6, 7) for entries in before.values())
 
-    service.correct(lib, "rename", person=str(a), name="Grandma")
+    run(core, "people.rename", person=str(a), name="Grandma")
     after = albums_of(lib)
     assert "Grandma" in after and folder_name(a, None) not in after
     assert after["Grandma"] == before[folder_name(a, None)]  # the same photos, under the new name
 
-    service.correct(lib, "merge", persons=[str(a), str(b)])
+    run(core, "people.merge", persons=[str(a), str(b)])
     merged = albums_of(lib)
     assert len(merged) == 2 and merged["Grandma"] == before[folder_name(a, None)] | before[folder_name(b, None)]
 
-    service.correct(lib, "hide", person=str(a))
+    run(core, "people.hide", person=str(a))
     assert "Grandma" not in albums_of(lib)
 
     for _ in range(3):  # hide, merge, rename: each undone, the albums follow
-        service.correct(lib, "undo")
+        run(core, "people.undo")
     assert albums_of(lib) == before
-    assert doctor.check(lib).ok, doctor.check(lib).problems
+    assert invariants.check(lib).ok, invariants.check(lib).problems
 
 
 def test_the_planner_alone_splits_a_cluster_that_holds_two_faces_of_one_photo(lib, three):

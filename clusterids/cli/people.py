@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-from .. import ops
 from ..errors import UserError
 from .core import call, cli, json_option
 from .render import emit, table
@@ -22,7 +21,7 @@ from .render import emit, table
 @click.pass_context
 def recluster_cmd(ctx: click.Context, dry_run: bool, from_scratch: bool, as_json: bool) -> None:
     """Group faces into persons (DBSCAN, cosine), keeping every correction."""
-    result = call(ctx, ops.RECLUSTER, dry_run=dry_run, from_scratch=from_scratch)
+    result = call(ctx, "people.recluster", dry_run=dry_run, from_scratch=from_scratch)
 
     def render(r: dict[str, Any]) -> None:
         verb = "would change" if dry_run else "changed"
@@ -38,9 +37,9 @@ def recluster_cmd(ctx: click.Context, dry_run: bool, from_scratch: bool, as_json
     emit(result, as_json, render)
 
 
-def _correction(ctx: click.Context, op: str, as_json: bool, message: Callable[[dict[str, Any]], str],
+def _correction(ctx: click.Context, op: str, as_json: bool, message: Callable[[dict[str, Any]], str], /,
                 **kwargs: Any) -> None:
-    result = call(ctx, ops.CORRECT, action=op, **kwargs)
+    result = call(ctx, f"people.{op}", **kwargs)
     emit(result, as_json, lambda r: click.echo(message(r)))
 
 
@@ -67,7 +66,7 @@ def assign_cmd(ctx: click.Context, args: tuple[str, ...], faces: tuple[int, ...]
         for w in r.get("warnings", []):
             click.echo(f"warning: {w}", err=True)
 
-    emit(call(ctx, ops.CORRECT, action="assign", person=args[-1], face_ids=ids), as_json, render)
+    emit(call(ctx, "people.assign", person=args[-1], face_ids=ids), as_json, render)
 
 
 @cli.command("reject")
@@ -78,7 +77,7 @@ def assign_cmd(ctx: click.Context, args: tuple[str, ...], faces: tuple[int, ...]
 def reject_cmd(ctx: click.Context, face: int, person: str, as_json: bool) -> None:
     """FACE is not PERSON: it never goes to that person again."""
     _correction(ctx, "reject", as_json, lambda r: f"face {r['face']} is not person {r['rejected']}",
-                face_id=face, person=person)
+                face_ids=[face], person=person)
 
 
 @cli.command("merge")
@@ -109,7 +108,7 @@ def suggest_cmd(ctx: click.Context, person: str | None, limit: int, as_json: boo
         if not r["merges"] and not r["faces"]:
             click.echo("nothing to suggest")
 
-    emit(call(ctx, ops.SUGGEST, person=person, limit=limit), as_json, render)
+    emit(call(ctx, "people.suggest", person=person, limit=limit), as_json, render)
 
 
 @cli.command("split")
@@ -163,7 +162,7 @@ def undo_cmd(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def people_cmd(ctx: click.Context, include_hidden: bool, as_json: bool) -> None:
     """List persons: id, name, faces, photos, hidden."""
-    rows = call(ctx, ops.PEOPLE, include_hidden=include_hidden)
+    rows = call(ctx, "people.persons", include_hidden=include_hidden)
     emit(rows, as_json, lambda r: table(r, ["id", "name", "faces", "photos", "hidden"]))
 
 
@@ -174,7 +173,7 @@ def people_cmd(ctx: click.Context, include_hidden: bool, as_json: bool) -> None:
 @click.pass_context
 def faces_cmd(ctx: click.Context, person: str | None, unknown: bool, as_json: bool) -> None:
     """List faces: id, photo, box, detection score, person."""
-    rows = call(ctx, ops.FACES, person=person, unknown=unknown)
+    rows = call(ctx, "people.faces", person=person, unknown=unknown)
     emit(rows, as_json, lambda r: table(r, ["id", "person", "det_score", "bbox", "photo"]))
 
 
@@ -185,7 +184,7 @@ def faces_cmd(ctx: click.Context, person: str | None, unknown: bool, as_json: bo
 @click.pass_context
 def photos_cmd(ctx: click.Context, persons: tuple[str, ...], any_of: bool, as_json: bool) -> None:
     """Paths of the photos showing all the persons given (or any of them)."""
-    paths = call(ctx, ops.PHOTOS, persons=list(persons), any_of=any_of)
+    paths = call(ctx, "photos.showing", persons=list(persons), any_of=any_of)
     emit(paths, as_json, lambda rows: click.echo("\n".join(rows)) if rows else None)
 
 
@@ -195,14 +194,14 @@ def photos_cmd(ctx: click.Context, persons: tuple[str, ...], any_of: bool, as_js
 @click.pass_context
 def search_cmd(ctx: click.Context, photo: str, as_json: bool) -> None:
     """Who is in PHOTO (which need not be in the library): per face, persons best first."""
-    result = call(ctx, ops.SEARCH, photo=os.path.abspath(photo))
+    result = call(ctx, "photos.search", photo=os.path.abspath(photo))
 
     def render(rows: list[dict[str, Any]]) -> None:
         if not rows:
             click.echo("no face found")
         for r in rows:
             box = ",".join(f"{v:.0f}" for v in r["bbox"])
-            who = "; ".join(f"{m['name'] or 'Person_' + str(m['person'])} ({m['similarity']:.2f})"
+            who = "; ".join(f"{m['label']} ({m['similarity']:.2f})"
                             for m in r["matches"]) or "no known person"
             click.echo(f"face at {box}: {who}")
 

@@ -20,7 +20,7 @@ def worker_cmd(ctx: click.Context, once: bool, as_json: bool) -> None:
     where the photos are mounted elsewhere). Stop with Ctrl-C or SIGTERM."""
     import signal
 
-    from .. import worker
+    from ..daemon import worker
 
     stopping: list[int] = []
 
@@ -42,7 +42,7 @@ def worker_cmd(ctx: click.Context, once: bool, as_json: bool) -> None:
 def watch_cmd(ctx: click.Context, paths: tuple[str, ...]) -> None:
     """Run the daemon in the foreground: follow PATHS (default: the library's folders), keep
     people and albums current, serve the CLI over a local API. Stop with Ctrl-C or SIGTERM."""
-    from ..daemon.watch import watch
+    from ..daemon.daemon import watch
 
     watch(settings_of(ctx), list(paths))
 

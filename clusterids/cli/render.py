@@ -15,7 +15,11 @@ if TYPE_CHECKING:
     from ..config import Settings
 
 
-def emit(data: Any, as_json: bool, render: Callable[[Any], None]) -> None:
+def emit(result: Any, as_json: bool, render: Callable[[Any], None]) -> None:
+    """Print a result: as JSON, or by ``render`` from the same plain data."""
+    from ..core.results import plain as plain_data
+
+    data = plain_data(result)
     if as_json:
         click.echo(json.dumps(data, indent=None, sort_keys=False, default=str))
     else:

@@ -9,23 +9,18 @@ and corrections survive a change of model.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
-from ..store import mirror, reads, writes
+from ..store import people as store_people
+from ..store import reads
 from ..store.library import Library
+from ..store.people import Carried
 
 MIN_IOU = 0.5
+Box = tuple[float, float, float, float]
 
 
-@dataclass
-class OldFace:
-    box: tuple[float, float, float, float]
-    person: int | None
-    pinned: bool
-    rejected: list[int] = field(default_factory=list)
-
-
-def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+def iou(a: Sequence[float], b: Sequence[float]) -> float:
     w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
     inter = w * h
@@ -33,43 +28,26 @@ def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def remember(lib: Library) -> dict[str, list[OldFace]]:
+def best_match(box: Box, candidates: Sequence[Box], min_iou: float = MIN_IOU) -> int | None:
+    """The candidate overlapping ``box`` most, if by at least ``min_iou``."""
+    scored = [(iou(box, c), i) for i, c in enumerate(candidates)]
+    overlap, i = max(scored, default=(0.0, -1))
+    return i if i >= 0 and overlap >= min_iou else None
+
+
+def remember(lib: Library) -> dict[str, list[Carried]]:
     """Per photo path: its faces that carry something (a person, a pin, a rejection)."""
-    out: dict[str, list[OldFace]] = defaultdict(list)
-    with lib.session() as s:
+    out: dict[str, list[Carried]] = defaultdict(list)
+    with lib.db.read() as s:
         rejected: dict[int, list[int]] = defaultdict(list)
         for fid, pid in reads.rejections(s):
             rejected[fid].append(pid)
         for fid, x1, y1, x2, y2, person, pinned, path in reads.faces_with_boxes(s):
             if person is not None or pinned or fid in rejected:
-                out[path].append(OldFace((x1, y1, x2, y2), person, bool(pinned), rejected.get(fid, [])))
+                out[path].append(Carried((x1, y1, x2, y2), person, bool(pinned), tuple(rejected.get(fid, ()))))
     return out
 
 
-def restore(lib: Library, old: dict[str, list[OldFace]]) -> int:
+def restore(lib: Library, old: dict[str, list[Carried]]) -> int:
     """Hand each remembered face's person, pin and rejections to its new face; returns how many."""
-    carried = 0
-    moved: dict[int, list[int]] = defaultdict(list)
-    with lib.session() as s, s.begin():
-        persons = reads.person_ids(s)
-        for path, faces in old.items():
-            photo = reads.photo_by_path(s, path)
-            if photo is None:
-                continue
-            new = list(photo.faces)
-            for f in faces:
-                scored = [(iou(f.box, (n.x1, n.y1, n.x2, n.y2)), n) for n in new]
-                overlap, best = max(scored, key=lambda t: t[0], default=(0.0, None))
-                if best is None or overlap < MIN_IOU:
-                    continue
-                if f.person in persons:
-                    best.person_id, best.pinned = f.person, f.pinned
-                    moved[f.person].append(best.id)
-                for pid in f.rejected:
-                    if pid in persons:
-                        writes.add_rejection(s, best.id, pid)
-                new.remove(best)
-                carried += 1
-        mirror.mark(s)
-    mirror.set_persons(lib, moved)
-    return carried
+    return store_people.carry_over(lib.db, old, best_match)

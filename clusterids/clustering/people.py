@@ -14,14 +14,12 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .. import faults
 from ..config import Settings
-from ..store import mirror, reads, writes
+from ..store import reads
 from ..store.library import Library
 from .graph import Graph
 from .graph import update as update_graph
@@ -66,12 +64,13 @@ class FaceTable:
     pinned: np.ndarray
     can_core: np.ndarray
     photo: np.ndarray  # the photo's id: faces of one photo are different people
+    norm: np.ndarray | None = None  # the recognizer's raw output length (NaN: not known)
 
 
 def load_faces(lib: Library) -> FaceTable:
     s = lib.settings
-    with lib.session() as session:
-        rows = reads.face_rows(session)
+    with lib.db.read() as session:
+        rows = reads.cluster_rows(session)
     n = len(rows)
     vectors = np.zeros((n, lib.dim), np.float32)
     for i, r in enumerate(rows):
@@ -87,11 +86,8 @@ def load_faces(lib: Library) -> FaceTable:
         pinned=np.array([bool(r[3]) for r in rows], bool),
         can_core=trusted(s, det, size, sharp, kps),
         photo=np.array([r[8] for r in rows], np.int64),
+        norm=np.array([np.nan if r[9] is None else r[9] for r in rows], np.float32),
     )
-
-
-def graph_readable(path: Path) -> bool:
-    return Graph.readable(path)
 
 
 def graph_for(lib: Library, faces: FaceTable, from_scratch: bool) -> Graph:
@@ -122,8 +118,8 @@ class Known:
 
 
 def known(lib: Library) -> Known:
-    with lib.session() as session:
-        persons = reads.persons_by_id(session)
+    with lib.db.read() as session:
+        persons = reads.persons(session)
         rejected: dict[int, set[int]] = defaultdict(set)
         for f, p in reads.rejections(session):
             rejected[f].add(p)
@@ -131,7 +127,8 @@ def known(lib: Library) -> Known:
                  frozenset(pid for pid, p in persons.items() if p.name), dict(rejected))
 
 
-def _resolver(merged_into: dict[int, int | None]) -> Any:
+def resolver(merged_into: dict[int, int | None]) -> Any:
+    """person id -> the person it ended up in, following merges."""
     def resolve(pid: int) -> int:
         seen = set()
         while merged_into.get(pid) is not None and pid not in seen:
@@ -152,7 +149,7 @@ def plan_with(faces: FaceTable, labels: np.ndarray, known: Known) -> Plan:
     pinned face stays; a cluster goes to the person most of its faces had (a named person
     keeps its share); a face never goes to a person it was rejected for; two faces of one
     photo never stay in one person. Pure: nothing is read or written."""
-    resolve = _resolver(known.merged_into)
+    resolve = resolver(known.merged_into)
     named, rejected = known.named, known.rejected
     out = Plan()
     members: dict[int, list[int]] = defaultdict(list)
@@ -267,93 +264,23 @@ def _show(key: int | None) -> str:
     return "new" if key is None or key < 0 else str(key)
 
 
-def apply(lib: Library, faces: FaceTable, result: Plan) -> dict[int, int]:
-    """Write the plan: create persons, move faces, drop empty automatic persons, sync Qdrant."""
-    created: dict[int, int] = {}
-    changed: dict[int | None, list[int]] = defaultdict(list)
-    with lib.session() as session, session.begin():
-        for new_key in result.new_keys:
-            created[new_key] = writes.new_person(session).id
-        updates = []
-        for i, fid in enumerate(faces.ids.tolist()):
-            key = result.assignment.get(fid)
-            new: int | None = created.get(key, key) if key is not None else None
-            old = int(faces.person[i]) if faces.person[i] >= 0 else None
-            if new != old:
-                updates.append({"id": fid, "person_id": new})
-                changed[new].append(fid)
-        if updates:
-            writes.set_persons(session, updates)
-        writes.drop_empty_persons(session)
-        mirror.mark(session)
-    faults.point("recluster.after_commit")
-    mirror.set_persons(lib, changed)
-    return created
-
-
-def recluster(lib: Library, dry_run: bool = False, from_scratch: bool = False) -> dict[str, Any]:
-    p = params(lib)
-    faces = load_faces(lib)
-    graph = graph_for(lib, faces, from_scratch)
+def labels_for(lib: Library, faces: FaceTable, graph: Graph, p: Params) -> np.ndarray:
+    """The person rule over the stored graph: each face's cluster (-1: none)."""
     pos = np.searchsorted(faces.ids, graph.a), np.searchsorted(faces.ids, graph.b)
-    labels = persons(faces.vectors, pos[0], pos[1], graph.sim, p.eps, p.min_samples, p.join_eps, p.attach_eps,
-                     p.weak_attach_eps, faces.can_core, faces.photo, lib.settings.weak_eps or None)
-    result = plan(lib, faces, labels)
-    report = diff(faces, result)
-    report.update({"eps": p.eps, "min_samples": p.min_samples, "faces": len(faces.ids),
-                   "clusters": int(labels.max() + 1) if len(labels) else 0,
-                   "unknown": sum(1 for v in result.assignment.values() if v is None),
-                   "applied": not dry_run})
-    if not dry_run:
-        apply(lib, faces, result)
-    return report
+    return persons(faces.vectors, pos[0], pos[1], graph.sim, p.eps, p.min_samples, p.join_eps, p.attach_eps,
+                   p.weak_attach_eps, faces.can_core, faces.photo, lib.settings.weak_eps or None)
 
 
-def assign_new_faces(lib: Library, face_ids: list[int]) -> int:
-    """Between reclusters: a new face joins the person most of its close neighbours belong to
-    (k-NN vote in the vector index, within the clustering radius). Returns faces assigned."""
-    if not face_ids:
-        return 0
-    p = params(lib)
-    k = max(10, 2 * p.min_samples)
-    assigned: dict[int, list[int]] = defaultdict(list)
-    taken: dict[int, set[int]] = defaultdict(set)  # photo -> persons given a face of it in this call
-    with lib.session() as session:
-        if not reads.any_person(session):
-            return 0
-        persons = reads.persons_by_id(session)
-        resolve = _resolver({pid: x.merged_into for pid, x in persons.items()})
-        for fid in face_ids:
-            face = reads.get_face(session, fid)
-            if face is None or face.person_id is not None:
-                continue
-            rejected = set(reads.rejected_persons(session, fid))
-            # the persons already in this photo are someone else
-            rejected |= {resolve(int(x)) for x in reads.others_in_photo(  # type: ignore[arg-type]
-                session, face.photo_id, fid)}
-            rejected |= taken.get(face.photo_id, set())
-            hits = lib.index.search(face.embedding(), k + 1, min_score=1.0 - p.eps)
-            votes: Counter[int] = Counter()
-            best: dict[int, float] = {}
-            for h in hits:
-                if h.id == fid or h.person is None:
-                    continue
-                pid = resolve(int(h.person))
-                if pid in rejected or pid not in persons:  # a payload behind the database
-                    continue
-                votes[pid] += 1
-                best[pid] = max(best.get(pid, -1.0), h.score)
-            if votes:
-                winner = max(votes, key=lambda x: (votes[x], best[x]))
-                assigned[winner].append(fid)
-                taken[face.photo_id].add(winner)
-    if assigned:
-        with lib.session() as session, session.begin():
-            for pid, fids in assigned.items():
-                writes.assign_faces(session, fids, pid)
-            mirror.mark(session)
-        mirror.set_persons(lib, assigned)
-    return sum(len(v) for v in assigned.values())
+def moves(faces: FaceTable, result: Plan) -> tuple[list[int], dict[int, int | None]]:
+    """The plan as the store writes it: the keys of the persons to create, and each face whose
+    person changes (to a person id, a new person's key, or None: unknown)."""
+    out: dict[int, int | None] = {}
+    for i, fid in enumerate(faces.ids.tolist()):
+        key = result.assignment.get(fid)
+        old = int(faces.person[i]) if faces.person[i] >= 0 else None
+        if key != old:
+            out[fid] = key
+    return list(result.new_keys), out
 
 
-__all__ = ["recluster", "assign_new_faces", "params"]
+__all__ = ["params", "load_faces", "graph_for", "plan", "plan_with", "diff", "labels_for", "moves"]

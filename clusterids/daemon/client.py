@@ -11,9 +11,10 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from ..config import Settings
+from ..core.operations import Operation
 from ..errors import NotFound, UserError
 
 STATE_FILE = "daemon.json"
@@ -117,16 +118,24 @@ class Remote:
         finally:
             conn.close()
 
-    def call(self, op: str, kwargs: dict[str, Any]) -> Any:
-        status, content = self.request("POST", f"/api/v1/ops/{op}", kwargs)
-        if status == 200:
-            return json.loads(content)
-        try:
-            body = json.loads(content)
-        except ValueError:
-            body = {"error": content.decode(errors="replace")}
-        error_type = NotFound if status == 404 else UserError
-        raise error_type(str(body.get("error", status)), str(body.get("hint", "")))
+    def call(self, op: Operation, kwargs: dict[str, Any]) -> Any:
+        """One operation through the API, its result decoded into the operation's declared type."""
+        path = f"/api/v1/{op.controller}/{op.method}"
+        if op.flags.reads_only:
+            query = urlencode({k: v for k, v in kwargs.items() if v is not None}, doseq=True)
+            status, content = self.request("GET", f"{path}?{query}" if query else path)
+        else:
+            status, content = self.request("POST", path, kwargs)
+        if status != 200:
+            try:
+                body = json.loads(content)
+            except ValueError:
+                body = {"error": content.decode(errors="replace")}
+            error_type = NotFound if status == 404 else UserError
+            raise error_type(str(body.get("error", status)), str(body.get("hint", "")))
+        from pydantic import TypeAdapter  # only a command the daemon serves needs it
+
+        return TypeAdapter(op.result_type).validate_json(content)
 
     def login_code(self) -> str:
         status, content = self.request("POST", "/api/v1/login-code", timeout=CONNECT_SECONDS, hint="try again")

@@ -4,7 +4,7 @@ API's operations, face crops) runs on one thread, fed by a queue.
 Other threads submit a piece of work and wait for its result; the writer runs what is waiting
 whenever it is free, and between two commits of a long index run, so that a correction made on
 the page waits for one batch at most. No two writes ever overlap, and no lock is held across
-threads. Reads of the database alone do not come here at all (see ops.Op.reads_only).
+threads. Reads of the database alone do not come here at all (see core/operations.py, reads_only).
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Files coming in: decoding photos within limits (imaging), and uploads landing in the inbox."""

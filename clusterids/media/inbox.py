@@ -9,15 +9,15 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..errors import UserError
-from ..store.library import Library
 from .imaging import EXTENSIONS
 
 MAX_UPLOAD = 200 * 1024 * 1024
 SAFE = re.compile(r"[^A-Za-z0-9._ -]+")
 
 
-def inbox(lib: Library) -> Path:
-    folder = lib.root / "inbox"
+def inbox(library: Path) -> Path:
+    """The library's inbox folder (made when missing)."""
+    folder = library / "inbox"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -46,9 +46,8 @@ def check_photo_bytes(name: str, stream: BinaryIO) -> None:
                         "WebP, TIFF, BMP or HEIC)", "upload photos")
 
 
-def save_upload(lib: Library, name: str, stream: BinaryIO) -> Path:
-    """Save an uploaded photo into the inbox (a watched folder) under a safe, unused name."""
-    folder = inbox(lib)
+def save_upload(folder: Path, name: str, stream: BinaryIO) -> Path:
+    """Save an uploaded photo into the inbox ``folder`` (a watched one) under a safe, unused name."""
     clean = safe_upload_name(name)
     check_photo_bytes(clean, stream)
     stem, ext = os.path.splitext(clean)

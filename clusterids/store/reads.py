@@ -1,6 +1,6 @@
-"""The library database's read queries, for the modules above the store: each takes an open
-session and plain arguments and returns plain data (or ORM rows a caller reads or changes in
-its own transaction). No module outside the store writes SQL (see store/writes.py too)."""
+"""The library database's reads, by subject: persons, faces, photos. Each takes an open session
+(``Database.read()``: its own connection, the last commit, never waiting for the writer) and
+returns plain values or frozen rows (store/rows.py). No module outside the store writes SQL."""
 
 from __future__ import annotations
 
@@ -12,15 +12,29 @@ from sqlalchemy import ColumnElement, Result, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound, UserError
-from .db import Face, Journal, KeepApart, Person, Photo, Rejection
+from .db import Face, KeepApart, Person, Photo, Rejection
+from .rows import FaceRow, PersonCount, PersonRow, PhotoRow
 
 MAX_ID = 2**63 - 1  # larger numbers name nothing, and SQLite cannot even bind them
 
 
-# -- people -----------------------------------------------------------------------------------
+def _tuples(result: Result[Any]) -> list[Any]:
+    """Rows as plain tuples (``Result.tuples()`` is deprecated from SQLAlchemy 2.1 on)."""
+    return [tuple(row) for row in result]
 
-def find_person(session: Session, token: str | int) -> Person:
+
+# -- persons ----------------------------------------------------------------------------------
+
+def person_row(p: Person) -> PersonRow:
+    return PersonRow(p.id, p.name, bool(p.hidden), p.merged_into, p.cover_face_id)
+
+
+def find_person(session: Session, token: str | int) -> PersonRow:
     """A person by id or exact name; a merged person resolves to the one it joined."""
+    return person_row(_find_person(session, token))
+
+
+def _find_person(session: Session, token: str | int) -> Person:
     text = str(token).strip()
     person = None
     if text.isdigit() and int(text) <= MAX_ID:
@@ -39,52 +53,55 @@ def find_person(session: Session, token: str | int) -> Person:
     return person
 
 
-def person_counts(session: Session) -> dict[int, tuple[int, int]]:
-    """Per person: how many faces, and in how many photos."""
-    return {pid: (nf, np_) for pid, nf, np_ in session.execute(
+def get_person(session: Session, person_id: int) -> PersonRow | None:
+    """A person by id (merged ones too), None when there is none."""
+    p = session.get(Person, person_id)
+    return person_row(p) if p is not None else None
+
+
+def persons(session: Session, merged: bool = True, hidden: bool = True) -> dict[int, PersonRow]:
+    """Every person by id; ``merged=False`` leaves out those merged into another, ``hidden=False``
+    the hidden ones."""
+    q = select(Person).order_by(Person.id)
+    if not merged:
+        q = q.where(Person.merged_into.is_(None))
+    if not hidden:
+        q = q.where(Person.hidden.is_(False))
+    return {p.id: person_row(p) for p in session.scalars(q)}
+
+
+def person_named(session: Session, name: str, other_than: int) -> PersonRow | None:
+    """An unmerged person named ``name``, other than person ``other_than``."""
+    p = session.scalar(select(Person).where(Person.name == name, Person.merged_into.is_(None),
+                                            Person.id != other_than))
+    return person_row(p) if p is not None else None
+
+
+def person_counts(session: Session, covers: bool = False) -> list[PersonCount]:
+    """Every unmerged person with their faces and photos; with ``covers`` also the face to show
+    them by (the chosen one while it is still theirs, else the best: detection score x size)
+    and the date of their newest photo."""
+    counts = {pid: (nf, np_) for pid, nf, np_ in session.execute(
         select(Face.person_id, func.count(Face.id), func.count(distinct(Face.photo_id)))
         .where(Face.person_id.is_not(None)).group_by(Face.person_id)) if pid is not None}
-
-
-def valid_covers(session: Session) -> set[int]:
-    """The chosen cover faces that are still their person's."""
-    return set(session.scalars(select(Face.id).join(Person, Person.cover_face_id == Face.id)
-                               .where(Face.person_id == Person.id)))
-
-
-def newest_taken(session: Session) -> dict[int, str | None]:
-    """Per person: the latest date taken of a photo showing them ('' when none is dated)."""
-    return {int(pid or 0): when for pid, when in session.execute(
-        select(Face.person_id, func.max(func.coalesce(Photo.taken_at, "")))
-        .join(Photo, Photo.id == Face.photo_id).where(Face.person_id.is_not(None))
-        .group_by(Face.person_id))}
-
-
-def faces_by_quality(session: Session) -> list[tuple[int | None, int]]:
-    """(person, face) of every assigned face, by person, best face (detection score x size) first."""
-    return [(pid, fid) for pid, fid in session.execute(
-        select(Face.person_id, Face.id).where(Face.person_id.is_not(None))
-        .order_by(Face.person_id, (Face.det_score * Face.size_px).desc()))]
-
-
-def unmerged_persons(session: Session) -> list[Person]:
-    """The persons not merged into another, by id."""
-    return list(session.scalars(select(Person).where(Person.merged_into.is_(None)).order_by(Person.id)))
-
-
-def visible_person_ids(session: Session) -> set[int]:
-    """The ids of the persons not merged into another."""
-    return {p.id for p in unmerged_persons(session)}
-
-
-def person_names(session: Session) -> dict[int, str | None]:
-    """Every person's name (merged ones too), by id."""
-    return {pid: p.name for pid, p in persons_by_id(session).items()}
-
-
-def shown_persons(session: Session) -> list[Person]:
-    """The persons neither merged nor hidden."""
-    return list(session.scalars(select(Person).where(Person.merged_into.is_(None), Person.hidden.is_(False))))
+    best: dict[int, int] = {}
+    chosen: set[int] = set()
+    newest: dict[int, str | None] = {}
+    if covers:
+        chosen = set(session.scalars(select(Face.id).join(Person, Person.cover_face_id == Face.id)
+                                     .where(Face.person_id == Person.id)))
+        newest = {int(pid or 0): when for pid, when in session.execute(
+            select(Face.person_id, func.max(func.coalesce(Photo.taken_at, "")))
+            .join(Photo, Photo.id == Face.photo_id).where(Face.person_id.is_not(None)).group_by(Face.person_id))}
+        for pid, fid in session.execute(select(Face.person_id, Face.id).where(Face.person_id.is_not(None))
+                                        .order_by(Face.person_id, (Face.det_score * Face.size_px).desc())):
+            best.setdefault(int(pid or 0), int(fid))
+    out = []
+    for p in persons(session, merged=False).values():
+        faces, photos = counts.get(p.id, (0, 0))
+        cover = (p.cover_face_id if p.cover_face_id in chosen else best.get(p.id)) if covers else None
+        out.append(PersonCount(p, faces, photos, cover, newest.get(p.id)))
+    return out
 
 
 def kept_apart(session: Session) -> set[tuple[int, int]]:
@@ -92,26 +109,71 @@ def kept_apart(session: Session) -> set[tuple[int, int]]:
     return {(a, b) for a, b in session.execute(select(KeepApart.person_a, KeepApart.person_b))}
 
 
-def rejected_faces(session: Session, person_id: int) -> set[int]:
-    """The faces rejected for a person."""
-    return set(session.scalars(select(Rejection.face_id).where(Rejection.person_id == person_id)))
+def rejections(session: Session, person_id: int | None = None, face_id: int | None = None) -> list[tuple[int, int]]:
+    """(face, person) of every rejection (of one person, or of one face, when given)."""
+    q = select(Rejection.face_id, Rejection.person_id)
+    if person_id is not None:
+        q = q.where(Rejection.person_id == person_id)
+    if face_id is not None:
+        q = q.where(Rejection.face_id == face_id)
+    return _tuples(session.execute(q))
+
+
+def any_person(session: Session) -> bool:
+    return session.scalar(select(Person.id).limit(1)) is not None
 
 
 # -- faces ------------------------------------------------------------------------------------
 
-def faces_with_paths(session: Session, person_id: int | None = None,
-                     unknown: bool = False) -> list[tuple[Face, str]]:
-    """Faces with their photo's path, by id; only ``person_id``'s (when given), only unknown ones
-    (``unknown``)."""
-    q = select(Face, Photo.path).join(Photo, Face.photo_id == Photo.id).order_by(Face.id)
+_FACE_COLUMNS = (Face.id, Face.photo_id, Face.x1, Face.y1, Face.x2, Face.y2, Face.det_score, Face.person_id,
+                 Face.pinned)
+
+
+def _face(row: Any) -> FaceRow:
+    return FaceRow(int(row[0]), int(row[1]), row[2], row[3], row[4], row[5], row[6], row[7], bool(row[8]))
+
+
+def get_face(session: Session, face_id: int) -> FaceRow | None:
+    row = session.execute(select(*_FACE_COLUMNS).where(Face.id == face_id)).first()
+    return _face(row) if row is not None else None
+
+
+def faces(session: Session, person_id: int | None = None, unknown: bool = False, photo_id: int | None = None,
+          ids: list[int] | None = None) -> list[FaceRow]:
+    """Faces by id: one person's, the unknown ones, one photo's, or those of ``ids``."""
+    q = select(*_FACE_COLUMNS).order_by(Face.id)
     if person_id is not None:
         q = q.where(Face.person_id == person_id)
     if unknown:
         q = q.where(Face.person_id.is_(None))
-    return [(f, path) for f, path in session.execute(q)]
+    if photo_id is not None:
+        q = q.where(Face.photo_id == photo_id)
+    if ids is not None:
+        q = q.where(Face.id.in_(ids))
+    return [_face(r) for r in session.execute(q)]
 
 
-def person_vectors(session: Session, person_ids: list[int] | None = None) -> Iterator[tuple[int | None, bytes]]:
+def faces_with_paths(session: Session, person_id: int | None = None,
+                     unknown: bool = False) -> list[tuple[FaceRow, str]]:
+    """Faces with their photo's path, by id (``person_id``'s, or only unknown ones)."""
+    q = select(*_FACE_COLUMNS, Photo.path).join(Photo, Face.photo_id == Photo.id).order_by(Face.id)
+    if person_id is not None:
+        q = q.where(Face.person_id == person_id)
+    if unknown:
+        q = q.where(Face.person_id.is_(None))
+    return [(_face(r), r[-1]) for r in session.execute(q)]
+
+
+def face_count(session: Session, unknown: bool = False) -> int:
+    q = select(func.count(Face.id))
+    return session.scalar(q.where(Face.person_id.is_(None)) if unknown else q) or 0
+
+
+def face_ids(session: Session) -> list[int]:
+    return list(session.scalars(select(Face.id)))
+
+
+def vectors(session: Session, person_ids: list[int] | None = None) -> Iterator[tuple[int | None, bytes]]:
     """(person, vector) of every assigned face (of ``person_ids`` when given), streamed."""
     q = select(Face.person_id, Face.vector).where(Face.person_id.is_not(None))
     if person_ids is not None:
@@ -119,16 +181,71 @@ def person_vectors(session: Session, person_ids: list[int] | None = None) -> Ite
     yield from map(tuple, session.execute(q.execution_options(yield_per=2000)))
 
 
-def get_face(session: Session, face_id: int) -> Face | None:
-    """A face by id, None when there is none."""
-    return session.get(Face, face_id)
+def face_vector(session: Session, face_id: int) -> bytes | None:
+    return session.scalar(select(Face.vector).where(Face.id == face_id))
 
 
-def photo_faces(session: Session, photo_id: int) -> list[Face]:
-    """The faces of one photo."""
-    return list(session.scalars(select(Face).where(Face.photo_id == photo_id)))
+# (face, photo, person, vector)
+PointRow = tuple[int, int, int | None, bytes]
+
+
+def points(session: Session, ids: list[int]) -> list[PointRow]:
+    """What the vector index holds of these faces (those that still exist)."""
+    return _tuples(session.execute(select(Face.id, Face.photo_id, Face.person_id, Face.vector)
+                                   .where(Face.id.in_(ids))))
+
+
+def payloads(session: Session, ids: list[int] | None = None) -> dict[int, tuple[int, int | None]]:
+    """What the vector payloads must say: face id -> (photo id, person id)."""
+    q = select(Face.id, Face.photo_id, Face.person_id)
+    if ids is not None:
+        q = q.where(Face.id.in_(ids))
+    return {fid: (photo, person) for fid, photo, person in session.execute(q)}
+
+
+# (face, vector, person, pinned, detection score, size, sharpness, landmarks, photo, norm)
+ClusterRow = tuple[int, bytes, int | None, bool, float, float, float, list[list[float]], int, float | None]
+
+
+def cluster_rows(session: Session) -> list[ClusterRow]:
+    """Every face, by id, with what clustering needs of it."""
+    return _tuples(session.execute(
+        select(Face.id, Face.vector, Face.person_id, Face.pinned, Face.det_score, Face.size_px, Face.sharpness,
+               Face.landmarks, Face.photo_id, Face.norm).order_by(Face.id)))
+
+
+def others_in_photo(session: Session, photo_id: int, face_id: int) -> list[int]:
+    """The persons of the other assigned faces of a photo."""
+    return [int(p or 0) for p in session.scalars(select(Face.person_id).where(
+        Face.photo_id == photo_id, Face.id != face_id, Face.person_id.is_not(None)))]
+
+
+def unknown_first(session: Session) -> list[tuple[int, int]]:
+    """(face, photo) of every face: the unknown faces first, then by id (for the crops)."""
+    return [(fid, pid) for fid, pid in session.execute(
+        select(Face.id, Face.photo_id).order_by(Face.person_id.is_not(None), Face.id))]
+
 
 # -- photos -----------------------------------------------------------------------------------
+
+_PHOTO_COLUMNS = (Photo.id, Photo.path, Photo.size, Photo.mtime_ns, Photo.sha256, Photo.width, Photo.height,
+                  Photo.taken_at, Photo.status, Photo.error)
+
+
+def _photo(row: Any) -> PhotoRow:
+    return PhotoRow(*row)
+
+
+def get_photo(session: Session, photo_id: int) -> PhotoRow | None:
+    row = session.execute(select(*_PHOTO_COLUMNS).where(Photo.id == photo_id)).first()
+    return _photo(row) if row is not None else None
+
+
+def photo_at(session: Session, path: str) -> PhotoRow | None:
+    """The photo at ``path``, None when the library has none there."""
+    row = session.execute(select(*_PHOTO_COLUMNS).where(Photo.path == path)).first()
+    return _photo(row) if row is not None else None
+
 
 def photos_showing(session: Session, person_ids: list[int], any_of: bool = False) -> list[str]:
     """Paths of the photos showing all of ``person_ids`` (any of them: ``any_of``), by path."""
@@ -139,92 +256,59 @@ def photos_showing(session: Session, person_ids: list[int], any_of: bool = False
     return list(session.scalars(q))
 
 
-def get_photo(session: Session, photo_id: int) -> Photo | None:
-    """A photo by id, None when there is none."""
-    return session.get(Photo, photo_id)
-
-
-def photo_by_path(session: Session, path: str) -> Photo | None:
-    """The photo at ``path``, None when the library has none there."""
-    return session.scalar(select(Photo).where(Photo.path == path))
-
-
-# -- page -------------------------------------------------------------------------------------
-
-def get_person(session: Session, person_id: int) -> Person | None:
-    """A person by id (merged ones too), None when there is none."""
-    return session.get(Person, person_id)
-
-
-def unknown_face_count(session: Session) -> int:
-    """How many faces belong to no person."""
-    return session.scalar(select(func.count(Face.id)).where(Face.person_id.is_(None))) or 0
-
-
-def person_face_rows(session: Session, person_id: int | None) -> list[tuple[int, int, float]]:
-    """(face, photo, detection score) of a person's faces, by id (``person_id`` None: the unknown faces)."""
-    q = select(Face.id, Face.photo_id, Face.det_score).order_by(Face.id)
-    q = q.where(Face.person_id.is_(None)) if person_id is None else q.where(Face.person_id == person_id)
-    return [(fid, photo_id, score) for fid, photo_id, score in session.execute(q)]
-
-
 def photo_dates(session: Session, photo_ids: list[int]) -> list[tuple[int, str | None]]:
     """(photo, date taken) of each of ``photo_ids``."""
-    return [(pid, t) for pid, t in session.execute(select(Photo.id, Photo.taken_at).where(Photo.id.in_(photo_ids)))]
+    return _tuples(session.execute(select(Photo.id, Photo.taken_at).where(Photo.id.in_(photo_ids))))
 
 
-def names_in_photo(session: Session, photo_id: int) -> dict[int, str | None]:
-    """The names of the persons with a face in a photo, by person id."""
-    return {p.id: p.name for p in session.scalars(select(Person).join(Face, Face.person_id == Person.id)
-                                                  .where(Face.photo_id == photo_id))}
-
-
-# -- thumbnails -------------------------------------------------------------------------------
-
-def faces_unknown_first(session: Session) -> list[tuple[int, int]]:
-    """(face, photo) of every face: the unknown faces first, then by id."""
-    return [(fid, pid) for fid, pid in session.execute(
-        select(Face.id, Face.photo_id).order_by(Face.person_id.is_not(None), Face.id))]
-
-
-def face_ids(session: Session) -> list[int]:
-    """The id of every face."""
-    return list(session.scalars(select(Face.id)))
+def photo_face_counts(session: Session, photo_ids: list[int]) -> dict[int, int]:
+    return {pid: n for pid, n in session.execute(
+        select(Face.photo_id, func.count(Face.id)).where(Face.photo_id.in_(photo_ids)).group_by(Face.photo_id))}
 
 
 def photo_hashes(session: Session) -> list[tuple[int, str | None]]:
     """(photo, content hash) of every photo."""
-    return [(i, sha) for i, sha in session.execute(select(Photo.id, Photo.sha256))]
+    return _tuples(session.execute(select(Photo.id, Photo.sha256)))
 
-
-# -- albums -----------------------------------------------------------------------------------
-
-def album_rows(session: Session, person_ids: list[int]) -> list[tuple[int | None, int, str]]:
-    """(person, photo, path) for each photo showing one of ``person_ids``, once each, by person and photo."""
-    return [(pid, photo_id, path) for pid, photo_id, path in session.execute(
-        select(Face.person_id, Photo.id, Photo.path).join(Photo, Face.photo_id == Photo.id)
-        .where(Face.person_id.in_(person_ids)).distinct().order_by(Face.person_id, Photo.id))]
-
-
-# -- status -----------------------------------------------------------------------------------
 
 def photo_count(session: Session, status: str) -> int:
     """How many photos have this status ('ok' or 'failed')."""
     return session.scalar(select(func.count(Photo.id)).where(Photo.status == status)) or 0
 
 
-def face_count(session: Session) -> int:
-    """How many faces the library holds."""
-    return session.scalar(select(func.count(Face.id))) or 0
-
-
 def failed_files(session: Session) -> list[tuple[str, str | None]]:
     """(path, reason) of every photo that failed, by path."""
-    return [(p, e) for p, e in session.execute(
-        select(Photo.path, Photo.error).where(Photo.status == "failed").order_by(Photo.path))]
+    return _tuples(session.execute(select(Photo.path, Photo.error).where(Photo.status == "failed")
+                                   .order_by(Photo.path)))
 
 
-# -- evaluation -------------------------------------------------------------------------------
+def album_rows(session: Session, person_ids: list[int]) -> list[tuple[int, int, str]]:
+    """(person, photo, path) for each photo showing one of ``person_ids``, once each, by person and photo."""
+    return _tuples(session.execute(
+        select(Face.person_id, Photo.id, Photo.path).join(Photo, Face.photo_id == Photo.id)
+        .where(Face.person_id.in_(person_ids)).distinct().order_by(Face.person_id, Photo.id)))
+
+
+# (photo, path, size, mtime_ns, status, sha256)
+PhotoState = tuple[int, str, int, int, str, str | None]
+
+
+def _under(roots: list[str]) -> ColumnElement[bool]:
+    return or_(*[or_(Photo.path == r, Photo.path.startswith(r.rstrip(os.sep) + os.sep)) for r in roots])
+
+
+def photos_under(session: Session, roots: list[str]) -> list[PhotoState]:
+    """The state of every photo at or under one of ``roots``."""
+    return _tuples(session.execute(
+        select(Photo.id, Photo.path, Photo.size, Photo.mtime_ns, Photo.status, Photo.sha256).where(_under(roots))))
+
+
+def content_known(session: Session, sha256: str) -> bool:
+    """Whether a photo read without error has this content."""
+    return session.scalar(select(Photo.id).where(Photo.sha256 == sha256, Photo.status == "ok").limit(1)) is not None
+
+
+# -- evaluation and carrying corrections across a change of model ----------------------------
 
 # (face, x1, y1, x2, y2, photo, path, width, height)
 FaceInPhoto = tuple[int, float, float, float, float, int, str, int | None, int | None]
@@ -245,15 +329,8 @@ def faceless_photo_count(session: Session, prefix: str) -> int:
     return int(session.scalar(q) or 0)
 
 
-# -- carry ------------------------------------------------------------------------------------
-
 # (face, x1, y1, x2, y2, person, pinned, path)
 CarriedFace = tuple[int, float, float, float, float, int | None, bool, str]
-
-
-def rejections(session: Session) -> list[tuple[int, int]]:
-    """(face, person) of every rejection."""
-    return [(fid, pid) for fid, pid in session.execute(select(Rejection.face_id, Rejection.person_id))]
 
 
 def faces_with_boxes(session: Session) -> list[CarriedFace]:
@@ -263,113 +340,32 @@ def faces_with_boxes(session: Session) -> list[CarriedFace]:
     return _tuples(session.execute(q))
 
 
-def person_ids(session: Session) -> set[int]:
-    """The id of every person (merged ones too)."""
-    return set(session.scalars(select(Person.id)))
+# -- what the database itself must hold whatever happened -------------------------------------
 
-
-# -- corrections ------------------------------------------------------------------------------
-
-def rejected_persons(session: Session, face_id: int) -> list[int]:
-    """The persons a face is rejected for."""
-    return list(session.scalars(select(Rejection.person_id).where(Rejection.face_id == face_id)))
-
-
-def faces_per_photo(session: Session, person_id: int, photo_ids: set[int]) -> list[tuple[int, int]]:
-    """(photo, how many faces of ``person_id`` it shows) for each of ``photo_ids`` that shows them."""
-    return [(pid, n) for pid, n in session.execute(
-        select(Face.photo_id, func.count(Face.id)).where(Face.person_id == person_id, Face.photo_id.in_(photo_ids))
-        .group_by(Face.photo_id))]
-
-
-def faces_of(session: Session, person_ids: list[int]) -> list[Face]:
-    """The faces belonging to one of ``person_ids``."""
-    return list(session.scalars(select(Face).where(Face.person_id.in_(person_ids))))
-
-
-def faces_rejected_for(session: Session, person_ids: list[int]) -> list[Face]:
-    """The faces rejected for one of ``person_ids``."""
-    return list(session.scalars(select(Face).join(Rejection, Rejection.face_id == Face.id)
-                                .where(Rejection.person_id.in_(person_ids))))
-
-
-def person_named(session: Session, name: str, other_than: int) -> Person | None:
-    """An unmerged person named ``name``, other than person ``other_than``."""
-    return session.scalar(select(Person).where(Person.name == name, Person.merged_into.is_(None),
-                                               Person.id != other_than))
-
-
-def last_journal_entry(session: Session) -> Journal | None:
-    """The latest correction not undone yet."""
-    return session.scalar(select(Journal).where(Journal.undone.is_(False)).order_by(Journal.id.desc()).limit(1))
-
-
-# -- recluster --------------------------------------------------------------------------------
-
-# (face, vector, person, pinned, detection score, size, sharpness, landmarks, photo)
-FaceRow = tuple[int, bytes, int | None, bool, float, float, float, list[list[float]], int]
-
-
-def face_rows(session: Session) -> list[FaceRow]:
-    """Every face, by id, with what clustering needs of it."""
-    return _tuples(session.execute(
-        select(Face.id, Face.vector, Face.person_id, Face.pinned, Face.det_score, Face.size_px, Face.sharpness,
-               Face.landmarks, Face.photo_id)
-        .order_by(Face.id)
-    ))
-
-
-def persons_by_id(session: Session) -> dict[int, Person]:
-    """Every person (merged ones too), by id."""
-    return {p.id: p for p in session.scalars(select(Person))}
-
-
-def any_person(session: Session) -> bool:
-    """Whether the library has a person at all."""
-    return session.scalar(select(Person.id).limit(1)) is not None
-
-
-def others_in_photo(session: Session, photo_id: int, face_id: int) -> list[int | None]:
-    """The persons of the other assigned faces of a photo."""
-    return list(session.scalars(select(Face.person_id).where(Face.photo_id == photo_id, Face.id != face_id,
-                                                             Face.person_id.is_not(None))))
-
-
-# -- index ------------------------------------------------------------------------------------
-
-# (photo, path, size, mtime_ns, status, sha256)
-PhotoState = tuple[int, str, int, int, str, str | None]
-
-
-def _under(roots: list[str]) -> ColumnElement[bool]:
-    return or_(*[or_(Photo.path == r, Photo.path.startswith(r.rstrip(os.sep) + os.sep)) for r in roots])
-
-
-def photos_under(session: Session, roots: list[str]) -> list[PhotoState]:
-    """The state of every photo at or under one of ``roots``."""
-    return _tuples(session.execute(
-        select(Photo.id, Photo.path, Photo.size, Photo.mtime_ns, Photo.status, Photo.sha256)
-        .where(_under(roots))
-    ))
-
-
-def content_known(session: Session, sha256: str) -> bool:
-    """Whether a photo read without error has this content."""
-    return session.scalar(select(Photo.id).where(Photo.sha256 == sha256, Photo.status == "ok").limit(1)) is not None
-
-
-def photo_face_ids(session: Session, photo_id: int) -> list[int]:
-    """The ids of a photo's faces."""
-    return list(session.scalars(select(Face.id).where(Face.photo_id == photo_id)))
-
-
-def photo_with_content(session: Session, sha256: str, other_than: str) -> Photo | None:
-    """A photo read without error with this content, at a path other than ``other_than``."""
-    return session.scalar(
-        select(Photo).where(Photo.sha256 == sha256, Photo.status == "ok", Photo.path != other_than).limit(1)
-    )
-
-
-def _tuples(result: Result[Any]) -> list[Any]:
-    """Rows as plain tuples (``Result.tuples()`` is deprecated from SQLAlchemy 2.1 on)."""
-    return [tuple(row) for row in result]
+def database_problems(session: Session) -> list[str]:
+    """Each photo once, and every correction intact (pins on a person, rejections obeyed,
+    merges pointing at persons that exist)."""
+    out = []
+    dup = session.execute(select(Photo.path, func.count(Photo.id)).group_by(Photo.path)
+                          .having(func.count(Photo.id) > 1)).first()
+    if dup is not None:
+        out.append(f"the photo {dup[0]} is in the library {dup[1]} times")
+    orphans = session.scalar(select(func.count(Face.id)).where(Face.photo_id.not_in(select(Photo.id)))) or 0
+    if orphans:
+        out.append(f"{orphans} faces belong to no photo")
+    known = persons(session)
+    lost = session.scalar(select(func.count(Face.id)).where(Face.pinned.is_(True), Face.person_id.is_(None))) or 0
+    if lost:
+        out.append(f"{lost} pinned faces lost their person")
+    ghost = session.scalar(select(func.count(Face.id)).where(Face.person_id.is_not(None),
+                                                             Face.person_id.not_in(list(known)))) or 0
+    if ghost:
+        out.append(f"{ghost} faces point at persons that do not exist")
+    broken = session.scalar(select(func.count()).select_from(Rejection).join(Face, Face.id == Rejection.face_id)
+                            .where(Face.person_id == Rejection.person_id)) or 0
+    if broken:
+        out.append(f"{broken} faces belong to a person they were rejected from")
+    for p in known.values():
+        if p.merged_into is not None and p.merged_into not in known:
+            out.append(f"person {p.id} was merged into person {p.merged_into}, who does not exist")
+    return out

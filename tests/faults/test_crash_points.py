@@ -25,7 +25,7 @@ def album_names(library: Path) -> set[str]:
 
 
 @needs_shared
-@pytest.mark.parametrize("point", ["correct.after_commit", "correct.before_albums", "albums.mid_sync"])
+@pytest.mark.parametrize("point", ["correct.after_commit", "catchup.before_albums", "albums.mid_sync"])
 def test_crash_in_a_correction(flib, run_json, point):
     env, library = flib["env"], flib["library"]
     a, b, c = people_ids(run_json)[:3]
@@ -33,7 +33,7 @@ def test_crash_in_a_correction(flib, run_json, point):
     before = corrections_state(env)
     crashed = cli_proc(env, "merge", a, b, crash=point)
     assert crashed.returncode == CRASH_EXIT, crashed.stderr
-    if point == "correct.before_albums":  # item 2: the album kept the old name after a rename
+    if point == "catchup.before_albums":  # item 2: the album kept the old name after a rename
         crashed = cli_proc(env, "rename", a, "Alice", crash=point)
         assert crashed.returncode == CRASH_EXIT, crashed.stderr
         assert "Alice" not in album_names(library)
@@ -56,7 +56,7 @@ def test_crash_in_a_correction(flib, run_json, point):
 
 
 @needs_shared
-@pytest.mark.parametrize("point", ["recluster.after_commit", "recluster.before_albums", "graph.before_save"])
+@pytest.mark.parametrize("point", ["recluster.after_commit", "catchup.before_albums", "graph.before_save"])
 def test_crash_in_a_recluster_then_a_new_photo(flib, run_json, point):
     """Issue 10 item 1: stale person ids in the vector payloads made the instant assignment of
     a new photo fail with a FOREIGN KEY error. Item 2: albums wrong after the crash."""

@@ -5,16 +5,14 @@ limited: Alembic copies the table where it must)."""
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 config = context.config
 connection = config.attributes.get("connection")
 
 
-def _run(conn: object) -> None:
-    context.configure(connection=conn, target_metadata=None,
-                      render_as_batch=conn.dialect.name == "sqlite",
-                      transaction_per_migration=True)
+def _run(conn: Connection) -> None:
+    context.configure(connection=conn, target_metadata=None, render_as_batch=conn.dialect.name == "sqlite")
     with context.begin_transaction():
         context.run_migrations()
 

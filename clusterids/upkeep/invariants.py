@@ -1,10 +1,10 @@
-"""The library's invariants, checked (``clusterids doctor``) and restored (``--repair``, and
-at every open after a crash).
+"""The library's invariants: checked by ``clusterids doctor`` (read-only), restored by the
+catch-up (upkeep/catchup.py), and by ``doctor --repair`` whatever the marks say.
 
 What must hold whatever happened before: the vector index equals the faces, id for id and
 payload for payload; every photo is in the library once; the album folders equal the visible
-persons; every correction still holds (pins, rejections, merges point at persons that exist).
-The test suite (tests/faults/) runs :func:`check` after every injected fault.
+persons; every correction still holds (pins, rejections, merges point at persons that exist);
+no outbox row waits. The fault suite (tests/faults/) checks them after every injected fault.
 """
 
 from __future__ import annotations
@@ -13,10 +13,18 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from .clustering import people
-from .media import albums
-from .store import mirror
-from .store.library import Library
+from ..clustering.graph import Graph
+from ..clustering.people import GRAPH_FILE
+from ..outputs import albums
+from ..store import outbox, reads
+from ..store.library import Library
+from .catchup import catch_up, record_repair
+
+WAITING = {outbox.VECTOR: "faces whose vector is not yet written or removed",
+           outbox.PAYLOAD: "faces whose person is not yet in the vector index",
+           outbox.ASSIGN: "new faces not yet offered to known persons",
+           outbox.ALBUMS: "changes not yet in the album folders",
+           outbox.SIDECAR: "photos whose sidecar is not yet written"}
 
 
 @dataclass
@@ -34,21 +42,22 @@ class Findings:
 def check(lib: Library) -> Findings:
     """Every invariant, read-only; one line per problem found."""
     out = Findings()
+    with lib.db.read() as s:
+        for kind, n in outbox.waiting(s).items():
+            out.add(f"{n} {WAITING.get(kind, kind)} (the next command, or 'doctor --repair', does it)")
+        for text in reads.database_problems(s):
+            out.add(text)
     _check_vectors(lib, out)
-    for text in mirror.database_problems(lib):
-        out.add(text)
     _check_albums(lib, out)
-    graph = lib.root / people.GRAPH_FILE
-    if graph.exists() and not people.graph_readable(graph):
+    graph = lib.root / GRAPH_FILE
+    if graph.exists() and not Graph.readable(graph):
         out.add(f"the similarity graph is damaged ({graph}); 'clusterids recluster' or 'doctor --repair' rebuilds it")
-    behind = mirror.behind(lib)
-    if behind["assign_from"]:
-        out.add(f"new faces from id {behind['assign_from']} on were not yet offered to known persons")
     return out
 
 
 def _check_vectors(lib: Library, out: Findings) -> None:
-    db = mirror.face_payloads(lib)
+    with lib.db.read() as s:
+        db = reads.payloads(s)
     held = {pid: (photo, person) for pid, photo, person in lib.index.points()}
     stray, missing = held.keys() - db.keys(), db.keys() - held.keys()
     wrong = [i for i in db.keys() & held.keys() if db[i] != held[i]]
@@ -89,52 +98,16 @@ def _check_albums(lib: Library, out: Findings) -> None:
                 out.add(f"album {extra.name!r} belongs to no visible person")
 
 
-def reconcile(lib: Library) -> dict[str, Any]:
-    """Bring what is behind the database back in step (the vectors were done at open):
-    finish a cut-short instant assignment, then the albums. Returns what was done."""
-    done: dict[str, Any] = {}
-    behind = mirror.behind(lib)
-    if behind["vectors"]:
-        done.update({f"vectors_{k}": v for k, v in lib.repair().items() if v})
-    if behind["assign_from"]:
-        done["faces_assigned"] = assign_pending(lib)
-        behind["albums"] = True
-    if behind["albums"]:
-        result = albums.sync(lib)
-        if result["written"] or result["removed"]:
-            done["albums_written"], done["albums_removed"] = result["written"], result["removed"]
-    if done:
-        mirror.record_repair(lib, done)
-    return done
-
-
-def assign_pending(lib: Library) -> int:
-    """Offer the faces of the last index run (or of one cut short) to the known persons."""
-    ids = mirror.pending_faces(lib)
-    n = people.assign_new_faces(lib, ids) if ids else 0
-    mirror.assigned(lib)
-    return n
-
-
 def repair(lib: Library) -> dict[str, Any]:
-    """``doctor --repair``: rewrite every mirror from the database, whatever the marks say."""
-    done: dict[str, Any] = {f"vectors_{k}": v for k, v in lib.repair(force=True).items()}
-    done["faces_assigned"] = assign_pending(lib) if mirror.behind(lib)["assign_from"] else 0
-    graph = lib.root / people.GRAPH_FILE
-    if graph.exists() and not people.graph_readable(graph):
+    """``doctor --repair``: every mirror compared with the database and rewritten, whatever the
+    marks say; a damaged similarity graph removed (the next recluster rebuilds it)."""
+    done: dict[str, Any] = catch_up(lib, full=True).done()
+    graph = lib.root / GRAPH_FILE
+    if graph.exists() and not Graph.readable(graph):
         graph.unlink()
         done["graph_removed"] = True
-    result = albums.sync(lib)
-    done["albums_written"], done["albums_removed"] = result["written"], result["removed"]
-    mirror.record_repair(lib, {k: v for k, v in done.items() if v})
+    result = albums.sync(lib)  # also what no mark names (a folder removed by hand)
+    done["albums_written"] = done.get("albums_written", 0) + result["written"]
+    done["albums_removed"] = done.get("albums_removed", 0) + result["removed"]
+    record_repair(lib, {k: v for k, v in done.items() if v})
     return done
-
-
-def doctor(lib: Library, fix: bool = False) -> dict[str, Any]:
-    found = check(lib)
-    out: dict[str, Any] = {"ok": found.ok, "problems": found.problems, "library": str(lib.root)}
-    if fix and not found.ok:
-        out["repaired"] = repair(lib)
-        out["after"] = check(lib).problems
-        out["ok"] = not out["after"]
-    return out

@@ -25,8 +25,9 @@ from typing import Any
 
 from .. import faults
 from ..errors import UserError
-from ..store import mirror, reads
+from ..store import reads
 from ..store.library import Library
+from ..store.rows import label
 
 STORE = ".albums"
 MANIFEST = "manifest.json"
@@ -60,7 +61,7 @@ def safe_name(name: str) -> str:
 
 
 def folder_name(person_id: int, name: str | None) -> str:
-    return safe_name(name or "") or f"Person_{person_id}"
+    return safe_name(name or "") or label(person_id, None)
 
 
 @dataclass
@@ -71,8 +72,8 @@ class Album:
 
 
 def desired(lib: Library) -> list[Album]:
-    with lib.session() as s:
-        persons = {p.id: p for p in reads.shown_persons(s)}
+    with lib.db.read() as s:
+        persons = reads.persons(s, merged=False, hidden=False)
         rows = reads.album_rows(s, list(persons))
     photos: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for pid, photo_id, path in rows:
@@ -136,9 +137,7 @@ def read_manifest(root: Path) -> dict[str, dict[str, Any]]:
 
 
 def sync(lib: Library) -> dict[str, Any]:
-    """Make the albums folder match the persons; returns counts of what changed. The albums
-    mirror counts as caught up (store/mirror.py) only once every album is through."""
-    caught_up_to = mirror.albums_generation(lib)
+    """Make the albums folder match the persons; returns counts of what changed."""
     root = lib.settings.albums_path
     store = root / STORE
     if not root.exists():
@@ -189,7 +188,6 @@ def sync(lib: Library) -> dict[str, Any]:
     tmp_manifest.write_text(json.dumps(manifest, indent=1, sort_keys=True))
     os.replace(tmp_manifest, manifest_path)
     removed += _remove_orphans(root, manifest)
-    mirror.albums_caught_up(lib, caught_up_to)
     return {"albums": len(wanted), "written": written, "removed": removed, "path": str(root)}
 
 

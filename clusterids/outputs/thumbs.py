@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NotFound, UserError
+from ..media.imaging import BadImage, decode
 from ..store import reads
 from ..store.library import Library
-from .imaging import BadImage, decode
 
 THUMBS = "thumbs"
 FACE_PX = 160
@@ -21,11 +21,11 @@ PHOTO_LARGE_PX = 1280  # the photo viewer
 
 def _photo(lib: Library, photo_id: int) -> tuple[Path, str]:
     """A photo's path and content hash, by id: the only way a file is found for the page."""
-    with lib.session() as s:
+    with lib.db.read() as s:
         photo = reads.get_photo(s, photo_id)
-        if photo is None or photo.status != "ok":
-            raise NotFound(f"no photo {photo_id}", "reload the page")
-        return Path(photo.path), photo.sha256 or ""
+    if photo is None or photo.status != "ok":
+        raise NotFound(f"no photo {photo_id}", "reload the page")
+    return Path(photo.path), photo.sha256 or ""
 
 
 def _cached(lib: Library, name: str, make: Any) -> Path:
@@ -61,12 +61,11 @@ def face_thumb(lib: Library, face_id: int) -> Path:
     path = lib.root / THUMBS / f"f{face_id}.jpg"
     if path.exists():
         return path
-    with lib.session() as s:
+    with lib.db.read() as s:
         face = reads.get_face(s, face_id)
-        if face is None:
-            raise NotFound(f"no face {face_id}", "reload the page")
-        photo_id = face.photo_id
-    make_face_thumbs(lib, photo_id)
+    if face is None:
+        raise NotFound(f"no face {face_id}", "reload the page")
+    make_face_thumbs(lib, face.photo_id)
     if not path.exists():
         raise NotFound(f"no face {face_id}", "reload the page")
     return path
@@ -75,9 +74,8 @@ def face_thumb(lib: Library, face_id: int) -> Path:
 def make_face_thumbs(lib: Library, photo_id: int) -> int:
     """Crop and cache every face of one photo that has no crop yet; the number made."""
     folder = lib.root / THUMBS
-    with lib.session() as s:
-        boxes = [(f.id, f.bbox) for f in reads.photo_faces(s, photo_id)
-                 if not (folder / f"f{f.id}.jpg").exists()]
+    with lib.db.read() as s:
+        boxes = [(f.id, f.bbox) for f in reads.faces(s, photo_id=photo_id) if not (folder / f"f{f.id}.jpg").exists()]
     if not boxes:
         return 0
     import cv2
@@ -99,8 +97,8 @@ def photos_needing_crops(lib: Library) -> list[int]:
     """Photos with a face that has no cached crop yet, those with unknown faces first."""
     folder = lib.root / THUMBS
     have = {e.name for e in folder.iterdir()} if folder.is_dir() else set()
-    with lib.session() as s:
-        rows = reads.faces_unknown_first(s)
+    with lib.db.read() as s:
+        rows = reads.unknown_first(s)
     return list(dict.fromkeys(pid for fid, pid in rows if f"f{fid}.jpg" not in have))
 
 
@@ -131,7 +129,7 @@ def prune_thumbs(lib: Library) -> int:
     folder = lib.root / THUMBS
     if not folder.is_dir():
         return 0
-    with lib.session() as s:
+    with lib.db.read() as s:
         faces = {f"f{i}.jpg" for i in reads.face_ids(s)}
         photos = {f"p{i}-{(sha or '')[:12]}{large}.jpg" for i, sha in reads.photo_hashes(s)
                   for large in ("", "-l")}
@@ -141,3 +139,10 @@ def prune_thumbs(lib: Library) -> int:
             entry.unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+def forget_faces(lib: Library, face_ids: list[int]) -> None:
+    """The crops of faces that are gone."""
+    folder = lib.root / THUMBS
+    for fid in face_ids:
+        (folder / f"f{fid}.jpg").unlink(missing_ok=True)

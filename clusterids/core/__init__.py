@@ -1,0 +1,77 @@
+"""The core: typed controllers over one open library, the only API there is.
+
+``Core(lib)`` holds the controllers (``core.library``, ``core.people``, ``core.photos``); their
+methods marked ``@operation`` (core/operations.py) are the operations. The CLI calls them in
+this process or, while a daemon owns the library, through the daemon's HTTP routes, which are
+generated from the same declarations. ``Core.call`` runs one operation and then the catch-up of
+derived state (upkeep/catchup.py): the one place where a write is followed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .operations import Operation
+
+if TYPE_CHECKING:
+    from ..store.library import Library
+    from .library import LibraryController
+    from .people import PeopleController
+    from .photos import PhotosController
+    from .results import DaemonState
+
+
+@dataclass
+class Hooks:
+    """What the process running an operation supplies itself, never a caller."""
+
+    progress: Callable[[int, int], None] | None = None  # (photos done, faces found)
+    on_plan: Callable[[int], None] | None = None  # how many photos a run will read
+    should_stop: Callable[[], bool] | None = None  # the daemon is stopping: end a long run early
+    after_commit: Callable[[], None] | None = None  # between two commits of a long run
+    daemon: Callable[[], DaemonState] | None = None  # the daemon's own state, for status
+    settle: float = 0.0  # the daemon's catch-up leaves files this young for later
+
+
+class Core:
+    def __init__(self, lib: Library, hooks: Hooks | None = None) -> None:
+        self.lib = lib
+        self.hooks = hooks or Hooks()
+        self._controllers: dict[str, Any] = {}
+
+    def _controller(self, name: str) -> Any:
+        if name not in self._controllers:
+            from .operations import _controller_class
+
+            self._controllers[name] = _controller_class(name)(self)
+        return self._controllers[name]
+
+    @property
+    def library(self) -> LibraryController:
+        return self._controller("library")
+
+    @property
+    def people(self) -> PeopleController:
+        return self._controller("people")
+
+    @property
+    def photos(self) -> PhotosController:
+        return self._controller("photos")
+
+    def call(self, op: Operation, kwargs: dict[str, Any]) -> Any:
+        """Run one operation; after a write, bring derived state in step with it."""
+        op.check(kwargs)
+        result = op.bound(self)(**kwargs)
+        if not op.flags.reads_only:
+            self.catch_up()
+        return result
+
+    def catch_up(self, albums: bool = True) -> dict[str, int]:
+        from ..upkeep.catchup import catch_up
+
+        return catch_up(self.lib, albums=albums).done()
+
+
+__all__ = ["Core", "Hooks"]

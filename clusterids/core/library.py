@@ -1,0 +1,179 @@
+"""The library's own operations: index, status, doctor, the vector index, a change of model
+pack, the album folders; and what needs no library (model packs, settings, evaluation)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .operations import operation
+from .results import (
+    Albums,
+    DaemonState,
+    Doctor,
+    Failure,
+    Indexed,
+    QueueState,
+    Rebuilt,
+    Status,
+    WorkerState,
+)
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..indexer.task import Report
+    from . import Core
+
+
+class LibraryController:
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.lib = core.lib
+
+    @operation(creates=True, long=True)
+    def index(self, paths: list[str], enqueue: bool = False) -> Indexed:
+        """Index the photos under PATHS: new, changed, copied, moved and deleted ones."""
+        return self.run_index(paths, enqueue=enqueue or self.lib.settings.enqueue)
+
+    def run_index(self, paths: list[str], enqueue: bool = False, missing_ok: bool = False,
+                  settle: float = 0.0) -> Indexed:
+        """An index run (the daemon's too: ``missing_ok`` for folders that went, ``settle`` to
+        leave files still being written for later)."""
+        from ..indexer.pipeline import index_paths
+
+        lib, hooks = self.lib, self.core.hooks
+        lib.db.add_roots(paths)
+
+        def between_commits() -> None:  # the vectors and the instant assignment follow each commit
+            self.core.catch_up(albums=False)
+            if hooks.after_commit is not None:
+                hooks.after_commit()
+
+        report = index_paths(lib, [Path(p) for p in paths], progress=hooks.progress, on_plan=hooks.on_plan,
+                             missing_ok=missing_ok, should_stop=hooks.should_stop, after_commit=between_commits,
+                             enqueue=enqueue, settle=settle)
+        done = self.core.catch_up()
+        optimized = _maybe_optimize(self.core) if report.changed_anything else False
+        return _indexed(report, done.get("faces_assigned", 0), optimized)
+
+    @operation()
+    def status(self, failed: bool = False) -> Status:
+        """Counts of photos, faces and vectors; the model pack; failed files."""
+        from ..store import queue, reads
+        from ..upkeep.catchup import last_repair
+
+        lib = self.lib
+        with lib.db.read() as s:
+            q = queue.state(s, lib.settings.lease_seconds)
+            out = Status(
+                library=str(lib.root), model=lib.pack.spec, dim=lib.dim,
+                photos=reads.photo_count(s, "ok"), faces=reads.face_count(s), vectors=lib.index.count(),
+                failed=reads.photo_count(s, "failed"),
+                queue=QueueState(**q["queue"]), workers=[WorkerState(**w) for w in q["workers"]],
+                repaired_at_open=dict(lib.repaired), last_repair=last_repair(lib),
+                daemon=self.core.hooks.daemon() if self.core.hooks.daemon else None,
+                failed_files=[Failure(path=p, reason=e or "") for p, e in reads.failed_files(s)] if failed else None,
+            )
+        return out
+
+    @operation(catch_up=False)
+    def doctor(self, repair: bool = False) -> Doctor:
+        """Check the library's invariants (read-only); with REPAIR, rewrite what is off."""
+        from ..upkeep import invariants
+
+        found = invariants.check(self.lib)
+        if not (repair and not found.ok):
+            return Doctor(ok=found.ok, problems=found.problems, library=str(self.lib.root))
+        done = invariants.repair(self.lib)
+        after = invariants.check(self.lib).problems
+        return Doctor(ok=not after, problems=found.problems, library=str(self.lib.root), repaired=done, after=after)
+
+    @operation(fresh_index=True)
+    def rebuild_index(self) -> Rebuilt:
+        """Recreate the vector index from the database, without running the models."""
+        from ..store import outbox, reads
+
+        lib = self.lib
+        lib.index.delete(list(lib.index.ids()))
+        with lib.db.transaction() as s:
+            ids = reads.face_ids(s)
+            outbox.mark(s, outbox.VECTOR, ids)
+        self.core.catch_up()
+        return Rebuilt(vectors=len(ids))
+
+    @operation(long=True)
+    def reindex(self, model: str) -> Indexed:
+        """Re-embed every photo with another model pack; each face's person and corrections move
+        to its new face (see clustering/carry.py)."""
+        from ..clustering import carry
+        from ..store.photos import forget_everything
+
+        lib = self.lib
+        roots = [r for r in lib.db.roots() if Path(r).exists()]
+        remembered = carry.remember(lib)
+        pack, new_model = lib.models.load(model)
+        forget_everything(lib.db, model=pack.spec, model_key=pack.key, dim=str(pack.dim))
+        self.core.catch_up()  # the old points go while the old index is open
+        lib.use_pack(pack, new_model)
+        result = self.run_index(roots) if roots else Indexed()
+        carried = carry.restore(lib, remembered)
+        self.core.catch_up()
+        return _replace(result, faces_carried=carried, model=lib.pack.spec)
+
+    @operation()
+    def albums(self) -> Albums:
+        """Bring the album folders in step with the persons."""
+        from ..outputs import albums
+
+        return Albums(**albums.sync(self.lib))
+
+
+def _replace(result: Indexed, **changes: Any) -> Indexed:
+    import dataclasses
+
+    return dataclasses.replace(result, **changes)
+
+
+def _indexed(report: Report, assigned: int, optimized: bool) -> Indexed:
+    counts: dict[str, Any] = report.counts()
+    return Indexed(**counts, faces_assigned=assigned, seconds=report.seconds,
+                   failures=[Failure(path=p, reason=r) for p, r in report.failures],
+                   deferred=list(report.deferred), index_optimized=optimized)
+
+
+def _maybe_optimize(core: Core) -> bool:
+    """Build the vector index's HNSW graph once it is large enough to pay off (it blocks:
+    minutes at 100k+ faces), and again after it grew by half."""
+    lib = core.lib
+    n = lib.index.count()
+    last = int(lib.db.meta("optimized_at") or 0)
+    if n < lib.settings.hnsw_min_points or n < 1.5 * last:
+        return False
+    lib.index.optimize()
+    lib.db.set_meta(optimized_at=str(n))
+    return True
+
+
+# -- what needs no library ---------------------------------------------------------------------------
+
+def models(settings: Settings) -> list[dict[str, object]]:
+    from ..models import packs
+
+    return packs.catalogue(settings)
+
+
+def install_model(settings: Settings, name: str, source: str | None) -> dict[str, Any]:
+    from ..models import openpack, packs
+
+    if name != packs.OPEN:
+        return {"installed": False, "reason": "only the open pack is installed by clusterids"}
+    folder = openpack.install(packs.open_dir(settings), Path(source) if source else None)
+    return {"installed": True, "name": name, "path": str(folder)}
+
+
+def config(settings: Settings) -> list[dict[str, Any]]:
+    return [{"name": k, "value": v, "source": settings.sources.get(k, "default")}
+            for k, v in settings.public().items()]
+
+
+__all__ = ["LibraryController", "DaemonState", "models", "install_model", "config"]

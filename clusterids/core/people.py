@@ -1,0 +1,289 @@
+"""Operations on people: the list, their faces, the recluster, every correction (each its own
+method: one transaction and one journal entry in the store), the suggestions, and the page's
+views of people."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..store.rows import label
+from .operations import operation
+from .results import (
+    Assigned,
+    Cover,
+    Face,
+    FaceCard,
+    Hidden,
+    KeptApart,
+    Merged,
+    Moved,
+    Parted,
+    PeoplePage,
+    Person,
+    PersonCard,
+    PersonPage,
+    PhotoCard,
+    Reclustered,
+    Rejected,
+    Renamed,
+    Split,
+    Suggestions,
+    Undone,
+)
+
+if TYPE_CHECKING:
+    from . import Core
+
+SORTS = ("photos", "name", "newest")
+MAX_NAME = 200
+
+
+class PeopleController:
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.lib = core.lib
+
+    # -- questions ---------------------------------------------------------------------------
+
+    @operation(reads_only=True)
+    def persons(self, include_hidden: bool = False) -> list[Person]:
+        """Persons, most faces first (with INCLUDE_HIDDEN: hidden and empty ones too)."""
+        from ..store import reads
+
+        with self.lib.db.read() as s:
+            rows = reads.person_counts(s)
+        out = [Person(id=c.person.id, name=c.person.name, label=c.person.label, faces=c.faces, photos=c.photos,
+                      hidden=c.person.hidden)
+               for c in rows if include_hidden or (not c.person.hidden and c.faces)]
+        return sorted(out, key=lambda r: (-r.faces, r.id))
+
+    @operation(reads_only=True)
+    def faces(self, person: str | None = None, unknown: bool = False) -> list[Face]:
+        """Faces: id, photo, box, detection score, person (one person's, or only the unknown ones)."""
+        from ..store import reads
+
+        with self.lib.db.read() as s:
+            pid = reads.find_person(s, person).id if person is not None else None
+            rows = reads.faces_with_paths(s, pid, unknown)
+        return [Face(id=f.id, photo=path, bbox=f.bbox, det_score=f.det_score, person=f.person_id) for f, path in rows]
+
+    @operation()
+    def suggest(self, person: str | None = None, limit: int = 20) -> Suggestions:
+        """Questions worth a look: persons that may be one, and unknown faces that may be PERSON."""
+        from .suggestions import suggestions
+
+        return suggestions(self.lib, person, min(max(limit, 0), 500))
+
+    # -- the recluster -----------------------------------------------------------------------
+
+    @operation()
+    def recluster(self, dry_run: bool = False, from_scratch: bool = False) -> Reclustered:
+        """Group faces into persons, keeping every correction (FROM_SCRATCH: rebuild the graph)."""
+        from .. import faults
+        from ..clustering import people as rule
+        from ..outputs.thumbs import prune_thumbs
+        from ..store import people as store_people
+        from ..store.people import PlanWrite
+
+        lib = self.lib
+        p = rule.params(lib)
+        faces = rule.load_faces(lib)
+        graph = rule.graph_for(lib, faces, from_scratch)
+        labels = rule.labels_for(lib, faces, graph, p)
+        plan = rule.plan(lib, faces, labels)
+        report = rule.diff(faces, plan)
+        if not dry_run:
+            new_keys, moves = rule.moves(faces, plan)
+            store_people.apply_plan(lib.db, PlanWrite(new_keys, moves))
+            faults.point("recluster.after_commit")
+            self.core.catch_up()
+            prune_thumbs(lib)  # cached face crops of faces that are gone
+        return Reclustered(
+            new=report["new"], removed=report["removed"], merged=[Moved(**m) for m in report["merged"]],
+            split=[Parted(**x) for x in report["split"]], faces_moved=report["faces_moved"], eps=p.eps,
+            min_samples=p.min_samples, faces=len(faces.ids), clusters=int(labels.max() + 1) if len(labels) else 0,
+            unknown=sum(1 for v in plan.assignment.values() if v is None), applied=not dry_run)
+
+    # -- corrections -------------------------------------------------------------------------
+
+    @operation()
+    def assign(self, person: str, face_ids: list[int], create: bool = True) -> Assigned:
+        """FACE_IDS belong to PERSON (an id or exact name) from now on, as one correction that one
+        undo reverts; a name no person has creates that person (CREATE)."""
+        from .. import faults
+        from ..errors import UserError
+        from ..store import people as store_people
+
+        ids = list(dict.fromkeys(face_ids))
+        if not ids:
+            raise UserError("assign needs a face", "give FACE, or --faces ID (repeatable)")
+        _check_name(person)
+        done = store_people.assign(self.lib.db, person, ids, create)
+        faults.point("correct.after_commit")
+        warnings = []
+        if done.shared_photos:
+            n = len(done.shared_photos)
+            warnings.append(f"{n} photo(s) now show {done.person.label} twice "
+                            f"(photo ids {', '.join(map(str, done.shared_photos[:5]))}): one face may be someone else")
+        return Assigned(face=ids[0], faces=done.faces, person=done.person.id, name=done.person.name,
+                        label=done.person.label, created=done.created, warnings=warnings)
+
+    @operation()
+    def reject(self, person: str, face_ids: list[int]) -> Rejected:
+        """FACE_IDS are not PERSON: they never go to that person again (one correction)."""
+        from .. import faults
+        from ..errors import UserError
+        from ..store import people as store_people
+
+        ids = list(dict.fromkeys(face_ids))
+        if not ids:
+            raise UserError("reject needs a face", "give FACE")
+        done = store_people.reject(self.lib.db, person, ids)
+        faults.point("correct.after_commit")
+        return Rejected(face=ids[0], faces=done.faces, rejected=done.person.id, label=done.person.label)
+
+    @operation()
+    def merge(self, persons: list[str], name: str | None = None) -> Merged:
+        """Make PERSONS one person from now on, keeping the first one's id and the one name among
+        them (NAME: the name to keep when they have different names)."""
+        from .. import faults
+        from ..store import people as store_people
+
+        if name:
+            _check_name(name)
+        done = store_people.merge(self.lib.db, list(persons), name)
+        faults.point("correct.after_commit")
+        return Merged(person=done.person.id, merged=[p.id for p in done.merged], faces=done.faces,
+                      name=done.person.name, label=done.person.label, merged_labels=[p.label for p in done.merged])
+
+    @operation()
+    def split(self, person: str, face_ids: list[int] | None = None, photos: list[str] | None = None) -> Split:
+        """Move some faces of PERSON (FACE_IDS, or its faces in PHOTOS) to a new person; they
+        never rejoin PERSON."""
+        from .. import faults
+        from ..store import people as store_people
+
+        done = store_people.split(self.lib.db, person, list(face_ids or []), list(photos or []))
+        faults.point("correct.after_commit")
+        return Split(person=done.person.id, new=done.new.id, faces=done.faces, label=done.person.label,
+                     new_label=done.new.label)
+
+    @operation()
+    def rename(self, person: str, name: str | None) -> Renamed:
+        """Name PERSON (its album folder follows); an empty NAME removes the name."""
+        from ..errors import UserError
+        from ..store import people as store_people
+
+        text = (name or "").strip()
+        if text.isdigit():
+            raise UserError(f"the name {text!r} is all digits and would read as a person id", "choose another")
+        _check_name(text)
+        row = store_people.set_person(self.lib.db, "rename", person, name=text or None)
+        return Renamed(person=row.id, name=row.name, label=row.label)
+
+    @operation()
+    def hide(self, person: str) -> Hidden:
+        """Hide PERSON from the list and the albums."""
+        return self._hide(person, True)
+
+    @operation()
+    def unhide(self, person: str) -> Hidden:
+        """Show a hidden PERSON again."""
+        return self._hide(person, False)
+
+    def _hide(self, person: str, hidden: bool) -> Hidden:
+        from ..store import people as store_people
+
+        row = store_people.set_person(self.lib.db, "hide" if hidden else "unhide", person, hidden=hidden)
+        return Hidden(person=row.id, hidden=row.hidden, label=row.label)
+
+    @operation()
+    def cover(self, person: str, face: int) -> Cover:
+        """Show PERSON by FACE, one of their faces (a choice of display, not a correction)."""
+        from ..store import people as store_people
+
+        row = store_people.set_cover(self.lib.db, person, face)
+        return Cover(person=row.id, cover=face)
+
+    @operation()
+    def keep_apart(self, persons: list[str]) -> KeptApart:
+        """Two PERSONS are not one: the merge suggestions never pair them again."""
+        from ..store import people as store_people
+
+        return KeptApart(persons=store_people.keep_apart(self.lib.db, list(persons)))
+
+    @operation()
+    def undo(self) -> Undone:
+        """Revert the last correction."""
+        from ..store import people as store_people
+
+        done = store_people.undo(self.lib.db)
+        return Undone(undone=done.op, args=done.args, labels=[p.label for p in done.persons])
+
+    # -- the page's views --------------------------------------------------------------------
+
+    @operation(reads_only=True)
+    def page(self, hidden: bool = False, offset: int = 0, limit: int = 200, sort: str = "photos", q: str = "",
+             unnamed: bool = True) -> PeoplePage:
+        """A page of persons with a cover face each, sorted and filtered, and the count of unknown faces."""
+        from ..errors import UserError
+        from ..store import reads
+
+        if sort not in SORTS:
+            raise UserError(f"cannot sort people by {sort!r}", f"sort by one of: {', '.join(SORTS)}")
+        with self.lib.db.read() as s:
+            counts = reads.person_counts(s, covers=True)
+            unknown = reads.face_count(s, unknown=True)
+        rows = [c for c in counts if c.faces and (hidden or not c.person.hidden)]
+        needle = q.strip().casefold()
+        if needle:
+            rows = [c for c in rows if needle in c.person.label.casefold()]
+        if not unnamed:
+            rows = [c for c in rows if c.person.name]
+        if sort == "name":  # named first, alphabetically; then the unnamed by id
+            rows.sort(key=lambda c: (c.person.name is None, (c.person.name or "").casefold(), c.person.id))
+        elif sort == "newest":
+            rows.sort(key=lambda c: (c.newest or "", c.person.id), reverse=True)
+        else:
+            rows.sort(key=lambda c: (-c.faces, c.person.id))
+        offset, limit = max(offset, 0), min(max(limit, 0), 1000)
+        cards = [PersonCard(id=c.person.id, name=c.person.name, label=c.person.label, faces=c.faces,
+                            photos=c.photos, hidden=c.person.hidden, cover=c.cover, newest=c.newest)
+                 for c in rows[offset: offset + limit]]
+        return PeoplePage(total=len(rows), unknown=unknown, people=cards)
+
+    @operation(reads_only=True)
+    def person(self, person: int | None = None, offset: int = 0, limit: int = 300) -> PersonPage:
+        """A person's faces and photos, the photos by date taken (PERSON None: the unknown faces)."""
+        from ..errors import NotFound
+        from ..store import reads
+
+        offset, limit = max(offset, 0), min(max(limit, 0), 2000)
+        with self.lib.db.read() as s:
+            if person is None:
+                row = None
+            else:
+                row = reads.get_person(s, person)
+                if row is None or row.merged_into is not None:
+                    raise NotFound(f"there is no person {person}", "go back to the people page")
+            faces = reads.faces(s, person_id=person, unknown=person is None)
+            photo_ids = sorted({f.photo_id for f in faces})
+            dated = sorted(((t or "", pid) for pid, t in reads.photo_dates(s, photo_ids[: 20 * limit])),
+                           reverse=True)
+        return PersonPage(
+            id=row.id if row else None, name=row.name if row else "Unknown faces",
+            label=row.label if row else "Unknown faces", hidden=row.hidden if row else False,
+            cover=row.cover_face_id if row else None, total_faces=len(faces),
+            has_album=row is not None and not row.hidden,
+            faces=[FaceCard(id=f.id, photo=f.photo_id, det_score=f.det_score) for f in faces[offset: offset + limit]],
+            total_photos=len(photo_ids), photos=[PhotoCard(id=pid, taken=t or None) for t, pid in dated[:limit]])
+
+
+def _check_name(name: str) -> None:
+    from ..errors import UserError
+
+    if len(name) > MAX_NAME:
+        raise UserError(f"the name is {len(name)} characters long", f"give a name of at most {MAX_NAME}")
+
+
+__all__ = ["PeopleController", "label"]

@@ -1,0 +1,359 @@
+"""What the operations return: declared types that the CLI renders, the page reads and the
+OpenAPI schema describes (FastAPI reads them from the controllers' signatures).
+
+Plain frozen dataclasses: the standard library's, so a command that prints them loads nothing
+more; ``plain()`` turns any of them into the JSON-able data the API sends.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def plain(value: Any) -> Any:
+    """A result as plain JSON-able data (what the API sends and ``--json`` prints)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+# -- the library -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class Failure:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Indexed:
+    photos_new: int = 0
+    photos_changed: int = 0
+    photos_unchanged: int = 0
+    photos_reused: int = 0
+    photos_removed: int = 0
+    photos_failed: int = 0
+    photos_queued: int = 0
+    faces_added: int = 0
+    faces_assigned: int = 0
+    seconds: float = 0.0
+    failures: list[Failure] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)
+    index_optimized: bool = False
+    faces_carried: int | None = None  # reindex: faces that took over an old face's person
+    model: str | None = None  # reindex: the pack now in use
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueState:
+    waiting: int
+    claimed: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkerState:
+    id: str
+    host: str
+    pid: int
+    providers: list[str]
+    photos_done: int
+    seen_seconds_ago: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fault:
+    where: str
+    error: str
+    count: int
+    retry_in: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class DaemonState:
+    running: bool
+    pid: int
+    queue: int
+    last_event: str | None
+    last_recluster: str | None
+    roots: list[str]
+    paused: str | None
+    faults: list[Fault] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Status:
+    library: str
+    model: str
+    dim: int
+    photos: int
+    faces: int
+    vectors: int
+    failed: int
+    queue: QueueState
+    workers: list[WorkerState]
+    repaired_at_open: dict[str, int] = field(default_factory=dict)
+    last_repair: dict[str, Any] | None = None
+    daemon: DaemonState | None = None
+    failed_files: list[Failure] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Doctor:
+    ok: bool
+    problems: list[str]
+    library: str
+    repaired: dict[str, Any] | None = None
+    after: list[str] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rebuilt:
+    vectors: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Albums:
+    albums: int
+    written: int
+    removed: int
+    path: str
+
+
+# -- people ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class Person:
+    id: int
+    name: str | None
+    label: str  # the name, or how the person is called until named
+    faces: int
+    photos: int
+    hidden: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class Face:
+    id: int
+    photo: str
+    bbox: list[float]
+    det_score: float
+    person: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Moved:
+    person: int
+    into: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Parted:
+    person: int
+    into: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reclustered:
+    new: int
+    removed: list[int]
+    merged: list[Moved]
+    split: list[Parted]
+    faces_moved: int
+    eps: float
+    min_samples: int
+    faces: int
+    clusters: int
+    unknown: int
+    applied: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class Assigned:
+    face: int
+    faces: list[int]
+    person: int
+    name: str | None
+    label: str
+    created: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rejected:
+    face: int
+    faces: list[int]
+    rejected: int
+    label: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Merged:
+    person: int
+    merged: list[int]
+    faces: int
+    name: str | None
+    label: str
+    merged_labels: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Split:
+    person: int
+    new: int
+    faces: list[int]
+    label: str
+    new_label: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Renamed:
+    person: int
+    name: str | None
+    label: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Hidden:
+    person: int
+    hidden: bool
+    label: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Cover:
+    person: int
+    cover: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class KeptApart:
+    persons: list[int]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Undone:
+    undone: str
+    args: dict[str, Any]
+    labels: list[str]  # the persons the correction named, as they are called now
+
+
+@dataclass(frozen=True, kw_only=True)
+class FaceSuggestion:
+    face: int
+    person: int
+    name: str | None
+    label: str
+    similarity: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class MergeSuggestion:
+    persons: list[int]
+    names: list[str | None]
+    labels: list[str]
+    similarity: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class Suggestions:
+    faces: list[FaceSuggestion]
+    merges: list[MergeSuggestion]
+
+
+# -- photos ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class Match:
+    person: int
+    name: str | None
+    label: str
+    similarity: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class Found:
+    bbox: list[float]
+    matches: list[Match]
+
+
+# -- the page's views ------------------------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class PersonCard:
+    id: int
+    name: str | None
+    label: str
+    faces: int
+    photos: int
+    hidden: bool
+    cover: int | None
+    newest: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PeoplePage:
+    total: int
+    unknown: int
+    people: list[PersonCard]
+
+
+@dataclass(frozen=True, kw_only=True)
+class FaceCard:
+    id: int
+    photo: int
+    det_score: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class PhotoCard:
+    id: int
+    taken: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PersonPage:
+    id: int | None
+    name: str | None
+    label: str
+    hidden: bool
+    cover: int | None
+    total_faces: int
+    has_album: bool
+    faces: list[FaceCard]
+    total_photos: int
+    photos: list[PhotoCard]
+
+
+@dataclass(frozen=True, kw_only=True)
+class FaceInPhoto:
+    id: int
+    bbox: list[float]
+    person: int | None
+    name: str | None  # the person's label (None: unknown)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PhotoView:
+    id: int
+    name: str
+    taken: str | None
+    width: int | None
+    height: int | None
+    faces: list[FaceInPhoto]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Upload:
+    name: str
+    state: str  # waiting | ok | failed
+    faces: int | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Saved:
+    saved: list[str]

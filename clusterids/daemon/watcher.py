@@ -1,0 +1,123 @@
+"""Following the library's folders: file events coalesce into pending paths that are indexed
+once they have settled (their size and mtime held still)."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
+from watchdog.observers.polling import PollingObserver
+
+from ..media.imaging import EXTENSIONS
+
+log = logging.getLogger("clusterids.daemon")
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Pending:
+    """Paths waiting to settle: path -> (time of the last event, (size, mtime) last seen).
+    Bursts on one path coalesce into one entry; past ``limit`` entries, one rescan instead."""
+
+    limit: int
+    paths: dict[str, tuple[float, tuple[int, int] | None]] = field(default_factory=dict)
+    rescan: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    last_event: str | None = None
+
+    def add(self, *paths: str) -> None:
+        t = time.monotonic()
+        with self.lock:
+            self.last_event = now_iso()
+            if self.rescan:
+                return
+            for p in paths:
+                self.paths[p] = (t, _stat(p))
+            if len(self.paths) > self.limit:
+                self.paths.clear()
+                self.rescan = True
+
+    def settled(self, settle: float) -> tuple[list[str], bool]:
+        """Paths whose size and mtime held still for ``settle`` seconds; and whether to rescan."""
+        t = time.monotonic()
+        ready = []
+        with self.lock:
+            rescan, self.rescan = self.rescan, False
+            for p, (seen, st) in list(self.paths.items()):
+                if t - seen < settle:
+                    continue
+                now = _stat(p)
+                if now != st:  # still being written: wait another settle period
+                    self.paths[p] = (t, now)
+                    continue
+                ready.append(p)
+                del self.paths[p]
+        return sorted(ready), rescan
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+
+def _stat(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns)
+
+
+class Handler(FileSystemEventHandler):
+    def __init__(self, pending: Pending, skip: list[str]) -> None:
+        self.pending = pending
+        self.skip = [s.rstrip(os.sep) + os.sep for s in skip]
+
+    def _wanted(self, path: str, is_dir: bool) -> bool:
+        if any((path + os.sep).startswith(s) for s in self.skip):
+            return False
+        name = os.path.basename(path)
+        if name.startswith("."):
+            return False
+        return is_dir or os.path.splitext(name)[1].lower() in EXTENSIONS
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in ("opened", "closed_no_write"):
+            return
+        paths = [os.fsdecode(event.src_path)]
+        if event.event_type == "moved":
+            paths.append(os.fsdecode(event.dest_path))
+        if event.is_directory and event.event_type == "modified":
+            return  # a folder's own mtime: its files report themselves
+        wanted = [p for p in paths if self._wanted(p, event.is_directory)]
+        if wanted:
+            self.pending.add(*wanted)
+
+
+def start_observer(roots: list[str], handler: Handler, poll: bool) -> BaseObserver:
+    """inotify where it can; a polling observer where the OS runs out of watches."""
+    observer: BaseObserver = PollingObserver(timeout=2) if poll else Observer()
+    try:
+        for root in roots:
+            observer.schedule(handler, root, recursive=True)
+        observer.start()
+        return observer
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EMFILE) or poll:
+            raise
+        log.warning("the OS ran out of inotify watches (raise fs.inotify.max_user_watches); "
+                    "watching by polling instead, which is slower to notice changes")
+        observer = PollingObserver(timeout=2)
+        for root in roots:
+            observer.schedule(handler, root, recursive=True)
+        observer.start()
+        return observer

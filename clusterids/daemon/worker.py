@@ -1,0 +1,107 @@
+"""``clusterids worker``: a stateless process that runs the models for a library on a database
+server. Any number of them, on any machines, claim photos from the queue (see
+``store/queue.py``), read them by path (``path_map`` says where this machine sees the
+library's folders), and run the indexer's stages over them (indexer/stages.py, the same as an
+index run): read, decode, detect and embed, store. A claim is stored in one transaction, which
+also closes it; its faces' vectors are left in the outbox, and the library's owner (the daemon,
+or the next command) writes them into the vector index.
+
+Moves, copies, removals, persons, corrections and albums stay with the process that scans
+the folders (``index --enqueue`` or the daemon): a worker only turns photos into faces.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from ..app import open_for_worker
+from ..config import Settings, map_path, path_map_pairs
+from ..indexer import stages
+from ..indexer.task import Report, Task
+from ..store import queue
+from ..store.photos import Gone, PhotoWriter, Seen
+
+
+@dataclass
+class WorkerReport:
+    worker: str = ""
+    providers: list[str] = field(default_factory=list)
+    photos: int = 0
+    faces: int = 0
+    failed: int = 0
+    lost: int = 0  # photos of claims taken over after the lease ran out (stored by the other worker)
+    seconds: float = 0.0
+
+
+def _task(claim: queue.Claim, pairs: list[tuple[str, str]], settings: Settings) -> Task | None:
+    """A claim as a task: stat where this machine sees it, read and decode. None: the file is
+    gone (the next scan forgets it)."""
+    local = map_path(claim.path, pairs)
+    task = Task(Seen(claim.path, claim.size, claim.mtime_ns), known=True, claim=claim.id, local_path=local)
+    if claim.attempts > queue.MAX_ATTEMPTS:
+        task.error = f"a worker died {claim.attempts - 1} times while processing it"
+        return task
+    try:
+        st = os.stat(local)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        task.error = f"cannot read {local}: {exc.strerror or exc}"
+        return task
+    task.seen = Seen(claim.path, st.st_size, st.st_mtime_ns)
+    return stages.decode_stage(stages.read(task, settings), settings)
+
+
+def run(settings: Settings, should_stop: Callable[[], bool] | None = None, once: bool = False,
+        poll_seconds: float = 2.0, on_notice: Callable[[str], None] | None = None) -> WorkerReport:
+    """Claim and process photos until ``should_stop`` (or, with ``once``, until none is left to claim)."""
+    started = time.monotonic()
+    pairs = path_map_pairs(settings.path_map)
+    lib = open_for_worker(settings)
+    report = WorkerReport(worker=f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}")
+    engine = lib.db.engine
+    try:
+        model = lib.model()
+        report.providers = model.providers_in_use()
+        for notice in model.notices:
+            if on_notice:
+                on_notice(notice)
+        queue.register(engine, report.worker, socket.gethostname(), os.getpid(), ",".join(report.providers))
+        beat = time.monotonic()
+        with ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="decode") as pool:
+            while not (should_stop and should_stop()):
+                token, claims = queue.claim(engine, report.worker, settings.claim_batch, settings.lease_seconds)
+                if not claims:
+                    if once:
+                        break
+                    queue.heartbeat(engine, report.worker, settings.lease_seconds)
+                    time.sleep(poll_seconds)
+                    continue
+                counts = Report()
+                with PhotoWriter(lib.db, commit_every=0) as writer:  # one transaction per claim
+                    for task in pool.map(lambda c: _task(c, pairs, settings), claims):
+                        if task is not None:
+                            stages.store(stages.detect_embed(task, model, settings), writer, Gone(), counts)
+                        if time.monotonic() - beat > settings.lease_seconds / 4:
+                            queue.heartbeat(engine, report.worker, settings.lease_seconds)
+                            beat = time.monotonic()
+                    kept = writer.close_claim([c.id for c in claims], token)
+                if kept:
+                    report.photos += len(claims)
+                    report.faces += counts.faces_added
+                    report.failed += counts.photos_failed
+                    queue.heartbeat(engine, report.worker, settings.lease_seconds, len(claims))
+                    beat = time.monotonic()
+                else:
+                    report.lost += len(claims)
+        queue.unregister(engine, report.worker)
+    finally:
+        lib.close()
+    report.seconds = round(time.monotonic() - started, 3)
+    return report

@@ -1,0 +1,403 @@
+"""Changes to persons, each one transaction: the corrections (with the journal entry that lets
+``undo`` put back what they replaced), a recluster's plan, the instant assignment, the persons
+carried across a change of model.
+
+Every change marks what derived state must follow it (store/outbox.py): the vector payloads of
+the faces that moved, and the albums.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from ..errors import NotFound, UserError
+from . import outbox
+from .database import Database
+from .db import Face, Journal, KeepApart, Person, Photo, Rejection
+from .reads import MAX_ID, _find_person, person_row
+from .rows import PersonRow
+
+
+def _face(session: Session, face_id: int | str) -> Face:
+    text = str(face_id).strip()
+    face = session.get(Face, int(text)) if text.isdigit() and int(text) <= MAX_ID else None
+    if face is None:
+        raise NotFound(f"no face {face_id}", "see 'clusterids faces' for face ids")
+    return face
+
+
+def _snapshot(session: Session, faces: Iterable[Face], persons: Iterable[Person]) -> dict[str, Any]:
+    faces = list(faces)
+    return {
+        "faces": [[f.id, f.person_id, f.pinned] for f in faces],
+        "persons": [[p.id, p.name, p.hidden, p.merged_into] for p in persons],
+        "rejections": {str(f.id): sorted(session.scalars(select(Rejection.person_id)
+                                                         .where(Rejection.face_id == f.id))) for f in faces},
+        "created": [],
+    }
+
+
+def _moved(session: Session, face_ids: Iterable[int]) -> None:
+    """The faces' persons changed: their payloads and the albums follow."""
+    outbox.mark(session, outbox.PAYLOAD, face_ids)
+    outbox.mark(session, outbox.ALBUMS)
+
+
+def _journal(session: Session, op: str, args: dict[str, Any], before: dict[str, Any]) -> None:
+    session.add(Journal(op=op, args=args, before=before))
+
+
+def _reject(session: Session, face_id: int, person_id: int) -> None:
+    if session.get(Rejection, (face_id, person_id)) is None:
+        session.add(Rejection(face_id=face_id, person_id=person_id))
+
+
+def _new_person(session: Session, name: str | None = None) -> Person:
+    person = Person(name=name) if name is not None else Person()
+    session.add(person)
+    session.flush()
+    return person
+
+
+@dataclass(frozen=True)
+class Assigned:
+    person: PersonRow
+    faces: list[int]
+    created: bool
+    shared_photos: list[int]  # photos now showing the person more than once
+
+
+@dataclass(frozen=True)
+class Rejected:
+    person: PersonRow
+    faces: list[int]
+    moved: list[int]  # the faces that were the person's and are now unknown
+
+
+@dataclass(frozen=True)
+class Merged:
+    person: PersonRow
+    merged: list[PersonRow]
+    faces: int
+
+
+@dataclass(frozen=True)
+class Split:
+    person: PersonRow
+    new: PersonRow
+    faces: list[int]
+
+
+@dataclass(frozen=True)
+class Undone:
+    op: str
+    args: dict[str, Any]
+    persons: list[PersonRow]  # the persons the entry named, as they are now
+
+
+def assign(db: Database, person: str, face_ids: list[int], create: bool = True) -> Assigned:
+    """Faces belong to ``person`` from now on: one journal entry however many faces, so one
+    gesture is undone at once. A name no person has creates that person (``create``)."""
+    with db.transaction() as s:
+        faces = [_face(s, fid) for fid in face_ids]
+        ids = [f.id for f in faces]
+        created = False
+        try:
+            target = _find_person(s, person)
+        except NotFound:
+            name = str(person).strip()
+            if not create or not name or name.isdigit():
+                raise
+            target, created = _new_person(s, name), True
+        before = _snapshot(s, faces, [])
+        if created:
+            before["created"] = [target.id]
+        for face in faces:
+            face.person_id, face.pinned = target.id, True
+        s.execute(delete(Rejection).where(Rejection.face_id.in_(ids), Rejection.person_id == target.id))
+        _moved(s, ids)
+        _journal(s, "assign", {"faces": ids, "person": target.id}, before)
+        s.flush()
+        photos = {f.photo_id for f in faces}
+        shared = sorted(pid for pid, n in _faces_per_photo(s, target.id, photos) if n > 1)
+        return Assigned(person_row(target), ids, created, shared)
+
+
+def _faces_per_photo(session: Session, person_id: int, photo_ids: set[int]) -> list[tuple[int, int]]:
+    from sqlalchemy import func
+
+    return [(pid, n) for pid, n in session.execute(
+        select(Face.photo_id, func.count(Face.id)).where(Face.person_id == person_id, Face.photo_id.in_(photo_ids))
+        .group_by(Face.photo_id))]
+
+
+def reject(db: Database, person: str, face_ids: list[int]) -> Rejected:
+    """Faces are not ``person``, ever: one journal entry however many faces."""
+    with db.transaction() as s:
+        faces = [_face(s, fid) for fid in face_ids]
+        target = _find_person(s, person)
+        before = _snapshot(s, faces, [])
+        moved = []
+        for face in faces:
+            _reject(s, face.id, target.id)
+            if face.person_id == target.id:
+                face.person_id, face.pinned = None, False
+                moved.append(face.id)
+        _moved(s, moved)
+        ids = [f.id for f in faces]
+        _journal(s, "reject", {"faces": ids, "person": target.id}, before)
+        return Rejected(person_row(target), ids, moved)
+
+
+def merge(db: Database, persons: list[str], name: str | None = None) -> Merged:
+    """Make ``persons`` one, keeping the first one's id. The name kept is ``name``, else the one
+    name among them; two different names and no ``name`` is an error asking which."""
+    if len(persons) < 2:
+        raise UserError("merge needs two persons or more", "write: clusterids merge KEEP OTHER...")
+    with db.transaction() as s:
+        keep = _find_person(s, persons[0])
+        others: list[Person] = []
+        for token in persons[1:]:
+            p = _find_person(s, token)
+            if p.id != keep.id and p not in others:
+                others.append(p)
+        if not others:
+            raise UserError("nothing to merge: the persons named are one already", "name two persons")
+        ids = [p.id for p in others]
+        kept_name = _merged_name([keep, *others], name)
+        faces = list(s.scalars(select(Face).where(Face.person_id.in_(ids))))
+        rejected = list(s.scalars(select(Face).join(Rejection, Rejection.face_id == Face.id)
+                                  .where(Rejection.person_id.in_(ids))))
+        before = _snapshot(s, {f.id: f for f in faces + rejected}.values(), [keep, *others])
+        for f in faces:
+            f.person_id = keep.id
+        for r in list(s.scalars(select(Rejection).where(Rejection.person_id.in_(ids)))):
+            _reject(s, r.face_id, keep.id)
+            s.delete(r)
+        for p in others:
+            p.merged_into = keep.id
+        keep.name = kept_name
+        _moved(s, [f.id for f in faces])
+        _journal(s, "merge", {"into": keep.id, "persons": ids, "name": kept_name}, before)
+        return Merged(person_row(keep), [person_row(p) for p in others], len(faces))
+
+
+def _merged_name(persons: list[Person], chosen: str | None) -> str | None:
+    if chosen is not None and chosen.strip():
+        return chosen.strip()
+    names = list(dict.fromkeys(p.name for p in persons if p.name))
+    if len(names) > 1:
+        raise UserError(f"the persons have different names ({', '.join(repr(n) for n in names)})",
+                        "choose the name to keep (clusterids merge --name NAME ...)")
+    return names[0] if names else None
+
+
+def split(db: Database, person: str, face_ids: list[int], photos: list[str]) -> Split:
+    """Some faces of ``person`` are someone new; they never rejoin ``person``."""
+    with db.transaction() as s:
+        source = _find_person(s, person)
+        chosen: dict[int, Face] = {}
+        for fid in face_ids:
+            face = _face(s, fid)
+            if face.person_id != source.id:
+                raise UserError(f"face {fid} is not a face of person {source.id}",
+                                f"see 'clusterids faces --person {source.id}'")
+            chosen[face.id] = face
+        for path in photos:
+            found = list(s.scalars(select(Face).join(Photo, Photo.id == Face.photo_id)
+                                   .where(Photo.path == path, Face.person_id == source.id)))
+            if not found:
+                raise UserError(f"no face of person {source.id} in {path}", "check the photo's path")
+            chosen.update((f.id, f) for f in found)
+        if not chosen:
+            raise UserError("split needs faces", "give --faces ID... or --photos PATH...")
+        before = _snapshot(s, chosen.values(), [])
+        new = _new_person(s)
+        before["created"] = [new.id]
+        for f in chosen.values():
+            f.person_id, f.pinned = new.id, True
+            _reject(s, f.id, source.id)
+        _moved(s, chosen)
+        _journal(s, "split", {"person": source.id, "faces": sorted(chosen), "new": new.id}, before)
+        return Split(person_row(source), person_row(new), sorted(chosen))
+
+
+def set_person(db: Database, op: str, person: str, **values: Any) -> PersonRow:
+    """Rename, hide or unhide a person: one journal entry."""
+    with db.transaction() as s:
+        target = _find_person(s, person)
+        if "name" in values and values["name"] is not None:
+            clash = s.scalar(select(Person).where(Person.name == values["name"], Person.merged_into.is_(None),
+                                                  Person.id != target.id))
+            if clash is not None:
+                raise UserError(f"person {clash.id} is named {values['name']!r} already",
+                                f"merge the two instead (clusterids merge {clash.id} {target.id})")
+        before = _snapshot(s, [], [target])
+        for k, v in values.items():
+            setattr(target, k, v)
+        outbox.mark(s, outbox.ALBUMS)
+        _journal(s, op, {"person": target.id, **values}, before)
+        s.flush()
+        return person_row(target)
+
+
+def set_cover(db: Database, person: str, face_id: int) -> PersonRow:
+    """Show ``person`` by this face of theirs (a choice of display: not in the journal)."""
+    with db.transaction() as s:
+        target = _find_person(s, person)
+        face = _face(s, face_id)
+        if face.person_id != target.id:
+            raise UserError(f"face {face.id} is not a face of person {target.id}", "choose one of its faces")
+        target.cover_face_id = face.id
+        s.flush()
+        return person_row(target)
+
+
+def keep_apart(db: Database, persons: list[str]) -> list[int]:
+    """Two persons are not one: the merge suggestions never pair them again."""
+    if len(persons) != 2:
+        raise UserError("keep-apart needs two persons", "name exactly two")
+    with db.transaction() as s:
+        pair = sorted({_find_person(s, t).id for t in persons})
+        if len(pair) != 2:
+            raise UserError("keep-apart needs two different persons", "name two persons")
+        a, b = pair
+        if s.get(KeepApart, (a, b)) is None:
+            s.add(KeepApart(person_a=a, person_b=b))
+        return [a, b]
+
+
+def undo(db: Database) -> Undone:
+    """Put back what the last correction not undone yet replaced."""
+    with db.transaction() as s:
+        entry = s.scalar(select(Journal).where(Journal.undone.is_(False)).order_by(Journal.id.desc()).limit(1))
+        if entry is None:
+            raise UserError("nothing to undo", "the journal has no correction left")
+        before = entry.before
+        moved: list[int] = []
+        for fid, person_id, pinned in before["faces"]:
+            face = s.get(Face, fid)
+            if face is None:
+                continue
+            face.person_id, face.pinned = person_id, pinned
+            moved.append(fid)
+        for pid, name, hidden, merged_into in before["persons"]:
+            p = s.get(Person, pid) or Person(id=pid)
+            p.name, p.hidden, p.merged_into = name, hidden, merged_into
+            s.add(p)
+        for fid, person_ids in before["rejections"].items():
+            s.execute(delete(Rejection).where(Rejection.face_id == int(fid)))
+            s.flush()
+            for pid in person_ids:
+                if s.get(Person, pid) is not None:
+                    s.add(Rejection(face_id=int(fid), person_id=pid))
+        s.flush()
+        for pid in before.get("created", []):
+            created = s.get(Person, pid)
+            if created is not None:
+                s.execute(delete(Rejection).where(Rejection.person_id == pid))
+                for f in s.scalars(select(Face).where(Face.person_id == pid)):
+                    f.person_id, f.pinned = None, False
+                    moved.append(f.id)
+                s.delete(created)
+        entry.undone = True
+        _moved(s, moved)
+        s.flush()
+        named = [int(v) for k, v in entry.args.items() if k in ("person", "into") and isinstance(v, int)]
+        named += [int(v) for v in entry.args.get("persons", []) if isinstance(v, int)]
+        now = [person_row(p) for p in (s.get(Person, pid) for pid in named) if p is not None]
+        return Undone(entry.op, dict(entry.args), now)
+
+
+def history(db: Database, limit: int = 20) -> list[tuple[int, str, str, dict[str, Any]]]:
+    """The latest corrections not undone yet, newest first: (id, when, op, args)."""
+    with db.read() as s:
+        rows = s.scalars(select(Journal).where(Journal.undone.is_(False)).order_by(Journal.id.desc()).limit(limit))
+        return [(j.id, j.at.strftime("%Y-%m-%dT%H:%M:%SZ"), j.op, dict(j.args)) for j in rows]
+
+
+# -- what clustering decides --------------------------------------------------------------------
+
+@dataclass
+class PlanWrite:
+    """A recluster's decision as the store writes it: persons to create (negative keys), and
+    each face whose person changes (face id -> person id or key, None: unknown)."""
+
+    new_keys: list[int] = field(default_factory=list)
+    moves: dict[int, int | None] = field(default_factory=dict)
+
+
+def apply_plan(db: Database, plan: PlanWrite) -> dict[int, int]:
+    """Create the new persons, move the faces, drop automatic persons left empty; returns the
+    new persons' ids by key."""
+    with db.transaction() as s:
+        created = {key: _new_person(s).id for key in plan.new_keys}
+        updates = [{"id": fid, "person_id": created.get(key, key) if key is not None else None}
+                   for fid, key in plan.moves.items()]
+        if updates:
+            s.execute(update(Face), updates)
+        _drop_empty_persons(s)
+        _moved(s, plan.moves)
+        return created
+
+
+def _drop_empty_persons(session: Session) -> None:
+    """Unnamed, visible, unmerged persons with no face left are gone; named ones stay."""
+    used = select(Face.person_id).where(Face.person_id.is_not(None)).distinct()
+    merged = select(Person.merged_into).where(Person.merged_into.is_not(None)).distinct()
+    for person in session.scalars(select(Person).where(Person.id.not_in(used), Person.id.not_in(merged))):
+        if not person.name and not person.hidden and person.merged_into is None:
+            session.delete(person)
+
+
+def assign_unknown(db: Database, assigned: Mapping[int, list[int]]) -> int:
+    """The instant assignment: each list of faces joins its person, if still unknown."""
+    with db.transaction() as s:
+        moved: list[int] = []
+        for pid, fids in assigned.items():
+            still = list(s.scalars(select(Face.id).where(Face.id.in_(fids), Face.person_id.is_(None))))
+            if still:
+                s.execute(update(Face).where(Face.id.in_(still)).values(person_id=pid))
+                moved += still
+        _moved(s, moved)
+        return len(moved)
+
+
+@dataclass(frozen=True)
+class Carried:
+    """What a face carried across a change of model: its box, person, pin and rejections."""
+
+    box: tuple[float, float, float, float]
+    person: int | None
+    pinned: bool
+    rejected: tuple[int, ...] = ()
+
+
+def carry_over(db: Database, old: Mapping[str, list[Carried]], match: Any) -> int:
+    """Hand each remembered face's person, pin and rejections to the new face of its photo that
+    ``match(old_box, new_boxes)`` picks (an index, or None); returns how many were carried."""
+    carried = 0
+    with db.transaction() as s:
+        persons = set(s.scalars(select(Person.id)))
+        moved: list[int] = []
+        for path, faces in old.items():
+            new = list(s.scalars(select(Face).join(Photo, Photo.id == Face.photo_id).where(Photo.path == path)))
+            for f in faces:
+                i = match(f.box, [(n.x1, n.y1, n.x2, n.y2) for n in new])
+                if i is None:
+                    continue
+                best = new.pop(i)
+                if f.person in persons:
+                    best.person_id, best.pinned = f.person, f.pinned
+                    moved.append(best.id)
+                for pid in f.rejected:
+                    if pid in persons:
+                        _reject(s, best.id, pid)
+                carried += 1
+        _moved(s, moved)
+    return carried

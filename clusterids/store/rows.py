@@ -1,0 +1,69 @@
+"""What the store's reads return: plain frozen rows, never ORM objects that others could change.
+
+A module above the store reads a row, decides, and asks the store for a change by ids; the
+change is the store's own transaction (see store/people.py and store/photos.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRow:
+    id: int
+    name: str | None
+    hidden: bool
+    merged_into: int | None
+    cover_face_id: int | None
+
+    @property
+    def label(self) -> str:
+        return label(self.id, self.name)
+
+
+def label(person_id: int, name: str | None) -> str:
+    """How a person is called where they have no name yet (the album folder's name too)."""
+    return name or f"Person_{person_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class FaceRow:
+    id: int
+    photo_id: int
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    det_score: float
+    person_id: int | None
+    pinned: bool
+
+    @property
+    def bbox(self) -> list[float]:
+        return [self.x1, self.y1, self.x2, self.y2]
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoRow:
+    id: int
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str | None
+    width: int | None
+    height: int | None
+    taken_at: str | None
+    status: str
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonCount:
+    """A person as the people list shows them: their counts, their cover, their newest photo."""
+
+    person: PersonRow
+    faces: int
+    photos: int
+    cover: int | None = None
+    newest: str | None = None

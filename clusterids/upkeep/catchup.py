@@ -1,0 +1,169 @@
+"""The one catch-up: bring everything derived from the database in step with it, driven by the
+outbox rows that each write left (store/outbox.py).
+
+Run by whoever owns the library after each write (the daemon's writer after each job, a command
+after its operation) and once at open, where it also finds what a crash or a damaged file left
+out of step that no row names (a vector index that lost points or holds strays). In order:
+the vectors (written or removed), the instant assignment of new faces (which needs their
+vectors and moves payloads), the payloads, then the album folders. Each kind's rows are deleted
+only once carried out, so a crash at any point leaves exactly the rest to do.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from .. import faults
+from ..store import outbox, reads
+from ..store.library import Library
+from .assign import assign_new_faces
+
+LAST_REPAIR = "last_repair"
+
+
+@dataclass
+class CaughtUp:
+    vectors_written: int = 0
+    vectors_removed: int = 0
+    payloads: int = 0
+    faces_assigned: int = 0
+    albums_written: int = 0
+    albums_removed: int = 0
+    reconciled: int = 0  # points rewritten or removed by a full comparison (after damage or a crash of 0.3)
+
+    def done(self) -> dict[str, int]:
+        return {k: v for k, v in asdict(self).items() if v}
+
+
+def catch_up(lib: Library, at_open: bool = False, full: bool = False, albums: bool = True) -> CaughtUp:
+    """Carry out what the outbox holds. ``at_open`` also compares the vector index with the
+    database when they do not hold the same number of faces, and takes over the marks of a 0.3
+    library; ``full`` compares every payload whatever the marks say (``doctor --repair``);
+    ``albums=False`` leaves the album folders for later (between two commits of an index run)."""
+    out = CaughtUp()
+    if at_open or full:
+        _take_over_legacy(lib, out, full)
+    _vectors(lib, out)
+    while True:
+        with lib.db.read() as s:
+            upto, ids = outbox.take(s, outbox.ASSIGN)
+        if not ids:
+            break
+        faults.point("index.before_assign")
+        out.faces_assigned += assign_new_faces(lib, ids)
+        with lib.db.transaction() as s:
+            outbox.done(s, outbox.ASSIGN, upto)
+    _payloads(lib, out)
+    if albums:
+        _albums(lib, out)
+    if out.vectors_written or out.vectors_removed or out.payloads:
+        lib.index.flush()
+    if out.reconciled:
+        record_repair(lib, out.done())
+    return out
+
+
+def _take_over_legacy(lib: Library, out: CaughtUp, full: bool) -> None:
+    with lib.db.read() as s:
+        legacy = outbox.legacy_behind(s)
+        n_faces = reads.face_count(s)
+    if full or legacy.get("vectors") or n_faces != lib.index.count():
+        out.reconciled += reconcile(lib)
+    with lib.db.transaction() as s:
+        if legacy.get("assign_from"):
+            ids = [f.id for f in reads.faces(s, unknown=True) if f.id >= legacy["assign_from"]]
+            outbox.mark(s, outbox.ASSIGN, ids)
+        if legacy.get("albums") or full:
+            outbox.mark(s, outbox.ALBUMS)
+        if legacy:
+            outbox.forget_legacy(s)
+
+
+def _vectors(lib: Library, out: CaughtUp) -> None:
+    from ..outputs.thumbs import forget_faces
+
+    while True:
+        with lib.db.read() as s:
+            upto, ids = outbox.take(s, outbox.VECTOR)
+            if not ids:
+                return
+            rows = reads.points(s, ids)
+        present = {r[0] for r in rows}
+        gone = [i for i in ids if i not in present]
+        if gone:
+            lib.index.delete(gone)
+            forget_faces(lib, gone)
+        if rows:
+            lib.index.upsert([r[0] for r in rows], np.stack([np.frombuffer(r[3], np.float32) for r in rows]),
+                             [r[2] for r in rows], [r[1] for r in rows])
+        with lib.db.transaction() as s:
+            outbox.done(s, outbox.VECTOR, upto)
+        out.vectors_written += len(rows)
+        out.vectors_removed += len(gone)
+
+
+def _payloads(lib: Library, out: CaughtUp) -> None:
+    while True:
+        with lib.db.read() as s:
+            upto, ids = outbox.take(s, outbox.PAYLOAD)
+            if not ids:
+                return
+            now = reads.payloads(s, ids)
+        by_person: dict[int | None, list[int]] = defaultdict(list)
+        for fid, (_photo, person) in now.items():
+            by_person[person].append(fid)
+        for person, fids in by_person.items():
+            lib.index.set_person(fids, person)
+        with lib.db.transaction() as s:
+            outbox.done(s, outbox.PAYLOAD, upto)
+        out.payloads += len(now)
+
+
+def _albums(lib: Library, out: CaughtUp) -> None:
+    from ..outputs import albums
+
+    with lib.db.read() as s:
+        upto, ids = outbox.take(s, outbox.ALBUMS, limit=1_000_000)
+    if not ids:
+        return
+    faults.point("catchup.before_albums")
+    result = albums.sync(lib)
+    with lib.db.transaction() as s:
+        outbox.done(s, outbox.ALBUMS, upto)
+    out.albums_written += result["written"]
+    out.albums_removed += result["removed"]
+
+
+def reconcile(lib: Library) -> int:
+    """Make the vector index equal the database, id for id and payload for payload: drop stray
+    points, restore missing ones, rewrite points whose photo or person differ. Returns how many
+    points it touched."""
+    with lib.db.read() as s:
+        db = reads.payloads(s)
+    held = {pid: (photo, person) for pid, photo, person in lib.index.points()}
+    stray = sorted(held.keys() - db.keys())
+    todo = sorted(db.keys() - held.keys()) + sorted(i for i in db.keys() & held.keys() if db[i] != held[i])
+    lib.index.delete(stray)
+    with lib.db.transaction() as s:  # the vector stage writes them, now or after a crash
+        outbox.mark(s, outbox.VECTOR, todo)
+    return len(stray) + len(todo)
+
+
+def record_repair(lib: Library, what: dict[str, Any]) -> None:
+    """Remember the last repair, for ``status``."""
+    import json
+
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    lib.db.set_meta(**{LAST_REPAIR: json.dumps({"at": stamp, **what}, sort_keys=True)})
+
+
+def last_repair(lib: Library) -> dict[str, Any] | None:
+    import json
+
+    text = lib.db.meta(LAST_REPAIR)
+    return json.loads(text) if text else None
