@@ -33,8 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import SCRFD_PACK, SHARED, machine  # noqa: E402
 from synth_library import compose  # noqa: E402
 
-from clusterids import service  # noqa: E402
-from clusterids.app import open_library  # noqa: E402
+from clusterids.app import (
+    open_core,  # noqa: E402
+    )
 from clusterids.config import load_settings  # noqa: E402
 from clusterids.indexer.scan import Found, scan  # noqa: E402
 from clusterids.media.imaging import decode  # noqa: E402
@@ -143,24 +144,24 @@ def main() -> None:
         settings = load_settings({"library": tmp + "/lib", "model": args.model, "progress": False})
         seed_s, seed_faces = seed_loop(paths, Path(args.model))
         model_s, model_faces = model_only(paths, settings, args.model)
-        with open_library(settings, create=True) as lib:
-            lib.model().detect(np.zeros((64, 64, 3), np.uint8))  # load the models outside the timing
+        with open_core(settings, create=True) as core:
+            core.lib.model().detect(np.zeros((64, 64, 3), np.uint8))  # load the models outside the timing
             start = time.perf_counter()
-            report = service.index(lib, [str(folder)])
+            report = core.library.index([str(folder)])
             ours_s = time.perf_counter() - start
             start = time.perf_counter()
-            again = service.index(lib, [str(folder)])
+            again = core.library.index([str(folder)])
             rescan_s = time.perf_counter() - start
     result = {
         "photos": n, "model": args.model, "folder": str(folder),
         "seed": {"seconds": round(seed_s, 2), "photos_per_s": round(n / seed_s, 2), "faces": seed_faces},
         "model_only": {"seconds": round(model_s, 2), "photos_per_s": round(n / model_s, 2), "faces": model_faces},
         "clusterids": {"seconds": round(ours_s, 2), "photos_per_s": round(n / ours_s, 2),
-                       "faces": report["faces_added"]},
+                       "faces": report.faces_added},
         "speedup_vs_seed": round(seed_s / ours_s, 2),
         "fraction_of_model_limit": round(model_s / ours_s, 2),
         "rescan_unchanged_s_per_1000": round(rescan_s / n * 1000, 3),
-        "rescan_unchanged": again["photos_unchanged"],
+        "rescan_unchanged": again.photos_unchanged,
         "machine": machine(),
     }
     print(json.dumps(result, indent=1))

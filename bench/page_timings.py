@@ -80,7 +80,7 @@ def build(out: Path, unknown: int) -> dict[str, str]:
     from clusterids.config import load_settings
     from clusterids.store.db import Face
 
-    with open_library(load_settings({}, environ=env)) as lib, lib.session() as s, s.begin():
+    with open_library(load_settings({}, environ=env)) as lib, lib.db.transaction() as s:
         real = s.query(Face).all()
         have = s.query(Face).filter(Face.person_id.is_(None)).count()
         for i in range(max(0, unknown - have)):

@@ -23,9 +23,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import LFW, SCRFD_PACK, labelled_subset, machine  # noqa: E402
 
-from clusterids import evaluation, service  # noqa: E402
+from clusterids import evaluation  # noqa: E402
 from clusterids.app import open_library  # noqa: E402
 from clusterids.config import load_settings  # noqa: E402
+from clusterids.indexer.pipeline import index_paths  # noqa: E402
 
 
 def main() -> None:
@@ -49,7 +50,7 @@ def main() -> None:
     settings = load_settings({"library": str(args.out / f"lib-{folder.name}-{tag}"), "model": args.model,
                               "progress": False, "database_url": "", "vector_store_url": ""})
     with open_library(settings, create=True) as lib:
-        index = service.index(lib, [str(folder)])
+        index = index_paths(lib, [folder])
         report = evaluation.evaluate(lib, folder, eps=args.eps or None, min_samples=args.min_samples or None)
         if args.sweep:
             sweep = []
@@ -61,7 +62,7 @@ def main() -> None:
                                   "pairwise_f1": row["pairwise_f1"], "unknown": row["unknown"]})
             report["sweep"] = sweep
     report["machine"] = machine()
-    report["index_seconds"] = index["seconds"]
+    report["index_seconds"] = index.seconds
     report["model"] = args.model
     print(json.dumps(report, indent=1))
 

@@ -25,14 +25,16 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import SHARED, machine  # noqa: E402
 
-from clusterids import service  # noqa: E402
-from clusterids.app import open_library  # noqa: E402
+from clusterids.app import open_core  # noqa: E402
 from clusterids.config import load_settings  # noqa: E402
+from clusterids.core import operations  # noqa: E402
 from clusterids.daemon.client import find_daemon  # noqa: E402
+from clusterids.store import outbox  # noqa: E402
 from clusterids.store.db import Face, Person, Photo  # noqa: E402
 from clusterids.store.library import Library  # noqa: E402
 
 PACK = SHARED / "models" / "scrfd500m-sface"
+SHOWING, SEARCH = operations.get("photos.showing"), operations.get("photos.search")
 QUERY = SHARED / "data" / "photos" / "solvay_conference_1927.jpg"
 
 
@@ -42,7 +44,7 @@ def build(lib: Library, n_faces: int, n_persons: int) -> None:
     who = rng.integers(0, n_persons, n_faces)
     vecs = centres[who] + rng.normal(scale=0.7 / np.sqrt(lib.dim), size=(n_faces, lib.dim)).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-    with lib.session() as s, s.begin():
+    with lib.db.transaction() as s:
         s.add_all([Person(id=i + 1) for i in range(n_persons)])
         photos = [Photo(id=i + 1, path=f"/synthetic/{i // 1000}/IMG_{i:06d}.jpg", size=1, mtime_ns=1,
                         sha256=f"{i:064x}", width=4000, height=3000) for i in range(n_faces // 2)]
@@ -52,7 +54,7 @@ def build(lib: Library, n_faces: int, n_persons: int) -> None:
             {"id": i + 1, "photo_id": i // 2 + 1, "x1": 0.0, "y1": 0.0, "x2": 100.0, "y2": 100.0,
              "landmarks": [], "det_score": 0.9, "size_px": 100.0, "sharpness": 50.0,
              "vector": vecs[i].tobytes(), "person_id": int(who[i]) + 1} for i in range(n_faces)])
-    lib.rebuild_index()
+        outbox.mark(s, outbox.VECTOR, range(1, n_faces + 1))
 
 
 def timed(fn, repeat: int) -> dict[str, float]:
@@ -74,23 +76,25 @@ def main() -> None:
     out: dict = {"faces": args.faces, "persons": args.persons}
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings({"library": tmp + "/lib", "model": str(PACK), "progress": False})
-        with open_library(settings, create=True) as lib:
+        with open_core(settings, create=True) as core:
+            lib = core.lib
             t = time.perf_counter()
             build(lib, args.faces, args.persons)
+            core.catch_up()
             out["build_s"] = round(time.perf_counter() - t, 1)
             rng = np.random.default_rng(1)
             pids = [str(int(p)) for p in rng.integers(1, args.persons + 1, args.repeat)]
             it = iter(pids * 3)
             t = time.perf_counter()
-            first = service.recluster(lib)
+            first = core.people.recluster()
             out["recluster_first_s"] = round(time.perf_counter() - t, 2)  # builds the neighbour graph
             t = time.perf_counter()
-            service.recluster(lib)
+            core.people.recluster()
             out["recluster_again_s"] = round(time.perf_counter() - t, 2)  # the stored graph: the usual case
-            out["recluster_clusters"] = first["clusters"]
+            out["recluster_clusters"] = first.clusters
             out["in_process"] = {
-                "photos_of_a_person": timed(lambda: service.list_photos(lib, [next(it)]), args.repeat),
-                "search_by_photo": timed(lambda: service.search(lib, str(QUERY)), 5),
+                "photos_of_a_person": timed(lambda: core.photos.showing([next(it)]), args.repeat),
+                "search_by_photo": timed(lambda: core.photos.search(str(QUERY)), 5),
                 "search_vectors_only_per_face": timed(
                     lambda: lib.index.search(rng.normal(size=lib.dim).astype(np.float32), 50, 0.55), args.repeat),
             }
@@ -107,14 +111,14 @@ def main() -> None:
             assert remote is not None
             while True:
                 try:
-                    remote.call("status", {})
+                    remote.call(operations.get("library.status"), {})
                     break
                 except Exception:
                     time.sleep(0.2)
             it = iter(pids * 3)
             out["through_api"] = {
-                "photos_of_a_person": timed(lambda: remote.call("photos", {"persons": [next(it)]}), args.repeat),
-                "search_by_photo": timed(lambda: remote.call("search", {"photo": str(QUERY)}), 5),
+                "photos_of_a_person": timed(lambda: remote.call(SHOWING, {"persons": [next(it)]}), args.repeat),
+                "search_by_photo": timed(lambda: remote.call(SEARCH, {"photo": str(QUERY)}), 5),
             }
         finally:
             daemon.terminate()

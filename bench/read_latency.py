@@ -25,6 +25,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import LFW, SCRFD_PACK, machine, running_daemon  # noqa: E402
 
+from clusterids.core import operations  # noqa: E402
+
+STATUS, PEOPLE = operations.get("library.status"), operations.get("people.persons")
+
 
 def summary(times: list[float]) -> dict[str, float]:
     times = sorted(times)
@@ -53,7 +57,7 @@ def main() -> None:
             subprocess.run(cli + cmd, env=env, check=True, capture_output=True)
         out: dict = {"photos_added": len(burst)}
         with running_daemon(env) as remote:
-            expected = remote.call("status", {})["photos"] + len(burst)
+            expected = remote.call(STATUS, {}).photos + len(burst)
             for p in burst:
                 shutil.copy(p, root / f"burst-{p.name}")
             times: dict[str, list[float]] = {"people (own connection)": [], "page grid (own connection)": [],
@@ -61,16 +65,16 @@ def main() -> None:
             started = time.monotonic()
             while True:
                 t = time.perf_counter()
-                remote.call("people", {})
+                remote.call(PEOPLE, {})
                 times["people (own connection)"].append((time.perf_counter() - t) * 1000)
                 t = time.perf_counter()
-                status, _ = remote.request("GET", "/api/v1/ui/people", timeout=120)
+                status, _ = remote.request("GET", "/api/v1/people/page", timeout=120)
                 assert status == 200, status
                 times["page grid (own connection)"].append((time.perf_counter() - t) * 1000)
                 t = time.perf_counter()
-                state = remote.call("status", {})
+                state = remote.call(STATUS, {})
                 times["status (waits for the writer)"].append((time.perf_counter() - t) * 1000)
-                if state["photos"] >= expected and state["daemon"]["queue"] == 0:
+                if state.photos >= expected and state.daemon is not None and state.daemon.queue == 0:
                     break
                 time.sleep(0.05)
             out["index_seconds"] = round(time.monotonic() - started, 1)

@@ -26,6 +26,9 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine  # noqa: E402
 
+from clusterids.core import operations  # noqa: E402
+from clusterids.core.results import plain  # noqa: E402
+
 
 def rss_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status") as fh:
@@ -43,7 +46,7 @@ def status(env: dict[str, str]) -> dict:
 
     remote = find_daemon(load_settings({}, environ=env))
     try:
-        return remote.call("status", {}) if remote else {}
+        return plain(remote.call(operations.get("library.status"), {})) if remote else {}
     except UserError:
         return {}
 

@@ -113,10 +113,11 @@ def recluster(server: str, n: int, tmp: Path, models: Path) -> dict:
     from recluster_scale import vectors
     from sqlalchemy import insert
 
-    from clusterids.app import open_library
-    from clusterids.clustering import people
+    from clusterids.app import open_core, open_library
     from clusterids.config import load_settings
+    from clusterids.core.results import plain
     from clusterids.store.db import Face, Photo
+    from clusterids.upkeep.catchup import catch_up
 
     x, _ = vectors(n, 128)
     out = {"faces": n}
@@ -125,7 +126,7 @@ def recluster(server: str, n: int, tmp: Path, models: Path) -> dict:
         url = ctx.__enter__() if ctx else ""
         settings = load_settings({}, environ=_env(tmp / f"rc-{name}", url, models))
         with open_library(settings, create=True) as lib:
-            with lib.session() as s, s.begin():
+            with lib.db.transaction() as s:
                 s.execute(insert(Photo), [{"id": i + 1, "path": f"/p/{i}.jpg", "size": 1, "mtime_ns": 1}
                                           for i in range(n)])
                 for start in range(0, n, 10_000):
@@ -134,13 +135,13 @@ def recluster(server: str, n: int, tmp: Path, models: Path) -> dict:
                          "det_score": 0.9, "size_px": 100.0, "sharpness": 100.0,
                          "vector": np.asarray(x[i], np.float32).tobytes()}
                         for i in range(start, min(n, start + 10_000))])
-            lib.repair(force=True)
-        with open_library(settings) as lib:
+            catch_up(lib, full=True)
+        with open_core(settings) as core:
             started = time.monotonic()
-            report = people.recluster(lib, from_scratch=True)
+            report = plain(core.people.recluster(from_scratch=True))
             first = time.monotonic() - started
             started = time.monotonic()
-            people.recluster(lib)
+            core.people.recluster()
             again = time.monotonic() - started
         out[name] = {"recluster_from_scratch_s": round(first, 1), "recluster_again_s": round(again, 1),
                      "clusters": report["clusters"]}

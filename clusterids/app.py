@@ -65,14 +65,17 @@ def open_library(settings: Settings, create: bool = False, fresh_index: bool = F
     return store_library.open_library(settings, ModelPacks(settings), create=create, fresh_index=fresh_index)
 
 
-def open_core(settings: Settings, op: Operation | None = None, hooks: Hooks | None = None) -> Core:
-    """The core over the library the settings name, opened as ``op`` needs it: created if it may
-    be, and brought in step at open unless the operation only reads or looks first (doctor)."""
+def open_core(settings: Settings, op: Operation | None = None, hooks: Hooks | None = None,
+              create: bool = False) -> Core:
+    """The core over the library the settings name, opened as ``op`` needs it (any operation when
+    None): created if it may be, and brought in step at open unless the operation only reads or
+    looks first (doctor). A context manager: the library closes with it."""
     from .core import Core
     from .upkeep.catchup import catch_up
 
     flags = op.flags if op is not None else None
-    lib = open_library(settings, create=bool(flags and flags.creates), fresh_index=bool(flags and flags.fresh_index))
+    lib = open_library(settings, create=create or bool(flags and flags.creates),
+                       fresh_index=bool(flags and flags.fresh_index))
     try:
         if flags is None or flags.catch_up:
             lib.repaired = catch_up(lib, at_open=True).done()

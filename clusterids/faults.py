@@ -23,6 +23,7 @@ POINTS = (
     "recluster.after_commit",  # persons committed, vector payloads not yet updated
     "correct.after_commit",  # a correction committed, vector payloads not yet updated
     "catchup.before_albums",  # payloads updated, albums not yet in step
+    "open.before_albums",  # the same, in the catch-up a command runs when it opens the library
     "albums.mid_sync",  # some albums switched, others not
     "graph.before_save",
 )

@@ -158,7 +158,7 @@ def test_same_output_with_and_without_the_daemon(daemon, run, run_json, env):
 
     # requests without the token, or with a wrong one, are refused
     state = read_state(Path(env["CLUSTERIDS_LIBRARY"]))
-    url = f"http://127.0.0.1:{state['port']}/api/v1/ops/people"
+    url = f"http://127.0.0.1:{state['port']}/api/v1/people/recluster"
     assert httpx.post(url, json={}).status_code == 401
     assert httpx.post(url, json={}, headers={"Authorization": "Bearer nope"}).status_code == 401
     assert oct(os.stat(Path(env["CLUSTERIDS_LIBRARY"]) / "api.token").st_mode & 0o777) == "0o600"
@@ -177,18 +177,35 @@ def test_same_output_with_and_without_the_daemon(daemon, run, run_json, env):
     assert run("--set", "progress=false", "people").exit_code == 0  # shapes this command's output only
 
 
+class StubRunner:
+    """The daemon's runner as the routes see it, answering from a function of (op, kwargs)."""
+
+    def __init__(self, answer):
+        self.answer = answer
+        self.calls = []
+
+    def call(self, op, kwargs):
+        self.calls.append((op.name, kwargs))
+        return self.answer(op, kwargs)
+
+    def write(self, fn):
+        raise AssertionError("no files here")
+
+    read = write
+
+
 def test_api_in_process_refuses_without_token():
     from fastapi.testclient import TestClient
 
-    from clusterids.daemon.api import make_app
+    from clusterids.core.results import Person
+    from clusterids.daemon.http import make_app
 
-    calls = []
-    client = TestClient(make_app("secret", lambda op, kw: calls.append((op, kw)) or {"ok": op}),
-                        base_url="http://127.0.0.1:8765")
-    assert client.post("/api/v1/ops/people", json={}).status_code == 401
-    ok = client.post("/api/v1/ops/people", json={"include_hidden": True}, headers={"Authorization": "Bearer secret"})
-    assert ok.status_code == 200 and ok.json() == {"ok": "people"}
-    assert calls == [("people", {"include_hidden": True})]
+    runner = StubRunner(lambda op, kw: [Person(id=1, name="Ann", label="Ann", faces=2, photos=2, hidden=False)])
+    client = TestClient(make_app("secret", runner), base_url="http://127.0.0.1:8765")
+    assert client.get("/api/v1/people/persons").status_code == 401
+    ok = client.get("/api/v1/people/persons?include_hidden=true", headers={"Authorization": "Bearer secret"})
+    assert ok.status_code == 200 and ok.json()[0]["name"] == "Ann"
+    assert runner.calls == [("people.persons", {"include_hidden": True})]
 
 
 def test_an_unexpected_error_in_the_daemon_is_one_line_that_names_the_log(caplog):
@@ -199,20 +216,21 @@ def test_an_unexpected_error_in_the_daemon_is_one_line_that_names_the_log(caplog
     import uvicorn
     from fastapi.testclient import TestClient
 
-    from clusterids.daemon.api import make_app
+    from clusterids.core import operations
     from clusterids.daemon.client import Remote
+    from clusterids.daemon.http import make_app
     from clusterids.errors import UserError
 
     def broken(op, kwargs):
         raise ZeroDivisionError("division by zero")
 
-    app = make_app("secret", broken)
+    app = make_app("secret", StubRunner(broken))
     client = TestClient(app, base_url="http://127.0.0.1:8765", raise_server_exceptions=False)
     with caplog.at_level("ERROR", logger="clusterids.daemon"):
-        r = client.post("/api/v1/ops/people", json={}, headers={"Authorization": "Bearer secret"})
+        r = client.get("/api/v1/people/persons", headers={"Authorization": "Bearer secret"})
     body = r.json()
     assert r.status_code == 500 and body["error"] == (
-        "the daemon failed on /api/v1/ops/people: ZeroDivisionError: division by zero")
+        "the daemon failed on /api/v1/people/persons: ZeroDivisionError: division by zero")
     incident = re.search(r"incident ([0-9a-f]{8})", body["hint"])
     assert incident and "daemon.log" in body["hint"]
     assert any(incident.group(1) in rec.getMessage() and rec.exc_info for rec in caplog.records)
@@ -227,7 +245,7 @@ def test_an_unexpected_error_in_the_daemon_is_one_line_that_names_the_log(caplog
     try:
         wait_until(lambda: server.started, 30, "the test server")
         with pytest.raises(UserError) as err:
-            Remote(f"http://127.0.0.1:{port}", "secret").call("people", {})
+            Remote(f"http://127.0.0.1:{port}", "secret").call(operations.get("people.persons"), {})
         line = str(err.value)
         assert "\n" not in line and "ZeroDivisionError" in line and "daemon.log" in line
     finally:
@@ -236,29 +254,31 @@ def test_an_unexpected_error_in_the_daemon_is_one_line_that_names_the_log(caplog
 
 
 def test_the_api_is_described_by_its_openapi_schema_for_a_token_holder():
-    """Every operation has its path and its parameters (read from its signature); docs/api.md
-    names every one."""
+    """Every operation has its path, its parameters and its result (read from the controller's
+    signature), written by FastAPI; docs/api.md names every one."""
     from fastapi.testclient import TestClient
 
-    from clusterids import ops
-    from clusterids.daemon.api import make_app
+    from clusterids.core import operations
+    from clusterids.daemon.http import make_app
 
-    client = TestClient(make_app("secret", lambda op, kw: {}), base_url="http://127.0.0.1:8765")
+    client = TestClient(make_app("secret", StubRunner(lambda op, kw: {})), base_url="http://127.0.0.1:8765")
     assert client.get("/api/v1/openapi.json").status_code == 401
     schema = client.get("/api/v1/openapi.json", headers={"Authorization": "Bearer secret"}).json()
     assert schema["openapi"].startswith("3.")
-    for name in ops.REGISTRY:
-        assert f"/api/v1/ops/{name}" in schema["paths"], name
-    people = schema["components"]["schemas"]["people_params"]
-    assert people["properties"]["include_hidden"]["type"] == "boolean" and people["additionalProperties"] is False
-    assert schema["components"]["schemas"]["correct_params"]["required"] == ["action"]
-    assert "should_stop" not in schema["components"]["schemas"]["index_params"]["properties"]
+    for op in operations.every():
+        method = "get" if op.flags.reads_only else "post"
+        assert method in schema["paths"][f"/api/v1/{op.controller}/{op.method}"], op.name
+    persons = schema["paths"]["/api/v1/people/persons"]["get"]
+    assert persons["parameters"][0]["name"] == "include_hidden" and persons["x-reads-only"] is True
+    rename = schema["components"]["schemas"]["people_rename_params"]
+    assert rename["required"] == ["person", "name"] and rename["additionalProperties"] is False
+    assert "should_stop" not in schema["components"]["schemas"]["library_index_params"]["properties"]
     doc = (Path(__file__).resolve().parents[1] / "docs" / "api.md").read_text()
-    assert all(f"| `{name}` |" in doc for name in ops.REGISTRY)
+    assert all(f"| `{op.name}` |" in doc for op in operations.every())
     # results are described by their declared types
-    result = schema["paths"]["/api/v1/ops/photos"]["post"]["responses"]["200"]["content"]["application/json"]
-    assert result["schema"] == {"type": "array", "items": {"type": "string"}}
-    assert schema["paths"]["/api/v1/ops/people"]["post"]["x-reads-only"] is True
+    result = schema["paths"]["/api/v1/photos/showing"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert result["schema"]["type"] == "array" and result["schema"]["items"]["type"] == "string"
+    assert {"400", "401", "404", "422", "500"} <= set(persons["responses"])
 
 
 @needs_shared
@@ -270,8 +290,10 @@ def test_reads_never_wait_behind_the_writer(tmp_path, run, env):
 
     from fastapi.testclient import TestClient
 
-    from clusterids.daemon.api import make_app
-    from clusterids.daemon.watch import Daemon
+    from clusterids.app import open_core
+    from clusterids.core import operations
+    from clusterids.daemon.daemon import Daemon
+    from clusterids.daemon.http import make_app
     from clusterids.store.db import Person
 
     folder = tmp_path / "photos"
@@ -282,7 +304,7 @@ def test_reads_never_wait_behind_the_writer(tmp_path, run, env):
     run("recluster")
     settings = load_settings({}, environ=env)
     d = Daemon(settings, [])
-    d.lib = open_library(settings)
+    d.core = open_core(settings)
     held, release, stop = threading.Event(), threading.Event(), threading.Event()
 
     def serve() -> None:  # the daemon's writer thread, as its loop runs it
@@ -291,28 +313,31 @@ def test_reads_never_wait_behind_the_writer(tmp_path, run, env):
             d.writes.wait_and_run(0.05)
 
     def busy() -> None:
-        assert d.lib is not None
-        with d.lib.session() as s, s.begin():
+        assert d.core is not None
+        with d.core.lib.db.transaction() as s:
             s.add(Person(name="not committed"))
             s.flush()
             held.set()
             release.wait(60)
 
+    def op(name):
+        return operations.get(name)
+
     server = threading.Thread(target=serve)
     server.start()
-    thread = threading.Thread(target=d.with_lib, args=(lambda _lib: busy(),))
-    waiting = threading.Thread(target=d.run_op, args=("status", {}), daemon=True)
+    thread = threading.Thread(target=d.write, args=(lambda _core: busy(),))
+    waiting = threading.Thread(target=d.call, args=(op("library.status"), {}), daemon=True)
     thread.start()
     try:
         assert held.wait(30)
-        client = TestClient(make_app("t", d.run_op, d.with_lib, read_lib=d.read_lib), base_url="http://127.0.0.1:1")
+        client = TestClient(make_app("t", d), base_url="http://127.0.0.1:1")
         auth = {"Authorization": "Bearer t"}
         started = time.monotonic()
-        people = d.run_op("people", {})
-        assert people and all(p["name"] != "not committed" for p in people)
-        assert d.run_op("faces", {}) and d.run_op("photos", {"persons": [str(people[0]["id"])]})
-        grid = client.get("/api/v1/ui/people", headers=auth)
-        person = client.get(f"/api/v1/ui/person/{people[0]['id']}", headers=auth)
+        people = d.call(op("people.persons"), {})
+        assert people and all(p.name != "not committed" for p in people)
+        assert d.call(op("people.faces"), {}) and d.call(op("photos.showing"), {"persons": [str(people[0].id)]})
+        grid = client.get("/api/v1/people/page", headers=auth)
+        person = client.get(f"/api/v1/people/person?person={people[0].id}", headers=auth)
         assert grid.status_code == 200 and person.status_code == 200
         assert time.monotonic() - started < 10  # the writer holds on for 60 s
         waiting.start()
@@ -326,7 +351,7 @@ def test_reads_never_wait_behind_the_writer(tmp_path, run, env):
         stop.set()
         server.join(30)
         d.writes.close()
-        d.lib.close()
+        d.core.close()
 
 
 def library_snapshot(env: dict[str, str]) -> dict[str, list[tuple[tuple[float, ...], np.ndarray]]]:
@@ -334,7 +359,7 @@ def library_snapshot(env: dict[str, str]) -> dict[str, list[tuple[tuple[float, .
     lib = open_library(load_settings({}, environ=env))
     try:
         out: dict[str, list] = {}
-        with lib.session() as s:
+        with lib.db.read() as s:
             for photo in s.scalars(select(Photo).where(Photo.status == "ok")):
                 out[photo.path] = sorted(((round(f.x1), round(f.y1), round(f.x2), round(f.y2)), f.embedding())
                                          for f in photo.faces)
@@ -459,16 +484,16 @@ def test_out_of_inotify_watches_falls_back_to_polling(monkeypatch, caplog, tmp_p
 
     from watchdog.observers.polling import PollingObserver
 
-    from clusterids.daemon import watch
+    from clusterids.daemon import watcher
 
-    class Exhausted(watch.Observer):  # type: ignore[misc,valid-type]
+    class Exhausted(watcher.Observer):  # type: ignore[misc,valid-type]
         def schedule(self, *args, **kwargs):
             raise OSError(errno.ENOSPC, "inotify watch limit reached")
 
-    monkeypatch.setattr(watch, "Observer", Exhausted)
-    handler = watch.Handler(watch.Pending(10), [])
+    monkeypatch.setattr(watcher, "Observer", Exhausted)
+    handler = watcher.Handler(watcher.Pending(10), [])
     with caplog.at_level("WARNING"):
-        observer = watch.start_observer([str(tmp_path)], handler, poll=False)
+        observer = watcher.start_observer([str(tmp_path)], handler, poll=False)
     try:
         assert isinstance(observer, PollingObserver)
         assert sum("inotify" in r.message for r in caplog.records) == 1
@@ -478,7 +503,7 @@ def test_out_of_inotify_watches_falls_back_to_polling(monkeypatch, caplog, tmp_p
 
 
 def test_pending_is_bounded_and_coalesces(tmp_path):
-    from clusterids.daemon.watch import Pending
+    from clusterids.daemon.watcher import Pending
 
     pending = Pending(limit=100)
     for _ in range(50):

@@ -15,7 +15,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from clusterids.app import open_library
-from clusterids.indexer import pipeline
+from clusterids.indexer import pipeline, stages
 from clusterids.store.db import Face, Photo
 
 from .conftest import SCRFD_PACK, SOLVAY, lfw_people, needs_shared, photo_count
@@ -36,7 +36,7 @@ def test_index_finds_solvay_faces_and_lfw_faces(run_json, tmp_path, env):
     assert status["photos"] == 201 and status["dim"] == 128
     lib = open_library(_load(env))
     try:
-        with lib.session() as s:
+        with lib.db.read() as s:
             per_photo = dict(s.execute(
                 select(Photo.path, func.count(Face.id)).join(Face, isouter=True).group_by(Photo.id)
             ).all())
@@ -52,8 +52,8 @@ def test_second_index_opens_nothing(run_json, photos, monkeypatch):
     first = run_json("index", photos)
     assert first["photos_new"] == 13 and first["faces_added"] > 13
     opened = []
-    real_load = pipeline.load
-    monkeypatch.setattr(pipeline, "load", lambda *a, **k: opened.append(a) or real_load(*a, **k))
+    real_read = stages.read
+    monkeypatch.setattr(stages, "read", lambda *a, **k: opened.append(a) or real_read(*a, **k))
     again = run_json("index", photos)
     assert opened == []
     assert again["photos_unchanged"] == 13
@@ -97,7 +97,7 @@ def _load(env):
 def _face_ids_of(env, path: Path) -> list[int]:
     lib = open_library(_load(env))
     try:
-        with lib.session() as s:
+        with lib.db.read() as s:
             return sorted(s.scalars(select(Face.id).join(Photo).where(Photo.path == str(path))))
     finally:
         lib.close()
@@ -232,7 +232,7 @@ def test_formats_and_exif_rotation(run_json, tmp_path, env):
     assert report["photos_new"] == 6 and report["photos_failed"] == 0
     lib = open_library(_load(env))
     try:
-        with lib.session() as s:
+        with lib.db.read() as s:
             rows = {Path(p.path).name: p for p in s.scalars(select(Photo))}
             for name, photo in rows.items():
                 assert photo.faces, f"no face found in {name}"
@@ -253,7 +253,7 @@ def test_large_photo_is_decoded_reduced_and_boxes_are_in_original_pixels(run_jso
     run_json("--set", "decode_max_side=1500", "index", folder)
     lib = open_library(_load(env))
     try:
-        with lib.session() as s:
+        with lib.db.read() as s:
             photo = s.scalar(select(Photo))
             assert (photo.width, photo.height) == (6000, 4342)
             assert len(photo.faces) >= 27
@@ -283,7 +283,7 @@ def test_sigkill_during_index_then_index_again(tmp_path, env):
     assert done.returncode == 0, done.stderr
     lib = open_library(_load(env))
     try:
-        with lib.session() as s:
+        with lib.db.read() as s:
             paths = list(s.scalars(select(Photo.path)))
             assert sorted(paths) == sorted(str(folder / p.name) for p in files)
             face_ids = set(s.scalars(select(Face.id)))
@@ -294,24 +294,24 @@ def test_sigkill_during_index_then_index_again(tmp_path, env):
 
 
 @needs_shared
-def test_open_repairs_vectors_after_a_crash(open_lib, photos, settings):
-    lib = open_lib()
-    pipeline.index_paths(lib, [photos])
+def test_open_repairs_vectors_after_a_crash(photos, settings):
+    from clusterids.app import open_core
+
+    with open_core(settings, create=True) as core:
+        core.library.index([str(photos)])
+    lib = open_library(settings)
     ids = sorted(lib.index.ids())
     lib.index.delete(ids[:3])  # as if killed between the database commit and the vector write
     import numpy as np
 
     lib.index.upsert([999_999], np.ones((1, lib.dim), np.float32), [None], [1])
-    with lib.session() as s, s.begin():
+    with lib.db.transaction() as s:
         from clusterids.store.db import set_meta
 
         set_meta(s, "vectors_dirty", "1")
     lib.close()
-    again = open_library(settings)
-    try:
-        assert sorted(again.index.ids()) == ids
-    finally:
-        again.close()
+    with open_core(settings) as again:  # the next open puts the vector index back in step by itself
+        assert sorted(again.lib.index.ids()) == ids
 
 
 @needs_shared

@@ -23,8 +23,11 @@ def test_each_layer_imports_only_the_layers_below_it():
 
 
 def test_a_command_the_daemon_serves_loads_the_declarations_only():
-    """The CLI takes its operations from the registry without importing the core."""
-    code = ("import sys, clusterids.cli, clusterids.ops as o; o.get('people'); "
-            "print(sorted(m for m in sys.modules if m.startswith(('clusterids.service', 'sqlalchemy', 'numpy'))))")
+    """The CLI takes an operation and its result type from the controllers' declarations without
+    importing what runs them (the database, the vector index, clustering, the models)."""
+    code = ("import sys, clusterids.cli, clusterids.core.operations as o\n"
+            "for name in ('people.persons', 'photos.showing', 'library.status'): o.get(name).result_type\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('clusterids.indexer', 'clusterids.clustering', "
+            "'clusterids.upkeep', 'clusterids.store.', 'sqlalchemy', 'numpy')) and m != 'clusterids.store.rows'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "[]"

@@ -222,7 +222,7 @@ def test_bad_person_ids_are_sentences_and_errors_clear(site: Site, open_page: An
     page = open_page("#/person/abc")
     page.wait_for_selector("#view-error")
     assert "no person 'abc'" in page.inner_text("#view-error")
-    r = httpx.get(site.base + "/api/v1/ui/person/abc", headers={"Authorization": f"Bearer {token}"})
+    r = httpx.get(site.base + "/api/v1/people/person?person=abc", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 404 and r.json()["error"] == "there is no person 'abc'"
     page.goto(site.base + "/#/")
     page.wait_for_selector("#people")
@@ -245,7 +245,7 @@ def test_hidden_album_and_reused_login_stay_in_the_page(site: Site, open_page: A
     page = open_page(f"#/person/{hidden['id']}")
     page.wait_for_selector("#no-album")
     assert page.locator("#download-person").count() == 0
-    page.goto(site.base + f"/api/v1/ui/albums.zip?person={hidden['id']}")  # a stale link, followed
+    page.goto(site.base + f"/api/v1/albums.zip?person={hidden['id']}")  # a stale link, followed
     page.wait_for_selector("#status.error")
     assert "no album" in status(page) and page.url.startswith(site.base + "/#/person/")
     url = site.login_url()
@@ -434,7 +434,7 @@ def test_face_crops_are_made_once_by_the_idle_daemon(site: Site) -> None:
     wait_until(lambda: all((thumbs / f"f{fid}.jpg").is_file() for fid in faces), 60, "the background crops")
     before = {fid: (thumbs / f"f{fid}.jpg").stat().st_mtime_ns for fid in faces}
     token = (site.library / "api.token").read_text()
-    r = httpx.get(f"{site.base}/api/v1/ui/faces/{faces[0]}.jpg", headers={"Authorization": f"Bearer {token}"})
+    r = httpx.get(f"{site.base}/api/v1/faces/{faces[0]}.jpg", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200 and r.content == (thumbs / f"f{faces[0]}.jpg").read_bytes()
     assert {fid: (thumbs / f"f{fid}.jpg").stat().st_mtime_ns for fid in faces} == before  # not made again
 

@@ -295,7 +295,8 @@ def test_graph_dbscan_matches_sklearn():
 @needs_shared
 def test_people_json_shape(run, lib_env):
     rows = json.loads(run("people", "--json").stdout)
-    assert rows and set(rows[0]) == {"id", "name", "faces", "photos", "hidden"}
+    assert rows and set(rows[0]) == {"id", "name", "label", "faces", "photos", "hidden"}
+    assert all(r["label"] == (r["name"] or f"Person_{r['id']}") for r in rows)
     faces = json.loads(run("faces", "--unknown", "--json").stdout)
     assert all(f["person"] is None for f in faces)
     assert set(faces[0]) == {"id", "photo", "bbox", "det_score", "person"}

@@ -19,14 +19,14 @@ import numpy as np
 import pytest
 from sqlalchemy import BigInteger, inspect, select, text
 
-from clusterids.app import open_library
+from clusterids.app import open_core, open_library
 from clusterids.config import load_settings, map_path, path_map_pairs
 from clusterids.errors import UserError
 from clusterids.models.base import CPU, choose_providers
 from clusterids.store import queue
 from clusterids.store.db import Base, Face, Photo, migrate, open_engine
-from clusterids.store.migrations import HEAD
 from clusterids.store.library import Library, collection_name
+from clusterids.store.migrations import HEAD
 from clusterids.store.vectors import EdgeIndex, ServerIndex
 
 from .conftest import lfw_people, needs_shared, postgres_database
@@ -160,7 +160,8 @@ INSERT INTO migrations VALUES ('0001_initial', '2026-11-01 10:00:00'), ('i13_big
 INSERT INTO meta VALUES ('library_id', 'abc');
 INSERT INTO photos VALUES (1, '/old/a.jpg', 123, 1764300000123456789, 'ff', 10, 10, NULL, 'ok', NULL,
   '2026-11-01 10:00:00');
-INSERT INTO persons VALUES (1, 'Ann', 0, NULL, '2026-11-01 10:00:00', 1), (2, NULL, 0, NULL, '2026-11-01 10:00:00', NULL);
+INSERT INTO persons VALUES (1, 'Ann', 0, NULL, '2026-11-01 10:00:00', 1),
+  (2, NULL, 0, NULL, '2026-11-01 10:00:00', NULL);
 INSERT INTO faces VALUES (1, 1, 1, 2, 3, 4, '[[1,1],[2,1],[1.5,2],[1,3],[2,3]]', 0.9, 40, 50, X'0000803F', 1, 1);
 INSERT INTO rejections VALUES (1, 2);
 INSERT INTO journal VALUES (1, '2026-11-01 10:00:00', 'assign', '{"faces": [1], "person": 1}',
@@ -323,7 +324,7 @@ def test_claims_are_disjoint_and_expired_leases_return(database_url, tmp_path):
 # -- workers ---------------------------------------------------------------------------------------
 
 def _per_photo(lib: Library, strip: str = "") -> dict[str, int]:
-    with lib.session() as s:
+    with lib.db.read() as s:
         rows = s.execute(select(Photo.path, Photo.status, Photo.id))
         counts = Counter(s.scalars(select(Face.photo_id)))
         return {p.removeprefix(strip): counts[i] for p, status, i in rows if status == "ok"}
@@ -416,9 +417,10 @@ def test_three_workers_killed_at_random_lose_nothing_and_do_nothing_twice(run_js
             w.send_signal(signal.SIGTERM)
         for w in workers:
             w.wait(timeout=60)
-    with open_library(settings) as lib:  # the owner's open restores the vectors the workers left
+    with open_core(settings) as core:  # the owner's open writes the vectors the workers left
+        lib = core.lib
         ours = _per_photo(lib)
-        with lib.session() as s:
+        with lib.db.read() as s:
             face_ids = set(s.scalars(select(Face.id)))
             failed = list(s.scalars(select(Photo.path).where(Photo.status != "ok")))
         assert failed == []

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from clusterids.media.albums import folder_name
+from clusterids.outputs.albums import folder_name
 
 from .conftest import lfw_people, needs_shared
 from .test_daemon import DaemonProc, quiet, wait_until
@@ -126,19 +126,19 @@ def test_people_page_corrections_download_upload(page_and_daemon, run_json, env)
 def test_page_refuses_without_login_and_uploads_are_checked(page_and_daemon, env):
     page, daemon, url = page_and_daemon
     base = url.split("/login")[0]
-    assert httpx.get(base + "/api/v1/ui/people").status_code == 401
+    assert httpx.get(base + "/api/v1/people/page").status_code == 401
     token = (Path(env["CLUSTERIDS_LIBRARY"]) / "api.token").read_text()
     auth = {"Authorization": f"Bearer {token}"}
-    bad = httpx.post(base + "/api/v1/ui/upload", headers=auth,
+    bad = httpx.post(base + "/api/v1/upload", headers=auth,
                      files={"files": ("../../evil.sh", b"#!/bin/sh\n", "text/plain")})
     assert bad.status_code == 400 and "not a photo" in bad.json()["error"]
-    ok = httpx.post(base + "/api/v1/ui/upload", headers=auth,
+    ok = httpx.post(base + "/api/v1/upload", headers=auth,
                     files={"files": ("../../../escape.jpg", lfw_people(1)[0].read_bytes(), "image/jpeg")})
     assert ok.status_code == 200 and ok.json()["saved"] == ["escape.jpg"]
     assert (Path(env["CLUSTERIDS_LIBRARY"]) / "inbox" / "escape.jpg").is_file()
     # only photos the library knows are served, by id
-    assert httpx.get(base + "/api/v1/ui/photos/99999.jpg", headers=auth).status_code == 404
-    assert httpx.get(base + "/api/v1/ui/faces/99999.jpg", headers=auth).status_code == 404
+    assert httpx.get(base + "/api/v1/photos/99999.jpg", headers=auth).status_code == 404
+    assert httpx.get(base + "/api/v1/faces/99999.jpg", headers=auth).status_code == 404
     assert httpx.get(base + "/..%2F..%2Fetc%2Fpasswd", headers=auth).status_code == 404
 
 
@@ -186,7 +186,7 @@ def test_split_reject_undo_unknown_and_search(page_and_daemon, run_json):
 def test_thumbnails_of_gone_faces_are_pruned(run, run_json, env, photos):
     from clusterids.app import open_library
     from clusterids.config import load_settings
-    from clusterids.media import thumbs
+    from clusterids.outputs import thumbs
 
     run("index", photos)
     run("recluster")

@@ -68,6 +68,15 @@ class Core:
             self.catch_up()
         return result
 
+    def close(self) -> None:
+        self.lib.close()
+
+    def __enter__(self) -> Core:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def catch_up(self, albums: bool = True) -> dict[str, int]:
         from ..upkeep.catchup import catch_up
 

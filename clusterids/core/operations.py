@@ -19,9 +19,13 @@ import importlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar, get_type_hints
+from typing import Annotated, Any, TypeVar, get_type_hints
+
+from annotated_types import Ge
 
 from ..errors import UserError
+
+Count = Annotated[int, Ge(0)]  # a limit or an offset: never negative
 
 F = TypeVar("F", bound=Callable[..., Any])
 # controller name -> the module and class that hold its operations
@@ -70,7 +74,7 @@ class Operation:
 
     def parameters(self) -> dict[str, tuple[Any, Any]]:
         """Name -> (type, default) of what a caller sends; ``...`` marks a required one."""
-        hints = get_type_hints(self.function)
+        hints = get_type_hints(self.function, include_extras=True)
         out: dict[str, tuple[Any, Any]] = {}
         for name, param in list(inspect.signature(self.function).parameters.items())[1:]:  # after self
             out[name] = (hints.get(name, Any), ... if param.default is param.empty else param.default)

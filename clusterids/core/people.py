@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..store.rows import label
-from .operations import operation
+from .operations import Count, operation
 from .results import (
     Assigned,
     Cover,
@@ -68,7 +68,7 @@ class PeopleController:
         return [Face(id=f.id, photo=path, bbox=f.bbox, det_score=f.det_score, person=f.person_id) for f, path in rows]
 
     @operation()
-    def suggest(self, person: str | None = None, limit: int = 20) -> Suggestions:
+    def suggest(self, person: str | None = None, limit: Count = 20) -> Suggestions:
         """Questions worth a look: persons that may be one, and unknown faces that may be PERSON."""
         from .suggestions import suggestions
 
@@ -223,7 +223,7 @@ class PeopleController:
     # -- the page's views --------------------------------------------------------------------
 
     @operation(reads_only=True)
-    def page(self, hidden: bool = False, offset: int = 0, limit: int = 200, sort: str = "photos", q: str = "",
+    def page(self, hidden: bool = False, offset: Count = 0, limit: Count = 200, sort: str = "photos", q: str = "",
              unnamed: bool = True) -> PeoplePage:
         """A page of persons with a cover face each, sorted and filtered, and the count of unknown faces."""
         from ..errors import UserError
@@ -253,20 +253,21 @@ class PeopleController:
         return PeoplePage(total=len(rows), unknown=unknown, people=cards)
 
     @operation(reads_only=True)
-    def person(self, person: int | None = None, offset: int = 0, limit: int = 300) -> PersonPage:
-        """A person's faces and photos, the photos by date taken (PERSON None: the unknown faces)."""
+    def person(self, person: str = "unknown", offset: Count = 0, limit: Count = 300) -> PersonPage:
+        """A person's faces and photos, the photos by date taken (PERSON "unknown": the unknown faces)."""
         from ..errors import NotFound
         from ..store import reads
 
         offset, limit = max(offset, 0), min(max(limit, 0), 2000)
+        text = person.strip()
+        pid = None if text == "unknown" else int(text) if text.isascii() and text.isdigit() and \
+            0 < int(text) <= reads.MAX_ID else -1
         with self.lib.db.read() as s:
-            if person is None:
-                row = None
-            else:
-                row = reads.get_person(s, person)
-                if row is None or row.merged_into is not None:
-                    raise NotFound(f"there is no person {person}", "go back to the people page")
-            faces = reads.faces(s, person_id=person, unknown=person is None)
+            row = reads.get_person(s, pid) if pid is not None and pid > 0 else None
+            if pid is not None and (row is None or row.merged_into is not None):
+                raise NotFound(f"there is no person {text if pid and pid > 0 else repr(text[:40])}",
+                               "go back to the people page")
+            faces = reads.faces(s, person_id=pid, unknown=pid is None)
             photo_ids = sorted({f.photo_id for f in faces})
             dated = sorted(((t or "", pid) for pid, t in reads.photo_dates(s, photo_ids[: 20 * limit])),
                            reverse=True)

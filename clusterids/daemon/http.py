@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar
 
 from fastapi import Depends, FastAPI, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -53,6 +53,22 @@ class Runner(Protocol):
     def call(self, op: Operation, kwargs: dict[str, Any]) -> Any: ...
     def write(self, fn: Callable[[Core], T]) -> T: ...  # on the one writer, in its turn
     def read(self, fn: Callable[[Core], T]) -> T: ...  # here, on a connection of its own
+
+
+class Direct:
+    """A runner that calls the core at once on the calling thread (tests, scripts): the same
+    routes as the daemon's, without its writer thread."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    def call(self, op: Operation, kwargs: dict[str, Any]) -> Any:
+        return self.core.call(op, kwargs)
+
+    def write(self, fn: Callable[[Core], T]) -> T:
+        return fn(self.core)
+
+    read = write
 
 
 class ErrorBody(BaseModel):
@@ -98,7 +114,11 @@ def make_app(token: str, runner: Runner, max_body: int = 0) -> FastAPI:
             return _unexpected(request, exc)
 
     _errors(app)
-    auth = [Depends(lambda request: authorize(request, token))]
+
+    def authorized(request: Request) -> None:
+        authorize(request, token)
+
+    auth = [Depends(authorized)]
     for op in operations.every():
         _route(app, op, runner, auth)
 
@@ -185,7 +205,8 @@ def _route(app: FastAPI, op: Operation, runner: Runner, auth: list[Any]) -> None
             return runner.call(op, kwargs)
 
         read.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
-            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=Query(default))
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[kind, Query()],
+                              default=inspect.Parameter.empty if default is ... else default)
             for name, (kind, default) in params.items()])
         app.get(path, **common)(read)
         return

@@ -83,14 +83,17 @@ def run(settings: Settings, should_stop: Callable[[], bool] | None = None, once:
                     queue.heartbeat(engine, report.worker, settings.lease_seconds)
                     time.sleep(poll_seconds)
                     continue
+                done = []  # the models first: no write lock is held while they run
+                for task in pool.map(lambda c: _task(c, pairs, settings), claims):
+                    if task is not None:
+                        done.append(stages.detect_embed(task, model, settings))
+                    if time.monotonic() - beat > settings.lease_seconds / 4:
+                        queue.heartbeat(engine, report.worker, settings.lease_seconds)
+                        beat = time.monotonic()
                 counts = Report()
-                with PhotoWriter(lib.db, commit_every=0) as writer:  # one transaction per claim
-                    for task in pool.map(lambda c: _task(c, pairs, settings), claims):
-                        if task is not None:
-                            stages.store(stages.detect_embed(task, model, settings), writer, Gone(), counts)
-                        if time.monotonic() - beat > settings.lease_seconds / 4:
-                            queue.heartbeat(engine, report.worker, settings.lease_seconds)
-                            beat = time.monotonic()
+                with PhotoWriter(lib.db, commit_every=0) as writer:  # one transaction stores the claim
+                    for task in done:
+                        stages.store(task, writer, Gone(), counts)
                     kept = writer.close_claim([c.id for c in claims], token)
                 if kept:
                     report.photos += len(claims)

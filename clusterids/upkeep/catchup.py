@@ -60,7 +60,7 @@ def catch_up(lib: Library, at_open: bool = False, full: bool = False, albums: bo
             outbox.done(s, outbox.ASSIGN, upto)
     _payloads(lib, out)
     if albums:
-        _albums(lib, out)
+        _albums(lib, out, "open.before_albums" if at_open else "catchup.before_albums")
     if out.vectors_written or out.vectors_removed or out.payloads:
         lib.index.flush()
     if out.reconciled:
@@ -124,14 +124,14 @@ def _payloads(lib: Library, out: CaughtUp) -> None:
         out.payloads += len(now)
 
 
-def _albums(lib: Library, out: CaughtUp) -> None:
+def _albums(lib: Library, out: CaughtUp, point: str) -> None:
     from ..outputs import albums
 
     with lib.db.read() as s:
         upto, ids = outbox.take(s, outbox.ALBUMS, limit=1_000_000)
     if not ids:
         return
-    faults.point("catchup.before_albums")
+    faults.point(point)
     result = albums.sync(lib)
     with lib.db.transaction() as s:
         outbox.done(s, outbox.ALBUMS, upto)

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from clusterids import doctor, service
-from clusterids.app import open_library
+from clusterids.app import open_core, open_library
 from clusterids.config import load_settings
-from clusterids.media import albums
+from clusterids.outputs import albums
 from clusterids.store.db import Face, Person, Photo, set_meta
+from clusterids.upkeep import invariants
 
 from ..conftest import lfw_people
 
@@ -64,7 +64,7 @@ def flib(fault_template: Path, tmp_path: Path, env: dict[str, str]) -> dict[str,
     lib = open_library(load_settings({}, environ=env))
     try:
         old, new = str(fault_template / "photos"), str(tmp_path / "photos")
-        with lib.session() as s, s.begin():
+        with lib.db.transaction() as s:
             for photo in s.scalars(select(Photo)):
                 photo.path = new + photo.path[len(old):]
             set_meta(s, "roots", json.dumps([new]))
@@ -91,20 +91,16 @@ def cli_proc(env: dict[str, str], *args: str, crash: str | None = None, fault: s
 def problems(env: dict[str, str], repair: bool = True) -> list[str]:
     """Open the library as any command does (which repairs what a crash left, unless
     ``repair`` is False) and run the one invariant check."""
-    lib = open_library(load_settings({}, environ=env), repair=repair)
-    try:
-        if repair:
-            service.reconcile(lib)
-        return doctor.check(lib).problems
-    finally:
-        lib.close()
+    settings = load_settings({}, environ=env)
+    with open_core(settings) if repair else open_library(settings) as opened:
+        return invariants.check(opened.lib if repair else opened).problems  # type: ignore[union-attr]
 
 
 def corrections_state(env: dict[str, str]) -> dict[str, Any]:
     """What corrections leave behind: names, hidden flags, merges and pinned faces."""
-    lib = open_library(load_settings({}, environ=env), repair=False)
+    lib = open_library(load_settings({}, environ=env))
     try:
-        with lib.session() as s:
+        with lib.db.read() as s:
             persons = {p.id: (p.name, p.hidden, p.merged_into) for p in s.scalars(select(Person))}
             pins = {f.id: f.person_id for f in s.scalars(select(Face).where(Face.pinned.is_(True)))}
         return {"named": {k: v for k, v in persons.items() if v[0] or v[1] or v[2]}, "pins": pins}

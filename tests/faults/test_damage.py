@@ -17,7 +17,7 @@ from PIL import Image
 from clusterids.app import open_library
 from clusterids.config import load_settings
 from clusterids.daemon.client import STATE_FILE, read_state, take_lock
-from clusterids.media import albums, zips
+from clusterids.outputs import albums, zips
 
 from ..conftest import lfw_people, needs_shared
 from .conftest import problems

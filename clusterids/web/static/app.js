@@ -71,10 +71,10 @@ async function api(path, options = {}) {
 }
 
 const op = (name, args = {}) =>
-  api(`/api/v1/ops/${name}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(args) });
-const correct = (action, args) => op("correct", { action, ...args });
+  api(`/api/v1/${name}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(args) });
+const correct = (action, args) => op(`people/${action}`, args);
 const label = (p) => p.name || `Person_${p.id}`;
-const faceImg = (id, alt) => el("img", { src: `/api/v1/ui/faces/${id}.jpg`, loading: "lazy", alt, draggable: "false",
+const faceImg = (id, alt) => el("img", { src: `/api/v1/faces/${id}.jpg`, loading: "lazy", alt, draggable: "false",
   width: 160, height: 160 });
 
 // Runs an action from a click or key: its error goes to the status line, never to the console only.
@@ -85,7 +85,7 @@ async function act(fn) {
 // The persons by id, for names, covers, autocomplete and merge dialogs (refreshed per view).
 let persons = new Map();
 async function loadPersons() {
-  const page = await api("/api/v1/ui/people?hidden=true&limit=1000");
+  const page = await api("/api/v1/people/page?hidden=true&limit=1000");
   persons = new Map(page.people.map((p) => [p.id, p]));
   return page;
 }
@@ -210,7 +210,7 @@ const prefs = () => ({ hidden: sessionStorage.getItem("hidden") === "1", unnamed
 async function peopleView(alive) {
   const pr = prefs();
   const query = `hidden=${pr.hidden}&unnamed=${pr.unnamed}&sort=${pr.sort}&q=${encodeURIComponent(pr.q)}`;
-  const [page] = await Promise.all([api(`/api/v1/ui/people?${query}&limit=${PAGE}`), loadPersons()]);
+  const [page] = await Promise.all([api(`/api/v1/people/page?${query}&limit=${PAGE}`), loadPersons()]);
   const grid = el("ul", { class: "grid", id: "people", "aria-label": "People" });
   const add = (people) => {
     for (const p of people) {
@@ -230,7 +230,7 @@ async function peopleView(alive) {
   add(page.people);
   let offset = page.people.length;
   const more = el("button", { type: "button", text: "Show more people", hidden: offset >= page.total, onclick: () => act(async () => {
-    const next = await api(`/api/v1/ui/people?${query}&offset=${offset}&limit=${PAGE}`);
+    const next = await api(`/api/v1/people/page?${query}&offset=${offset}&limit=${PAGE}`);
     add(next.people);
     offset += next.people.length;
     more.hidden = offset >= next.total;
@@ -266,8 +266,8 @@ async function peopleView(alive) {
 
 async function personView(id, alive) {
   const unknown = id === "unknown";
-  const source = `/api/v1/ui/person/${unknown ? "unknown" : encodeURIComponent(id)}`;
-  const [data] = await Promise.all([api(`${source}?limit=${FACE_PAGE}`), loadPersons()]);
+  const source = `/api/v1/people/person?person=${unknown ? "unknown" : encodeURIComponent(id)}`;
+  const [data] = await Promise.all([api(`${source}&limit=${FACE_PAGE}`), loadPersons()]);
   const me = unknown ? null : (persons.get(data.id) || { id: data.id, name: data.name, photos: 0 });
   const selected = new Set();
   let total = data.total_faces;
@@ -317,7 +317,7 @@ async function personView(id, alive) {
     say(`${ids.length} face${ids.length === 1 ? "" : "s"} split into the new Person_${r.new}.`);
   };
   const setCover = async (fid) => {
-    await correct("cover", { person: String(data.id), face_id: fid });
+    await correct("cover", { person: String(data.id), face: fid });
     faces.querySelectorAll(".face.cover").forEach((n) => n.classList.remove("cover"));
     const box = faces.querySelector(`[data-face='${fid}']`);
     if (box) box.classList.add("cover");
@@ -351,7 +351,7 @@ async function personView(id, alive) {
   const loadMore = () => act(async () => {
     if (moreFaces.hidden || moreFaces.disabled) return;
     moreFaces.disabled = true;
-    const next = await api(`${source}?offset=${shown}&limit=${FACE_PAGE}`);
+    const next = await api(`${source}&offset=${shown}&limit=${FACE_PAGE}`);
     next.faces.forEach((f) => faces.append(faceBox(f)));
     shown += next.faces.length;
     moreFaces.hidden = shown >= next.total_faces;
@@ -385,7 +385,7 @@ async function personView(id, alive) {
     name.addEventListener("change", () => act(() => renameTo(data, name)));
     title.append(el("label", { class: "visually-hidden", for: "rename", text: "Name" }), name);
     download = data.has_album
-      ? el("a", { class: "button", id: "download-person", href: `/api/v1/ui/albums.zip?person=${data.id}`, text: "Download album" })
+      ? el("a", { class: "button", id: "download-person", href: `/api/v1/albums.zip?person=${data.id}`, text: "Download album" })
       : el("span", { class: "meta", id: "no-album", text: "Hidden people have no album: unhide to download it." });
   }
   const toolbar = el("div", { class: "toolbar" },
@@ -456,7 +456,7 @@ function timeline(data) {
       box.append(group);
     }
     group.append(el("li", {}, el("a", { href: `#/photo/${ph.id}`, class: "photo-link" },
-      el("img", { src: `/api/v1/ui/photos/${ph.id}.jpg`, loading: "lazy", alt: `photo of ${label(data)}${ph.taken ? ", " + ph.taken : ""}` }))));
+      el("img", { src: `/api/v1/photos/${ph.id}.jpg`, loading: "lazy", alt: `photo of ${label(data)}${ph.taken ? ", " + ph.taken : ""}` }))));
   }
   if (data.total_photos > data.photos.length) box.append(el("p", { class: "meta", text: `The newest ${data.photos.length} are shown.` }));
   return box;
@@ -469,9 +469,9 @@ function monthName(key) {
 }
 
 async function photoView(id, alive) {
-  const [data] = await Promise.all([api(`/api/v1/ui/photo/${encodeURIComponent(id)}`), loadPersons()]);
+  const [data] = await Promise.all([api(`/api/v1/photos/view?photo=${encodeURIComponent(id)}`), loadPersons()]);
   const frame = el("div", { class: "viewer", id: "viewer" },
-    el("img", { src: `/api/v1/ui/photos/${data.id}.jpg?size=large`, alt: `${data.name}, ${data.faces.length} faces` }));
+    el("img", { src: `/api/v1/photos/${data.id}.jpg?size=large`, alt: `${data.name}, ${data.faces.length} faces` }));
   for (const f of data.faces) {
     const [x1, y1, x2, y2] = f.bbox;
     const who = f.name || "unknown";
@@ -493,8 +493,8 @@ async function photoView(id, alive) {
 
 // The suggestions queue: one question at a time, one key per answer.
 async function suggestionsView(personId, alive) {
-  const q = personId ? `?person=${encodeURIComponent(personId)}` : "";
-  const [data] = await Promise.all([api(`/api/v1/ui/suggestions${q}`), loadPersons()]);
+  const q = personId ? { person: String(personId) } : {};
+  const [data] = await Promise.all([op("people/suggest", q), loadPersons()]);
   const skipped = new Set(JSON.parse(sessionStorage.getItem("skipped") || "[]"));
   const questions = [
     ...data.faces.map((f) => ({ key: `f${f.face}-${f.person}`, face: f })),
@@ -512,7 +512,7 @@ async function suggestionsView(personId, alive) {
       if (item.face) {
         const f = item.face;
         if (kind === "yes") await assignFaces([f.face], { id: f.person });
-        else if (kind === "no") { await correct("reject", { face_id: f.face, person: String(f.person) }); say(`Face ${f.face} is not ${f.name || "Person_" + f.person}.`); }
+        else if (kind === "no") { await correct("reject", { face_ids: [f.face], person: String(f.person) }); say(`Face ${f.face} is not ${f.name || "Person_" + f.person}.`); }
         else skip(item);
       } else {
         const [a, b] = item.merge.persons;
@@ -619,7 +619,7 @@ function uploadFiles(files) {
   const form = new FormData();
   for (const f of list) form.append("files", f, f.name);
   const xhr = new XMLHttpRequest();
-  xhr.open("POST", "/api/v1/ui/upload");
+  xhr.open("POST", "/api/v1/upload");
   bar.hidden = false;
   say("");
   xhr.upload.onprogress = (e) => {
@@ -658,7 +658,7 @@ async function waitIndexed(names) {
   const query = names.map((n) => `names=${encodeURIComponent(n)}`).join("&");
   let states = [];
   for (let i = 0; i < 600; i++) {
-    states = await api(`/api/v1/ui/uploads?${query}`);
+    states = await api(`/api/v1/photos/uploads?${query}`);
     if (!states.some((s) => s.state === "waiting")) return states;
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -669,7 +669,7 @@ async function searchPhoto(file) {
   const form = new FormData();
   form.append("file", file, file.name);
   say(`Looking for the faces in ${file.name}…`);
-  const faces = await api("/api/v1/ui/search", { method: "POST", body: form }).catch((e) => {
+  const faces = await api("/api/v1/search", { method: "POST", body: form }).catch((e) => {
     throw new ApiError(`The search found nothing. ${e.message}`);
   });
   const n = Number(sessionStorage.getItem("searches") || "0") + 1;
@@ -680,7 +680,7 @@ async function searchPhoto(file) {
 }
 
 async function undo() {
-  const r = await correct("undo");
+  const r = await correct("undo", {});
   say(`Undone: ${r.undone}.`);
   keepStatus = true;
   await route(true);
