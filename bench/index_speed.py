@@ -37,7 +37,7 @@ from clusterids.app import (
     open_core,  # noqa: E402
     )
 from clusterids.config import load_settings  # noqa: E402
-from clusterids.indexer.scan import Found, scan  # noqa: E402
+from clusterids.indexer.scan import Seen, scan  # noqa: E402
 from clusterids.media.imaging import decode  # noqa: E402
 from clusterids.models.packs import resolve  # noqa: E402
 
@@ -132,7 +132,7 @@ def main() -> None:
         if not folder.is_dir():
             compose(folder, SHARED / "data" / "lfw-dev", args.photos, seed=0)
             shutil.copy(SHARED / "data" / "photos" / "solvay_conference_1927.jpg", folder)
-    paths = [f.path for f in scan([folder]) if isinstance(f, Found)]
+    paths = [f.path for f in scan([folder]) if isinstance(f, Seen)]
     n = len(paths)
     if args.variants:
         with tempfile.TemporaryDirectory() as tmp:

@@ -16,34 +16,17 @@ import pytest
 from clusterids.config import load_settings
 from clusterids.core import Core
 from clusterids.outputs.albums import folder_name
-from clusterids.store import outbox
-from clusterids.store.db import Face, Photo
-from clusterids.store.library import Library, PackChoice, open_library
+from clusterids.store.library import Library
 from clusterids.upkeep import invariants
 
-DIM = 16
-FRONTAL = [[30.0, 40.0], [70.0, 40.0], [50.0, 60.0], [35.0, 80.0], [65.0, 80.0]]
-
-
-class NoModels:
-    """A ModelSource for a library whose faces are written by the test: nothing to load."""
-
-    def negotiate(self, stored: PackChoice | None) -> tuple[PackChoice, Any, list[str]]:
-        return stored or PackChoice("synthetic", "sha256:synthetic", DIM), None, []
-
-    def load(self, spec: str, key: str | None = None) -> tuple[PackChoice, Any]:
-        raise AssertionError("no model is needed here")
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    return (v / np.linalg.norm(v, axis=-1, keepdims=True)).astype(np.float32)
+from .synthetic import DIM, add_photos, open_synthetic, unit
 
 
 @pytest.fixture
 def lib(tmp_path: Path) -> Iterator[Library]:
     settings = load_settings({}, environ={"CLUSTERIDS_LIBRARY": str(tmp_path / "library"),
                                           "CLUSTERIDS_PROGRESS": "false"})
-    library = open_library(settings, NoModels(), create=True)
+    library = open_synthetic(settings)
     yield library
     library.close()
 
@@ -53,38 +36,14 @@ def core(lib: Library) -> Core:
     return Core(lib)
 
 
-def add_photos(lib: Library, folder: Path, faces_per_photo: list[list[np.ndarray]]) -> list[list[int]]:
-    """One photo file per entry, its faces with the given vectors; the face ids, per photo."""
-    folder.mkdir(parents=True, exist_ok=True)
-    out: list[list[int]] = []
-    with lib.db.transaction() as s:
-        stored: list[Face] = []
-        for n, vectors in enumerate(faces_per_photo):
-            path = folder / f"photo_{n:03d}.jpg"
-            path.write_bytes(b"\xff\xd8\xff" + bytes([n % 256]) * 64)
-            photo = Photo(path=str(path), size=67, mtime_ns=0, sha256=f"{n:064x}", width=400, height=400)
-            s.add(photo)
-            s.flush()
-            faces = [Face(photo_id=photo.id, x1=10.0 + 200 * k, y1=10.0, x2=150.0 + 200 * k, y2=150.0,
-                          landmarks=FRONTAL, det_score=0.9, size_px=140.0, sharpness=500.0,
-                          vector=v.astype(np.float32).tobytes()) for k, v in enumerate(vectors)]
-            s.add_all(faces)
-            s.flush()
-            stored += faces
-            out.append([f.id for f in faces])
-        outbox.mark(s, outbox.VECTOR, [f.id for f in stored])
-    Core(lib).catch_up()
-    return out
-
-
 @pytest.fixture
 def three(lib: Library, tmp_path: Path) -> dict[str, Any]:
     """Three people with six photos each, and one photo where a look-alike of the first
     stands beside them (two faces of one photo: two people)."""
     rng = np.random.default_rng(7)
-    centres = _unit(rng.normal(size=(3, DIM)))
-    photos = [[_unit(centres[i] + 0.04 * rng.normal(size=DIM))] for i in range(3) for _ in range(6)]
-    photos.append([_unit(centres[0] + 0.04 * rng.normal(size=DIM)), _unit(centres[0] + 0.04 * rng.normal(size=DIM))])
+    centres = unit(rng.normal(size=(3, DIM)))
+    photos = [[unit(centres[i] + 0.04 * rng.normal(size=DIM))] for i in range(3) for _ in range(6)]
+    photos.append([unit(centres[0] + 0.04 * rng.normal(size=DIM)), unit(centres[0] + 0.04 * rng.normal(size=DIM))])
     ids = add_photos(lib, tmp_path / "photos", photos)
     return {"faces": [ids[6 * i : 6 * i + 6] for i in range(3)], "pair": ids[-1]}
 

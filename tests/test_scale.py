@@ -119,30 +119,10 @@ def test_a_library_of_0_2_0_upgrades(tmp_path):
         engine.dispose()
 
 
-# 0.3.0's tables as its migrations made them in SQLite (sqlite_master), with a named person,
-# a pinned face, a rejection and a journal entry.
-LIBRARY_0_3_0 = """
-CREATE TABLE migrations (name VARCHAR(128) NOT NULL, applied_at DATETIME NOT NULL, PRIMARY KEY (name));
-CREATE TABLE meta ("key" VARCHAR(64) NOT NULL, value TEXT NOT NULL, PRIMARY KEY ("key"));
-CREATE TABLE photos (id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL, size INTEGER NOT NULL,
-  mtime_ns INTEGER NOT NULL, sha256 VARCHAR(64), width INTEGER, height INTEGER, taken_at VARCHAR(32),
-  status VARCHAR(16) NOT NULL, error TEXT, indexed_at DATETIME NOT NULL, UNIQUE (path));
-CREATE INDEX ix_photos_sha256 ON photos (sha256);
-CREATE TABLE persons (id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, name TEXT, hidden BOOLEAN NOT NULL,
-  merged_into INTEGER, created_at DATETIME NOT NULL, cover_face_id INTEGER,
-  FOREIGN KEY(merged_into) REFERENCES persons (id) ON DELETE SET NULL);
-CREATE TABLE journal (id INTEGER NOT NULL PRIMARY KEY, at DATETIME NOT NULL, op VARCHAR(32) NOT NULL,
-  args JSON NOT NULL, "before" JSON NOT NULL, undone BOOLEAN NOT NULL);
-CREATE TABLE faces (id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, photo_id INTEGER NOT NULL, x1 FLOAT NOT NULL,
-  y1 FLOAT NOT NULL, x2 FLOAT NOT NULL, y2 FLOAT NOT NULL, landmarks JSON NOT NULL, det_score FLOAT NOT NULL,
-  size_px FLOAT NOT NULL, sharpness FLOAT NOT NULL, vector BLOB NOT NULL, person_id INTEGER, pinned BOOLEAN NOT NULL,
-  FOREIGN KEY(photo_id) REFERENCES photos (id) ON DELETE CASCADE,
-  FOREIGN KEY(person_id) REFERENCES persons (id) ON DELETE SET NULL);
-CREATE INDEX ix_faces_photo_id ON faces (photo_id);
-CREATE INDEX ix_faces_person_id ON faces (person_id);
-CREATE TABLE rejections (face_id INTEGER NOT NULL, person_id INTEGER NOT NULL, PRIMARY KEY (face_id, person_id),
-  FOREIGN KEY(face_id) REFERENCES faces (id) ON DELETE CASCADE,
-  FOREIGN KEY(person_id) REFERENCES persons (id) ON DELETE CASCADE);
+# 0.3.0's tables as its migrations made them in SQLite from 0.2.0's, with a named person, a
+# pinned face, a rejection and a journal entry.
+LIBRARY_0_3_0 = LIBRARY_0_2_0.split("INSERT INTO")[0] + """
+ALTER TABLE persons ADD COLUMN cover_face_id INTEGER;
 CREATE TABLE queue (id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL, size BIGINT NOT NULL,
   mtime_ns BIGINT NOT NULL, sha256 VARCHAR(64), enqueued_at DATETIME NOT NULL, token VARCHAR(32), worker VARCHAR(128),
   lease_until FLOAT, attempts INTEGER NOT NULL, UNIQUE (path));

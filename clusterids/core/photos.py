@@ -106,6 +106,12 @@ class PhotosController:
         path = self.lib.root / THUMBS / f"f{face}.jpg"
         return path if path.is_file() else None
 
+    def cached_preview(self, photo: int, large: bool = False) -> Path | None:
+        """A preview made before, found by a read (NotFound at once for an unknown photo)."""
+        from ..outputs import thumbs
+
+        return thumbs.cached_preview(self.lib, photo, large=large)
+
     def preview(self, photo: int, large: bool = False) -> Path:
         from ..outputs import thumbs
 

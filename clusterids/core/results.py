@@ -283,15 +283,9 @@ class Found:
 # -- the page's views ------------------------------------------------------------------------------
 
 @dataclass(frozen=True, kw_only=True)
-class PersonCard:
-    id: int
-    name: str | None
-    label: str
-    faces: int
-    photos: int
-    hidden: bool
-    cover: int | None
-    newest: str | None
+class PersonCard(Person):
+    cover: int | None  # the face to show them by
+    newest: str | None  # the date of their newest photo
 
 
 @dataclass(frozen=True, kw_only=True)

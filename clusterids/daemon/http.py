@@ -237,7 +237,9 @@ def _file_routes(app: FastAPI, runner: Runner, auth: list[Any]) -> None:
     @app.get("/api/v1/photos/{photo_id}.jpg", dependencies=auth, responses=ERRORS, response_class=FileResponse)
     def preview(photo_id: str, size: str = "") -> FileResponse:
         pid = valid_id(photo_id, "photo")
-        path = runner.write(lambda core: core.photos.preview(pid, large=size == "large"))
+        large = size == "large"
+        path = runner.read(lambda core: core.photos.cached_preview(pid, large)) or \
+            runner.write(lambda core: core.photos.preview(pid, large))
         return FileResponse(path, media_type="image/jpeg", headers=cache)
 
     @app.post("/api/v1/upload", dependencies=auth, responses=ERRORS)

@@ -18,7 +18,7 @@ from typing import TypeVar
 from ..errors import UserError
 from ..store import queue, reads
 from ..store.library import Library
-from ..store.photos import Gone, PhotoWriter, Seen
+from ..store.photos import Gone, PhotoWriter
 from . import stages
 from .scan import Problem, scan
 from .task import Report, Task
@@ -51,7 +51,7 @@ def plan(lib: Library, roots: list[str], report: Report, settle: float = 0.0) ->
         elif settle and hit.mtime_ns > young:
             report.deferred.append(hit.path)
         else:
-            tasks.append(Task(Seen(hit.path, hit.size, hit.mtime_ns), known=row is not None))
+            tasks.append(Task(hit, known=row is not None))
     gone = Gone()
     for p, row in rows.items():
         if p not in seen:

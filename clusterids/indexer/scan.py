@@ -8,13 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..media.imaging import EXTENSIONS
-
-
-@dataclass(frozen=True)
-class Found:
-    path: str
-    size: int
-    mtime_ns: int
+from ..store.photos import Seen
 
 
 @dataclass(frozen=True)
@@ -32,8 +26,8 @@ def is_photo_name(name: str) -> bool:
     return not name.startswith(".") and os.path.splitext(name)[1].lower() in EXTENSIONS
 
 
-def stat_photo(path: str) -> Found | Problem | None:
-    """Stat one candidate file: a Found, a Problem to record, or None when it is no photo."""
+def stat_photo(path: str) -> Seen | Problem | None:
+    """Stat one candidate file: a Seen, a Problem to record, or None when it is no photo."""
     try:
         path.encode("utf-8")
     except UnicodeEncodeError:
@@ -46,10 +40,10 @@ def stat_photo(path: str) -> Found | Problem | None:
         return Problem(path, f"cannot stat: {exc.strerror or exc}")
     if not os.path.isfile(path):
         return None
-    return Found(path, st.st_size, st.st_mtime_ns)
+    return Seen(path, st.st_size, st.st_mtime_ns)
 
 
-def scan(roots: Iterable[Path], skip: Iterable[Path] = ()) -> Iterator[Found | Problem]:
+def scan(roots: Iterable[Path], skip: Iterable[Path] = ()) -> Iterator[Seen | Problem]:
     """Every photo under ``roots`` (recursively, following links once, hidden names skipped)."""
     skipped = {os.path.realpath(p) for p in skip}
     seen_dirs: set[str] = set()

@@ -113,6 +113,18 @@ def warm_face_thumbs(lib: Library, photos: list[int] | None = None, limit: int =
     return made
 
 
+def _preview_name(photo_id: int, sha: str, large: bool) -> str:
+    # keyed by content too: a photo changed in place keeps its id but gets a new thumbnail
+    return f"p{photo_id}-{sha[:12]}{'-l' if large else ''}.jpg"
+
+
+def cached_preview(lib: Library, photo_id: int, large: bool = False) -> Path | None:
+    """A photo's preview made before (NotFound for a photo the library does not have)."""
+    _, sha = _photo(lib, photo_id)
+    path = lib.root / THUMBS / _preview_name(photo_id, sha, large)
+    return path if path.is_file() else None
+
+
 def photo_thumb(lib: Library, photo_id: int, large: bool = False) -> Path:
     path, sha = _photo(lib, photo_id)
     px = PHOTO_LARGE_PX if large else PHOTO_PX
@@ -120,8 +132,7 @@ def photo_thumb(lib: Library, photo_id: int, large: bool = False) -> Path:
     def make() -> bytes:
         return _jpeg(_decoded(path, px, lib.settings.max_pixels).bgr)
 
-    # keyed by content too: a photo changed in place keeps its id but gets a new thumbnail
-    return _cached(lib, f"p{photo_id}-{sha[:12]}{'-l' if large else ''}.jpg", make)
+    return _cached(lib, _preview_name(photo_id, sha, large), make)
 
 
 def prune_thumbs(lib: Library) -> int:
