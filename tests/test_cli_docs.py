@@ -74,15 +74,27 @@ def test_wrong_config_is_one_clear_error(tmp_path, toml, words):
     assert result.exit_code == 1 and result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
 
 
-def test_the_cli_reference_is_in_step_with_the_commands():
-    """docs/cli.md is what tools/cli_reference.py prints from the commands' --help."""
+def _tool(name: str):
     import importlib.util
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
-    spec = importlib.util.spec_from_file_location("cli_reference", root / "tools" / "cli_reference.py")
+    spec = importlib.util.spec_from_file_location(name, root / "tools" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return root, module
+
+
+def test_the_cli_reference_is_in_step_with_the_commands():
+    """docs/cli.md is what tools/cli_reference.py prints from the commands' --help."""
+    root, module = _tool("cli_reference")
     written = (root / "docs" / "cli.md").read_text()
     assert written == module.reference(), "run: python tools/cli_reference.py > docs/cli.md"
+
+
+def test_the_api_reference_is_in_step_with_the_operations():
+    """docs/api.md is what tools/api_reference.py prints from the controllers' operations."""
+    root, module = _tool("api_reference")
+    written = (root / "docs" / "api.md").read_text()
+    assert written == module.reference(), "run: python tools/api_reference.py > docs/api.md"
