@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..app import open_for_worker
 from ..config import Settings, map_path, path_map_pairs
@@ -58,6 +60,16 @@ def _task(claim: queue.Claim, pairs: list[tuple[str, str]], settings: Settings) 
     return stages.decode_stage(stages.read(task, settings), settings)
 
 
+def _beat(engine: Any, worker: str, lease: float, stop: threading.Event) -> None:
+    """Renew this worker's claims every quarter lease, whatever the models are doing: only a
+    worker that died loses them."""
+    while not stop.wait(lease / 4):
+        try:
+            queue.heartbeat(engine, worker, lease)
+        except Exception:  # noqa: BLE001 - a missed beat is renewed by the next one
+            continue
+
+
 def run(settings: Settings, should_stop: Callable[[], bool] | None = None, once: bool = False,
         poll_seconds: float = 2.0, on_notice: Callable[[str], None] | None = None) -> WorkerReport:
     """Claim and process photos until ``should_stop`` (or, with ``once``, until none is left to claim)."""
@@ -73,23 +85,22 @@ def run(settings: Settings, should_stop: Callable[[], bool] | None = None, once:
             if on_notice:
                 on_notice(notice)
         queue.register(engine, report.worker, socket.gethostname(), os.getpid(), ",".join(report.providers))
-        beat = time.monotonic()
+        stop_beating = threading.Event()
+        beats = threading.Thread(target=_beat, args=(engine, report.worker, settings.lease_seconds, stop_beating),
+                                 daemon=True, name="heartbeat")
+        beats.start()
         with ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="decode") as pool:
             while not (should_stop and should_stop()):
                 token, claims = queue.claim(engine, report.worker, settings.claim_batch, settings.lease_seconds)
                 if not claims:
                     if once:
                         break
-                    queue.heartbeat(engine, report.worker, settings.lease_seconds)
                     time.sleep(poll_seconds)
                     continue
                 done = []  # the models first: no write lock is held while they run
                 for task in pool.map(lambda c: _task(c, pairs, settings), claims):
                     if task is not None:
                         done.append(stages.detect_embed(task, model, settings))
-                    if time.monotonic() - beat > settings.lease_seconds / 4:
-                        queue.heartbeat(engine, report.worker, settings.lease_seconds)
-                        beat = time.monotonic()
                 counts = Report()
                 with PhotoWriter(lib.db, commit_every=0) as writer:  # one transaction stores the claim
                     for task in done:
@@ -100,9 +111,10 @@ def run(settings: Settings, should_stop: Callable[[], bool] | None = None, once:
                     report.faces += counts.faces_added
                     report.failed += counts.photos_failed
                     queue.heartbeat(engine, report.worker, settings.lease_seconds, len(claims))
-                    beat = time.monotonic()
                 else:
                     report.lost += len(claims)
+        stop_beating.set()
+        beats.join()
         queue.unregister(engine, report.worker)
     finally:
         lib.close()

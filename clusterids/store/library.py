@@ -19,6 +19,7 @@ from sqlalchemy.exc import DatabaseError
 
 from ..config import CONFIG_FILE, Settings
 from ..errors import UserError
+from . import outbox
 from .backup import BACKUP_FILE, backup
 from .database import Database
 from .db import get_meta, open_engine, set_meta
@@ -136,8 +137,11 @@ def open_library(settings: Settings, models: ModelSource, create: bool = False,
             _owner_only(root)
             backup(root, settings.backup_hours)
         pack, model, notices = _negotiate(db, models)
-        if is_new and not (root / CONFIG_FILE).exists():
-            (root / CONFIG_FILE).write_text(CONFIG_HEADER, encoding="utf-8")
+        if is_new:
+            if not (root / CONFIG_FILE).exists():
+                (root / CONFIG_FILE).write_text(CONFIG_HEADER, encoding="utf-8")
+            with db.transaction() as s:  # a new library's album folder is made by its first catch-up
+                outbox.mark(s, outbox.ALBUMS)
     except BaseException:
         db.dispose()
         raise
