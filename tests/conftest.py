@@ -31,6 +31,10 @@ SOLVAY = SHARED / "data" / "photos" / "solvay_conference_1927.jpg"
 SCRFD_PACK = SHARED / "models" / "scrfd500m-sface"
 OPENCV_ZOO = SHARED / "models" / "opencv-zoo"
 
+# A test about the models, decoding or quality, where the database engine changes nothing: it runs
+# on SQLite only (the store's own tests run on both engines).
+on_sqlite = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 needs_shared = pytest.mark.skipif(
     not (LFW.is_dir() and SCRFD_PACK.is_dir() and OPENCV_ZOO.is_dir()),
     reason=f"needs the shared models and photos at {SHARED} (absent here)",

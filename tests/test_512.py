@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .conftest import SCRFD_PACK, lfw_people, needs_shared
+from .conftest import SCRFD_PACK, lfw_people, needs_shared, on_sqlite
 
 SFACE = "face_recognition_sface_2021dec_fp32.onnx"
 
@@ -37,6 +37,7 @@ def widen_to_512(src: Path, dest: Path) -> None:
 
 
 @needs_shared
+@on_sqlite
 def test_512_wide_vectors_go_through_index_vectors_graph_recluster_and_search(tmp_path, run_json, env):
     pack = tmp_path / "pack512"
     pack.mkdir()

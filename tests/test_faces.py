@@ -18,7 +18,7 @@ from clusterids.models.base import FaceModel, unit
 from clusterids.models.find import find_faces
 from clusterids.models.packs import resolve
 
-from .conftest import LFW, SCRFD_PACK, SHARED, lfw_people, needs_shared
+from .conftest import LFW, SCRFD_PACK, SHARED, lfw_people, needs_shared, on_sqlite
 
 CFP = SHARED / "data" / "cfp-dev"
 CLOSE_UP = CFP / "50_Cent" / "001_frontal_01.jpg"  # the face fills the crop: the first pass finds nothing
@@ -161,6 +161,7 @@ def test_purity_names_the_giant_person():
 
 
 @needs_shared
+@on_sqlite
 def test_eval_reports_purity_and_photos_without_a_face(run, run_json, env, tmp_path):
     data = tmp_path / "labelled"
     for p in lfw_people(3, min_photos=3, max_photos=3):
@@ -177,6 +178,7 @@ def test_eval_reports_purity_and_photos_without_a_face(run, run_json, env, tmp_p
 
 
 @needs_shared
+@on_sqlite
 def test_a_photo_showing_one_face_twice_gives_it_to_one_person(run_json, env, tmp_path):
     """A mirror or a poster: the instant assignment and the recluster both keep two faces of
     one photo in two persons (or one of them unknown)."""

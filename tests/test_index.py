@@ -18,10 +18,11 @@ from clusterids.app import open_library
 from clusterids.indexer import pipeline, stages
 from clusterids.store.db import Face, Photo
 
-from .conftest import SCRFD_PACK, SOLVAY, lfw_people, needs_shared, photo_count
+from .conftest import SCRFD_PACK, SOLVAY, lfw_people, needs_shared, on_sqlite, photo_count
 
 
 @needs_shared
+@on_sqlite
 def test_index_finds_solvay_faces_and_lfw_faces(run_json, tmp_path, env):
     folder = tmp_path / "photos"
     folder.mkdir()
@@ -116,6 +117,7 @@ def test_changed_photo_replaces_its_faces(run_json, photos, env):
 
 
 @needs_shared
+@on_sqlite
 def test_touched_photo_stays_unchanged(run_json, photos):
     run_json("index", photos)
     target = next(photos.glob("*/*.jpg"))
@@ -147,6 +149,7 @@ def _write_bad_inputs(folder: Path, lfw_photo: Path) -> dict[str, str]:
 
 
 @needs_shared
+@on_sqlite
 def test_bad_inputs_are_recorded_and_the_run_goes_on(run, run_json, tmp_path):
     lfw_photo = lfw_people(1)[0]
     folder = tmp_path / "bad"
@@ -170,6 +173,7 @@ def test_bad_inputs_are_recorded_and_the_run_goes_on(run, run_json, tmp_path):
 
 
 @needs_shared
+@on_sqlite
 def test_vanished_between_scan_and_read(run_json, photos, monkeypatch):
     real_plan = pipeline.plan
     victim = next(photos.glob("*/*.jpg"))
@@ -197,6 +201,7 @@ def _drop_dac_capabilities() -> None:
 
 @needs_shared
 @pytest.mark.skipif(sys.platform != "linux", reason="needs Linux file modes")
+@on_sqlite
 def test_unreadable_file_is_recorded(tmp_path, env):
     folder = tmp_path / "photos"
     folder.mkdir()
@@ -217,6 +222,7 @@ def test_unreadable_file_is_recorded(tmp_path, env):
 
 
 @needs_shared
+@on_sqlite
 def test_formats_and_exif_rotation(run_json, tmp_path, env):
     src = Image.open(lfw_people(1)[0]).convert("RGB")
     folder = tmp_path / "formats"
@@ -246,6 +252,7 @@ def test_formats_and_exif_rotation(run_json, tmp_path, env):
 
 
 @needs_shared
+@on_sqlite
 def test_large_photo_is_decoded_reduced_and_boxes_are_in_original_pixels(run_json, tmp_path, env):
     folder = tmp_path / "big"
     folder.mkdir()
@@ -266,7 +273,7 @@ def test_large_photo_is_decoded_reduced_and_boxes_are_in_original_pixels(run_jso
 def test_sigkill_during_index_then_index_again(tmp_path, env):
     folder = tmp_path / "photos"
     folder.mkdir()
-    files = lfw_people(60, max_photos=2)
+    files = lfw_people(20, max_photos=2)
     for p in files:
         shutil.copy(p, folder / p.name)
     child_env = dict(os.environ) | env
@@ -275,7 +282,7 @@ def test_sigkill_during_index_then_index_again(tmp_path, env):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # kill once some photos are committed, mid-run
         time.sleep(0.2)
-        if (photo_count(env) or 0) >= 20:
+        if (photo_count(env) or 0) >= 10:
             break
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -325,6 +332,7 @@ def test_rebuild_index_without_models(run, run_json, photos, env):
 
 
 @needs_shared
+@on_sqlite
 def test_qdrant_server_adapter_through_qdrant_client(run_json, photos):
     """qdrant-client's in-process mode has the server's client API. Each command here starts
     with an empty in-memory collection, so each open also exercises the repair from SQLite."""
@@ -361,12 +369,14 @@ def test_pack_mismatch_and_reindex(run, run_json, photos):
 
 
 @needs_shared
+@on_sqlite
 def test_new_library_says_which_pack_and_why(run, photos):
     result = run("index", photos)
     assert "model pack: open" in result.stderr and "buffalo_l is not in" in result.stderr
 
 
 @needs_shared
+@on_sqlite
 def test_wrong_library_and_missing_pack_are_one_line(run, tmp_path, photos):
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("x")
@@ -380,6 +390,7 @@ def test_wrong_library_and_missing_pack_are_one_line(run, tmp_path, photos):
 
 
 @needs_shared
+@on_sqlite
 def test_models_json_lists_packs(run_json):
     packs = {p["name"]: p for p in run_json("models")}
     assert packs["buffalo_l"]["dim"] == 512 and "non-commercial" in packs["buffalo_l"]["licence"]
@@ -389,6 +400,7 @@ def test_models_json_lists_packs(run_json):
 
 
 @needs_shared
+@on_sqlite
 def test_vector_index_is_optimized_past_the_threshold(run_json, photos):
     report = run_json("--set", "hnsw_min_points=10", "index", photos)
     assert report["index_optimized"] is True

@@ -16,6 +16,7 @@ from .conftest import (
     copy_library_database,
     lfw_people,  # noqa: E402
     needs_shared,
+    on_sqlite,
 )
 
 PEOPLE = 6
@@ -252,6 +253,7 @@ def test_photos_with_both_persons(run_json, lib_env, tmp_path):
 
 
 @needs_shared
+@on_sqlite
 def test_search_by_a_photo_not_in_the_library(run_json, lib_env):
     idents = identity_of(run_json)
     pid, name = next(iter(idents.items()))
@@ -303,6 +305,7 @@ def test_people_json_shape(run, lib_env):
 
 
 @needs_shared
+@on_sqlite
 def test_eval_reports_ours_and_the_baselines(run_json, env, tmp_path, template):
     env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
     report = run_json("eval", template / "photos")
@@ -316,6 +319,7 @@ def test_eval_reports_ours_and_the_baselines(run_json, env, tmp_path, template):
 
 
 @needs_shared
+@on_sqlite
 def test_quality_script_and_eval_give_the_same_figures(run_json, env, tmp_path, template):
     """bench/quality.py and `clusterids eval` score the same labelled folder alike."""
     import subprocess
