@@ -39,6 +39,7 @@ EXACT_MAX_NEW = 20_000
 CELLS_PER_ROOT = 2.0  # k-means cells per square root of the library's size
 PROBES = 16  # cells searched for each new face
 TRAIN_PER_CELL = 64  # k-means trains on this many faces a cell at most (a sample)
+QUERY_CHUNK = 65_536  # new faces searched at a time
 
 
 @dataclass
@@ -144,30 +145,32 @@ def approximate_neighbours(vectors: np.ndarray, ids: np.ndarray, rows: np.ndarra
     kmeans = faiss.Kmeans(dim, cells, niter=10, spherical=True, seed=1, max_points_per_centroid=TRAIN_PER_CELL)
     kmeans.train(sample)
     del sample
-    _, home = kmeans.index.search(x, 1)  # each face lives in its nearest cell
-    _, probe = kmeans.index.search(x[rows], probes)  # each query looks in its nearest cells
-    members = np.argsort(home[:, 0], kind="stable")
-    member_at = np.searchsorted(home[members, 0], np.arange(cells + 1))
+    home = np.concatenate([kmeans.index.search(x[i : i + QUERY_CHUNK], 1)[1][:, 0]
+                           for i in range(0, n, QUERY_CHUNK)])  # each face lives in its nearest cell
+    members = np.argsort(home, kind="stable")
+    member_at = np.searchsorted(home[members], np.arange(cells + 1))
     del home
-    flat = probe.ravel()
-    del probe
-    order = np.argsort(flat, kind="stable")
-    query_at = np.searchsorted(flat[order], np.arange(cells + 1))
-    query_rows = rows[order // probes]
-    del flat, order
-    parts = []
-    for c in range(cells):
-        base = members[member_at[c] : member_at[c + 1]]
-        queries = query_rows[query_at[c] : query_at[c + 1]]
-        if len(base) == 0 or len(queries) == 0:
-            continue
-        part = neighbours(x[queries], ids[queries], x[base], ids[base], min_sim, k)
-        if len(part[0]):
-            parts.append(part)
-    # a face's best k over all its cells (each pair is met in one cell only: a face has one home)
-    qa, qb, qs = _joined(parts)
-    del parts
-    return _top_k(qa, qa, qb, qs, k)
+    out = []
+    # queries a chunk at a time, so that what is held beside the vectors stays small
+    for i in range(0, len(rows), QUERY_CHUNK):
+        chunk = rows[i : i + QUERY_CHUNK]
+        _, probe = kmeans.index.search(x[chunk], probes)  # each query looks in its nearest cells
+        flat = probe.ravel()
+        order = np.argsort(flat, kind="stable")
+        query_at = np.searchsorted(flat[order], np.arange(cells + 1))
+        query_rows = chunk[order // probes]
+        parts = []
+        for c in range(cells):
+            base = members[member_at[c] : member_at[c + 1]]
+            queries = query_rows[query_at[c] : query_at[c + 1]]
+            if len(base) and len(queries):
+                part = neighbours(x[queries], ids[queries], x[base], ids[base], min_sim, k)
+                if len(part[0]):
+                    parts.append(part)
+        # a face's best k over all its cells (a pair is met in one cell only: a face has one home)
+        qa, qb, qs = _joined(parts)
+        out.append(_top_k(qa, qa, qb, qs, k))
+    return _joined(out)
 
 
 def update(graph: Graph, ids: np.ndarray, vectors: np.ndarray, k: int,
