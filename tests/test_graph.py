@@ -77,12 +77,12 @@ def test_a_large_batch_of_new_faces_takes_the_index(monkeypatch):
         return real(vectors, ids_, rows, min_sim, k)
 
     monkeypatch.setattr(graph_mod, "approximate_neighbours", spy)
-    monkeypatch.setattr(graph_mod, "EXACT_MAX_NEW", 500)
-    g, _ = update(Graph.empty(0.3), ids[:400], x[:400], 16)  # 400 new: exact
+    monkeypatch.setattr(graph_mod, "EXACT_MAX_PAIRS", 450_000)
+    g, _ = update(Graph.empty(0.3), ids[:400], x[:400], 16)  # 400 x 400 pairs: exact
     assert calls == []
-    update(g, ids, x, 16)  # 500 new: still exact
+    update(g, ids, x, 16)  # 500 new x 900: exactly the limit, still exact
     assert calls == []
-    update(Graph.empty(0.3), ids, x, 16)  # 900 new: the index
+    update(Graph.empty(0.3), ids, x, 16)  # 900 x 900: the cells
     assert calls == [900]
 
 

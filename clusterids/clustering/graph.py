@@ -32,10 +32,11 @@ import numpy as np
 from .. import faults
 
 BLOCK_CELLS = 48_000_000  # similarity cells per block (float32: about 190 MB)
-# Up to this many new faces the exact product is cheaper than building an index over the whole
-# library (the index costs about as much per library face as the product does per new face x
-# this many faces): bench/recluster_scale.py, docs/benchmarks.md "Fast at any size".
-EXACT_MAX_NEW = 20_000
+# Up to this many (new face, library face) pairs the exact product is used: a few CPU seconds
+# (about 1 s per 10^8 pairs at 128-D, 4 s at 512-D), where the cell join's fixed cost (k-means
+# and placing every face of the library) would be a large share. Beyond it the join costs less
+# (docs/benchmarks.md, "Fast at any size"): at 100k faces beyond 10k new ones, at 1M beyond 1k.
+EXACT_MAX_PAIRS = 1_000_000_000
 CELLS_PER_ROOT = 2.0  # k-means cells per square root of the library's size
 PROBES = 16  # cells searched for each new face
 TRAIN_PER_CELL = 64  # k-means trains on this many faces a cell at most (a sample)
@@ -188,7 +189,7 @@ def update(graph: Graph, ids: np.ndarray, vectors: np.ndarray, k: int,
     new_ids = ids[is_new]
     if len(new_ids):
         if exact is None:
-            exact = len(new_ids) <= EXACT_MAX_NEW
+            exact = len(new_ids) * len(ids) <= EXACT_MAX_PAIRS
         if exact:
             qa, qb, qs = neighbours(vectors[is_new], new_ids, vectors, ids, graph.min_sim, k)
         else:
