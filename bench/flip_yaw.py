@@ -14,7 +14,6 @@ recognizer pass, which is what the flip costs.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -76,8 +75,8 @@ def main() -> None:
                 rows.append({"set": name, "flip_min_yaw": t, "mirrored": round(share, 4), "method": method,
                              **{k: r[k] for k in ("bcubed_f1", "pairwise_f1", "pairwise_precision", "unknown")}})
                 print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
-    print(json.dumps({"rows": rows, "machine": machine(), "settings": dataclasses.asdict(
-        load_settings({"library": str(OUT / "unused-lib")}))["flip_min_yaw"]}, indent=1, default=str))
+    default = load_settings({"library": str(OUT / "unused-lib")}).flip_min_yaw
+    print(json.dumps({"rows": rows, "default_flip_min_yaw": default, "machine": machine()}, indent=1))
 
 
 if __name__ == "__main__":

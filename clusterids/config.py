@@ -81,7 +81,7 @@ class Settings:
                              "profiles meet frontal views. Only faces turned at least flip_min_yaw are "
                              "mirrored, in the same recognizer batch as the faces.", True)
     flip_min_yaw: float = _help("With flip_embed: the yaw (from the landmarks, as core_max_yaw) from which a face "
-                                "is embedded with its mirror; 0: every face (twice the recognizer's work).", 0.3)
+                                "is embedded with its mirror; 0: every face (twice the recognizer's work).", 0.5)
     model_ttl_seconds: float = _help("Daemon: unload the models after this many seconds unused, giving their "
                                      "memory back; the next photo loads them again (0: keep them loaded).", 300.0)
     model_nice: int = _help("Daemon: niceness added to the thread running the models (0-19), so commands and "
