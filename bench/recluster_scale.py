@@ -1,13 +1,17 @@
 """Re-clustering at scale: the stored-graph DBSCAN vs sklearn's exact DBSCAN, same vectors.
 
-    python bench/recluster_scale.py [--sizes 10000 100000 1000000] [--dim 512] [--sklearn-max 100000]
+    python bench/recluster_scale.py [--sizes 10000 100000 1000000] [--dims 128 512] [--sklearn-max 100000]
+    python bench/recluster_scale.py --sizes 100000 1000000 --only graph graph-approx   # both paths, both sizes
 
 Synthetic face-like vectors: identities of 5 to 120 faces around random centres (same-person
 cosine about 0.6-0.7, as measured on LFW), plus 10% noise faces. Each measurement runs in a
 child process, so its peak memory (max RSS) is its own.
 
 - graph: every face's neighbours within the radius, exact, blockwise (what ingest does once
-  per face, amortised over indexing);
+  per face, amortised over indexing, and what a from-scratch build cost before issue 21);
+- graph-approx: the same from scratch by the k-means cell join (clustering/graph.py, the path
+  a large batch of new faces takes), with the adjusted Rand index of DBSCAN's labels over it
+  against those over the exact graph, and the share of the exact graph's edges within eps found;
 - recluster: DBSCAN over the stored graph (release 0.2's recluster);
 - persons: today's whole rule over the same graph (tight DBSCAN, centre join, attach, faces of
   one photo kept apart; photos of 1-6 faces drawn at random), which also reads the vectors;
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -65,6 +70,12 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_s() -> float:
+    """CPU seconds of this process, all threads: steadier than wall time on a loaded machine."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def one(what: str, n: int, dim: int, out: Path) -> dict:
     from clusterids.clustering.dbscan import dbscan_graph
     from clusterids.clustering.graph import Graph, neighbours, update
@@ -74,7 +85,27 @@ def one(what: str, n: int, dim: int, out: Path) -> dict:
     ids = np.arange(n, dtype=np.int64)
     graph_file = out / f"graph-{n}-{dim}.npz"
     res: dict = {"what": what, "n": n, "dim": dim}
-    if what == "graph":
+    cpu0 = cpu_s()
+    if what == "graph-approx":
+        from sklearn.metrics import adjusted_rand_score
+
+        start = time.perf_counter()
+        g, _ = update(Graph.empty(0.3), ids, x, K, exact=False)
+        res["seconds"] = round(time.perf_counter() - start, 2)
+        res["cpu_seconds"] = round(cpu_s() - cpu0, 1)
+        res["method"] = "k-means cells, 16 probed, exact products"
+        res["edges"] = int(len(g.a))
+        g.save(out / f"graph-approx-{n}-{dim}.npz")
+        if graph_file.exists():
+            ref = Graph.load(graph_file, 0.3)
+            res["ari_vs_exact_graph"] = round(float(adjusted_rand_score(
+                dbscan_graph(n, ref.a, ref.b, ref.sim, EPS, MIN_SAMPLES),
+                dbscan_graph(n, g.a, g.b, g.sim, EPS, MIN_SAMPLES))), 6)
+            within = ref.sim >= 1 - EPS
+            exact_keys = ref.a[within] * n + ref.b[within]
+            got = g.sim >= 1 - EPS
+            res["edges_within_eps_found"] = round(float(np.isin(exact_keys, g.a[got] * n + g.b[got]).mean()), 6)
+    elif what == "graph":
         start = time.perf_counter()
         if n > 200_000:
             parts = []
@@ -92,9 +123,10 @@ def one(what: str, n: int, dim: int, out: Path) -> dict:
             res["sample_outside_identity"] = int(np.sum((truth[sa] != truth[sb]) | (truth[sa] < 0)))
             res["method"] = "per-identity blocks (checked on a sample)"
         else:
-            g, _ = update(Graph.empty(0.3), ids, x, K)
+            g, _ = update(Graph.empty(0.3), ids, x, K, exact=True)
             res["method"] = "exact all-pairs, blockwise"
         res["seconds"] = round(time.perf_counter() - start, 2)
+        res["cpu_seconds"] = round(cpu_s() - cpu0, 1)
         res["edges"] = int(len(g.a))
         g.save(graph_file)
     elif what == "recluster":
@@ -139,10 +171,12 @@ def one(what: str, n: int, dim: int, out: Path) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
-    ap.add_argument("--dim", type=int, default=512)
+    ap.add_argument("--dims", type=int, nargs="+", default=[128, 512])
+    ap.add_argument("--dim", type=int, default=512, help=argparse.SUPPRESS)
     ap.add_argument("--sklearn-max", type=int, default=100_000)
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
-    ap.add_argument("--only", nargs="+", default=["graph", "recluster", "persons", "add1pct", "sklearn"],
+    ap.add_argument("--only", nargs="+", default=["graph", "graph-approx", "recluster", "persons", "add1pct",
+                                                  "sklearn"],
                     help="measurements to run (a graph must exist from an earlier 'graph' run)")
     ap.add_argument("--one", nargs=2, metavar=("WHAT", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -151,16 +185,21 @@ def main() -> None:
         print(json.dumps(one(args.one[0], int(args.one[1]), args.dim, args.out)))
         return
     rows = []
-    for n in args.sizes:
-        for what in [w for w in args.only if w != "sklearn" or n <= args.sklearn_max]:
-            proc = subprocess.run([sys.executable, __file__, "--one", what, str(n), "--dim", str(args.dim),
-                                   "--out", str(args.out)], capture_output=True, text=True)
-            if proc.returncode != 0:
-                rows.append({"what": what, "n": n, "error": proc.stderr.strip().splitlines()[-1:]})
-            else:
-                rows.append(json.loads(proc.stdout))
-            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
-    print(json.dumps({"eps": EPS, "min_samples": MIN_SAMPLES, "k": K, "rows": rows, "machine": machine()}, indent=1))
+    started = os.getloadavg()
+    for dim in args.dims:
+        for n in args.sizes:
+            for what in [w for w in args.only if w != "sklearn" or n <= args.sklearn_max]:
+                before = os.getloadavg()[0]
+                proc = subprocess.run([sys.executable, __file__, "--one", what, str(n), "--dim", str(dim),
+                                       "--out", str(args.out)], capture_output=True, text=True)
+                if proc.returncode != 0:
+                    rows.append({"what": what, "n": n, "dim": dim, "error": proc.stderr.strip().splitlines()[-1:]})
+                else:
+                    rows.append(json.loads(proc.stdout))
+                rows[-1]["load_avg"] = round((before + os.getloadavg()[0]) / 2, 2)
+                print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    print(json.dumps({"eps": EPS, "min_samples": MIN_SAMPLES, "k": K, "rows": rows, "machine": machine(),
+                      "load_avg_start": [round(v, 2) for v in started]}, indent=1))
 
 
 if __name__ == "__main__":

@@ -78,8 +78,17 @@ class Settings(BaseSettings):
     retry_turned: bool = _help("When a photo yields no face, look again with it turned a quarter each way "
                                "(sideways photos without an EXIF orientation); off: it cost more than 10% of indexing "
                                "time on a library where half the photos hold no face.", False)
-    flip_embed: bool = _help("Embed each face and its mirror image and average them (test-time flip): "
-                             "profiles meet frontal views; twice the recognizer's work.", True)
+    flip_embed: bool = _help("Embed a turned face and its mirror image and average them (test-time flip): "
+                             "profiles meet frontal views. Only faces turned at least flip_min_yaw are "
+                             "mirrored, in the same recognizer batch as the faces.", True)
+    flip_min_yaw: float = _help("With flip_embed: the yaw (from the landmarks, as core_max_yaw) from which a face "
+                                "is embedded with its mirror; 0: every face (twice the recognizer's work).", 0.5)
+    model_ttl_seconds: float = _help("Daemon: unload the models after this many seconds unused, giving their "
+                                     "memory back; the next photo loads them again (0: keep them loaded).", 300.0)
+    model_nice: int = _help("Daemon: niceness added to the thread running the models (0-19), so commands and "
+                            "the page answer first during an index run; 0: the daemon's own priority.", 10)
+    model_io_idle: bool = _help("Daemon: the models' thread reads photos in the idle I/O class (the disk "
+                                "serves others first).", True)
     eps: float = _help("DBSCAN radius (cosine distance); 0: the model pack's calibrated default.", 0.0)
     min_samples: int = _help("DBSCAN core size, the face itself included; 0: the pack's default.", 0)
     neighbors: int = _help("Neighbours kept per face in the stored similarity graph.", 32)
@@ -223,6 +232,9 @@ def _validate(s: Settings) -> None:
     for name in positive:
         if getattr(s, name) <= 0:
             raise UserError(f"setting {name!r} must be positive, not {getattr(s, name)}", "fix the config")
+    if s.model_ttl_seconds < 0 or s.flip_min_yaw < 0 or not 0 <= s.model_nice <= 19:
+        raise UserError("settings 'model_ttl_seconds' and 'flip_min_yaw' must be >= 0 and 'model_nice' 0-19, not "
+                        f"{s.model_ttl_seconds}, {s.flip_min_yaw}, {s.model_nice}", "fix the config")
     if not 0.0 <= s.eps < 2.0:
         raise UserError(f"setting 'eps' must be a cosine distance in [0, 2), not {s.eps}", "fix the config")
     path_map_pairs(s.path_map)

@@ -88,7 +88,7 @@ class LibraryController:
         after = invariants.check(self.lib).problems
         return Doctor(ok=not after, problems=found.problems, library=str(self.lib.root), repaired=done, after=after)
 
-    @operation(fresh_index=True)
+    @operation(fresh_index=True, catch_up=False)  # it writes every vector itself: no comparison first
     def rebuild_index(self) -> Rebuilt:
         """Recreate the vector index from the database, without running the models."""
         from ..store import outbox, reads

@@ -141,13 +141,20 @@ class Daemon:
             os.close(lock)
 
     def _run(self, library: Path) -> None:
+        from ..models.priority import lower_thread_priority
+
         self.writes.own()
+        # the models run on this thread (and the decoding threads it starts inherit it): the
+        # user's commands and the page's reads, on other threads and processes, come first
+        lowered = lower_thread_priority(self.settings.model_nice, self.settings.model_io_idle)
         hooks = Hooks(should_stop=self.stop.is_set, after_commit=self._let_others_in, daemon=self.state,
                       settle=self.settings.settle_seconds)
         self.core = open_core(self.settings, operations.get("library.index"), hooks)
         lib = self.core.lib
         for notice in lib.notices:
             log.info(notice)
+        if lowered:
+            log.info("indexing runs at a lower priority (%s)", ", ".join(lowered))
         if lib.repaired:
             log.info("repaired at open: %s", json.dumps(lib.repaired))
         server = None
@@ -215,6 +222,8 @@ class Daemon:
                 self._guarded("reconcile", self._reconcile)
             if not ready:
                 self._guarded("crops", self._make_crops)
+                if self._core().lib.unload_idle_model(self.settings.model_ttl_seconds):
+                    log.info("models unloaded after %d s unused", self.settings.model_ttl_seconds)
 
     def _catch_up(self) -> None:
         """Index what changed while nobody watched, then bring derived state in step."""

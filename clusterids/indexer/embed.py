@@ -25,6 +25,7 @@ class FaceRecord:
     size_px: float
     sharpness: float
     vector: np.ndarray
+    norm: float  # L2 norm of the recognizer's raw output for the face as it is (not its mirror)
 
 
 def detect_and_embed(model: FaceModel, settings: Settings, decoded: Decoded) -> list[FaceRecord]:
@@ -32,6 +33,7 @@ def detect_and_embed(model: FaceModel, settings: Settings, decoded: Decoded) -> 
     scale = decoded.scale
     from ..models.base import sharpness  # loaded with the model, not with every command
     from ..models.find import find_faces
+    from ..models.pose import yaw
 
     found, _ = find_faces(model, decoded.bgr, settings.retry_padded, settings.retry_turned)
     kept = [d for d in found if min(d.bbox[2] - d.bbox[0], d.bbox[3] - d.bbox[1]) * scale >= settings.min_face_px]
@@ -39,9 +41,13 @@ def detect_and_embed(model: FaceModel, settings: Settings, decoded: Decoded) -> 
         return []
     recognizer = model.recognizer()
     crops = np.stack([recognizer.align(decoded.bgr, d.kps) for d in kept])
-    vectors = recognizer.embed(crops, settings.batch_size, flip=settings.flip_embed)
+    # A frontal face and its mirror give nearly one vector: only turned faces pay for a mirror.
+    mirror = None
+    if settings.flip_embed:
+        mirror = yaw(np.stack([d.kps for d in kept])) >= settings.flip_min_yaw
+    vectors, norms = recognizer.embed_many(crops, mirror, settings.batch_size)
     records = []
-    for d, crop, vec in zip(kept, crops, vectors, strict=True):
+    for d, crop, vec, norm in zip(kept, crops, vectors, norms, strict=True):
         box = (d.bbox * scale).astype(float)
         records.append(FaceRecord(
             bbox=[round(v, 2) for v in box.tolist()],
@@ -50,6 +56,7 @@ def detect_and_embed(model: FaceModel, settings: Settings, decoded: Decoded) -> 
             size_px=round(float(min(box[2] - box[0], box[3] - box[1])), 1),
             sharpness=round(sharpness(crop), 2),
             vector=vec,
+            norm=round(float(norm), 4),
         ))
     return records
 

@@ -61,7 +61,7 @@ def detect_embed(task: Task, model: FaceModel, settings: Settings) -> Task:
     if task.decoded is None or task.failed:
         return task
     task.faces = [NewFace(tuple(r.bbox), r.landmarks, r.det_score, r.size_px, r.sharpness,  # type: ignore[arg-type]
-                          np.asarray(r.vector, np.float32).tobytes(), getattr(r, "norm", None))
+                          np.asarray(r.vector, np.float32).tobytes(), r.norm)
                   for r in detect_and_embed(model, settings, task.decoded)]
     return task
 

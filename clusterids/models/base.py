@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -169,14 +170,27 @@ class Recognizer:
         step = batch_size if self.batched else 1
         return np.concatenate([self._run(crops[i : i + step]) for i in range(0, len(crops), step)]).astype(np.float32)
 
-    def embed(self, crops: np.ndarray, batch_size: int = 32, flip: bool = False) -> np.ndarray:
-        """Unit vectors; with ``flip`` each face's mirror image is embedded too and the two
+    def embed_many(self, crops: np.ndarray, mirror: np.ndarray | None = None,
+                   batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
+        """Unit vectors of the faces ``crops`` and the L2 norms of the recognizer's raw outputs
+        (of each face as it is, never its mirror). Each face whose ``mirror`` entry is set is
+        embedded with its mirror image too, in the same batches as the faces, and the two
         outputs summed before normalising (test-time flip averaging, as ArcFace is evaluated):
         it pulls a person's left and right profiles and frontal views closer."""
-        out = self.embed_raw(crops, batch_size)
-        if flip and len(crops):
-            out = out + self.embed_raw(np.ascontiguousarray(crops[:, :, ::-1]), batch_size)
-        return unit(out)
+        n = len(crops)
+        if n == 0:
+            return np.zeros((0, self.dim), np.float32), np.zeros(0, np.float32)
+        turned = np.flatnonzero(mirror) if mirror is not None else np.zeros(0, np.int64)
+        batch = np.concatenate([crops, crops[turned, :, ::-1]]) if len(turned) else crops
+        raw = self.embed_raw(np.ascontiguousarray(batch), batch_size)
+        out = raw[:n].copy()
+        norms = np.linalg.norm(out, axis=1).astype(np.float32)
+        out[turned] += raw[n:]
+        return unit(out), norms
+
+    def embed(self, crops: np.ndarray, batch_size: int = 32, flip: bool = False) -> np.ndarray:
+        """Unit vectors; with ``flip`` every face is averaged with its mirror (see embed_many)."""
+        return self.embed_many(crops, np.ones(len(crops), bool) if flip else None, batch_size)[0]
 
 
 def unit(vectors: np.ndarray) -> np.ndarray:
@@ -192,7 +206,10 @@ def sharpness(crop_bgr: np.ndarray) -> float:
 
 
 class FaceModel:
-    """A model pack ready to run: lazy load guarded by a lock, then detect and embed."""
+    """A model pack ready to run: lazy load guarded by a lock, then detect and embed.
+
+    Models not used for a while can be unloaded (``unload``, ``unload_if_idle``: Immich's model
+    TTL) to give their memory back; the next use loads them again, under the same lock."""
 
     def __init__(self, name: str, detector_path: Path, recognizer_path: Path, det_size: int,
                  threshold: float, providers: tuple[str, ...] = (CPU,)) -> None:
@@ -206,9 +223,12 @@ class FaceModel:
         self._lock = threading.Lock()
         self._detector: Detector | None = None
         self._recognizer: Recognizer | None = None
+        self._dim: int | None = None  # known after the first load, kept across unloads
+        self._last_used = time.monotonic()
 
     def _load(self) -> tuple[Detector, Recognizer]:
         with self._lock:
+            self._last_used = time.monotonic()
             if self._detector is None or self._recognizer is None:
                 # YuNet's scores run higher than SCRFD's: at 0.5 it finds 31 faces among the 29 of
                 # the Solvay photo, at 0.7 the 29 (and still a face in every LFW photo tried).
@@ -218,7 +238,32 @@ class FaceModel:
                     self._detector = ScrfdDetector(self.detector_path, self.det_size, self.threshold or 0.5,
                                                    self.providers, self.notices)
                 self._recognizer = Recognizer(self.recognizer_path, self.providers, self.notices)
+                self._dim = self._recognizer.dim
             return self._detector, self._recognizer
+
+    @property
+    def loaded(self) -> bool:
+        return self._detector is not None or self._recognizer is not None
+
+    def idle_seconds(self) -> float:
+        """Seconds since the models were last asked for (a detection or the recognizer)."""
+        return time.monotonic() - self._last_used
+
+    def unload(self) -> bool:
+        """Drop the loaded models (their sessions and memory); True if any was loaded. A call
+        running meanwhile finishes on the models it holds; the next one loads them again."""
+        with self._lock:
+            was = self.loaded
+            self._detector = self._recognizer = None
+            return was
+
+    def unload_if_idle(self, ttl_seconds: float) -> bool:
+        """Unload when loaded and unused for ``ttl_seconds`` (0 or less: never); True if it did."""
+        with self._lock:
+            if ttl_seconds <= 0 or not self.loaded or time.monotonic() - self._last_used < ttl_seconds:
+                return False
+            self._detector = self._recognizer = None
+            return True
 
     def providers_in_use(self) -> list[str]:
         """The recognizer's providers as started (YuNet runs in OpenCV, on the CPU)."""
@@ -226,7 +271,7 @@ class FaceModel:
 
     @property
     def dim(self) -> int:
-        return self._load()[1].dim
+        return self._dim if self._dim is not None else self._load()[1].dim
 
     def detect(self, img_bgr: np.ndarray, size: int | None = None) -> list[Detection]:
         return self._load()[0].detect(img_bgr, size)

@@ -96,6 +96,10 @@ class Library:
             _, self._model = self.models.load(self.pack.spec, self.pack.key)
         return self._model
 
+    def unload_idle_model(self, ttl_seconds: float) -> bool:
+        """Give back the models' memory when unused for ``ttl_seconds`` (they load again on use)."""
+        return self._model is not None and self._model.unload_if_idle(ttl_seconds)
+
     def use_pack(self, pack: PackChoice, model: FaceModel | None) -> None:
         """From now on the library's vectors come from ``pack`` (``reindex``): the database has
         forgotten the old faces; a pack of another width or space gets a fresh vector index."""
