@@ -25,6 +25,7 @@ from .errors import UserError
 ENV_PREFIX = "CLUSTERIDS_"
 CONFIG_FILE = "config.toml"
 LinkMode = Literal["symlink", "hardlink", "copy"]
+XmpWrite = Literal["off", "sidecar"]
 
 
 def default_library() -> Path:
@@ -112,6 +113,13 @@ class Settings(BaseSettings):
     claim_batch: int = _help("Worker: photos claimed at a time (one transaction stores them).", 4)
     enqueue: bool = _help("Daemon: fill the work queue for 'clusterids worker' processes instead of running "
                           "the models itself.", False)
+    xmp_read: bool = _help("Read the names other programs (digiKam, Lightroom, Picasa, Mylio, ACDSee) gave "
+                           "faces: MWG, Microsoft and ACDSee regions and People tags in the photo's XMP and in its "
+                           "sidecar (photo.jpg.xmp, photo.xmp), and an orientation given only in the sidecar. "
+                           "A named region over a face makes it that person's, as 'clusterids assign' does.", True)
+    xmp_write: XmpWrite = _help("'sidecar': the photos' XMP sidecars follow the names after each correction and "
+                                "recluster (MWG regions, People tags; the photos themselves are never changed); "
+                                "'off': only 'clusterids xmp write' writes them.", "off")
     progress: bool = _help("Show a progress bar on stderr when it is a terminal.", True)
     _sources: dict[str, str] = PrivateAttr(default_factory=dict)
 

@@ -16,9 +16,10 @@ FAULT_ENV = "CLUSTERIDS_FAULT"
 CRASH_EXIT = 86  # the exit status of a crash point, so a test tells it from a real failure
 
 # Every point, in the order a write passes them: database commit, then the catch-up (vectors,
-# assignment, payloads, albums), and the graph.
+# names from XMP, assignment, payloads, albums), and the graph.
 POINTS = (
     "index.after_commit",  # photos and faces committed, their vectors not yet written
+    "names.after_apply",  # i20: names read from XMP made corrections, their outbox rows not yet done
     "index.before_assign",  # vectors written, the new faces not yet given to known persons
     "recluster.after_commit",  # persons committed, vector payloads not yet updated
     "correct.after_commit",  # a correction committed, vector payloads not yet updated

@@ -156,12 +156,15 @@ def undo_cmd(ctx: click.Context, as_json: bool) -> None:
     _correction(ctx, "undo", as_json, lambda r: f"undone: {r['undone']} {json.dumps(r['args'])}")
 
 
-@cli.command("people")
+@cli.group("people", invoke_without_command=True)
 @click.option("--all", "include_hidden", is_flag=True, help="Include hidden and empty persons.")
 @json_option
 @click.pass_context
 def people_cmd(ctx: click.Context, include_hidden: bool, as_json: bool) -> None:
-    """List persons: id, name, faces, photos, hidden."""
+    """List persons: id, name, faces, photos, hidden. 'people export FILE' and 'people import
+    FILE' carry them to another library (cli/xmp.py)."""
+    if ctx.invoked_subcommand is not None:  # i20: export and import are its subcommands
+        return
     rows = call(ctx, "people.persons", include_hidden=include_hidden)
     emit(rows, as_json, lambda r: table(r, ["id", "name", "faces", "photos", "hidden"]))
 

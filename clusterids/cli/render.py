@@ -81,6 +81,14 @@ def progress_bar(settings: Settings) -> Iterator[tuple[Callable[[int, int], None
 def print_index(r: dict[str, Any]) -> None:
     for f in r.get("failures", []):
         click.echo(f"failed: {f['path']}: {f['reason']}", err=True)
+    for w in r.get("warnings", []):  # i20: a damaged sidecar, a missing XMP library
+        click.echo(f"warning: {plain(w['reason'])}", err=True)
+    names = r.get("names") or {}
+    for skipped in names.get("names_skipped", []):
+        click.echo(f"name not used: {skipped['path']}: {plain(repr(skipped['name']))}: {skipped['reason']}", err=True)
+    if names.get("faces_named"):
+        click.echo(f"{names['faces_named']} faces named from the photos' metadata "
+                   f"({names.get('faces_from_metadata', 0)} the detector had missed)")
     click.echo(
         f"{r['photos_new']} new, {r['photos_changed']} changed, {r['photos_unchanged']} unchanged, "
         f"{r['photos_reused']} reused, {r['photos_removed']} removed, {r['photos_failed']} failed, "

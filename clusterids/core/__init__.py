@@ -1,6 +1,7 @@
 """The core: typed controllers over one open library, the only API there is.
 
-``Core(lib)`` holds the controllers (``core.library``, ``core.people``, ``core.photos``); their
+``Core(lib)`` holds the controllers (``core.library``, ``core.people``, ``core.photos``,
+``core.metadata``); their
 methods marked ``@operation`` (core/operations.py) are the operations. The CLI calls them in
 this process or, while a daemon owns the library, through the daemon's HTTP routes, which are
 generated from the same declarations. ``Core.call`` runs one operation and then the catch-up of
@@ -17,7 +18,9 @@ from .operations import Operation
 
 if TYPE_CHECKING:
     from ..store.library import Library
+    from ..upkeep.catchup import CaughtUp
     from .library import LibraryController
+    from .metadata import MetadataController
     from .people import PeopleController
     from .photos import PhotosController
     from .results import DaemonState
@@ -60,6 +63,10 @@ class Core:
     def photos(self) -> PhotosController:
         return self._controller("photos")
 
+    @property
+    def metadata(self) -> MetadataController:
+        return self._controller("metadata")
+
     def call(self, op: Operation, kwargs: dict[str, Any]) -> Any:
         """Run one operation; after a write, bring derived state in step with it."""
         op.check(kwargs)
@@ -77,10 +84,15 @@ class Core:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def catch_up(self, albums: bool = True) -> dict[str, int]:
+    def catch_up(self, albums: bool = True, into: CaughtUp | None = None) -> dict[str, int]:
+        """Bring derived state in step (upkeep/catchup.py); ``into`` adds up what was done (the
+        catch-ups of one index run, i20: with the names applied and skipped)."""
         from ..upkeep.catchup import catch_up
 
-        return catch_up(self.lib, albums=albums).done()
+        done = catch_up(self.lib, albums=albums)
+        if into is not None:
+            into.add(done)
+        return done.done()
 
 
 __all__ = ["Core", "Hooks"]

@@ -13,6 +13,8 @@ from .results import (
     Doctor,
     Failure,
     Indexed,
+    NameSkipped,
+    NamesRead,
     QueueState,
     Rebuilt,
     Status,
@@ -22,6 +24,7 @@ from .results import (
 if TYPE_CHECKING:
     from ..config import Settings
     from ..indexer.task import Report
+    from ..upkeep.catchup import CaughtUp
     from . import Core
 
 
@@ -40,21 +43,23 @@ class LibraryController:
         """An index run (the daemon's too: ``missing_ok`` for folders that went, ``settle`` to
         leave files still being written for later)."""
         from ..indexer.pipeline import index_paths
+        from ..upkeep.catchup import CaughtUp
 
         lib, hooks = self.lib, self.core.hooks
         lib.db.add_roots(paths)
+        caught = CaughtUp()  # what the catch-ups of the run did, added up
 
-        def between_commits() -> None:  # the vectors and the instant assignment follow each commit
-            self.core.catch_up(albums=False)
+        def between_commits() -> None:  # the vectors, the names and the instant assignment follow each commit
+            self.core.catch_up(albums=False, into=caught)
             if hooks.after_commit is not None:
                 hooks.after_commit()
 
         report = index_paths(lib, [Path(p) for p in paths], progress=hooks.progress, on_plan=hooks.on_plan,
                              missing_ok=missing_ok, should_stop=hooks.should_stop, after_commit=between_commits,
                              enqueue=enqueue, settle=settle)
-        done = self.core.catch_up()
-        optimized = _maybe_optimize(self.core) if report.changed_anything else False
-        return _indexed(report, done.get("faces_assigned", 0), optimized)
+        self.core.catch_up(into=caught)
+        optimized = _maybe_optimize(self.core) if report.changed_anything or caught.faces_named else False
+        return _indexed(report, caught, optimized)
 
     @operation()
     def status(self, failed: bool = False) -> Status:
@@ -134,10 +139,16 @@ def _replace(result: Indexed, **changes: Any) -> Indexed:
     return dataclasses.replace(result, **changes)
 
 
-def _indexed(report: Report, assigned: int, optimized: bool) -> Indexed:
+def _indexed(report: Report, caught: CaughtUp, optimized: bool) -> Indexed:
     counts: dict[str, Any] = report.counts()
-    return Indexed(**counts, faces_assigned=assigned, seconds=report.seconds,
+    names = None
+    if caught.faces_named or caught.faces_from_metadata or caught.names_skipped:
+        names = NamesRead(faces_named=caught.faces_named, faces_from_metadata=caught.faces_from_metadata,
+                          persons_created=list(caught.persons_created),
+                          names_skipped=[NameSkipped(path=p, name=n, reason=r) for p, n, r in caught.names_skipped])
+    return Indexed(**counts, faces_assigned=caught.faces_assigned, seconds=report.seconds,
                    failures=[Failure(path=p, reason=r) for p, r in report.failures],
+                   warnings=[Failure(path=p, reason=r) for p, r in report.warnings], names=names,
                    deferred=list(report.deferred), index_optimized=optimized)
 
 

@@ -33,6 +33,7 @@ CONTROLLERS = {
     "library": ("clusterids.core.library", "LibraryController"),
     "people": ("clusterids.core.people", "PeopleController"),
     "photos": ("clusterids.core.photos", "PhotosController"),
+    "metadata": ("clusterids.core.metadata", "MetadataController"),  # i20
 }
 
 

@@ -30,6 +30,23 @@ class Failure:
 
 
 @dataclass(frozen=True, kw_only=True)
+class NameSkipped:
+    path: str
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class NamesRead:
+    """What the names other programs gave became (i20): corrections, faces, persons."""
+
+    faces_named: int = 0
+    faces_from_metadata: int = 0  # faces the detector had missed, made from named regions
+    persons_created: list[str] = field(default_factory=list)
+    names_skipped: list[NameSkipped] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Indexed:
     photos_new: int = 0
     photos_changed: int = 0
@@ -38,10 +55,13 @@ class Indexed:
     photos_removed: int = 0
     photos_failed: int = 0
     photos_queued: int = 0
+    photos_sidecar: int = 0  # i20: only the XMP sidecar changed: names read again, no models
     faces_added: int = 0
     faces_assigned: int = 0
     seconds: float = 0.0
     failures: list[Failure] = field(default_factory=list)
+    warnings: list[Failure] = field(default_factory=list)  # i20: read, with a problem (a damaged sidecar)
+    names: NamesRead | None = None  # i20: names from the photos' XMP, when any applied or skipped
     deferred: list[str] = field(default_factory=list)
     index_optimized: bool = False
     faces_carried: int | None = None  # reindex: faces that took over an old face's person
@@ -121,6 +141,44 @@ class Albums:
     written: int
     removed: int
     path: str
+
+
+# -- names in other programs' files (i20) ------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class XmpWritten:
+    written: int
+    unchanged: int
+    skipped: int
+    problems: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PeopleExported:
+    file: str
+    persons: int
+    faces: int
+    rejected: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Unmatched:
+    state: str  # assigned | member | rejected
+    reason: str
+    photo: str | None = None  # its content hash
+    path: str | None = None  # where the exporting library had it
+    box: list[float] | None = None
+    face: int | None = None  # a face found here whose person is not
+
+
+@dataclass(frozen=True, kw_only=True)
+class PeopleImported:
+    persons_matched: int
+    persons_created: int
+    faces_assigned: int
+    faces_joined: int
+    faces_rejected: int
+    unmatched: list[Unmatched]
 
 
 # -- people ------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
 from ..media.imaging import EXTENSIONS
+from ..xmp import sidecars as xmp_sidecars
 
 log = logging.getLogger("clusterids.daemon")
 
@@ -99,6 +100,9 @@ class Handler(FileSystemEventHandler):
         if event.is_directory and event.event_type == "modified":
             return  # a folder's own mtime: its files report themselves
         wanted = [p for p in paths if self._wanted(p, event.is_directory)]
+        if not event.is_directory:  # i20: a sidecar's change is its photo's (the indexer reads only the sidecar)
+            wanted += [photo for p in paths if not any((p + os.sep).startswith(s) for s in self.skip)
+                       for photo in xmp_sidecars.photos_of(p)]
         if wanted:
             self.pending.add(*wanted)
 

@@ -2,9 +2,9 @@
 server. Any number of them, on any machines, claim photos from the queue (see
 ``store/queue.py``), read them by path (``path_map`` says where this machine sees the
 library's folders), and run the indexer's stages over them (indexer/stages.py, the same as an
-index run): read, decode, detect and embed, store. A claim is stored in one transaction, which
-also closes it; its faces' vectors are left in the outbox, and the library's owner (the daemon,
-or the next command) writes them into the vector index.
+index run): read, metadata, decode, detect and embed, store. A claim is stored in one
+transaction, which also closes it; its faces' vectors (and the names its XMP gives) are left in
+the outbox, and the library's owner (the daemon, or the next command) carries them out.
 
 Moves, copies, removals, persons, corrections and albums stay with the process that scans
 the folders (``index --enqueue`` or the daemon): a worker only turns photos into faces.
@@ -25,6 +25,7 @@ from typing import Any
 from ..app import open_for_worker
 from ..config import Settings, map_path, path_map_pairs
 from ..indexer import stages
+from ..indexer.scan import sidecar_of
 from ..indexer.task import Report, Task
 from ..store import queue
 from ..store.photos import Gone, PhotoWriter, Seen
@@ -56,8 +57,9 @@ def _task(claim: queue.Claim, pairs: list[tuple[str, str]], settings: Settings) 
     except OSError as exc:
         task.error = f"cannot read {local}: {exc.strerror or exc}"
         return task
-    task.seen = Seen(claim.path, st.st_size, st.st_mtime_ns)
-    return stages.decode_stage(stages.read(task, settings), settings)
+    sidecar = sidecar_of(local) if settings.xmp_read else (None, None)  # i20: read where this machine sees it
+    task.seen = Seen(claim.path, st.st_size, st.st_mtime_ns, *sidecar)
+    return stages.decode_stage(stages.metadata(stages.read(task, settings), settings), settings)
 
 
 def _beat(engine: Any, worker: str, lease: float, stop: threading.Event) -> None:

@@ -1,8 +1,10 @@
 """An index run over folders: the stages composed over the tasks the scan plans.
 
-plan (scan.py: stat only, then against the database) -> read -> dedupe -> decode, in a thread
-pool ahead of the models -> detect and embed -> store, on the calling thread (the library's one
-writer). ``clusterids worker`` composes the same stages over its claims (daemon/worker.py).
+plan (scan.py: stat only, then against the database) -> read -> metadata (i20: the names in
+its XMP) -> dedupe -> decode, in a thread pool ahead of the models -> detect and embed -> store,
+on the calling thread (the library's one writer). A photo whose XMP sidecar alone changed is
+read for its names only: no hash, no decode, no models. ``clusterids worker`` composes the
+same stages over its claims (daemon/worker.py).
 """
 
 from __future__ import annotations
@@ -33,12 +35,14 @@ def plan(lib: Library, roots: list[str], report: Report, settle: float = 0.0) ->
     the problems met while scanning. ``settle``: files modified less than this many seconds ago
     are left out (``report.deferred``)."""
     with lib.db.read() as s:
-        rows = {p: (i, size, mtime, status, sha) for i, p, size, mtime, status, sha in reads.photos_under(s, roots)}
+        rows = {p: (i, size, mtime, status, sha, side) for i, p, size, mtime, status, sha, side
+                in reads.photos_under(s, roots)}
+    sidecars = lib.settings.xmp_read
     tasks: list[Task] = []
     problems: list[Problem] = []
     seen: set[str] = set()
     young = time.time_ns() - int(settle * 1e9)
-    for hit in scan([Path(r) for r in roots], skip=lib.private_dirs()):
+    for hit in scan([Path(r) for r in roots], skip=lib.private_dirs(), sidecars=sidecars):
         if hit.path in seen:  # a file given both as itself and inside a folder given
             continue
         seen.add(hit.path)
@@ -47,7 +51,10 @@ def plan(lib: Library, roots: list[str], report: Report, settle: float = 0.0) ->
             continue
         row = rows.get(hit.path)
         if row and row[3] == "ok" and row[1] == hit.size and row[2] == hit.mtime_ns:
-            report.photos_unchanged += 1
+            if sidecars and row[5] != hit.sidecar_sig:  # only its sidecar changed
+                tasks.append(Task(hit, known=True, sidecar_only=True))
+            else:
+                report.photos_unchanged += 1
         elif settle and hit.mtime_ns > young:
             report.deferred.append(hit.path)
         else:
@@ -96,7 +103,7 @@ def index_paths(lib: Library, paths: Iterable[Path], progress: Progress | None =
     settings = lib.settings
 
     def prepare(task: Task) -> Task:
-        stages.dedupe(stages.read(task, settings), lib.db)
+        stages.dedupe(stages.metadata(stages.read(task, settings), settings), lib.db)
         return task if enqueue else stages.decode_stage(task, settings)
 
     with PhotoWriter(lib.db, after_commit=after_commit) as writer:
@@ -106,11 +113,11 @@ def index_paths(lib: Library, paths: Iterable[Path], progress: Progress | None =
         for done, task in enumerate(ahead(tasks, prepare, settings.workers), start=1):
             if not enqueue:
                 stages.detect_embed(task, lib.model(), settings)
-            if not stages.store(task, writer, gone, report):  # the known source vanished: do the work after all
-                again = Task(task.seen, task.known)
-                again = stages.read(again, settings) if enqueue else \
-                    stages.detect_embed(stages.decode_stage(stages.read(again, settings), settings), lib.model(),
-                                        settings)
+            if not stages.store(task, writer, gone, report):
+                # the known source vanished, or a changed sidecar turns the photo: do the work after all
+                again = stages.metadata(stages.read(Task(task.seen, task.known), settings), settings)
+                if not enqueue:
+                    again = stages.detect_embed(stages.decode_stage(again, settings), lib.model(), settings)
                 stages.store(again, writer, gone, report)
             if progress:
                 progress(done, report.faces_added)

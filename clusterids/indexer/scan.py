@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..media.imaging import EXTENSIONS
 from ..store.photos import Seen
+from ..xmp import sidecars as xmp_sidecars
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,9 @@ def is_photo_name(name: str) -> bool:
     return not name.startswith(".") and os.path.splitext(name)[1].lower() in EXTENSIONS
 
 
-def stat_photo(path: str) -> Seen | Problem | None:
-    """Stat one candidate file: a Seen, a Problem to record, or None when it is no photo."""
+def stat_photo(path: str, names: set[str] | None = None, sidecars: bool = False) -> Seen | Problem | None:
+    """Stat one candidate file: a Seen, a Problem to record, or None when it is no photo.
+    ``sidecars``: look for its XMP sidecar too (among ``names``, its folder's, when given)."""
     try:
         path.encode("utf-8")
     except UnicodeEncodeError:
@@ -40,11 +42,18 @@ def stat_photo(path: str) -> Seen | Problem | None:
         return Problem(path, f"cannot stat: {exc.strerror or exc}")
     if not os.path.isfile(path):
         return None
-    return Seen(path, st.st_size, st.st_mtime_ns)
+    return Seen(path, st.st_size, st.st_mtime_ns, *sidecar_of(path, names) if sidecars else (None, None))
 
 
-def scan(roots: Iterable[Path], skip: Iterable[Path] = ()) -> Iterator[Seen | Problem]:
-    """Every photo under ``roots`` (recursively, following links once, hidden names skipped)."""
+def sidecar_of(path: str, names: set[str] | None = None) -> tuple[str | None, str | None]:
+    """The photo's XMP sidecar and its signature, (None, None) without one (i20)."""
+    sidecar = xmp_sidecars.find(path, names)
+    return sidecar, xmp_sidecars.signature(sidecar)
+
+
+def scan(roots: Iterable[Path], skip: Iterable[Path] = (), sidecars: bool = False) -> Iterator[Seen | Problem]:
+    """Every photo under ``roots`` (recursively, following links once, hidden names skipped),
+    with its XMP sidecar when ``sidecars`` (found in the folder's listing: no extra look-up)."""
     skipped = {os.path.realpath(p) for p in skip}
     seen_dirs: set[str] = set()
     for root in roots:
@@ -52,7 +61,7 @@ def scan(roots: Iterable[Path], skip: Iterable[Path] = ()) -> Iterator[Seen | Pr
         if not os.path.lexists(top):  # gone: its photos leave the library (see plan)
             continue
         if os.path.isfile(top) or os.path.islink(top) and not os.path.isdir(top):
-            hit = stat_photo(top)
+            hit = stat_photo(top, sidecars=sidecars)
             if hit is not None:
                 yield hit
             continue
@@ -64,9 +73,10 @@ def scan(roots: Iterable[Path], skip: Iterable[Path] = ()) -> Iterator[Seen | Pr
                 continue
             seen_dirs.add(real)
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            names = set(filenames)
             for name in sorted(filenames):
                 if is_photo_name(name):
-                    hit = stat_photo(os.path.join(dirpath, name))
+                    hit = stat_photo(os.path.join(dirpath, name), names, sidecars)
                     if hit is not None:
                         yield hit
         for err in errors:

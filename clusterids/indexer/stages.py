@@ -1,6 +1,7 @@
-"""The indexer's stages, each a plain function over one task: read, dedupe, decode, detect and
-embed, store. A run composes them (indexer/pipeline.py for folders, daemon/worker.py for a
-worker's claims); a task that failed passes the later stages untouched, to be stored as failed.
+"""The indexer's stages, each a plain function over one task: read, metadata (the names in its
+XMP, i20), dedupe, decode, detect and embed, store. A run composes them (indexer/pipeline.py
+for folders, daemon/worker.py for a worker's claims); a task that failed passes the later
+stages untouched, to be stored as failed.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..config import Settings
-from ..media.imaging import BadImage, content_hash, decode, read_capped
+from ..media.imaging import BadImage, content_hash, decode, exif_orientation, read_capped
 from ..store import reads
 from ..store.database import Database
 from ..store.photos import Gone, NewFace, PhotoFacts, PhotoWriter
+from ..xmp import state as xmp_state
 from .embed import detect_and_embed
+from .metadata import read_metadata
 from .task import Report, Task
 
 if TYPE_CHECKING:
@@ -34,7 +37,20 @@ def read(task: Task, settings: Settings) -> Task:
     except OSError as exc:
         task.error = f"cannot read: {exc.strerror or exc}"
     else:
-        task.sha256 = content_hash(task.data)
+        if not task.sidecar_only:  # the photo is as it was: read for its own XMP, not hashed
+            task.sha256 = content_hash(task.data)
+    return task
+
+
+def metadata(task: Task, settings: Settings) -> Task:
+    """The names other programs gave its faces (its own XMP and its sidecar's) and the
+    orientation a sidecar gives it, which decoding applies (i20, ``xmp_read``)."""
+    if task.data is None or task.failed:
+        return task
+    task.xmp, task.orientation = read_metadata(settings, task.data, task.seen.sidecar)
+    if task.sidecar_only:
+        task.exif_orientation = exif_orientation(task.data)
+        task.data = None  # no decode: the bytes are no longer needed
     return task
 
 
@@ -50,7 +66,7 @@ def decode_stage(task: Task, settings: Settings) -> Task:
     if task.data is None or task.failed or task.reuse:
         return task
     try:
-        task.decoded = decode(task.data, settings.decode_max_side, settings.max_pixels)
+        task.decoded = decode(task.data, settings.decode_max_side, settings.max_pixels, task.orientation)
     except BadImage as exc:
         task.error = str(exc)
     task.data = None  # decoded: the bytes are no longer needed
@@ -67,13 +83,21 @@ def detect_embed(task: Task, model: FaceModel, settings: Settings) -> Task:
 
 
 def store(task: Task, writer: PhotoWriter, gone: Gone, report: Report) -> bool:
-    """Write what the task found; False when a known content's source vanished meanwhile (the
-    task is then to be done again with decode and models)."""
+    """Write what the task found; False when a known content's source vanished meanwhile, or a
+    changed sidecar turns the photo another way (the task is then to be done again with decode
+    and models)."""
+    for line in task.xmp.problems if task.xmp is not None else []:
+        report.warn(task.path, line)
+    xmp = xmp_state.seen(task.xmp) if task.xmp is not None else None
     if task.failed:
         writer.fail(task.path, task.seen, task.error or "", task.sha256)
         report.failed(task.path, task.error or "")
+    elif task.sidecar_only:
+        if not writer.sidecar_only(task.seen, xmp, task.orientation or task.exif_orientation, task.exif_orientation):
+            return False
+        report.photos_sidecar += 1
     elif task.reuse and task.sha256 is not None:
-        outcome = writer.reuse(task.seen, task.sha256, gone)
+        outcome = writer.reuse(task.seen, task.sha256, gone, xmp)
         if outcome == "same":  # touched, not changed
             report.photos_unchanged += 1
         elif isinstance(outcome, int):
@@ -83,7 +107,8 @@ def store(task: Task, writer: PhotoWriter, gone: Gone, report: Report) -> bool:
             return False
     elif task.faces is not None and task.decoded is not None and task.sha256 is not None:
         d = task.decoded
-        writer.store(task.seen, task.sha256, PhotoFacts(d.width, d.height, d.taken_at), task.faces)
+        writer.store(task.seen, task.sha256, PhotoFacts(d.width, d.height, d.taken_at, d.orientation), task.faces,
+                     xmp)
         report.faces_added += len(task.faces)
         if task.known:
             report.photos_changed += 1

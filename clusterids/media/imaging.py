@@ -17,6 +17,9 @@ EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", ".tif", ".tiff
 EXIF_IFD = 0x8769
 DATE_TIME_ORIGINAL = 36867
 DATE_TIME = 306
+ORIENTATION = 0x0112
+# EXIF orientation -> the turn that shows the photo as meant (what ImageOps.exif_transpose does)
+TRANSPOSE = {2: 0, 3: 3, 4: 1, 5: 5, 6: 4, 7: 6, 8: 2}  # PIL.Image.Transpose values
 
 
 class BadImage(Exception):
@@ -30,6 +33,7 @@ class Decoded:
     width: int  # oriented, original resolution
     height: int
     taken_at: str | None
+    orientation: int = 1  # the EXIF orientation applied (or the one given to decode: a sidecar's)
 
 
 def read_capped(path: str, max_bytes: int) -> bytes:
@@ -71,10 +75,23 @@ def _decoders() -> None:
     Image.MAX_IMAGE_PIXELS = None
 
 
-def decode(data: bytes, max_side: int, max_pixels: int) -> Decoded:
-    """Decode image bytes to oriented BGR at most ``max_side`` on its longest side."""
+def exif_orientation(data: bytes) -> int:
+    """The photo's own EXIF orientation (1 when it has none), from its header alone."""
+    from PIL import Image
+
+    _decoders()
+    try:
+        value = Image.open(io.BytesIO(data)).getexif().get(ORIENTATION, 1)
+    except Exception:  # a photo the decoder will refuse with its own message
+        return 1
+    return value if value in TRANSPOSE else 1
+
+
+def decode(data: bytes, max_side: int, max_pixels: int, orientation: int | None = None) -> Decoded:
+    """Decode image bytes to oriented BGR at most ``max_side`` on its longest side.
+    ``orientation`` (1-8) replaces the photo's own EXIF orientation (one given in a sidecar)."""
     import cv2
-    from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
+    from PIL import Image, JpegImagePlugin, UnidentifiedImageError
 
     _decoders()
     if not data:
@@ -92,14 +109,16 @@ def decode(data: bytes, max_side: int, max_pixels: int) -> Decoded:
         # a PNG's EXIF may decode the whole image)
         if -(-width // r) * -(-height // r) > max_pixels:
             raise BadImage(f"{width}x{height} pixels is over the limit of {max_pixels} (max_pixels setting)")
-        orientation = img.getexif().get(0x0112, 1)
+        if orientation not in TRANSPOSE and orientation != 1:
+            orientation = img.getexif().get(ORIENTATION, 1)
+            orientation = orientation if orientation in TRANSPOSE else 1
         swapped = orientation in (5, 6, 7, 8)
         taken_at = _taken_at(img)
         if r > 1:
             img.draft("RGB", (-(-width // r), -(-height // r)))
         img.load()
-        if orientation != 1:
-            img = ImageOps.exif_transpose(img) or img
+        if orientation in TRANSPOSE:  # our own turn: a sidecar's orientation may replace EXIF's
+            img = img.transpose(Image.Transpose(TRANSPOSE[orientation]))
         if img.mode != "RGB":
             img = img.convert("RGB")
     except BadImage:
@@ -122,4 +141,5 @@ def decode(data: bytes, max_side: int, max_pixels: int) -> Decoded:
         width=width,
         height=height,
         taken_at=taken_at,
+        orientation=orientation or 1,
     )

@@ -19,13 +19,14 @@ PHOTO_PX = 360
 PHOTO_LARGE_PX = 1280  # the photo viewer
 
 
-def _photo(lib: Library, photo_id: int) -> tuple[Path, str]:
-    """A photo's path and content hash, by id: the only way a file is found for the page."""
+def _photo(lib: Library, photo_id: int) -> tuple[Path, str, int | None]:
+    """A photo's path, content hash and orientation (i20: a sidecar's may replace its EXIF one),
+    by id: the only way a file is found for the page."""
     with lib.db.read() as s:
         photo = reads.get_photo(s, photo_id)
     if photo is None or photo.status != "ok":
         raise NotFound(f"no photo {photo_id}", "reload the page")
-    return Path(photo.path), photo.sha256 or ""
+    return Path(photo.path), photo.sha256 or "", photo.orientation
 
 
 def _cached(lib: Library, name: str, make: Any) -> Path:
@@ -49,9 +50,9 @@ def _jpeg(img: Any) -> bytes:
     return bytes(buf)
 
 
-def _decoded(path: Path, max_side: int, max_pixels: int) -> Any:
+def _decoded(path: Path, max_side: int, max_pixels: int, orientation: int | None = None) -> Any:
     try:
-        return decode(path.read_bytes(), max_side, max_pixels)
+        return decode(path.read_bytes(), max_side, max_pixels, orientation)
     except (OSError, BadImage) as exc:
         raise NotFound(f"the photo {path} cannot be read now: {exc}", "index the folder again") from exc
 
@@ -80,7 +81,8 @@ def make_face_thumbs(lib: Library, photo_id: int) -> int:
         return 0
     import cv2
 
-    d = _decoded(_photo(lib, photo_id)[0], 2048, lib.settings.max_pixels)
+    path, _, orientation = _photo(lib, photo_id)
+    d = _decoded(path, 2048, lib.settings.max_pixels, orientation)
     h, w = d.bgr.shape[:2]
     for fid, box in boxes:
         x1, y1, x2, y2 = (v / d.scale for v in box)
@@ -120,17 +122,17 @@ def _preview_name(photo_id: int, sha: str, large: bool) -> str:
 
 def cached_preview(lib: Library, photo_id: int, large: bool = False) -> Path | None:
     """A photo's preview made before (NotFound for a photo the library does not have)."""
-    _, sha = _photo(lib, photo_id)
+    _, sha, _ = _photo(lib, photo_id)
     path = lib.root / THUMBS / _preview_name(photo_id, sha, large)
     return path if path.is_file() else None
 
 
 def photo_thumb(lib: Library, photo_id: int, large: bool = False) -> Path:
-    path, sha = _photo(lib, photo_id)
+    path, sha, orientation = _photo(lib, photo_id)
     px = PHOTO_LARGE_PX if large else PHOTO_PX
 
     def make() -> bytes:
-        return _jpeg(_decoded(path, px, lib.settings.max_pixels).bgr)
+        return _jpeg(_decoded(path, px, lib.settings.max_pixels, orientation).bgr)
 
     return _cached(lib, _preview_name(photo_id, sha, large), make)
 

@@ -63,6 +63,12 @@ class Photo(Base):
     status: Mapped[str] = mapped_column(String(16), default="ok")  # ok | failed
     error: Mapped[str | None] = mapped_column(Text)
     indexed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # i20: the orientation applied when decoding (EXIF's, or the one a sidecar gives); the
+    # signature of its XMP sidecar as last read; what its XMP said and what we wrote there (the
+    # shape is store/photos.py's ``xmp_state``). Names read and not yet applied: outbox NAMES.
+    orientation: Mapped[int | None] = mapped_column(Integer, default=None)
+    xmp_sidecar: Mapped[str | None] = mapped_column(Text, default=None)
+    xmp: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), default=None)
     faces: Mapped[list[Face]] = relationship(
         back_populates="photo", cascade="all, delete-orphan", passive_deletes=True
     )
@@ -103,6 +109,8 @@ class Face(Base):
     )
     # A manual assignment: every recluster keeps it.
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    # i20: "detector", or "metadata" for a face made from a named XMP region the detector missed
+    origin: Mapped[str] = mapped_column(String(16), default="detector")
     photo: Mapped[Photo] = relationship(back_populates="faces")
 
     @property

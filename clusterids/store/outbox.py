@@ -8,7 +8,8 @@ anywhere in between leaves exactly the work still to do, and nothing else is eve
 
 Rows are appended, never updated: a face changed twice has two rows until the catch-up takes
 both; the catch-up deletes only rows up to the last id it read, so a change made meanwhile
-keeps its row.
+keeps its row. Names read from a photo's XMP are applied the same way (kind NAMES): the
+indexer marks the photo, the catch-up makes the names corrections.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ PAYLOAD = "payload"  # face id: its person changed; the vector did not
 ASSIGN = "assign"  # face id: a new face, to offer to the known persons (the instant assignment)
 ALBUMS = "albums"  # 0: the album folders must follow the persons
 SIDECAR = "sidecar"  # photo id: its XMP sidecar must follow its faces' names
-KINDS = (VECTOR, PAYLOAD, ASSIGN, ALBUMS, SIDECAR)
+NAMES = "names"  # photo id: names its XMP gives are to be made corrections (i20, xmp/names.py)
+KINDS = (VECTOR, PAYLOAD, ASSIGN, ALBUMS, SIDECAR, NAMES)
 
 # 0.3 kept generation counters instead: a library whose counters say it was behind is
 # reconciled in full once (see legacy_behind).

@@ -3,7 +3,7 @@
 carried across a change of model.
 
 Every change marks what derived state must follow it (store/outbox.py): the vector payloads of
-the faces that moved, and the albums.
+the faces that moved, the albums, and the XMP sidecars of the photos whose names changed.
 """
 
 from __future__ import annotations
@@ -43,9 +43,23 @@ def _snapshot(session: Session, faces: Iterable[Face], persons: Iterable[Person]
 
 
 def _moved(session: Session, face_ids: Iterable[int]) -> None:
-    """The faces' persons changed: their payloads and the albums follow."""
-    outbox.mark(session, outbox.PAYLOAD, face_ids)
+    """The faces' persons changed: their payloads, the albums and their photos' sidecars follow."""
+    ids = list(face_ids)
+    outbox.mark(session, outbox.PAYLOAD, ids)
     outbox.mark(session, outbox.ALBUMS)
+    _sidecars(session, faces=ids)
+
+
+def _sidecars(session: Session, faces: list[int] | None = None, persons: list[int] | None = None) -> None:
+    """i20: the photos of these faces, and of these persons' faces, show other names now: their
+    XMP sidecars follow (the catch-up writes them when xmp_write is "sidecar", else drops the marks)."""
+    photos: set[int] = set()
+    ids = faces or []
+    for start in range(0, len(ids), outbox.CHUNK):
+        photos.update(session.scalars(select(Face.photo_id).where(Face.id.in_(ids[start : start + outbox.CHUNK]))))
+    if persons:
+        photos.update(session.scalars(select(Face.photo_id).where(Face.person_id.in_(persons)).distinct()))
+    outbox.mark(session, outbox.SIDECAR, sorted(photos))
 
 
 def _journal(session: Session, op: str, args: dict[str, Any], before: dict[str, Any]) -> None:
@@ -100,20 +114,14 @@ class Undone:
     persons: list[PersonRow]  # the persons the entry named, as they are now
 
 
-def assign(db: Database, person: str, face_ids: list[int], create: bool = True) -> Assigned:
+def assign(db: Database, person: str | None, face_ids: list[int], create: bool = True) -> Assigned:
     """Faces belong to ``person`` from now on: one journal entry however many faces, so one
-    gesture is undone at once. A name no person has creates that person (``create``)."""
+    gesture is undone at once. A name no person has creates that person (``create``); None
+    creates a person without a name (i20: ``people import`` of an unnamed one)."""
     with db.transaction() as s:
         faces = [_face(s, fid) for fid in face_ids]
         ids = [f.id for f in faces]
-        created = False
-        try:
-            target = _find_person(s, person)
-        except NotFound:
-            name = str(person).strip()
-            if not create or not name or name.isdigit():
-                raise
-            target, created = _new_person(s, name), True
+        target, created = _target(s, person, create)
         before = _snapshot(s, faces, [])
         if created:
             before["created"] = [target.id]
@@ -126,6 +134,22 @@ def assign(db: Database, person: str, face_ids: list[int], create: bool = True) 
         photos = {f.photo_id for f in faces}
         shared = sorted(pid for pid, n in _faces_per_photo(s, target.id, photos) if n > 1)
         return Assigned(person_row(target), ids, created, shared)
+
+
+def _target(session: Session, person: str | None, create: bool) -> tuple[Person, bool]:
+    """The person named by ``person`` (an id or exact name), or a new one of that name (None:
+    without a name) when none is and ``create``; whether it was created."""
+    if person is None:
+        if not create:
+            raise NotFound("no person given", "name a person")
+        return _new_person(session), True
+    try:
+        return _find_person(session, person), False
+    except NotFound:
+        name = person.strip()
+        if not create or not name or name.isdigit():
+            raise
+        return _new_person(session, name), True
 
 
 def _faces_per_photo(session: Session, person_id: int, photo_ids: set[int]) -> list[tuple[int, int]]:
@@ -183,6 +207,7 @@ def merge(db: Database, persons: list[str], name: str | None = None) -> Merged:
             p.merged_into = keep.id
         keep.name = kept_name
         _moved(s, [f.id for f in faces])
+        _sidecars(s, persons=[keep.id])
         _journal(s, "merge", {"into": keep.id, "persons": ids, "name": kept_name}, before)
         return Merged(person_row(keep), [person_row(p) for p in others], len(faces))
 
@@ -241,6 +266,7 @@ def set_person(db: Database, op: str, person: str, **values: Any) -> PersonRow:
         for k, v in values.items():
             setattr(target, k, v)
         outbox.mark(s, outbox.ALBUMS)
+        _sidecars(s, persons=[target.id])
         _journal(s, op, {"person": target.id, **values}, before)
         s.flush()
         return person_row(target)
@@ -307,6 +333,7 @@ def undo(db: Database) -> Undone:
                 s.delete(created)
         entry.undone = True
         _moved(s, moved)
+        _sidecars(s, persons=[p[0] for p in before["persons"]])
         s.flush()
         named = [int(v) for k, v in entry.args.items() if k in ("person", "into") and isinstance(v, int)]
         named += [int(v) for v in entry.args.get("persons", []) if isinstance(v, int)]
@@ -366,6 +393,20 @@ def assign_unknown(db: Database, assigned: Mapping[int, list[int]]) -> int:
                 moved += still
         _moved(s, moved)
         return len(moved)
+
+
+def join(db: Database, person_id: int, face_ids: list[int]) -> list[int]:
+    """Faces join a person as clustering would (i20: ``people import`` of a named person's
+    members): not pinned, so a recluster may still move them, and no journal entry; pinned faces
+    and faces rejected for that person stay where they are. The faces moved."""
+    with db.transaction() as s:
+        refused = select(Rejection.face_id).where(Rejection.person_id == person_id)
+        free = list(s.scalars(select(Face.id).where(Face.id.in_(face_ids), Face.pinned.is_(False),
+                                                    Face.id.not_in(refused))))
+        if free:
+            s.execute(update(Face).where(Face.id.in_(free)).values(person_id=person_id))
+            _moved(s, free)
+        return free
 
 
 @dataclass(frozen=True)

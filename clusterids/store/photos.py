@@ -3,13 +3,15 @@
 The database is written first and is the source of truth: each new or dropped face marks its
 vector in the outbox in the same transaction, and each new face is marked for the instant
 assignment, so the catch-up (upkeep/catchup.py) brings the vector index and the persons in step
-after the commit, or after a crash at the next open.
+after the commit, or after a crash at the next open. What a photo's XMP says of its people is
+kept with it (``xmp_state``), and names not applied yet mark it for the catch-up (i20).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -26,6 +28,8 @@ class Seen:
     path: str
     size: int
     mtime_ns: int
+    sidecar: str | None = None  # its XMP sidecar (i20), looked for when xmp_read is on
+    sidecar_sig: str | None = None  # the sidecar's name, size and mtime: its change is the photo's
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class NewFace:
     vector: bytes
     norm: float | None = None
     person_id: int | None = None  # a copy of a known photo keeps its faces' persons
+    origin: str = "detector"  # "metadata": made from a named XMP region the detector missed (i20)
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,35 @@ class PhotoFacts:
     width: int | None
     height: int | None
     taken_at: str | None
+    orientation: int | None = None  # the EXIF orientation it was decoded with (i20: a sidecar's may replace it)
+
+
+@dataclass(frozen=True)
+class XmpSeen:
+    """What a photo's XMP says of its people as the indexer read it (xmp/state.py makes it)."""
+
+    said: dict[str, Any]  # its regions and People tags, replacing what was read before
+    wanted: frozenset[str]  # the keys of the names it gives, each applied once (outbox NAMES)
+
+
+WRITTEN = ("ours", "tags")  # photos.xmp keys of what we wrote there: kept whatever is read later
+
+
+def xmp_state(old: dict[str, Any] | None, said: dict[str, Any], faces_new: bool) -> dict[str, Any] | None:
+    """``photos.xmp`` after a read: what we wrote there is kept; the keys of the names already
+    applied (``applied``) are kept unless the faces are new (then every name applies again: the
+    old faces and their corrections are gone); what the XMP says replaces what it said."""
+    state = {k: v for k, v in (old or {}).items() if k in WRITTEN}
+    if not faces_new and (old or {}).get("applied"):
+        state["applied"] = (old or {})["applied"]
+    state.update(said)
+    return state or None
+
+
+def _face_rows(photo_id: int, faces: list[NewFace]) -> list[Face]:
+    return [Face(photo_id=photo_id, x1=f.bbox[0], y1=f.bbox[1], x2=f.bbox[2], y2=f.bbox[3], landmarks=f.landmarks,
+                 det_score=f.det_score, size_px=f.size_px, sharpness=f.sharpness, vector=f.vector, norm=f.norm,
+                 person_id=f.person_id, origin=f.origin) for f in faces]
 
 
 @dataclass
@@ -140,13 +174,22 @@ class PhotoWriter:
         self._drop_faces(photo)
         return photo
 
-    def _indexed(self, photo: Photo, seen: Seen, sha256: str, facts: PhotoFacts, faces: list[NewFace]) -> None:
+    def _xmp(self, photo: Photo, seen: Seen, xmp: XmpSeen | None, faces_new: bool) -> None:
+        """What the photo's XMP says, kept with it; names it gives that are not applied yet mark
+        it for the catch-up, which makes them corrections (xmp/names.py)."""
+        state = xmp_state(photo.xmp, xmp.said if xmp is not None else {}, faces_new)
+        photo.xmp_sidecar, photo.xmp = seen.sidecar_sig, state
+        if xmp is not None and xmp.wanted - set((state or {}).get("applied") or []):
+            outbox.mark(self.session, outbox.NAMES, [photo.id])
+
+    def _indexed(self, photo: Photo, seen: Seen, sha256: str, facts: PhotoFacts, faces: list[NewFace],
+                 xmp: XmpSeen | None = None) -> None:
         photo.size, photo.mtime_ns, photo.sha256 = seen.size, seen.mtime_ns, sha256
         photo.width, photo.height, photo.taken_at = facts.width, facts.height, facts.taken_at
+        photo.orientation = facts.orientation
         photo.status, photo.error, photo.indexed_at = "ok", None, utcnow()
-        added = [Face(photo_id=photo.id, x1=f.bbox[0], y1=f.bbox[1], x2=f.bbox[2], y2=f.bbox[3],
-                      landmarks=f.landmarks, det_score=f.det_score, size_px=f.size_px, sharpness=f.sharpness,
-                      vector=f.vector, norm=f.norm, person_id=f.person_id) for f in faces]
+        self._xmp(photo, seen, xmp, faces_new=True)
+        added = _face_rows(photo.id, faces)
         self.session.add_all(added)
         self.session.flush()
         ids = [f.id for f in added]
@@ -165,16 +208,32 @@ class PhotoWriter:
         photo.indexed_at = utcnow()
         self._tick()
 
-    def store(self, seen: Seen, sha256: str, facts: PhotoFacts, faces: list[NewFace]) -> None:
-        self._indexed(self._emptied(seen.path), seen, sha256, facts, faces)
+    def store(self, seen: Seen, sha256: str, facts: PhotoFacts, faces: list[NewFace],
+              xmp: XmpSeen | None = None) -> None:
+        self._indexed(self._emptied(seen.path), seen, sha256, facts, faces, xmp)
 
-    def reuse(self, seen: Seen, sha256: str, gone: Gone) -> int | str | None:
+    def sidecar_only(self, seen: Seen, xmp: XmpSeen | None, orientation: int, exif: int) -> bool:
+        """Only the photo's XMP sidecar changed: keep what it says, no models. False when the
+        photo must be read again after all (gone meanwhile, or the sidecar turns it another way:
+        the boxes must turn). ``exif``: its own orientation, the one a photo indexed before i20
+        was decoded with."""
+        photo = self.session.scalar(select(Photo).where(Photo.path == seen.path))
+        if photo is None or photo.status != "ok" or (exif if photo.orientation is None else photo.orientation) \
+                != orientation:
+            return False
+        photo.orientation = orientation
+        self._xmp(photo, seen, xmp, faces_new=False)
+        self._tick()
+        return True
+
+    def reuse(self, seen: Seen, sha256: str, gone: Gone, xmp: XmpSeen | None = None) -> int | str | None:
         """Give a known content its faces without the models: a move keeps the photo (faces,
         persons, corrections); a copy gets copies of the faces. Returns the faces added,
         "same" for a file touched but not changed, None when no source is left."""
         target = self.session.scalar(select(Photo).where(Photo.path == seen.path))
         if target is not None and target.sha256 == sha256 and target.status == "ok":
             target.size, target.mtime_ns = seen.size, seen.mtime_ns
+            self._xmp(target, seen, xmp, faces_new=False)
             self._tick()
             return "same"
         moved_path = gone.take(sha256)
@@ -185,6 +244,7 @@ class PhotoWriter:
                 self.session.delete(target)
                 self.session.flush()
             moved.path, moved.size, moved.mtime_ns, moved.indexed_at = seen.path, seen.size, seen.mtime_ns, utcnow()
+            self._xmp(moved, seen, xmp, faces_new=False)
             outbox.mark(self.session, outbox.ALBUMS)  # album entries are named by path
             self._tick()
             return 0
@@ -193,9 +253,9 @@ class PhotoWriter:
         if src is None:
             return None
         copies = [NewFace((f.x1, f.y1, f.x2, f.y2), f.landmarks, f.det_score, f.size_px, f.sharpness, f.vector,
-                          f.norm, f.person_id) for f in src.faces]
-        self._indexed(self._emptied(seen.path), seen, sha256, PhotoFacts(src.width, src.height, src.taken_at),
-                      copies)
+                          f.norm, f.person_id, f.origin) for f in src.faces]
+        self._indexed(self._emptied(seen.path), seen, sha256,
+                      PhotoFacts(src.width, src.height, src.taken_at, src.orientation), copies, xmp)
         return len(copies)
 
     def enqueue(self, seen: Seen, sha256: str) -> None:
@@ -240,3 +300,15 @@ def forget_everything(db: Database, **meta: str) -> None:
         for key, value in meta.items():
             set_meta(s, key, value)
 
+
+
+def add_faces(db: Database, photo_id: int, faces: list[NewFace]) -> list[int]:
+    """More faces for a photo already stored (i20: faces made from named XMP regions the
+    detector missed), their vectors marked for the catch-up; the new faces' ids."""
+    with db.transaction() as s:
+        added = _face_rows(photo_id, faces)
+        s.add_all(added)
+        s.flush()
+        ids = [f.id for f in added]
+        outbox.mark(s, outbox.VECTOR, ids)
+        return ids

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import NotFound, UserError
 from .db import Face, KeepApart, Person, Photo, Rejection
-from .rows import FaceRow, PersonCount, PersonRow, PhotoRow
+from .rows import FaceRow, PersonCount, PersonRow, PhotoNames, PhotoRow
 
 MAX_ID = 2**63 - 1  # larger numbers name nothing, and SQLite cannot even bind them
 
@@ -229,7 +229,7 @@ def unknown_first(session: Session) -> list[tuple[int, int]]:
 # -- photos -----------------------------------------------------------------------------------
 
 _PHOTO_COLUMNS = (Photo.id, Photo.path, Photo.size, Photo.mtime_ns, Photo.sha256, Photo.width, Photo.height,
-                  Photo.taken_at, Photo.status, Photo.error)
+                  Photo.taken_at, Photo.status, Photo.error, Photo.orientation)
 
 
 def _photo(row: Any) -> PhotoRow:
@@ -289,8 +289,8 @@ def album_rows(session: Session, person_ids: list[int]) -> list[tuple[int, int, 
         .where(Face.person_id.in_(person_ids)).distinct().order_by(Face.person_id, Photo.id)))
 
 
-# (photo, path, size, mtime_ns, status, sha256)
-PhotoState = tuple[int, str, int, int, str, str | None]
+# (photo, path, size, mtime_ns, status, sha256, the signature of its XMP sidecar as last read)
+PhotoState = tuple[int, str, int, int, str, str | None, str | None]
 
 
 def _under(roots: list[str]) -> ColumnElement[bool]:
@@ -300,12 +300,58 @@ def _under(roots: list[str]) -> ColumnElement[bool]:
 def photos_under(session: Session, roots: list[str]) -> list[PhotoState]:
     """The state of every photo at or under one of ``roots``."""
     return _tuples(session.execute(
-        select(Photo.id, Photo.path, Photo.size, Photo.mtime_ns, Photo.status, Photo.sha256).where(_under(roots))))
+        select(Photo.id, Photo.path, Photo.size, Photo.mtime_ns, Photo.status, Photo.sha256, Photo.xmp_sidecar)
+        .where(_under(roots))))
 
 
 def content_known(session: Session, sha256: str) -> bool:
     """Whether a photo read without error has this content."""
     return session.scalar(select(Photo.id).where(Photo.sha256 == sha256, Photo.status == "ok").limit(1)) is not None
+
+
+# -- names in XMP, and people carried between libraries (i20) --------------------------------
+
+def photo_names(session: Session, photo_ids: list[int]) -> list[PhotoNames]:
+    """These photos (those that exist) with what their XMP said and what we wrote, by id."""
+    return [PhotoNames(*row) for row in session.execute(
+        select(Photo.id, Photo.path, Photo.status, Photo.sha256, Photo.width, Photo.height, Photo.orientation,
+               Photo.xmp).where(Photo.id.in_(photo_ids)).order_by(Photo.id))]
+
+
+# (photo, x1, y1, x2, y2, name)
+NamedFace = tuple[int, float, float, float, float, str]
+
+
+def named_faces(session: Session, photo_ids: list[int]) -> list[NamedFace]:
+    """The faces of ``photo_ids`` whose person is named and shown (not hidden), by photo and id."""
+    return _tuples(session.execute(
+        select(Face.photo_id, Face.x1, Face.y1, Face.x2, Face.y2, Person.name)
+        .join(Person, Person.id == Face.person_id)
+        .where(Face.photo_id.in_(photo_ids), Person.name.is_not(None), Person.hidden.is_(False),
+               Person.merged_into.is_(None)).order_by(Face.photo_id, Face.id)))
+
+
+def photos_with_names(session: Session) -> list[int]:
+    """Photos showing a named person, or whose XMP we wrote to before: those a sidecar write visits."""
+    named = select(Face.photo_id).join(Person, Person.id == Face.person_id).where(Person.name.is_not(None))
+    return sorted(set(session.scalars(named.distinct())) | set(session.scalars(
+        select(Photo.id).where(Photo.xmp.is_not(None)))))
+
+
+def photos_by_id(session: Session, photo_ids: list[int] | None = None) -> dict[int, PhotoRow]:
+    """These photos by id (None: every photo)."""
+    q = select(*_PHOTO_COLUMNS)
+    if photo_ids is not None:
+        q = q.where(Photo.id.in_(photo_ids))
+    return {row[0]: _photo(row) for row in session.execute(q)}
+
+
+def faces_with_content(session: Session, sha256: str) -> list[tuple[FaceRow, int | None, int | None]]:
+    """The faces of the photos read without error that have this content (copies: several), each
+    with its photo's width and height."""
+    return [(_face(r), r[-2], r[-1]) for r in session.execute(
+        select(*_FACE_COLUMNS, Photo.width, Photo.height).join(Photo, Photo.id == Face.photo_id)
+        .where(Photo.sha256 == sha256, Photo.status == "ok").order_by(Face.id))]
 
 
 # -- evaluation and carrying corrections across a change of model ----------------------------

@@ -7,6 +7,7 @@ change is the store's own transaction (see store/people.py and store/photos.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,22 @@ class PhotoRow:
     taken_at: str | None
     status: str
     error: str | None
+    orientation: int | None = None  # i20: as decoded (None: indexed before it was kept, EXIF's)
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoNames:
+    """A photo as the XMP names are read and written for it (i20): its size as displayed, its
+    orientation, what its XMP said and what we wrote (``photos.xmp``)."""
+
+    id: int
+    path: str
+    status: str
+    sha256: str | None
+    width: int | None
+    height: int | None
+    orientation: int | None
+    xmp: dict[str, Any] | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,15 +4,20 @@ outbox rows that each write left (store/outbox.py).
 Run by whoever owns the library after each write (the daemon's writer after each job, a command
 after its operation) and once at open, where it also finds what a crash or a damaged file left
 out of step that no row names (a vector index that lost points or holds strays). In order:
-the vectors (written or removed), the instant assignment of new faces (which needs their
-vectors and moves payloads), the payloads, then the album folders. Each kind's rows are deleted
-only once carried out, so a crash at any point leaves exactly the rest to do.
+the vectors (written or removed), the names read from photos' XMP made corrections (i20: before
+the instant assignment, so a named face is not offered to someone else; the faces made from
+named regions get their vectors), the instant assignment of new faces (which needs their
+vectors and moves payloads), the payloads, the XMP sidecars (``xmp_write``), then the album
+folders. Each kind's rows are deleted only once carried out, so a crash at any point leaves
+exactly the rest to do.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +29,7 @@ from ..store.library import Library
 from .assign import assign_new_faces
 
 LAST_REPAIR = "last_repair"
+log = logging.getLogger("clusterids")
 
 
 @dataclass
@@ -35,9 +41,19 @@ class CaughtUp:
     albums_written: int = 0
     albums_removed: int = 0
     reconciled: int = 0  # points rewritten or removed by a full comparison (after damage or a crash of 0.3)
+    faces_named: int = 0  # i20: faces named from their photos' XMP, as corrections
+    faces_from_metadata: int = 0  # i20: faces made from named XMP regions the detector missed
+    persons_created: list[str] = field(default_factory=list)  # i20: by names read from XMP
+    names_skipped: list[tuple[str, str, str]] = field(default_factory=list)  # i20: (photo, name, why)
+    sidecars_written: int = 0  # i20: XMP sidecars brought in step (xmp_write = "sidecar")
 
     def done(self) -> dict[str, int]:
-        return {k: v for k, v in asdict(self).items() if v}
+        return {k: v for k, v in asdict(self).items() if v and isinstance(v, int)}
+
+    def add(self, other: CaughtUp) -> None:
+        """Count ``other`` in too (the catch-ups of one index run)."""
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
 
 def catch_up(lib: Library, at_open: bool = False, full: bool = False, albums: bool = True) -> CaughtUp:
@@ -49,16 +65,13 @@ def catch_up(lib: Library, at_open: bool = False, full: bool = False, albums: bo
     if at_open or full:
         _take_over_legacy(lib, out, full)
     _vectors(lib, out)
-    while True:
-        with lib.db.read() as s:
-            upto, ids = outbox.take(s, outbox.ASSIGN)
-        if not ids:
-            break
+    if _names(lib, out):
+        _vectors(lib, out)  # the faces made from named regions
+    for ids in _batches(lib, outbox.ASSIGN):
         faults.point("index.before_assign")
         out.faces_assigned += assign_new_faces(lib, ids)
-        with lib.db.transaction() as s:
-            outbox.done(s, outbox.ASSIGN, upto)
     _payloads(lib, out)
+    _sidecars(lib, out)
     if albums:
         _albums(lib, out, "open.before_albums" if at_open else "catchup.before_albums")
     if out.vectors_written or out.vectors_removed or out.payloads:
@@ -84,14 +97,24 @@ def _take_over_legacy(lib: Library, out: CaughtUp, full: bool) -> None:
             outbox.forget_legacy(s)
 
 
+def _batches(lib: Library, kind: str, limit: int = outbox.CHUNK) -> Iterator[list[int]]:
+    """The refs of the outbox rows of ``kind``, a batch at a time; a batch's rows are done once
+    the caller has carried it out and asks for the next (a fault in between leaves them)."""
+    while True:
+        with lib.db.read() as s:
+            upto, ids = outbox.take(s, kind, limit)
+        if not ids:
+            return
+        yield ids
+        with lib.db.transaction() as s:
+            outbox.done(s, kind, upto)
+
+
 def _vectors(lib: Library, out: CaughtUp) -> None:
     from ..outputs.thumbs import forget_faces
 
-    while True:
+    for ids in _batches(lib, outbox.VECTOR):
         with lib.db.read() as s:
-            upto, ids = outbox.take(s, outbox.VECTOR)
-            if not ids:
-                return
             rows = reads.points(s, ids)
         present = {r[0] for r in rows}
         gone = [i for i in ids if i not in present]
@@ -101,27 +124,62 @@ def _vectors(lib: Library, out: CaughtUp) -> None:
         if rows:
             lib.index.upsert([r[0] for r in rows], np.stack([np.frombuffer(r[3], np.float32) for r in rows]),
                              [r[2] for r in rows], [r[1] for r in rows])
-        with lib.db.transaction() as s:
-            outbox.done(s, outbox.VECTOR, upto)
         out.vectors_written += len(rows)
         out.vectors_removed += len(gone)
 
 
 def _payloads(lib: Library, out: CaughtUp) -> None:
-    while True:
+    for ids in _batches(lib, outbox.PAYLOAD):
         with lib.db.read() as s:
-            upto, ids = outbox.take(s, outbox.PAYLOAD)
-            if not ids:
-                return
             now = reads.payloads(s, ids)
         by_person: dict[int | None, list[int]] = defaultdict(list)
         for fid, (_photo, person) in now.items():
             by_person[person].append(fid)
         for person, fids in by_person.items():
             lib.index.set_person(fids, person)
-        with lib.db.transaction() as s:
-            outbox.done(s, outbox.PAYLOAD, upto)
         out.payloads += len(now)
+
+
+def _names(lib: Library, out: CaughtUp) -> bool:
+    """i20: names read from photos' XMP made corrections (xmp/names.py); whether faces were made."""
+    from ..xmp import names
+
+    made, retry = out.faces_from_metadata, []
+    for ids in _batches(lib, outbox.NAMES):
+        done = names.apply(lib, ids)
+        faults.point("names.after_apply")
+        retry += done.retry
+        out.faces_named += done.faces_named
+        out.faces_from_metadata += done.faces_made
+        out.persons_created += done.persons_created
+        out.names_skipped += done.skipped
+        for path, name, why in done.skipped:
+            log.info("name not used: %s: %r: %s", path, name, why)
+    if retry:  # photos that could not be read now: the next catch-up tries again
+        with lib.db.transaction() as s:
+            outbox.mark(s, outbox.NAMES, retry)
+    return out.faces_from_metadata > made
+
+
+def _sidecars(lib: Library, out: CaughtUp) -> None:
+    """i20: the XMP sidecars of the photos whose names changed, when ``xmp_write`` is "sidecar"
+    (xmp/export.py); otherwise the marks are dropped. A sidecar that cannot be written is one line
+    in the log, and the change it follows stands."""
+    from ..errors import UserError
+
+    for ids in _batches(lib, outbox.SIDECAR, limit=1_000_000):
+        if lib.settings.xmp_write != "sidecar":
+            continue
+        from ..xmp import export
+
+        try:
+            done = export.sync(lib, ids)
+        except UserError as exc:  # Exempi is missing: one line, and the change stands
+            log.warning("sidecars not written: %s", exc)
+            continue
+        out.sidecars_written += done.written
+        for line in done.problems:
+            log.warning("sidecar not written: %s", line)
 
 
 def _albums(lib: Library, out: CaughtUp, point: str) -> None:

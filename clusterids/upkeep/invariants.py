@@ -24,7 +24,8 @@ WAITING = {outbox.VECTOR: "faces whose vector is not yet written or removed",
            outbox.PAYLOAD: "faces whose person is not yet in the vector index",
            outbox.ASSIGN: "new faces not yet offered to known persons",
            outbox.ALBUMS: "changes not yet in the album folders",
-           outbox.SIDECAR: "photos whose sidecar is not yet written"}
+           outbox.SIDECAR: "photos whose sidecar is not yet written",
+           outbox.NAMES: "photos whose XMP names are not yet applied"}
 
 
 @dataclass

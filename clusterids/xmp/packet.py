@@ -1,0 +1,126 @@
+"""XMP packets parsed by Exempi (the Adobe XMP Toolkit, through python-xmp-toolkit).
+
+Exempi is a C library from the system (Debian's ``libexempi8``); without it nothing here
+runs, and :func:`exempi` says so in one line. It parses every RDF form the programs write
+(attributes, elements, ``parseType="Resource"``), maps whatever prefix a file uses to ours,
+keeps every property it does not know on a rewrite, and serialises sidecars back.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from typing import Any
+
+from ..errors import UserError
+
+NS = {
+    "mwg-rs": "http://www.metadataworkinggroup.com/schemas/regions/",
+    "stArea": "http://ns.adobe.com/xmp/sType/Area#",
+    "stDim": "http://ns.adobe.com/xap/1.0/sType/Dimensions#",
+    "MP": "http://ns.microsoft.com/photo/1.2/",
+    "MPRI": "http://ns.microsoft.com/photo/1.2/t/RegionInfo#",
+    "MPReg": "http://ns.microsoft.com/photo/1.2/t/Region#",
+    "acdsee-rs": "http://ns.acdsee.com/regions/",
+    "acdsee-stArea": "http://ns.acdsee.com/sType/Area#",
+    "acdsee-stDim": "http://ns.acdsee.com/sType/Dimensions#",
+    "digiKam": "http://www.digikam.org/ns/1.0/",
+    "lr": "http://ns.adobe.com/lightroom/1.0/",
+    "tiff": "http://ns.adobe.com/tiff/1.0/",
+}
+# A packet that names none of these holds nothing for us: it is not parsed at all.
+WANTED = tuple(NS[k].encode() for k in ("mwg-rs", "MP", "acdsee-rs", "digiKam", "lr"))
+WANTED_IN_SIDECAR = (*WANTED, NS["tiff"].encode())
+MISSING = ("XMP face regions are not read or written: the Exempi library is missing",
+           "install it (apt-get install libexempi8), or set xmp_read = false")
+
+_lock = threading.Lock()  # one parse at a time: the toolkit's own locking is not documented
+
+
+class Damaged(Exception):
+    """The XMP cannot be parsed; the message is one line."""
+
+
+@functools.cache
+def _toolkit() -> Any:
+    logging.getLogger("libxmp").setLevel(logging.CRITICAL)  # it logs each failure we report ourselves
+    try:
+        import libxmp
+        from libxmp import XMPMeta
+    except Exception as exc:  # ExempiLoadError, or an OSError from ctypes
+        raise UserError(*MISSING) from exc
+    for prefix, uri in NS.items():
+        XMPMeta.register_namespace(uri, prefix)
+    return libxmp
+
+
+def exempi() -> Any:
+    """The libxmp module, namespaces registered; a UserError naming the fix when it is missing."""
+    return _toolkit()
+
+
+def available() -> bool:
+    try:
+        exempi()
+    except UserError:
+        return False
+    return True
+
+
+def find_packet(data: bytes) -> bytes | None:
+    """The XMP packet held in a photo's bytes (JPEG APP1, PNG iTXt, TIFF, WebP, HEIC keep it as
+    plain text), or None; a memory search, so a photo without one costs next to nothing."""
+    start = data.find(b"<x:xmpmeta")
+    end_tag = b"</x:xmpmeta>"
+    if start < 0:
+        start, end_tag = data.find(b"<rdf:RDF"), b"</rdf:RDF>"
+        if start < 0:
+            return None
+    end = data.find(end_tag, start)
+    return data[start : end + len(end_tag)] if end > 0 else None
+
+
+def wanted(packet: bytes, sidecar: bool = False) -> bool:
+    """Whether the packet names a schema we read (regions, people tags; a sidecar's orientation)."""
+    return any(uri in packet for uri in (WANTED_IN_SIDECAR if sidecar else WANTED))
+
+
+def parse(text: bytes | str) -> Any:
+    """An XMPMeta of the packet; ``Damaged`` when it is not XMP."""
+    libxmp = exempi()
+    meta = libxmp.XMPMeta()
+    raw = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    with _lock:
+        try:
+            meta.parse_from_str(raw, xmpmeta_wrap=not raw.lstrip().startswith(("<x:xmpmeta", "<?xpacket")))
+        except libxmp.XMPError as exc:
+            raise Damaged(f"not valid XMP ({exc})") from None
+    return meta
+
+
+def serialise(meta: Any) -> str:
+    """A sidecar's text: the XMP without a packet wrapper or padding."""
+    with _lock:
+        text: str = meta.serialize_to_unicode(omit_packet_wrapper=True)
+    return text
+
+
+def new() -> Any:
+    return exempi().XMPMeta()
+
+
+def get(meta: Any, ns: str, path: str) -> str | None:
+    """A property's value, None when absent."""
+    uri = NS[ns]
+    if not meta.does_property_exist(uri, path):
+        return None
+    value = meta.get_property(uri, path)
+    return None if value is None else str(value)
+
+
+def count(meta: Any, ns: str, path: str) -> int:
+    uri = NS[ns]
+    if not meta.does_property_exist(uri, path):
+        return 0
+    return int(meta.count_array_items(uri, path))
