@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..config import Settings
+from ..dates import taken
 from ..media.imaging import BadImage, content_hash, decode, read_capped
 from ..store import reads
 from ..store.database import Database
@@ -83,7 +84,9 @@ def store(task: Task, writer: PhotoWriter, gone: Gone, report: Report) -> bool:
             return False
     elif task.faces is not None and task.decoded is not None and task.sha256 is not None:
         d = task.decoded
-        writer.store(task.seen, task.sha256, PhotoFacts(d.width, d.height, d.taken_at), task.faces)
+        # issue 20: the XMP sidecar's date goes in as taken(..., xmp=...), after EXIF's
+        when = taken(d.taken_at, task.path, task.seen.mtime_ns)
+        writer.store(task.seen, task.sha256, PhotoFacts(d.width, d.height, when.at, when.estimated), task.faces)
         report.faces_added += len(task.faces)
         if task.known:
             report.photos_changed += 1

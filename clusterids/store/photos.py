@@ -47,6 +47,7 @@ class PhotoFacts:
     width: int | None
     height: int | None
     taken_at: str | None
+    taken_estimated: bool = False  # taken_at is the file's modification time (clusterids/dates.py)
 
 
 @dataclass
@@ -143,6 +144,7 @@ class PhotoWriter:
     def _indexed(self, photo: Photo, seen: Seen, sha256: str, facts: PhotoFacts, faces: list[NewFace]) -> None:
         photo.size, photo.mtime_ns, photo.sha256 = seen.size, seen.mtime_ns, sha256
         photo.width, photo.height, photo.taken_at = facts.width, facts.height, facts.taken_at
+        photo.taken_estimated = facts.taken_estimated
         photo.status, photo.error, photo.indexed_at = "ok", None, utcnow()
         added = [Face(photo_id=photo.id, x1=f.bbox[0], y1=f.bbox[1], x2=f.bbox[2], y2=f.bbox[3],
                       landmarks=f.landmarks, det_score=f.det_score, size_px=f.size_px, sharpness=f.sharpness,
@@ -194,8 +196,8 @@ class PhotoWriter:
             return None
         copies = [NewFace((f.x1, f.y1, f.x2, f.y2), f.landmarks, f.det_score, f.size_px, f.sharpness, f.vector,
                           f.norm, f.person_id) for f in src.faces]
-        self._indexed(self._emptied(seen.path), seen, sha256, PhotoFacts(src.width, src.height, src.taken_at),
-                      copies)
+        facts = PhotoFacts(src.width, src.height, src.taken_at, src.taken_estimated)
+        self._indexed(self._emptied(seen.path), seen, sha256, facts, copies)
         return len(copies)
 
     def enqueue(self, seen: Seen, sha256: str) -> None:

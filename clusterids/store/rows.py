@@ -56,6 +56,7 @@ class PhotoRow:
     taken_at: str | None
     status: str
     error: str | None
+    taken_estimated: bool = False  # taken_at is the file's modification time
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,3 +68,4 @@ class PersonCount:
     photos: int
     cover: int | None = None
     newest: str | None = None
+    newest_estimated: bool = False  # the newest date is a file's modification time
