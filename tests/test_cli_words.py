@@ -111,7 +111,7 @@ def test_plurals_are_right(tmp_path):
     run = runner(env)
     out = run("recluster", "--from-scratch").stdout
     assert "1 cluster over 3 faces" in out and "(s)" not in out, out
-    assert run("assign", 1, "Someone New").stdout.splitlines()[1] == "face 1 is Someone New"
+    assert re.fullmatch(r"face 1 is person \d+ \(Someone New\)", run("assign", 1, "Someone New").stdout.splitlines()[1])
     assert "face 1 assigned to Someone New (a new person)" in run("history").stdout
 
 

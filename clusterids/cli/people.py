@@ -59,9 +59,9 @@ def assign_cmd(ctx: click.Context, args: tuple[str, ...], faces: tuple[int, ...]
     ids = ([int(args[0])] if len(args) == 2 else []) + list(faces)
 
     def render(r: dict[str, Any]) -> None:
-        who = plain(r["label"])
+        who = f"person {r['person']}" + (f" ({plain(r['name'])})" if r.get("name") else "")
         if r.get("created"):
-            click.echo(f"created {who} (person {r['person']})")
+            click.echo(f"created {who}")
         n = len(r["faces"])
         click.echo(f"face {r['faces'][0]} is {who}" if n == 1 else f"{count(n, 'face')} are {who}")
         for w in r.get("warnings", []):
