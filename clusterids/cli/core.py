@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import traceback
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
@@ -12,6 +11,7 @@ import click
 
 from .. import __version__
 from ..errors import UserError
+from . import usage, words
 from .render import progress_bar
 
 if TYPE_CHECKING:
@@ -19,11 +19,25 @@ if TYPE_CHECKING:
 
 
 class Main(click.Group):
-    """Catches the one user-error type in one place: ``error: ...`` and exit status 1."""
+    """Catches the one user-error type in one place: ``error: ...`` and exit status 1; a usage
+    error is one line too, exit status 2; the group's options may follow the command
+    (cli/usage.py)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, usage.hoist(self, args))
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            raise usage.one_line(exc) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise usage.one_line(exc, ctx) from None
         except UserError as exc:
             if ctx.obj and ctx.obj.get("verbose"):
                 traceback.print_exc()
@@ -41,7 +55,7 @@ def _parse_sets(values: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-@click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("clusterids", cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--library", "-L", type=click.Path(), help="Library folder (env CLUSTERIDS_LIBRARY).")
 @click.option("--model", "-m", help="Model pack: buffalo_l, open, or a folder with two ONNX files.")
 @click.option("--set", "-s", "sets", multiple=True, metavar="NAME=VALUE", help="Override any setting.")
@@ -51,6 +65,7 @@ def _parse_sets(values: tuple[str, ...]) -> dict[str, str]:
 def cli(ctx: click.Context, library: str | None, model: str | None, sets: tuple[str, ...], verbose: bool) -> None:
     """ClusterIdentities: a persistent face index for your photo folders."""
     ctx.ensure_object(dict)
+    usage.echo_notices()
     ctx.obj["verbose"] = verbose
     ctx.obj["flags"] = {"library": library, "model": model}
     ctx.obj["sets"] = sets
@@ -90,7 +105,7 @@ def call(ctx: click.Context, name: str, /, **kwargs: Any) -> Any:
             for notice in core.lib.notices:
                 click.echo(notice, err=True)
             if core.lib.repaired:
-                click.echo(f"repaired after an interruption: {json.dumps(core.lib.repaired)}", err=True)
+                click.echo(f"repaired after an interruption: {words.repairs(core.lib.repaired)}", err=True)
             return core.call(op, kwargs)
         finally:
             core.lib.close()
@@ -105,11 +120,23 @@ def _refuse_flags_for_the_daemon(ctx: click.Context, settings: Settings) -> None
     obj = ctx.find_root().obj
     given = [f"--model {obj['flags']['model']}"] if obj["flags"].get("model") else []
     given += [f"--set {name}={value}" for name, value in _parse_sets(obj["sets"]).items() if name not in CLIENT_SIDE]
-    if given:
-        raise UserError(
-            f"the daemon runs this library with its own settings, so {' '.join(given)} would not reach it",
-            f"put it in {settings.library / 'config.toml'} and restart the daemon, or stop the daemon "
-            "to run this command alone")
+    if not given:
+        return
+    sets = [f"{name} = {value}" for name, value in _parse_sets(obj["sets"]).items() if name not in CLIENT_SIDE]
+    stop = command(ctx, "stop")
+    alone = f"or run '{stop}' and then this command again (it runs alone then)"
+    if sets:
+        how = (f"to change the daemon's settings, write {'; '.join(sets)} in {settings.library / 'config.toml'} "
+               f"and restart it ('{stop}', then '{command(ctx, 'ui')}' or '{command(ctx, 'watch')}'); {alone}")
+    else:
+        how = f"a library keeps its model pack ('clusterids reindex --model X' changes it); {alone}"
+    raise UserError(f"the daemon runs this library with its own settings, so {' '.join(given)} would not reach it",
+                    how)
+
+
+def command(ctx: click.Context, words: str) -> str:
+    """How the user types the command ``words`` for this library (``--library`` as they gave it)."""
+    return usage.command_line(ctx.find_root().obj or {}, words)
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")

@@ -3,14 +3,15 @@ settings, albums, quality."""
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
 import click
 
-from .core import call, cli, json_option, settings_of
+from . import words
+from .core import call, cli, command, json_option, settings_of
 from .render import emit, plain, print_index, progress_bar, table
+from .words import count
 
 
 @cli.command("index")
@@ -36,23 +37,26 @@ def status_cmd(ctx: click.Context, as_json: bool, failed: bool) -> None:
 
     def render(r: dict[str, Any]) -> None:
         for key in ("library", "model", "dim", "photos", "faces", "vectors", "failed"):
-            click.echo(f"{key + ':':9} {r[key]}")
+            click.echo(f"{key + ':':9} {plain(str(r[key]))}")
         q = r.get("queue")
         if q is not None:
-            click.echo(f"queue:    {q['waiting']} waiting, {q['claimed']} claimed; {len(r['workers'])} live worker(s)")
+            click.echo(f"queue:    {q['waiting']} waiting, {q['claimed']} claimed; "
+                       f"{count(len(r['workers']), 'live worker')}")
             for w in r["workers"]:
-                click.echo(f"worker:   {w['id']} ({','.join(w['providers'])}), {w['photos_done']} photos, "
-                           f"seen {w['seen_seconds_ago']} s ago")
+                click.echo(f"worker:   {plain(w['id'])} ({','.join(w['providers'])}), "
+                           f"{count(w['photos_done'], 'photo')}, seen {words.ago(w['seen_seconds_ago'])}")
         d = r.get("daemon")
-        click.echo("daemon:   " + (f"running (pid {d['pid']}), {d['queue']} queued, last event {d['last_event']}, "
-                                   f"last recluster {d['last_recluster']}" if d else "not running"))
+        click.echo("daemon:   " + (f"running (pid {d['pid']}), {d['queue']} queued, last event "
+                                   f"{words.when(d['last_event'], none='none yet')}, last recluster "
+                                   f"{words.when(d['last_recluster'], none='not yet')}; stop it with "
+                                   f"'{command(ctx, 'stop')}'" if d else "not running"))
         for fault in (d or {}).get("faults", []):
-            click.echo(f"fault:    {plain(fault['where'])}: {plain(fault['error'])} (x{fault['count']}, "
-                       f"retry in {fault['retry_in']} s)")
+            click.echo(f"fault:    {plain(fault['where'])}: {plain(fault['error'])} ({count(fault['count'], 'time')}, "
+                       f"retried in {count(fault['retry_in'], 'second')})")
         if d and d.get("paused"):
             click.echo(f"paused:   {plain(d['paused'])}")
         if r.get("last_repair"):
-            click.echo(f"repaired: {json.dumps(r['last_repair'])}")
+            click.echo(f"repaired: {words.repairs(r['last_repair'])}")
         for f in r.get("failed_files") or []:
             click.echo(f"failed: {plain(f['path'])}: {plain(f['reason'])}")
 
@@ -71,7 +75,7 @@ def doctor_cmd(ctx: click.Context, repair: bool, as_json: bool) -> None:
         for line in r["problems"]:
             click.echo(f"problem: {plain(line)}")
         if r.get("repaired") is not None:
-            click.echo(f"repaired: {json.dumps(r['repaired'])}")
+            click.echo(f"repaired: {words.repairs(r['repaired'])}")
             for line in r.get("after") or []:
                 click.echo(f"still wrong: {plain(line)}")
         click.echo("ok" if r["ok"] else "not ok: run 'clusterids doctor --repair'")
@@ -86,7 +90,7 @@ def doctor_cmd(ctx: click.Context, repair: bool, as_json: bool) -> None:
 def rebuild_index_cmd(ctx: click.Context) -> None:
     """Recreate the vector index from the database, without running the models."""
     result = call(ctx, "library.rebuild_index")
-    click.echo(f"{result.vectors} vectors written")
+    click.echo(f"{count(result.vectors, 'vector')} written")
 
 
 @cli.command("reindex")
@@ -98,7 +102,8 @@ def reindex_cmd(ctx: click.Context, model: str, as_json: bool) -> None:
     result = call(ctx, "library.reindex", model=model)
     def render(r: dict[str, Any]) -> None:
         print_index(r)
-        click.echo(f"model: {r['model']}")
+        click.echo(f"model: {plain(str(r['model']))}; {count(r.get('faces_carried') or 0, 'face')} took over "
+                   "an old face's person and corrections")
 
     emit(result, as_json, render)
 
@@ -144,8 +149,9 @@ def config_cmd(ctx: click.Context, as_json: bool) -> None:
 def albums_cmd(ctx: click.Context, as_json: bool) -> None:
     """Bring the album folders in step with the persons."""
     result = call(ctx, "library.albums")
-    emit(result, as_json, lambda r: click.echo(f"{r['albums']} albums in {r['path']} ({r['written']} written, "
-                                               f"{r['removed']} removed)"))
+    emit(result, as_json, lambda r: click.echo(
+        f"{count(r['albums'], 'album')} in {plain(r['path'])} ({count(r['written'], 'entry', 'entries')} written, "
+        f"{r['removed']} removed)"))
 
 
 @cli.command("eval")
@@ -163,8 +169,8 @@ def eval_cmd(ctx: click.Context, folder: str, as_json: bool) -> None:
         result = evaluate_folder(settings, Path(folder), progress=progress, on_plan=on_plan)
 
     def render(r: dict[str, Any]) -> None:
-        click.echo(f"{r['labelled']} labelled faces of {r['identities']} identities ({r['faces']} faces in all); "
-                   f"eps {r['eps']}, min_samples {r['min_samples']}")
+        click.echo(f"{count(r['labelled'], 'labelled face')} of {count(r['identities'], 'identity')} "
+                   f"({count(r['faces'], 'face')} in all); eps {r['eps']}, min_samples {r['min_samples']}")
         table(r["results"], ["method", "bcubed_precision", "bcubed_recall", "bcubed_f1", "pairwise_precision",
                               "pairwise_recall", "pairwise_f1", "persons", "unknown", "largest_purity"])
         click.echo(f"photos with no face found: {r['photos_without_face']}")

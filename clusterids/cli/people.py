@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from typing import Any
@@ -10,8 +9,10 @@ from typing import Any
 import click
 
 from ..errors import UserError
+from . import words
 from .core import call, cli, json_option
-from .render import emit, table
+from .render import emit, plain, table
+from .words import count, listed
 
 
 @cli.command("recluster")
@@ -25,14 +26,14 @@ def recluster_cmd(ctx: click.Context, dry_run: bool, from_scratch: bool, as_json
 
     def render(r: dict[str, Any]) -> None:
         verb = "would change" if dry_run else "changed"
-        click.echo(f"{r['clusters']} clusters over {r['faces']} faces (eps {r['eps']}, min_samples "
-                   f"{r['min_samples']}); {r['unknown']} faces unknown")
-        click.echo(f"{verb}: {r['new']} new persons, {len(r['removed'])} removed, {len(r['merged'])} merged, "
-                   f"{len(r['split'])} split, {r['faces_moved']} faces moved")
+        click.echo(f"{count(r['clusters'], 'cluster')} over {count(r['faces'], 'face')} (eps {r['eps']:g}, "
+                   f"min_samples {r['min_samples']}); {count(r['unknown'], 'face')} unknown")
+        click.echo(f"{verb}: {count(r['new'], 'new person')}, {len(r['removed'])} removed, "
+                   f"{len(r['merged'])} merged, {len(r['split'])} split, {count(r['faces_moved'], 'face')} moved")
         for m in r["merged"]:
-            click.echo(f"  merged: person {m['person']} into {m['into']}")
+            click.echo(f"  merged: person {m['person']} into {plain(m['into'])}")
         for sp in r["split"]:
-            click.echo(f"  split: person {sp['person']} into {', '.join(sp['into'])}")
+            click.echo(f"  split: person {sp['person']} into {listed([plain(x) for x in sp['into']])}")
 
     emit(result, as_json, render)
 
@@ -58,13 +59,13 @@ def assign_cmd(ctx: click.Context, args: tuple[str, ...], faces: tuple[int, ...]
     ids = ([int(args[0])] if len(args) == 2 else []) + list(faces)
 
     def render(r: dict[str, Any]) -> None:
-        who = f"{r['person']} ({r['name']})" if r.get("name") else str(r["person"])
+        who = f"person {r['person']}" + (f" ({plain(r['name'])})" if r.get("name") else "")
         if r.get("created"):
-            click.echo(f"created person {who}")
+            click.echo(f"created {who}")
         n = len(r["faces"])
-        click.echo(f"face {r['faces'][0]} is person {who}" if n == 1 else f"{n} faces are person {who}")
+        click.echo(f"face {r['faces'][0]} is {who}" if n == 1 else f"{count(n, 'face')} are {who}")
         for w in r.get("warnings", []):
-            click.echo(f"warning: {w}", err=True)
+            click.echo(f"warning: {plain(w)}", err=True)
 
     emit(call(ctx, "people.assign", person=args[-1], face_ids=ids), as_json, render)
 
@@ -76,8 +77,8 @@ def assign_cmd(ctx: click.Context, args: tuple[str, ...], faces: tuple[int, ...]
 @click.pass_context
 def reject_cmd(ctx: click.Context, face: int, person: str, as_json: bool) -> None:
     """FACE is not PERSON: it never goes to that person again."""
-    _correction(ctx, "reject", as_json, lambda r: f"face {r['face']} is not person {r['rejected']}",
-                face_ids=[face], person=person)
+    _correction(ctx, "reject", as_json, lambda r: f"face {r['face']} is not {plain(r['label'])}; it will not "
+                "be put with them again", face_ids=[face], person=person)
 
 
 @cli.command("merge")
@@ -87,8 +88,12 @@ def reject_cmd(ctx: click.Context, face: int, person: str, as_json: bool) -> Non
 @click.pass_context
 def merge_cmd(ctx: click.Context, persons: tuple[str, ...], name: str | None, as_json: bool) -> None:
     """Make PERSONS one person from now on, keeping the first one's id and the one name among them."""
-    _correction(ctx, "merge", as_json, lambda r: f"merged {', '.join(map(str, r['merged']))} into {r['person']}",
-                persons=list(persons), name=name)
+    def said(r: dict[str, Any]) -> str:
+        kept, now = plain(r.get("kept_label") or r["label"]), plain(r["label"])
+        return (f"{listed([plain(x) for x in r['merged_labels']])} merged into {kept}"
+                + (f", who is called {now} from now on" if now != kept else ""))
+
+    _correction(ctx, "merge", as_json, said, persons=list(persons), name=name)
 
 
 @cli.command("suggest")
@@ -101,10 +106,10 @@ def suggest_cmd(ctx: click.Context, person: str | None, limit: int, as_json: boo
 
     def render(r: dict[str, Any]) -> None:
         for m in r["merges"]:
-            a, b = (f"{i} ({n})" if n else str(i) for i, n in zip(m["persons"], m["names"], strict=True))
+            a, b = (f"{plain(n)} (person {i})" for i, n in zip(m["persons"], m["labels"], strict=True))
             click.echo(f"same person? {a} and {b} (similarity {m['similarity']:.2f})")
         for f in r["faces"]:
-            click.echo(f"is face {f['face']} person {f['person']}? (similarity {f['similarity']:.2f})")
+            click.echo(f"is face {f['face']} {plain(f['label'])}? (similarity {f['similarity']:.2f})")
         if not r["merges"] and not r["faces"]:
             click.echo("nothing to suggest")
 
@@ -119,8 +124,9 @@ def suggest_cmd(ctx: click.Context, person: str | None, limit: int, as_json: boo
 @click.pass_context
 def split_cmd(ctx: click.Context, person: str, faces: tuple[int, ...], photos: tuple[str, ...], as_json: bool) -> None:
     """Move some faces of PERSON to a new person; they never rejoin PERSON."""
-    _correction(ctx, "split", as_json, lambda r: f"new person {r['new']} with {len(r['faces'])} faces",
-                person=person, face_ids=list(faces), photos=[os.path.abspath(p) for p in photos])
+    _correction(ctx, "split", as_json, lambda r: f"{count(len(r['faces']), 'face')} of {plain(r['label'])} "
+                f"split off into a new person, {plain(r['new_label'])}", person=person, face_ids=list(faces),
+                photos=[os.path.abspath(p) for p in photos])
 
 
 @cli.command("rename")
@@ -130,7 +136,9 @@ def split_cmd(ctx: click.Context, person: str, faces: tuple[int, ...], photos: t
 @click.pass_context
 def rename_cmd(ctx: click.Context, person: str, name: str, as_json: bool) -> None:
     """Name PERSON (renames its album folder); an empty NAME ("") removes the name."""
-    _correction(ctx, "rename", as_json, lambda r: f"person {r['person']} is {r['name']!r}", person=person, name=name)
+    _correction(ctx, "rename", as_json, lambda r: f"person {r['person']} is called {plain(r['name'])} from now on"
+                if r["name"] else f"person {r['person']} has no name now (shown as {plain(r['label'])})",
+                person=person, name=name)
 
 
 def _person_command(name: str, doc: str, message: Callable[[dict[str, Any]], str]) -> None:
@@ -144,16 +152,40 @@ def _person_command(name: str, doc: str, message: Callable[[dict[str, Any]], str
         _correction(ctx, name, as_json, message, person=person)
 
 
-_person_command("hide", "Hide PERSON from the list and the albums.", lambda r: f"person {r['person']} hidden")
-_person_command("unhide", "Show a hidden PERSON again.", lambda r: f"person {r['person']} shown")
+_person_command("hide", "Hide PERSON from the list and the albums.",
+                lambda r: f"{plain(r['label'])} is hidden (see 'clusterids people --all')")
+_person_command("unhide", "Show a hidden PERSON again.", lambda r: f"{plain(r['label'])} is shown again")
 
 
 @cli.command("undo")
 @json_option
 @click.pass_context
 def undo_cmd(ctx: click.Context, as_json: bool) -> None:
-    """Revert the last correction."""
-    _correction(ctx, "undo", as_json, lambda r: f"undone: {r['undone']} {json.dumps(r['args'])}")
+    """Revert the last correction (see 'clusterids history')."""
+
+    def said(r: dict[str, Any]) -> str:
+        c = r.get("correction")
+        return f"undone: {words.correction(c) if c else plain(r['undone'])}"
+
+    _correction(ctx, "undo", as_json, said)
+
+
+@cli.command("history")
+@click.option("--limit", default=10, show_default=True, help="At most this many corrections.")
+@json_option
+@click.pass_context
+def history_cmd(ctx: click.Context, limit: int, as_json: bool) -> None:
+    """The last corrections, newest first: 'clusterids undo' reverts the first one."""
+
+    def render(rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            click.echo("no corrections yet")
+            return
+        click.echo("newest first; 'clusterids undo' reverts the first")
+        for c in rows:
+            click.echo(f"{words.when(c['at'])}: {words.correction(c)}")
+
+    emit(call(ctx, "people.history", limit=limit), as_json, render)
 
 
 @cli.group("people", invoke_without_command=True)
@@ -166,7 +198,15 @@ def people_cmd(ctx: click.Context, include_hidden: bool, as_json: bool) -> None:
     if ctx.invoked_subcommand is not None:  # i20: export and import are its subcommands
         return
     rows = call(ctx, "people.persons", include_hidden=include_hidden)
-    emit(rows, as_json, lambda r: table(r, ["id", "name", "faces", "photos", "hidden"]))
+
+    def render(r: list[dict[str, Any]]) -> None:
+        if not r:
+            click.echo("no persons yet: run 'clusterids recluster'" if not include_hidden else "no persons yet")
+            return
+        shown = [p | {"hidden": "hidden" if p["hidden"] else ""} for p in r]
+        table(shown, ["id", "name", "faces", "photos"] + (["hidden"] if include_hidden else []))
+
+    emit(rows, as_json, render)
 
 
 @cli.command("faces")
@@ -177,7 +217,13 @@ def people_cmd(ctx: click.Context, include_hidden: bool, as_json: bool) -> None:
 def faces_cmd(ctx: click.Context, person: str | None, unknown: bool, as_json: bool) -> None:
     """List faces: id, photo, box, detection score, person."""
     rows = call(ctx, "people.faces", person=person, unknown=unknown)
-    emit(rows, as_json, lambda r: table(r, ["id", "person", "det_score", "bbox", "photo"]))
+
+    def render(r: list[dict[str, Any]]) -> None:
+        shown = [f | {"bbox": words.box(f["bbox"]), "person": f["person"] if f["person"] is not None else "unknown",
+                      "det_score": f"{f['det_score']:.2f}"} for f in r]
+        table(shown, ["id", "person", "det_score", "bbox", "photo"])
+
+    emit(rows, as_json, render)
 
 
 @cli.command("photos")
@@ -188,7 +234,19 @@ def faces_cmd(ctx: click.Context, person: str | None, unknown: bool, as_json: bo
 def photos_cmd(ctx: click.Context, persons: tuple[str, ...], any_of: bool, as_json: bool) -> None:
     """Paths of the photos showing all the persons given (or any of them)."""
     paths = call(ctx, "photos.showing", persons=list(persons), any_of=any_of)
-    emit(paths, as_json, lambda rows: click.echo("\n".join(rows)) if rows else None)
+
+    def render(rows: list[str]) -> None:
+        if rows:
+            click.echo("\n".join(rows))
+            return
+        who = [f"person {p}" if p.strip().isdigit() else plain(p.strip()) for p in persons]
+        if len(who) == 1:
+            said = f"no photo shows {who[0]}"
+        else:
+            said = f"no photo shows {listed(who, 'or')}" if any_of else f"no photo shows {listed(who)} together"
+        click.echo(said, err=True)  # stdout stays a list of paths, for scripts
+
+    emit(paths, as_json, render)
 
 
 @cli.command("search")
@@ -203,9 +261,9 @@ def search_cmd(ctx: click.Context, photo: str, as_json: bool) -> None:
         if not rows:
             click.echo("no face found")
         for r in rows:
-            box = ",".join(f"{v:.0f}" for v in r["bbox"])
-            who = "; ".join(f"{m['label']} ({m['similarity']:.2f})"
-                            for m in r["matches"]) or "no known person"
+            box = words.box(r["bbox"])
+            who = "; ".join(f"{plain(m['label'])} (similarity {m['similarity']:.2f})"
+                            for m in r["matches"]) or "nobody known"
             click.echo(f"face at {box}: {who}")
 
     emit(result, as_json, render)

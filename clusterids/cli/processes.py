@@ -6,8 +6,10 @@ from typing import Any
 
 import click
 
-from .core import cli, settings_of
+from .core import cli, command, settings_of
 from .render import emit
+from .usage import echo_notices
+from .words import count
 
 
 @cli.command("worker")
@@ -32,19 +34,22 @@ def worker_cmd(ctx: click.Context, once: bool, as_json: bool) -> None:
     report = worker.run(settings_of(ctx), should_stop=lambda: bool(stopping), once=once,
                         on_notice=lambda line: click.echo(line, err=True))
     emit(vars(report), as_json, lambda r: click.echo(
-        f"worker {r['worker']} ({','.join(r['providers'])}): {r['photos']} photos, {r['faces']} faces, "
-        f"{r['failed']} failed, {r['lost']} taken over, in {r['seconds']:.1f} s"))
+        f"worker {r['worker']} ({','.join(r['providers'])}): {count(r['photos'], 'photo')}, "
+        f"{count(r['faces'], 'face')}, {r['failed']} failed, {r['lost']} taken over, in {r['seconds']:.1f} s"))
 
 
 @cli.command("watch")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, file_okay=False))
+@click.option("--started-by", type=click.Choice(["watch", "ui"]), default="watch", hidden=True)
 @click.pass_context
-def watch_cmd(ctx: click.Context, paths: tuple[str, ...]) -> None:
+def watch_cmd(ctx: click.Context, paths: tuple[str, ...], started_by: str) -> None:
     """Run the daemon in the foreground: follow PATHS (default: the library's folders), keep
-    people and albums current, serve the CLI over a local API. Stop with Ctrl-C or SIGTERM."""
+    people and albums current, serve the CLI over a local API. Stop with Ctrl-C, SIGTERM or
+    'clusterids stop'."""
     from ..daemon.daemon import watch
 
-    watch(settings_of(ctx), list(paths))
+    echo_notices(False)  # the daemon's log prints them
+    watch(settings_of(ctx), list(paths), started_by)
 
 
 @cli.command("ui")
@@ -56,8 +61,28 @@ def ui_cmd(ctx: click.Context, no_browser: bool) -> None:
 
     from ..daemon.client import ensure_daemon
 
-    remote = ensure_daemon(settings_of(ctx))
+    settings = settings_of(ctx)
+    remote = ensure_daemon(settings)
     url = f"{remote.base_url}/login?code={remote.login_code()}"
-    click.echo(url)
+    said = "started a daemon for this library" if remote.started else "a daemon runs this library already"
+    click.echo(f"{said} (pid {remote.pid}, its log: {settings.library / 'daemon.log'}); it keeps people and "
+               f"albums current until you stop it with '{command(ctx, 'stop')}'", err=True)
+    click.echo(url)  # alone on stdout, for scripts
     if not no_browser:
         webbrowser.open(url)
+
+
+@cli.command("stop")
+@click.option("--wait", default=120.0, show_default=True, help="Seconds to wait for it to finish the work in hand.")
+@click.pass_context
+def stop_cmd(ctx: click.Context, wait: float) -> None:
+    """Stop the library's daemon cleanly (SIGTERM), waiting until it is gone."""
+    from ..daemon.client import stop_daemon
+
+    settings = settings_of(ctx)
+    state = stop_daemon(settings, wait)
+    if state is None:
+        click.echo(f"no daemon runs on this library ({settings.library})")
+        return
+    again = state.get("restart") or command(ctx, "ui")
+    click.echo(f"stopped the daemon (pid {state.get('pid')}); '{again}' starts it again")

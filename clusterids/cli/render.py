@@ -39,6 +39,8 @@ def table(rows: list[dict[str, Any]], columns: list[str]) -> None:
 def cell(value: Any) -> str:
     if value is None:
         return "-"
+    if isinstance(value, bool):  # before int: a bool is one
+        return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:.3f}"
     if isinstance(value, list):
@@ -79,19 +81,22 @@ def progress_bar(settings: Settings) -> Iterator[tuple[Callable[[int, int], None
 
 
 def print_index(r: dict[str, Any]) -> None:
+    from .words import count
+
     for f in r.get("failures", []):
-        click.echo(f"failed: {f['path']}: {f['reason']}", err=True)
+        click.echo(f"failed: {plain(f['path'])}: {plain(f['reason'])}", err=True)
     for w in r.get("warnings", []):  # i20: a damaged sidecar, a missing XMP library
         click.echo(f"warning: {plain(w['reason'])}", err=True)
     names = r.get("names") or {}
     for skipped in names.get("names_skipped", []):
         click.echo(f"name not used: {skipped['path']}: {plain(repr(skipped['name']))}: {skipped['reason']}", err=True)
     if names.get("faces_named"):
-        click.echo(f"{names['faces_named']} faces named from the photos' metadata "
-                   f"({names.get('faces_from_metadata', 0)} the detector had missed)")
-    click.echo(
-        f"{r['photos_new']} new, {r['photos_changed']} changed, {r['photos_unchanged']} unchanged, "
-        f"{r['photos_reused']} reused, {r['photos_removed']} removed, {r['photos_failed']} failed, "
-        f"{r.get('photos_queued', 0)} queued for workers; "
-        f"{r['faces_added']} faces added in {r['seconds']:.1f} s"
-    )
+        click.echo(f"{count(names['faces_named'], 'face')} named from the photos' metadata "
+                   f"({names.get('faces_from_metadata', 0)} of them the detector had missed)")
+    seen = r["photos_new"] + r["photos_changed"] + r["photos_unchanged"] + r["photos_reused"] + r["photos_failed"]
+    parts = [f"{r[k]} {word}" for k, word in (("photos_new", "new"), ("photos_changed", "changed"),
+                                              ("photos_unchanged", "unchanged"), ("photos_reused", "copies or moves"),
+                                              ("photos_removed", "removed"), ("photos_failed", "failed"),
+                                              ("photos_queued", "queued for workers")) if r.get(k)]
+    click.echo(f"{count(seen, 'photo')} ({', '.join(parts) or 'none found'}); "
+               f"{count(r['faces_added'], 'face')} added in {r['seconds']:.1f} s")

@@ -183,8 +183,56 @@ def install_model(settings: Settings, name: str, source: str | None) -> dict[str
 
 
 def config(settings: Settings) -> list[dict[str, Any]]:
-    return [{"name": k, "value": v, "source": settings.sources.get(k, "default")}
-            for k, v in settings.public().items()]
+    """Every setting with the value in effect and where it came from: a 0 that means "the
+    pack's default" shows that default, "auto" the pack the library uses, an empty folder
+    the folder used (see ``effective``)."""
+    rows = {k: {"name": k, "value": v, "source": settings.sources.get(k, "default")}
+            for k, v in settings.public().items()}
+    for name, (value, why) in effective(settings).items():
+        rows[name].update(value=value, source=f"{rows[name]['source']}: {why}")
+    return list(rows.values())
+
+
+def effective(settings: Settings) -> dict[str, tuple[Any, str]]:
+    """Name -> (the value in effect, why) of the settings whose own value defers to something
+    else: the library's pack, its calibrated radii, the detector's threshold, default folders."""
+    from ..clustering.people import params_for
+    from ..models import packs
+    from ..store.library import peek_pack
+
+    out: dict[str, tuple[Any, str]] = {}
+    stored = peek_pack(settings)
+    if stored is not None:
+        spec, dim, whose = stored.spec, stored.dim, "this library's pack"
+    else:
+        spec = settings.model if settings.model != "auto" else packs.choose_default(settings)[0]
+        dim, whose = packs.DIMS.get(spec, 0), "the pack a new library takes"
+    if settings.model == "auto":
+        out["model"] = (spec, f"{whose} (auto)")
+    if dim:
+        p = params_for(dim, settings)
+        calibrated = f"calibrated for {dim}-dimensional vectors ({spec})"
+        for name in ("eps", "min_samples", "join_eps", "attach_eps", "weak_attach_eps"):
+            if getattr(settings, name) == 0:
+                out[name] = (getattr(p, name), calibrated)
+        if settings.weak_eps == 0:
+            out["weak_eps"] = (p.eps, "as eps")
+        if settings.weak_attach_eps < 0:
+            out["weak_attach_eps"] = (p.attach_eps, "as attach_eps")
+    if settings.det_threshold == 0:  # as models/base.py FaceModel picks them
+        yunet = spec == packs.OPEN or "yunet" in spec.lower() or any(
+            "yunet" in f.name.lower() for f in _onnx_files(spec))
+        out["det_threshold"] = (0.7 if yunet else 0.5, f"the {'YuNet' if yunet else 'SCRFD'} detector's default")
+    if not settings.models_dir:
+        out["models_dir"] = (str(settings.models_path), "the user's data folder")
+    if not settings.albums_dir:
+        out["albums_dir"] = (str(settings.albums_path), "inside the library")
+    return out
+
+
+def _onnx_files(spec: str) -> list[Path]:
+    folder = Path(spec).expanduser()
+    return sorted(folder.glob("*.onnx")) if folder.is_dir() else []
 
 
 __all__ = ["LibraryController", "DaemonState", "models", "install_model", "config"]

@@ -10,6 +10,7 @@ from ..store.rows import label
 from .operations import Count, operation
 from .results import (
     Assigned,
+    Correction,
     Cover,
     Face,
     FaceCard,
@@ -17,6 +18,7 @@ from .results import (
     KeptApart,
     Merged,
     Moved,
+    Named,
     Parted,
     PeoplePage,
     Person,
@@ -32,6 +34,8 @@ from .results import (
 )
 
 if TYPE_CHECKING:
+    from ..store.journal import Entry
+    from ..store.library import Library
     from . import Core
 
 SORTS = ("photos", "name", "newest")
@@ -120,13 +124,10 @@ class PeopleController:
         _check_name(person)
         done = store_people.assign(self.lib.db, person, ids, create)
         faults.point("correct.after_commit")
-        warnings = []
-        if done.shared_photos:
-            n = len(done.shared_photos)
-            warnings.append(f"{n} photo(s) now show {done.person.label} twice "
-                            f"(photo ids {', '.join(map(str, done.shared_photos[:5]))}): one face may be someone else")
+        warnings = [_twice(self.lib, done.person.label, done.shared_photos)] if done.shared_photos else []
         return Assigned(face=ids[0], faces=done.faces, person=done.person.id, name=done.person.name,
-                        label=done.person.label, created=done.created, warnings=warnings)
+                        label=done.person.label, created=done.created, warnings=warnings,
+                        shared_photos=done.shared_photos)
 
     @operation()
     def reject(self, person: str, face_ids: list[int]) -> Rejected:
@@ -154,7 +155,8 @@ class PeopleController:
         done = store_people.merge(self.lib.db, list(persons), name)
         faults.point("correct.after_commit")
         return Merged(person=done.person.id, merged=[p.id for p in done.merged], faces=done.faces,
-                      name=done.person.name, label=done.person.label, merged_labels=[p.label for p in done.merged])
+                      name=done.person.name, label=done.person.label, merged_labels=[p.label for p in done.merged],
+                      kept_label=done.kept_label)
 
     @operation()
     def split(self, person: str, face_ids: list[int] | None = None, photos: list[str] | None = None) -> Split:
@@ -218,7 +220,15 @@ class PeopleController:
         from ..store import people as store_people
 
         done = store_people.undo(self.lib.db)
-        return Undone(undone=done.op, args=done.args, labels=[p.label for p in done.persons])
+        return Undone(undone=done.op, args=done.args, labels=[p.label for p in done.persons],
+                      correction=_correction(done.entry))
+
+    @operation(reads_only=True)
+    def history(self, limit: Count = 20) -> list[Correction]:
+        """The last corrections, newest first: the first is what undo reverts."""
+        from ..store import journal
+
+        return [_correction(e) for e in journal.history(self.lib.db, min(limit, 1000))]
 
     # -- the page's views --------------------------------------------------------------------
 
@@ -248,7 +258,8 @@ class PeopleController:
             rows.sort(key=lambda c: (-c.faces, c.person.id))
         offset, limit = max(offset, 0), min(max(limit, 0), 1000)
         cards = [PersonCard(id=c.person.id, name=c.person.name, label=c.person.label, faces=c.faces,
-                            photos=c.photos, hidden=c.person.hidden, cover=c.cover, newest=c.newest)
+                            photos=c.photos, hidden=c.person.hidden, cover=c.cover, newest=c.newest,
+                            newest_estimated=c.newest_estimated)
                  for c in rows[offset: offset + limit]]
         return PeoplePage(total=len(rows), unknown=unknown, people=cards)
 
@@ -269,15 +280,37 @@ class PeopleController:
                                "go back to the people page")
             faces = reads.faces(s, person_id=pid, unknown=pid is None)
             photo_ids = sorted({f.photo_id for f in faces})
-            dated = sorted(((t or "", pid) for pid, t in reads.photo_dates(s, photo_ids[: 20 * limit])),
-                           reverse=True)
+            dated = sorted(((t or "", pid, guess) for pid, t, guess in
+                            reads.photo_dates(s, photo_ids[: 20 * limit])), reverse=True)
         return PersonPage(
             id=row.id if row else None, name=row.name if row else "Unknown faces",
             label=row.label if row else "Unknown faces", hidden=row.hidden if row else False,
             cover=row.cover_face_id if row else None, total_faces=len(faces),
             has_album=row is not None and not row.hidden,
             faces=[FaceCard(id=f.id, photo=f.photo_id, det_score=f.det_score) for f in faces[offset: offset + limit]],
-            total_photos=len(photo_ids), photos=[PhotoCard(id=pid, taken=t or None) for t, pid in dated[:limit]])
+            total_photos=len(photo_ids),
+            photos=[PhotoCard(id=pid, taken=t or None, taken_estimated=guess) for t, pid, guess in dated[:limit]])
+
+
+def _correction(e: Entry) -> Correction:
+    return Correction(id=e.id, at=e.at, op=e.op, args=e.args, faces=e.faces, created=e.created,
+                      persons=[Named(id=p.id, label=p.label, was=p.was) for p in e.persons])
+
+
+def _twice(lib: Library, who: str, photo_ids: list[int]) -> str:
+    """The warning that photos now show one person twice, naming the photos."""
+    from pathlib import Path
+
+    from ..store import reads
+
+    with lib.db.read() as s:
+        names = [Path(row.path).name for row in (reads.get_photo(s, pid) for pid in photo_ids[:3]) if row]
+    if len(photo_ids) == 1:
+        return f"the photo {names[0] if names else photo_ids[0]} now shows {who} twice: one of the two faces " \
+               "may be someone else"
+    more = f" and {len(photo_ids) - len(names)} more" if len(photo_ids) > len(names) else ""
+    return f"{len(photo_ids)} photos now show {who} twice ({', '.join(names)}{more}): in each, one of the two " \
+           "faces may be someone else"
 
 
 def _check_name(name: str) -> None:

@@ -66,7 +66,8 @@ class PhotosController:
                 raise NotFound(f"there is no photo {photo}", "go back to the people page")
             faces = reads.faces(s, photo_id=photo)
             persons = reads.persons(s)
-        return PhotoView(id=row.id, name=Path(row.path).name, taken=row.taken_at, width=row.width, height=row.height,
+        return PhotoView(id=row.id, name=Path(row.path).name, taken=row.taken_at, taken_estimated=row.taken_estimated,
+                         width=row.width, height=row.height,
                          faces=[FaceInPhoto(id=f.id, bbox=f.bbox, person=f.person_id,
                                             name=persons[f.person_id].label if f.person_id in persons else None)
                                 for f in sorted(faces, key=lambda f: f.x1)])

@@ -102,6 +102,7 @@ class DaemonState:
     roots: list[str]
     paused: str | None
     faults: list[Fault] = field(default_factory=list)
+    restart: str = "clusterids watch"  # the command that starts it again as it was started (for the page)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -238,6 +239,7 @@ class Assigned:
     label: str
     created: bool
     warnings: list[str] = field(default_factory=list)
+    shared_photos: list[int] = field(default_factory=list)  # photos that now show the person twice
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -256,6 +258,7 @@ class Merged:
     name: str | None
     label: str
     merged_labels: list[str]
+    kept_label: str = ""  # how the person kept was called before (the label may be a merged one's name now)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -293,10 +296,31 @@ class KeptApart:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Named:
+    id: int
+    label: str  # as the correction left them (for one not undone yet: as they are called now)
+    was: str | None = None  # how they were called before it, where it recorded that (merge, rename, hide)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Correction:
+    """A correction as the journal keeps it: what ``undo`` reverts, newest first."""
+
+    id: int
+    at: str  # when, UTC (ISO 8601, "Z")
+    op: str  # assign, reject, merge, split, rename, hide, unhide
+    args: dict[str, Any]
+    faces: list[int]
+    persons: list[Named]  # person (or into) first, then the merged ones, then the new one of a split
+    created: list[int] = field(default_factory=list)  # the persons it created
+
+
+@dataclass(frozen=True, kw_only=True)
 class Undone:
     undone: str
     args: dict[str, Any]
     labels: list[str]  # the persons the correction named, as they are called now
+    correction: Correction | None = None  # what was undone, as it read before the undo
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -343,7 +367,8 @@ class Found:
 @dataclass(frozen=True, kw_only=True)
 class PersonCard(Person):
     cover: int | None  # the face to show them by
-    newest: str | None  # the date of their newest photo
+    newest: str | None  # the date of their newest photo (ISO 8601, local time)
+    newest_estimated: bool = False  # that date is the file's modification time, not a camera's
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -363,7 +388,8 @@ class FaceCard:
 @dataclass(frozen=True, kw_only=True)
 class PhotoCard:
     id: int
-    taken: str | None
+    taken: str | None  # ISO 8601, local time, without a time of day when the source had none
+    taken_estimated: bool = False  # the file's modification time, not a date the camera wrote
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -392,7 +418,8 @@ class FaceInPhoto:
 class PhotoView:
     id: int
     name: str
-    taken: str | None
+    taken: str | None  # as PhotoCard's
+    taken_estimated: bool
     width: int | None
     height: int | None
     faces: list[FaceInPhoto]

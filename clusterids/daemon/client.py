@@ -87,6 +87,8 @@ class Remote:
 
     base_url: str
     token: str
+    pid: int = 0
+    started: bool = False  # ensure_daemon started it now (it was not running)
 
     @property
     def headers(self) -> dict[str, str]:
@@ -154,25 +156,59 @@ def find_daemon(settings: Settings) -> Remote | None:
     state = read_state(settings.library)
     if state is None:
         return None
-    return Remote(f"http://{state['host']}:{state['port']}", read_token(settings.library))
+    return Remote(f"http://{state['host']}:{state['port']}", read_token(settings.library), int(state.get("pid", 0)))
+
+
+def stop_daemon(settings: Settings, wait: float = 120.0) -> dict[str, Any] | None:
+    """Stop the library's daemon cleanly: SIGTERM, then wait until it has let go of the library
+    (its lock). Returns what daemon.json said of it, None when none ran."""
+    import signal
+    import time
+
+    state = read_state(settings.library)
+    if state is None:
+        return None
+    pid = int(state.get("pid", 0))
+    if pid <= 0:
+        raise UserError(f"the daemon's state file names no process ({settings.library / STATE_FILE})",
+                        "stop it where it runs (Ctrl-C), or with 'systemctl --user stop clusterids'")
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass  # gone meanwhile: the lock tells
+    except PermissionError as exc:
+        raise UserError(f"the daemon (pid {pid}) belongs to another user", "run 'clusterids stop' as that user") \
+            from exc
+    deadline = time.monotonic() + wait
+    while lock_held(settings.library):
+        if time.monotonic() >= deadline:
+            raise UserError(f"the daemon (pid {pid}) did not stop within {wait:g} s; it may be finishing a "
+                            "long piece of work", f"wait and run the command again, or 'kill -9 {pid}' "
+                            "(nothing is lost: the next start catches up)")
+        time.sleep(0.1)
+    return state
 
 
 def ensure_daemon(settings: Settings, wait: float = 60.0) -> Remote:
-    """The running daemon, or a new one started in the background (its log: daemon.log)."""
+    """The running daemon, or a new one started in the background (its log: daemon.log);
+    ``Remote.started`` says which."""
+    import dataclasses
     import subprocess
     import sys
     import time
 
     remote = find_daemon(settings)
-    if remote is None:
+    started = remote is None
+    if started:
         settings.library.mkdir(parents=True, exist_ok=True)
         log = (settings.library / "daemon.log").open("ab")
-        subprocess.Popen([sys.executable, "-m", "clusterids.cli", "--library", str(settings.library), "watch"],
+        subprocess.Popen([sys.executable, "-m", "clusterids.cli", "--library", str(settings.library), "watch",
+                          "--started-by", "ui"],
                          stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         remote = find_daemon(settings)
         if remote is not None and remote.healthy():
-            return remote
+            return dataclasses.replace(remote, started=started)
         time.sleep(0.2)
     raise UserError(f"the daemon did not start ({settings.library / 'daemon.log'})", "read its log")

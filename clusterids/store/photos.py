@@ -53,6 +53,7 @@ class PhotoFacts:
     height: int | None
     taken_at: str | None
     orientation: int | None = None  # the EXIF orientation it was decoded with (i20: a sidecar's may replace it)
+    taken_estimated: bool = False  # taken_at is the file's modification time (clusterids/dates.py)
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,7 @@ class PhotoWriter:
         photo.size, photo.mtime_ns, photo.sha256 = seen.size, seen.mtime_ns, sha256
         photo.width, photo.height, photo.taken_at = facts.width, facts.height, facts.taken_at
         photo.orientation = facts.orientation
+        photo.taken_estimated = facts.taken_estimated
         photo.status, photo.error, photo.indexed_at = "ok", None, utcnow()
         self._xmp(photo, seen, xmp, faces_new=True)
         added = _face_rows(photo.id, faces)
@@ -254,8 +256,8 @@ class PhotoWriter:
             return None
         copies = [NewFace((f.x1, f.y1, f.x2, f.y2), f.landmarks, f.det_score, f.size_px, f.sharpness, f.vector,
                           f.norm, f.person_id, f.origin) for f in src.faces]
-        self._indexed(self._emptied(seen.path), seen, sha256,
-                      PhotoFacts(src.width, src.height, src.taken_at, src.orientation), copies, xmp)
+        facts = PhotoFacts(src.width, src.height, src.taken_at, src.orientation, src.taken_estimated)
+        self._indexed(self._emptied(seen.path), seen, sha256, facts, copies, xmp)
         return len(copies)
 
     def enqueue(self, seen: Seen, sha256: str) -> None:

@@ -5,10 +5,11 @@ returns plain values or frozen rows (store/rows.py). No module outside the store
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import ColumnElement, Result, distinct, func, or_, select
+from sqlalchemy import ColumnElement, Result, case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound, UserError
@@ -29,8 +30,25 @@ def person_row(p: Person) -> PersonRow:
     return PersonRow(p.id, p.name, bool(p.hidden), p.merged_into, p.cover_face_id)
 
 
+def name_key(name: str) -> str:
+    """What two names that are the same to a person share: case, Unicode forms and spacing
+    aside ("diana  KRALL" is "Diana Krall")."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def _named(session: Session, name: str, other_than: Iterable[int] = ()) -> list[Person]:
+    """The unmerged persons called ``name`` (see ``name_key``), except those of ``other_than``;
+    one spelled exactly so first. Compared here rather than in SQL, whose lower() knows ASCII
+    only in SQLite; only named persons are read, and they are few."""
+    key, skip = name_key(name), set(other_than)
+    rows = session.scalars(select(Person).where(Person.name.is_not(None), Person.merged_into.is_(None))
+                           .order_by(Person.id))
+    found = [p for p in rows if p.id not in skip and name_key(p.name or "") == key]
+    return sorted(found, key=lambda p: p.name != name.strip())
+
+
 def find_person(session: Session, token: str | int) -> PersonRow:
-    """A person by id or exact name; a merged person resolves to the one it joined."""
+    """A person by id or name (whatever its case); a merged person resolves to the one it joined."""
     return person_row(_find_person(session, token))
 
 
@@ -39,8 +57,11 @@ def _find_person(session: Session, token: str | int) -> Person:
     person = None
     if text.isdigit() and int(text) <= MAX_ID:
         person = session.get(Person, int(text))
-    if person is None:
-        matches = list(session.scalars(select(Person).where(Person.name == text, Person.merged_into.is_(None))))
+    if person is None and text:
+        matches = _named(session, text)
+        exact = [p for p in matches if p.name == text]
+        if len(exact) == 1:  # names that differ by case only, from before they were refused
+            matches = exact
         if len(matches) > 1:
             raise UserError(f"{len(matches)} persons are named {text!r}", "give the person's id instead")
         person = matches[0] if matches else None
@@ -71,10 +92,9 @@ def persons(session: Session, merged: bool = True, hidden: bool = True) -> dict[
 
 
 def person_named(session: Session, name: str, other_than: int) -> PersonRow | None:
-    """An unmerged person named ``name``, other than person ``other_than``."""
-    p = session.scalar(select(Person).where(Person.name == name, Person.merged_into.is_(None),
-                                            Person.id != other_than))
-    return person_row(p) if p is not None else None
+    """An unmerged person named ``name`` (whatever its case), other than person ``other_than``."""
+    found = _named(session, name, [other_than])
+    return person_row(found[0]) if found else None
 
 
 def person_counts(session: Session, covers: bool = False) -> list[PersonCount]:
@@ -90,8 +110,10 @@ def person_counts(session: Session, covers: bool = False) -> list[PersonCount]:
     if covers:
         chosen = set(session.scalars(select(Face.id).join(Person, Person.cover_face_id == Face.id)
                                      .where(Face.person_id == Person.id)))
+        # the newest date, "~" after it when it is estimated (a tie of two equal dates keeps the mark)
+        marked = func.coalesce(Photo.taken_at, "") + case((Photo.taken_estimated.is_(True), "~"), else_="")
         newest = {int(pid or 0): when for pid, when in session.execute(
-            select(Face.person_id, func.max(func.coalesce(Photo.taken_at, "")))
+            select(Face.person_id, func.max(marked))
             .join(Photo, Photo.id == Face.photo_id).where(Face.person_id.is_not(None)).group_by(Face.person_id))}
         for pid, fid in session.execute(select(Face.person_id, Face.id).where(Face.person_id.is_not(None))
                                         .order_by(Face.person_id, (Face.det_score * Face.size_px).desc())):
@@ -100,7 +122,9 @@ def person_counts(session: Session, covers: bool = False) -> list[PersonCount]:
     for p in persons(session, merged=False).values():
         faces, photos = counts.get(p.id, (0, 0))
         cover = (p.cover_face_id if p.cover_face_id in chosen else best.get(p.id)) if covers else None
-        out.append(PersonCount(p, faces, photos, cover, newest.get(p.id)))
+        when = newest.get(p.id) or None
+        out.append(PersonCount(p, faces, photos, cover, when.rstrip("~") if when else None,
+                               bool(when and when.endswith("~"))))
     return out
 
 
@@ -229,7 +253,7 @@ def unknown_first(session: Session) -> list[tuple[int, int]]:
 # -- photos -----------------------------------------------------------------------------------
 
 _PHOTO_COLUMNS = (Photo.id, Photo.path, Photo.size, Photo.mtime_ns, Photo.sha256, Photo.width, Photo.height,
-                  Photo.taken_at, Photo.status, Photo.error, Photo.orientation)
+                  Photo.taken_at, Photo.status, Photo.error, Photo.taken_estimated, Photo.orientation)
 
 
 def _photo(row: Any) -> PhotoRow:
@@ -256,9 +280,10 @@ def photos_showing(session: Session, person_ids: list[int], any_of: bool = False
     return list(session.scalars(q))
 
 
-def photo_dates(session: Session, photo_ids: list[int]) -> list[tuple[int, str | None]]:
-    """(photo, date taken) of each of ``photo_ids``."""
-    return _tuples(session.execute(select(Photo.id, Photo.taken_at).where(Photo.id.in_(photo_ids))))
+def photo_dates(session: Session, photo_ids: list[int]) -> list[tuple[int, str | None, bool]]:
+    """(photo, date taken, whether that date is estimated) of each of ``photo_ids``."""
+    return _tuples(session.execute(select(Photo.id, Photo.taken_at, Photo.taken_estimated)
+                                   .where(Photo.id.in_(photo_ids))))
 
 
 def photo_face_counts(session: Session, photo_ids: list[int]) -> dict[int, int]:

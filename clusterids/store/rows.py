@@ -57,6 +57,7 @@ class PhotoRow:
     taken_at: str | None
     status: str
     error: str | None
+    taken_estimated: bool = False  # taken_at is the file's modification time
     orientation: int | None = None  # i20: as decoded (None: indexed before it was kept, EXIF's)
 
 
@@ -84,3 +85,4 @@ class PersonCount:
     photos: int
     cover: int | None = None
     newest: str | None = None
+    newest_estimated: bool = False  # the newest date is a file's modification time

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "i20_xmp"
-down_revision = "i16_outbox"
+down_revision = "i19_taken_estimated"
 branch_labels = None
 depends_on = None
 
