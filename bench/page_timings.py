@@ -1,6 +1,6 @@
 """The people page's timings in Debian's Chromium, and the README's screenshots.
 
-    python bench/page_timings.py OUT [--unknown 2000] [--screens docs]
+    python bench/page_timings.py OUT [--unknown 2000] [--screens docs] [--baseline-static DIR]
 
 Indexes 48 LFW photos of 12 people (the models run once; OUT keeps the library), then adds
 face rows until ``--unknown`` faces are in no person: copies of the real faces (their boxes
@@ -11,7 +11,14 @@ Measured with the Performance API (performance.now() in the page), median of 5:
   cold (no crop cached: each photo decoded once for all its faces) against warm (crops made
   beforehand by the background pass, ``thumbs.warm_face_thumbs``);
 - a correction: from the click on a "Move to" target to the face gone from the grid, and whether
-  the grid is the same node (not redrawn) with the scroll within one row of where it was.
+  the grid is the same node (not redrawn) with the scroll within one row of where it was;
+- with ``--baseline-static DIR`` (the page's files of another version, e.g. 0.3's one app.js):
+  the page's load, from the login link to the first person's cover drawn, with a new browser
+  context each time (nothing cached), the baseline's files (A) and this version's (B) served
+  alternately (A, B, A, B) through the same interception, so both pay the same per file.
+
+``--screens DIR`` takes the README's screenshots; the viewer's show the Solvay group photo,
+which is copied into the watched folder for them (after the timings).
 """
 
 from __future__ import annotations
@@ -31,6 +38,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import LFW, SCRFD_PACK, machine  # noqa: E402
+
+SOLVAY = LFW.parent / "photos" / "solvay_conference_1927.jpg"
+STATIC = Path(__file__).resolve().parents[1] / "clusterids" / "web" / "static"
+FIRST_GRID = """new MutationObserver((_, obs) => {
+  if (document.querySelector('.card.person img')) { window.__firstGrid = performance.now(); obs.disconnect(); }
+}).observe(document, {childList: true, subtree: true});"""
+TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html"}
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 FIRST_SCREEN = """async () => {
@@ -97,6 +111,7 @@ def main() -> None:
     ap.add_argument("--unknown", type=int, default=2000)
     ap.add_argument("--screens", type=Path)
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--baseline-static", type=Path, help="the page's files of the version to compare with")
     a = ap.parse_args()
     env = build(a.out, a.unknown)
     folder = env.pop("_FOLDER")
@@ -157,22 +172,58 @@ def main() -> None:
             for _ in faces:
                 cli(env, "undo")
             ctx.close()
+            if a.baseline_static:
+                report["page_load_ms"] = page_load(browser, env, a.baseline_static, a.runs)
+            print(json.dumps(report, indent=1), flush=True)
             if a.screens:
-                screens(browser, env, people, a.screens)
+                screens(browser, env, people, a.screens, Path(folder))
             browser.close()
-        print(json.dumps(report, indent=1))
     finally:
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(60)
 
 
-def screens(browser: Any, env: dict[str, str], people: list[dict[str, Any]], out: Path) -> None:
-    """The README's screenshots: grid, timeline, viewer with boxes, suggestions; desktop and phone."""
+def served_from(folder: Path) -> Any:
+    """A route handler that serves the page's own files from ``folder`` (the API goes through)."""
+    def handle(route: Any) -> None:
+        path = route.request.url.split("://", 1)[1].split("/", 1)[1].split("?")[0].split("#")[0]
+        file = folder / (path or "index.html")
+        if path.startswith(("api/", "login")) or not file.is_file():
+            route.continue_()
+        else:
+            route.fulfill(body=file.read_bytes(), content_type=TYPES.get(file.suffix, "application/octet-stream"))
+    return handle
+
+
+def page_load(browser: Any, env: dict[str, str], baseline: Path, runs: int) -> dict[str, Any]:
+    """Login link to the first cover drawn, nothing cached: baseline (A) and this version (B), alternated."""
+    times: dict[str, list[float]] = {"A": [], "B": []}
+    for _ in range(runs):
+        for arm, folder in (("A", baseline), ("B", STATIC)):
+            ctx = browser.new_context(viewport={"width": 1440, "height": 900})
+            ctx.add_init_script(FIRST_GRID)
+            ctx.route("**/*", served_from(folder))
+            page = ctx.new_page()
+            page.goto(cli(env, "ui", "--no-browser"))
+            page.wait_for_function("window.__firstGrid")
+            times[arm].append(page.evaluate("window.__firstGrid"))
+            ctx.close()
+    return {arm: round(statistics.median(t), 1) for arm, t in times.items()} | {
+        "files": {"A": len(list(baseline.glob("*"))), "B": len(list(STATIC.glob("*")))}}
+
+
+def screens(browser: Any, env: dict[str, str], people: list[dict[str, Any]], out: Path, folder: Path) -> None:
+    """The README's screenshots: grid, timeline, viewer (the Solvay group photo), suggestions; desktop and phone."""
     out.mkdir(parents=True, exist_ok=True)
     who = people[0]["id"]
-    photo = cli(env, "faces", "--person", str(who), "--json")[0]
+    shutil.copy(SOLVAY, folder / SOLVAY.name)  # the daemon indexes it
+    for _ in range(240):
+        if any(f["photo"].endswith(SOLVAY.name) for f in cli(env, "faces", "--unknown", "--json")):
+            break
+        time.sleep(0.5)
     for name, vp in (("desktop", {"width": 1440, "height": 900}), ("phone", {"width": 390, "height": 844})):
-        ctx = browser.new_context(viewport=vp, device_scale_factor=1)
+        touch = {"has_touch": True, "is_mobile": True} if name == "phone" else {}
+        ctx = browser.new_context(viewport=vp, device_scale_factor=1, **touch)
         page = ctx.new_page()
         page.goto(cli(env, "ui", "--no-browser"))
         page.wait_for_selector(".card.person")
@@ -186,15 +237,25 @@ def screens(browser: Any, env: dict[str, str], people: list[dict[str, Any]], out
                 page.evaluate("document.querySelector('#timeline').scrollIntoView()")
             page.wait_for_function(IN_VIEW_LOADED)
             page.screenshot(path=str(out / f"page-{view}-{name}.png"))
-        page.goto(f"{base}/#/person/{who}")
-        page.wait_for_selector("#timeline a.photo-link")
-        href = page.get_attribute("#timeline a.photo-link", "href")
-        page.goto(f"{base}/{href}")
+            if name == "desktop" and view in ("grid", "timeline"):
+                page.evaluate("scrollTo(0, 0)")
+                page.screenshot(path=str(out / f"screenshot-{'people' if view == 'grid' else 'person'}.png"))
+        # the viewer: found through the page's own API module, one face of the crowd shown by name
+        solvay = page.evaluate("""async (name) => {
+            const api = await import('/api.js');
+            const total = (await api.person('unknown', 0, 1)).total_faces;  // the newest faces come last
+            const last = await api.person('unknown', Math.max(0, total - 200), 200);
+            const photos = new Set(last.faces.map(f => f.photo));
+            for (const id of photos) if ((await api.photo(id)).name === name) return id;
+        }""", SOLVAY.name)
+        page.goto(f"{base}/#/photo/{solvay}?from=unknown")
         page.wait_for_selector("#viewer .box")
         page.wait_for_function(IN_VIEW_LOADED)
+        page.wait_for_function("document.querySelector('#viewer img').complete")
+        page.focus("#strip .strip-face:nth-child(12) .crop")
+        page.evaluate("scrollTo(0, 0)")
         page.screenshot(path=str(out / f"page-viewer-{name}.png"))
         ctx.close()
-    del photo
 
 
 if __name__ == "__main__":

@@ -258,3 +258,7 @@ def photos(tmp_path: Path) -> Path:
         (folder / p.parent.name).mkdir(exist_ok=True)
         shutil.copy(p, folder / p.parent.name / p.name)
     return folder
+
+
+# The page's browser and its site (tests/browser.py), for tests/test_page*.py and tests/test_web.py.
+from .browser import chromium, new_page, open_page, site  # noqa: E402, F401

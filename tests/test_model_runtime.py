@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 
@@ -54,10 +53,10 @@ def test_only_turned_faces_are_embedded_with_their_mirror(pack):
         assert float(face.vector @ expected) > 0.9999, path
         assert face.norm == pytest.approx(float(np.linalg.norm(raw)), rel=1e-3)  # never the mirror's
     # flip_min_yaw 0 mirrors every face; flip_embed off mirrors none
-    decoded, faces = _faces(model, dataclasses.replace(settings, flip_min_yaw=0.0), FRONTAL)
+    decoded, faces = _faces(model, settings.replace(flip_min_yaw=0.0), FRONTAL)
     raw, mirror = _raw(model, decoded, faces[0].landmarks)
     assert float(faces[0].vector @ unit((raw + mirror)[None])[0]) > 0.9999
-    decoded, faces = _faces(model, dataclasses.replace(settings, flip_embed=False), PROFILE)
+    decoded, faces = _faces(model, settings.replace(flip_embed=False), PROFILE)
     raw, _ = _raw(model, decoded, faces[0].landmarks)
     assert float(faces[0].vector @ unit(raw[None])[0]) > 0.9999
 

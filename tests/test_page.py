@@ -1,145 +1,26 @@
-"""The people page as a user meets it: the bugs of issue 12, its flows, keyboard, phone size and axe-core.
+"""The people page as a user meets it: the bugs of issue 12 and its flows.
 
-One indexed library and one daemon serve the whole module (indexing is the slow part); each test
-works on persons no other test touches, and checks the result through the CLI (which talks to the
-daemon's API) and in the album folders.
+One indexed library and one daemon serve all the page's tests (tests/browser.py; indexing is the
+slow part); each test works on persons no other test touches, and checks the result through the
+CLI (which talks to the daemon's API) and in the album folders. The viewer, the words and the
+phone and keyboard of issue 19 are in test_page_viewer.py, test_page_words.py and test_page_access.py.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
-import signal
-import socket
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from click.testing import CliRunner
 
-from clusterids.cli import cli
-
-from .conftest import LFW, lfw_people, needs_shared
-from .test_daemon import DaemonProc, quiet, wait_until
-from .test_web import ARGS, CHROMIUM
-
-pytestmark = [
-    needs_shared,
-    pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (.ci/run installs it with apt-get)"),
-]
-DESKTOP = {"width": 1440, "height": 900}
-PHONE = {"width": 390, "height": 844}
-
-
-class Site:
-    def __init__(self, env: dict[str, str], folder: Path) -> None:
-        self.env, self.folder = env, folder
-        self.library = Path(env["CLUSTERIDS_LIBRARY"])
-        self.albums = self.library / "albums"
-        self.runner = CliRunner()
-        self.base = ""
-        self.daemon: DaemonProc | None = None
-
-    def run(self, *args: Any, ok: bool = True) -> Any:
-        r = self.runner.invoke(cli, [str(a) for a in args], env=self.env, obj={}, catch_exceptions=False)
-        if ok:
-            assert r.exit_code == 0, f"clusterids {args} exited {r.exit_code}: {r.output}"
-        return r
-
-    def json(self, *args: Any) -> Any:
-        return json.loads(self.run(*args, "--json").stdout)
-
-    def login_url(self) -> str:
-        url = self.run("ui", "--no-browser").stdout.strip()
-        self.base = url.split("/login")[0]
-        return url
-
-    def person(self, pid: int) -> dict[str, Any] | None:
-        return next((p for p in self.json("people", "--all") if p["id"] == pid), None)
-
-    def faces(self, pid: int) -> list[int]:
-        return [f["id"] for f in self.json("faces", "--person", pid)]
-
-    def album_names(self) -> set[str]:
-        return {e.name for e in self.albums.iterdir() if not e.name.startswith(".")}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[Site]:
-    root = tmp_path_factory.mktemp("page")
-    env = {"CLUSTERIDS_LIBRARY": str(root / "library"), "CLUSTERIDS_MODELS_DIR": str(models_dir),
-           "CLUSTERIDS_INSIGHTFACE_ROOT": str(root / "insightface"), "CLUSTERIDS_PROGRESS": "false",
-           "CLUSTERIDS_API_PORT": str(_free_port())}  # a fixed port: the page reconnects after a restart
-    folder = root / "watched"
-    for p in lfw_people(16, min_photos=5, max_photos=4):
-        (folder / p.parent.name).mkdir(parents=True, exist_ok=True)
-        shutil.copy(p, folder / p.parent.name / p.name)
-    s = Site(env, folder)
-    s.run("index", folder)
-    s.run("recluster")
-    s.daemon = DaemonProc(env, folder).start()
-    quiet(s.json)
-    yield s
-    if s.daemon.proc is not None and s.daemon.proc.poll() is None:
-        s.daemon.stop(signal.SIGKILL)
-
-
-@pytest.fixture(scope="module")
-def browser(site: Site) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def open_page(site: Site, browser: Any) -> Iterator[Callable[..., Any]]:
-    contexts = []
-
-    def opener(hash_: str = "#/", viewport: dict[str, int] = DESKTOP) -> Any:
-        context = browser.new_context(viewport=viewport, accept_downloads=True)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("dialog", lambda d: d.dismiss())
-        page.goto(site.login_url())
-        page.wait_for_selector(".card.person")
-        if hash_ != "#/":
-            page.goto(site.base + "/" + hash_)
-        page.wait_for_load_state("networkidle")
-        return page
-
-    yield opener
-    for c in contexts:
-        c.close()
-
-
-_taken: set[int] = set()
-
-
-def fresh_persons(site: Site, n: int) -> list[dict[str, Any]]:
-    """Persons with 3+ faces no earlier test used (the tests share one library)."""
-    out = [p for p in site.json("people") if p["id"] not in _taken and p["faces"] >= 3][:n]
-    assert len(out) == n, "the test library has too few persons left"
-    _taken.update(p["id"] for p in out)
-    return out
-
-
-def status(page: Any) -> str:
-    return str(page.inner_text("#status"))
-
+from .browser import Site, fresh_persons, merge_by_keyboard, needs_chromium, status
+from .conftest import LFW, needs_shared
+from .test_daemon import DaemonProc, wait_until
 
 # -- bug 1: a merge keeps the one name, asks between two, always confirms with both covers ---------
 
+@needs_shared
+@needs_chromium
 def test_merge_keeps_the_name_and_asks_which_of_two(site: Site, open_page: Any) -> None:
     tony, unnamed, ann, bob = fresh_persons(site, 4)
     site.run("rename", tony["id"], "Tony Blair")
@@ -175,6 +56,8 @@ def test_merge_keeps_the_name_and_asks_which_of_two(site: Site, open_page: Any) 
 
 # -- bugs 2, 3, 5: search in history; inputs reset; upload and search errors are sentences ------------
 
+@needs_shared
+@needs_chromium
 def test_search_is_in_history_and_inputs_reset(site: Site, open_page: Any, tmp_path: Path) -> None:
     page = open_page()
     photo = sorted(site.folder.rglob("*.jpg"))[0]
@@ -217,6 +100,8 @@ def test_search_is_in_history_and_inputs_reset(site: Site, open_page: Any, tmp_p
 
 # -- bug 4: bad person ids are a sentence in the page; errors clear on navigation -------------------
 
+@needs_shared
+@needs_chromium
 def test_bad_person_ids_are_sentences_and_errors_clear(site: Site, open_page: Any) -> None:
     token = (site.library / "api.token").read_text()
     page = open_page("#/person/abc")
@@ -239,6 +124,8 @@ def test_bad_person_ids_are_sentences_and_errors_clear(site: Site, open_page: An
 
 # -- bug 7: a hidden person's album and a reused login link stay in the page -------------------------
 
+@needs_shared
+@needs_chromium
 def test_hidden_album_and_reused_login_stay_in_the_page(site: Site, open_page: Any) -> None:
     (hidden,) = fresh_persons(site, 1)
     site.run("hide", hidden["id"])
@@ -260,6 +147,8 @@ def test_hidden_album_and_reused_login_stay_in_the_page(site: Site, open_page: A
 
 # -- bug 8: renaming to a used name offers the merge; a blank name removes the name ------------------
 
+@needs_shared
+@needs_chromium
 def test_rename_to_a_used_name_offers_merge_and_blank_removes(site: Site, open_page: Any) -> None:
     carol, other = fresh_persons(site, 2)
     site.run("rename", carol["id"], "Carol")
@@ -281,6 +170,8 @@ def test_rename_to_a_used_name_offers_merge_and_blank_removes(site: Site, open_p
 
 # -- bug 9: one gesture is one correction, undone at once --------------------------------------------
 
+@needs_shared
+@needs_chromium
 def test_dragging_selected_faces_is_one_correction(site: Site, open_page: Any) -> None:
     src, dst = fresh_persons(site, 2)
     faces = site.faces(src["id"])[:2]
@@ -321,6 +212,8 @@ def test_dragging_selected_faces_is_one_correction(site: Site, open_page: Any) -
 
 # -- flows: name from the unknowns (keyboard only), viewer, suggestions, sort/filter, cover ---------
 
+@needs_shared
+@needs_chromium
 def test_keyboard_only_name_a_face_and_shortcuts(site: Site, open_page: Any) -> None:
     src, dst = fresh_persons(site, 2)
     site.run("rename", dst["id"], "Dora")
@@ -340,20 +233,13 @@ def test_keyboard_only_name_a_face_and_shortcuts(site: Site, open_page: Any) -> 
     assert page.locator("dialog[open] dt").count() >= 10
     page.keyboard.press("Escape")
     # m merges by keyboard: pick the other by name, then confirm
-    page.goto(site.base + f"/#/person/{src['id']}")
-    page.wait_for_selector("#rename")
-    page.wait_for_load_state("networkidle")
-    page.focus("#merge-with")
-    page.keyboard.press("m")
-    page.wait_for_selector("dialog[open] #merge-name")
-    page.keyboard.type("Dora")
-    page.keyboard.press("Enter")
-    page.wait_for_selector("dialog[open] #confirm-merge")
-    page.keyboard.press("Enter")
+    merge_by_keyboard(site, page, src["id"], "Dora")
     wait_until(lambda: site.person(dst["id"]) is None, 30, "the keyboard merge")
     assert site.person(src["id"])["name"] == "Dora"
 
 
+@needs_shared
+@needs_chromium
 def test_unknown_faces_named_viewer_boxes_and_two_faces_warning(site: Site, open_page: Any) -> None:
     (target,) = fresh_persons(site, 1)
     page = open_page("#/unknown")
@@ -369,7 +255,7 @@ def test_unknown_faces_named_viewer_boxes_and_two_faces_warning(site: Site, open
         wait_until(lambda: any(p["name"] == "Unknown Made Known" for p in site.json("people")), 30, "the new person")
         page.wait_for_selector(f".face[data-face='{fid}']", state="detached")
         site.run("undo")
-    # the viewer draws every face of the photo with its person's name; a box reassigns its face
+    # the viewer draws every face of the photo and names it in the strip; a box reassigns its face
     face = site.json("faces", "--person", target["id"])[0]
     page.goto(site.base + f"/#/person/{target['id']}")
     page.wait_for_selector("#timeline a.photo-link")
@@ -379,8 +265,8 @@ def test_unknown_faces_named_viewer_boxes_and_two_faces_warning(site: Site, open
     ids = sorted(int(x) for x in page.eval_on_selector_all("#viewer .box", "bs => bs.map(b => b.dataset.face)"))
     assert ids == sorted(f["id"] for f in site.json("faces") if Path(f["photo"]).name == name)
     assert face["id"] in ids or Path(face["photo"]).name != name
-    tags = page.eval_on_selector_all("#viewer .box .tag", "ts => ts.map(t => t.textContent)")
-    assert any(t == f"Person_{target['id']}" for t in tags)
+    names = page.eval_on_selector_all("#strip .who", "ts => ts.map(t => t.textContent)")
+    assert any(t == f"Person_{target['id']}" for t in names)
     page.click("#viewer .box >> nth=0")
     page.wait_for_selector("dialog[open] #assign-name")
     page.keyboard.press("Escape")
@@ -395,6 +281,8 @@ def test_unknown_faces_named_viewer_boxes_and_two_faces_warning(site: Site, open
         site.run("undo")
 
 
+@needs_shared
+@needs_chromium
 def test_suggestions_sort_filter_and_cover(site: Site, open_page: Any) -> None:
     a, b = fresh_persons(site, 2)
     site.run("rename", a["id"], "Aaron Sorted")
@@ -427,6 +315,7 @@ def test_suggestions_sort_filter_and_cover(site: Site, open_page: Any) -> None:
     assert page.get_attribute(f".card[data-person='{b['id']}'] img", "src").endswith(f"/faces/{fid}.jpg")
 
 
+@needs_shared
 def test_face_crops_are_made_once_by_the_idle_daemon(site: Site) -> None:
     site.login_url()
     thumbs = site.library / "thumbs"
@@ -439,53 +328,10 @@ def test_face_crops_are_made_once_by_the_idle_daemon(site: Site) -> None:
     assert {fid: (thumbs / f"f{fid}.jpg").stat().st_mtime_ns for fid in faces} == before  # not made again
 
 
-# -- usable by everyone: axe-core on every view at both sizes; phone layout -------------------------
-
-def _axe(page: Any) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    return [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes'][:3]]}"
-            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
-
-
-@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_axe_and_layout_on_every_view(site: Site, open_page: Any, viewport: dict[str, int]) -> None:
-    person = site.json("people")[0]
-    photo_face = site.json("faces", "--person", person["id"])[0]
-    page = open_page("#/", viewport)
-    views = ["#/", f"#/person/{person['id']}", "#/unknown", "#/suggestions", f"#/suggestions/{person['id']}",
-             "#/person/99999"]
-    found: dict[str, list[str]] = {}
-    for h in views:
-        page.goto(site.base + "/" + h)
-        page.wait_for_load_state("networkidle")
-        page.wait_for_selector("main#view > *")
-        found[h] = _axe(page)
-        assert page.title().endswith("ClusterIdentities")
-        if viewport is PHONE:
-            assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], h
-            assert page.evaluate("document.querySelector('header').getBoundingClientRect().height") <= 84.4, h
-            small = page.evaluate("""[...document.querySelectorAll(
-                'main button, main a.button, header button, header .button, header nav a, main select, '
-                + 'main label.check, main .face .small, main input:not([type=checkbox])')]
-                .filter(e => e.offsetParent && !e.closest('#viewer'))
-                .map(e => e.getBoundingClientRect()).filter(r => r.height < 44 || r.width < 44).length""")
-            assert small == 0, h
-    page.goto(site.base + f"/#/person/{person['id']}")
-    page.wait_for_selector("#timeline a.photo-link")
-    page.locator("#timeline a.photo-link").first.click()
-    page.wait_for_selector("#viewer .box")
-    found["viewer"] = _axe(page)
-    page.keyboard.press("?")
-    page.wait_for_selector("dialog[open]")
-    found["help"] = _axe(page)
-    assert photo_face
-    assert {k: v for k, v in found.items() if v} == {}
-
-
 # -- bug 6: the daemon down is a banner that goes once it is back (last: it restarts the daemon) -----
 
+@needs_shared
+@needs_chromium
 def test_daemon_down_banner_goes_when_it_is_back(site: Site, open_page: Any) -> None:
     page = open_page()
     assert site.daemon is not None

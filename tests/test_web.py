@@ -14,22 +14,14 @@ import pytest
 
 from clusterids.outputs.albums import folder_name
 
+from .browser import needs_chromium
 from .conftest import lfw_people, needs_shared
 from .test_daemon import DaemonProc, quiet, wait_until
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = [
-    needs_shared,
-    pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (.ci/run installs it with apt-get)"),
-]
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-
 
 @pytest.fixture
-def page_and_daemon(env, tmp_path, run, run_json):
-    from playwright.sync_api import sync_playwright
-
+def page_and_daemon(env, tmp_path, run, run_json, new_page):
+    """A library of its own (these tests count its persons), a daemon, and a logged-in page."""
     folder = tmp_path / "watched"
     for p in lfw_people(4, min_photos=5, max_photos=4):
         (folder / p.parent.name).mkdir(parents=True, exist_ok=True)
@@ -40,18 +32,16 @@ def page_and_daemon(env, tmp_path, run, run_json):
     quiet(run_json)
     url = run("ui", "--no-browser").stdout.strip()
     assert "/login?code=" in url
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-        page = context.new_page()
-        page.goto(url)
-        page.wait_for_selector(".card.person")
-        yield page, daemon, url
-        browser.close()
+    page = new_page("desktop")
+    page.goto(url)
+    page.wait_for_selector(".card.person")
+    yield page, daemon, url
     if daemon.proc is not None and daemon.proc.poll() is None:
         daemon.stop(signal.SIGKILL)
 
 
+@needs_shared
+@needs_chromium
 def test_people_page_corrections_download_upload(page_and_daemon, run_json, env):
     page, daemon, url = page_and_daemon
     albums = Path(env["CLUSTERIDS_LIBRARY"]) / "albums"
@@ -123,6 +113,8 @@ def test_people_page_corrections_download_upload(page_and_daemon, run_json, env)
     assert page.locator(".photos img").count() == len(run_json("photos", "--person", a["id"]))
 
 
+@needs_shared
+@needs_chromium
 def test_page_refuses_without_login_and_uploads_are_checked(page_and_daemon, env):
     page, daemon, url = page_and_daemon
     base = url.split("/login")[0]
@@ -142,6 +134,8 @@ def test_page_refuses_without_login_and_uploads_are_checked(page_and_daemon, env
     assert httpx.get(base + "/..%2F..%2Fetc%2Fpasswd", headers=auth).status_code == 404
 
 
+@needs_shared
+@needs_chromium
 def test_split_reject_undo_unknown_and_search(page_and_daemon, run_json):
     page, daemon, url = page_and_daemon
     base = url.split("/login")[0]
@@ -183,6 +177,7 @@ def test_split_reject_undo_unknown_and_search(page_and_daemon, run_json):
     assert page.locator("#search-results .match a").first.get_attribute("href") == f"#/person/{new['id']}"
 
 
+@needs_shared
 def test_thumbnails_of_gone_faces_are_pruned(run, run_json, env, photos):
     from clusterids.app import open_library
     from clusterids.config import load_settings

@@ -88,9 +88,11 @@ class PhotosController:
                     out.append(Upload(name=path.name, state="waiting"))
                 elif row.status != "ok":
                     out.append(Upload(name=path.name, state="failed", reason=row.error))
+                elif reads.awaiting_assignment(s, row.id):  # who is in it is not settled yet
+                    out.append(Upload(name=path.name, state="waiting"))
                 else:
                     n = reads.photo_face_counts(s, [row.id]).get(row.id, 0)
-                    out.append(Upload(name=path.name, state="ok", faces=n))
+                    out.append(Upload(name=path.name, state="ok", faces=n, photo=row.id))
         return out
 
     # -- files for the page --------------------------------------------------------------------

@@ -430,6 +430,7 @@ class Upload:
     name: str
     state: str  # waiting | ok | failed
     faces: int | None = None
+    photo: int | None = None  # the photo's id once indexed (the page reads who is in it)
     reason: str | None = None
 
 

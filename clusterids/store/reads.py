@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Result, case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound, UserError
-from .db import Face, KeepApart, Person, Photo, Rejection
+from .db import Face, KeepApart, Outbox, Person, Photo, Rejection
 from .rows import FaceRow, PersonCount, PersonRow, PhotoNames, PhotoRow
 
 MAX_ID = 2**63 - 1  # larger numbers name nothing, and SQLite cannot even bind them
@@ -284,6 +284,12 @@ def photo_dates(session: Session, photo_ids: list[int]) -> list[tuple[int, str |
     """(photo, date taken, whether that date is estimated) of each of ``photo_ids``."""
     return _tuples(session.execute(select(Photo.id, Photo.taken_at, Photo.taken_estimated)
                                    .where(Photo.id.in_(photo_ids))))
+
+
+def awaiting_assignment(session: Session, photo_id: int) -> bool:
+    """Whether some face of the photo is not yet offered to the known persons (the instant assignment)."""
+    faces = select(Face.id).where(Face.photo_id == photo_id)
+    return session.scalar(select(Outbox.id).where(Outbox.kind == "assign", Outbox.ref.in_(faces)).limit(1)) is not None
 
 
 def photo_face_counts(session: Session, photo_ids: list[int]) -> dict[int, int]:

@@ -1,0 +1,61 @@
+// Corrections with the words that report them: what moved where, what an undo undid, and the
+// warning when a person now shows twice in one photo (with that photo).
+import * as api from "./api.js";
+import { el, say } from "./dom.js";
+import { loadPersons, persons } from "./state.js";
+import { count, label } from "./words.js";
+
+const who = (id) => label(persons.get(id) || { id });
+
+/** The photos of ``faceIds`` where ``personId`` now shows more than once (the warning's subject). */
+async function photosTwice(personId, faceIds) {
+  const page = await api.person(personId, 0, 2000);
+  const moved = new Set(faceIds);
+  const mine = new Set(page.faces.filter((f) => moved.has(f.id)).map((f) => f.photo));
+  const seen = new Map();
+  for (const f of page.faces) if (mine.has(f.photo)) seen.set(f.photo, (seen.get(f.photo) || 0) + 1);
+  return [...seen].filter(([, n]) => n > 1).map(([photo]) => photo);
+}
+
+/** Move faces to ``target`` ({id} or {name}) in one correction, and say so. */
+export async function assignFaces(faceIds, target) {
+  const r = await api.assign(faceIds, target);
+  const name = label({ id: r.person, name: r.name, label: r.label });
+  const moved = `${count(r.faces.length, "face")} moved to ${name}${r.created ? " (a new person)" : ""}.`;
+  if (!r.warnings.length) {
+    say(moved);
+    return r;
+  }
+  const twice = await photosTwice(r.person, r.faces).catch(() => []);
+  if (!twice.length) {
+    say(`${moved} Note: ${r.warnings.join(" ")}`, "warn");
+    return r;
+  }
+  const where = twice.length === 1 ? "this photo" : count(twice.length, "photo");
+  say(`${moved} ${name} now shows twice in ${where}: one of those faces may be someone else.`, "warn",
+    ...twice.slice(0, 4).map((pid) => el("a", { href: `#/photo/${pid}`, class: "warn-photo", "aria-label": `open photo ${pid}` },
+      el("img", { src: api.photoUrl(pid), alt: "", height: 56 }))));
+  return r;
+}
+
+/** What an undo undid, in words (the persons are read again: the undo may have brought one back). */
+function undoneWords(op, args) {
+  const faces = args.faces ? count(args.faces.length, "face") : "";
+  switch (op) {
+    case "assign": return `moving ${faces} to ${who(args.person)}`;
+    case "reject": return `${faces} marked as not ${who(args.person)}`;
+    case "merge": return `the merge of ${(args.persons || []).map(who).join(", ")} into ${who(args.into)}`;
+    case "split": return `splitting ${faces} from ${who(args.person)} into a new person`;
+    case "rename": return args.name ? `renaming ${who(args.person)} to ${args.name}` : `removing the name of ${who(args.person)}`;
+    case "hide": return `hiding ${who(args.person)}`;
+    case "unhide": return `showing ${who(args.person)} again`;
+    case "ignore": return `ignoring ${faces}`;
+    default: return op.replace(/_/g, " ");
+  }
+}
+
+export async function undoLast() {
+  const r = await api.undo();
+  await loadPersons();
+  say(`Undone: ${undoneWords(r.undone, r.args || {})}.`);
+}

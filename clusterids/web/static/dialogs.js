@@ -1,0 +1,117 @@
+// The dialogs: who is this face, merge two persons (always confirmed, showing both), the keys.
+import * as api from "./api.js";
+import { assignFaces } from "./actions.js";
+import { dialog, el, faceImg, say } from "./dom.js";
+import { persons } from "./state.js";
+import { count, label } from "./words.js";
+
+export function openDialog(title, ...body) {
+  dialog.replaceChildren(el("h2", { id: "dialog-title", text: title }), ...body);
+  dialog.showModal();
+  const first = dialog.querySelector("input:not([type=radio]), input:checked, button.primary");
+  if (first) first.focus();
+  return new Promise((resolve) => {
+    dialog.onclose = () => resolve(dialog.returnValue);
+  });
+}
+export const closeWith = (value) => () => dialog.close(value);
+export const buttons = (...b) => el("div", { class: "dialog-buttons" }, ...b);
+
+export function personChoice(p) {
+  return el("figure", { class: "choice" },
+    p.cover ? faceImg(p.cover, label(p)) : el("div", { class: "nocover", text: "no face" }),
+    el("figcaption", { text: `${label(p)} · ${count(p.photos || 0, "photo")}` }));
+}
+
+/** The faces a dialog is about, as crops (a phone shows them too: naming blind is guessing). */
+function faceRow(faceIds, most = 12) {
+  const shown = faceIds.slice(0, most);
+  return el("div", { class: "naming", id: "naming-faces" }, ...shown.map((id) => faceImg(id, `face ${id}`, 64)),
+    faceIds.length > most ? el("span", { class: "meta", text: `and ${faceIds.length - most} more` }) : null);
+}
+
+/** What was typed, as a person id (exact name, any case, or Person_ID), else a new name. */
+export function resolvePerson(text) {
+  const t = text.trim();
+  const m = /^Person_(\d+)$/.exec(t);
+  if (m && persons.has(Number(m[1]))) return { id: Number(m[1]) };
+  for (const p of persons.values()) if (p.name === t || label(p) === t) return { id: p.id };
+  const folded = t.toLocaleLowerCase();
+  for (const p of persons.values()) if (p.name && p.name.toLocaleLowerCase() === folded) return { id: p.id };
+  return { name: t };
+}
+
+function nameInput(id, labelText, except = null) {
+  const list = el("datalist", { id: `${id}-list` });
+  for (const p of persons.values()) if (p.id !== except) list.append(el("option", { value: label(p) }));
+  const input = el("input", { id, type: "text", list: `${id}-list`, autocomplete: "off", required: true });
+  return { input, node: el("label", { class: "field" }, el("span", { text: labelText }), input, list) };
+}
+
+/** Merge two persons after a confirmation showing both; the one name is kept, two names: the user picks. */
+export async function confirmMerge(keepId, otherId) {
+  const keep = persons.get(keepId), other = persons.get(otherId);
+  if (!keep || !other) throw new api.ApiError("One of these persons is gone: reload the page.");
+  const both = keep.name && other.name && keep.name !== other.name;
+  const choose = both ? el("fieldset", {}, el("legend", { text: "Which name is kept?" }),
+    ...[keep.name, other.name].map((n, i) => el("label", { class: "radio" },
+      el("input", { type: "radio", name: "keep-name", value: n, checked: i === 0 }), ` ${n}`))) : null;
+  const kept = keep.name || other.name;
+  const answer = await openDialog(`Merge ${label(other)} into ${label(keep)}?`,
+    el("div", { class: "pair" }, personChoice(other), el("span", { "aria-hidden": "true", text: "→" }), personChoice(keep)),
+    choose || el("p", { text: kept ? `The merged person is named ${kept}.` : "The merged person stays unnamed." }),
+    buttons(el("button", { type: "button", onclick: closeWith("cancel"), text: "Cancel" }),
+      el("button", { type: "button", class: "primary", id: "confirm-merge", onclick: () => dialog.close("merge"), text: "Merge" })));
+  if (answer !== "merge") return null;
+  const name = both ? dialog.querySelector("input[name=keep-name]:checked").value : null;
+  // the labels as they were: after the merge the kept person may carry the other's name
+  const before = { other: label(other), keep: label(keep) };
+  const r = await api.merge(keep.id, other.id, name);
+  const named = r.name && r.name !== keep.name ? `, now named ${r.name}` : "";
+  say(`${before.other} merged into ${before.keep}${named}. Undo reverts it.`);
+  return r;
+}
+
+/** Pick a person by name (autocomplete) or type a new name: the faces go there in one correction. */
+export async function askAssign(faceIds, except) {
+  const { input, node } = nameInput("assign-name", "Name (an existing person, or a new name)", except);
+  const note = el("p", { class: "meta", id: "assign-note" });
+  input.addEventListener("input", () => {
+    const r = resolvePerson(input.value);
+    note.textContent = input.value.trim() && r.name ? `Creates a new person named ${r.name}.` : "";
+  });
+  const form = el("form", { method: "dialog", onsubmit: (e) => { e.preventDefault(); if (input.value.trim()) dialog.close("ok"); } },
+    faceRow(faceIds), node, note, buttons(el("button", { type: "button", onclick: closeWith("cancel"), text: "Cancel" }),
+      el("button", { type: "submit", class: "primary", text: "Move" })));
+  const answer = await openDialog(`Who ${faceIds.length === 1 ? "is this face" : `are these ${faceIds.length} faces`}?`, form);
+  if (answer !== "ok") return null;
+  return assignFaces(faceIds, resolvePerson(input.value));
+}
+
+/** "Merge with…": a person by name, then the confirmation. True when merged. */
+export async function askMerge(id) {
+  const { input, node } = nameInput("merge-name", "Merge with (a person's name)", id);
+  const form = el("form", { method: "dialog", onsubmit: (e) => { e.preventDefault(); dialog.close("ok"); } }, node,
+    buttons(el("button", { type: "button", onclick: closeWith("cancel"), text: "Cancel" }),
+      el("button", { type: "submit", class: "primary", text: "Next" })));
+  if (await openDialog(`Merge ${label(persons.get(id) || { id })} with…`, form) !== "ok") return false;
+  const other = resolvePerson(input.value);
+  if (other.id === undefined) { say(`There is no person named ${other.name}.`, "error"); return false; }
+  return Boolean(await confirmMerge(id, other.id));
+}
+
+const KEYS = [["?", "this list"], ["g p / g u / g s", "people, unknown faces, suggestions"], ["/", "filter people by name"],
+  ["Tab, Enter", "move between and open people, faces, photos"], ["space", "select or unselect the focused face"],
+  ["a", "move the selected (or focused) faces to a person, or a new name"],
+  ["t", "go to the \"Move to\" list of persons (Tab moves in it, Enter moves the faces)"],
+  ["x", "not this person (the selected faces)"], ["s", "split the selected faces into a new person"],
+  ["c", "make the focused face the cover"], ["m", "merge the focused (or shown) person with another"],
+  ["u", "undo the last correction"], ["y / n / k", "in suggestions: yes, no, skip"],
+  ["← / →", "in the photo viewer: the previous or next photo"], ["+ / − / 0", "in the photo viewer: zoom in, out, fit"],
+  ["Esc", "close a dialog, clear the selection"]];
+
+export function showHelp() {
+  openDialog("Keyboard shortcuts",
+    el("dl", { class: "keys" }, ...KEYS.flatMap(([k, d]) => [el("dt", {}, el("kbd", { text: k })), el("dd", { text: d })])),
+    buttons(el("button", { type: "button", class: "primary", onclick: closeWith("ok"), text: "Close" })));
+}

@@ -1,0 +1,140 @@
+// A grid of faces to sort (a person's, or the unknown ones): select by click, tap or space;
+// move the selection by drag, by the "Move to" list or by name; corrections remove the faces
+// in place, so the scroll stays where it was. Shared by the person and the unknown views.
+import * as api from "./api.js";
+import { assignFaces } from "./actions.js";
+import { askAssign } from "./dialogs.js";
+import { act, el, faceImg, say } from "./dom.js";
+import { dragItem, dropTarget } from "./drag.js";
+import { remember } from "./lists.js";
+import { persons } from "./state.js";
+import { count, label } from "./words.js";
+
+const FACE_PAGE = 120;
+
+/** ``data``: the first page of the person's (or the unknown) faces; ``me``: the person or null. */
+export function faceGrid(data, me) {
+  const unknown = me === null;
+  const listKey = unknown ? "unknown" : `person/${me.id}`;
+  const selected = new Set();
+  let total = data.total_faces;
+  const faces = el("ul", { class: "faces", id: "faces", "aria-label": unknown ? "Unknown faces" : `Faces of ${label(me)}` });
+  const countLine = el("p", { class: "meta", id: "face-count" });
+  const selBar = el("div", { class: "selbar", id: "selbar", hidden: true, role: "region", "aria-label": "Selected faces" });
+  const selCount = el("span", { id: "sel-count" });
+  const refresh = () => {
+    countLine.textContent = count(total, "face") + (unknown ? "" : ` in ${count(data.total_photos, "photo")}`);
+    selBar.hidden = selected.size === 0;
+    document.body.classList.toggle("selecting", selected.size > 0);
+    selCount.textContent = `${selected.size} selected`;
+  };
+  const boxOf = (fid) => faces.querySelector(`[data-face='${fid}']`);
+  const toggle = (fid, on = !selected.has(fid)) => {
+    const box = boxOf(fid);
+    on ? selected.add(fid) : selected.delete(fid);
+    box.classList.toggle("selected", on);
+    box.querySelector(".pick").setAttribute("aria-pressed", String(on));
+    refresh();
+  };
+  const removeFaces = (ids) => {
+    for (const fid of ids) {
+      const box = boxOf(fid);
+      if (box) box.parentElement.remove();
+      selected.delete(fid);
+      total -= 1;
+    }
+    refresh();
+  };
+  const chosen = (fallback) => (selected.size ? [...selected] : fallback !== undefined ? [fallback] : []);
+  const nothing = () => say("Select faces first (click, tap or space).", "error");
+  const moveTo = async (ids, target) => {
+    if (!ids.length) return nothing();
+    const r = target ? await assignFaces(ids, target) : await askAssign(ids, me && me.id);
+    if (r && r.person !== (me && me.id)) removeFaces(r.faces);
+  };
+  const reject = async (ids) => {
+    if (!ids.length) return nothing();
+    await api.reject(ids, me.id);  // one correction, one undo
+    removeFaces(ids);
+    say(`${count(ids.length, "face")} marked as not ${label(me)}.`);
+  };
+  const split = async () => {
+    if (!selected.size) return nothing();
+    const ids = [...selected];
+    const r = await api.split(me.id, ids);
+    removeFaces(ids);
+    say(`${count(ids.length, "face")} split into the new ${label({ id: r.new })}.`);
+  };
+  const setCover = async (fid) => {
+    await api.cover(me.id, fid);
+    faces.querySelectorAll(".face.cover").forEach((n) => n.classList.remove("cover"));
+    const box = boxOf(fid);
+    if (box) box.classList.add("cover");
+    say(`Face ${fid} is now ${label(me)}'s cover.`);
+  };
+  const faceBox = (f) => {
+    const alt = unknown ? `unknown face ${f.id}` : `${label(me)}, face ${f.id}`;
+    const pick = el("button", { type: "button", class: "pick", "aria-pressed": "false", "aria-label": `select ${alt}` },
+      faceImg(f.id, ""));
+    const box = el("div", { class: "face" + (!unknown && f.id === data.cover ? " cover" : ""), "data-face": f.id, draggable: "true" }, pick);
+    pick.addEventListener("click", () => toggle(f.id));
+    pick.addEventListener("keydown", (e) => {
+      if (e.key === "a") { e.preventDefault(); act(() => moveTo(chosen(f.id))); }
+      else if (e.key === "x" && !unknown) { e.preventDefault(); act(() => reject(chosen(f.id))); }
+      else if (e.key === "c" && !unknown) { e.preventDefault(); act(() => setCover(f.id)); }
+    });
+    dragItem(box, () => ({ faces: selected.has(f.id) ? [...selected] : [f.id] }));
+    const tools = el("div", { class: "actions" },
+      el("a", { href: `#/photo/${f.photo}?from=${listKey}`, class: "small", text: "Photo", "aria-label": `Photo of face ${f.id}` }));
+    if (!unknown) {
+      tools.append(el("button", { type: "button", class: "danger not-this small", text: "Not them",
+        "aria-label": `Not them: face ${f.id} is not ${label(me)}`, onclick: () => act(() => reject([f.id])) }));
+    }
+    box.append(tools);
+    return el("li", {}, box);
+  };
+  const shownPhotos = [];
+  const addFaces = (list) => {
+    faces.append(...list.map(faceBox));
+    for (const f of list) if (!shownPhotos.includes(f.photo)) shownPhotos.push(f.photo);
+    if (unknown) remember(listKey, shownPhotos);  // the viewer's previous and next, opened from here
+  };
+  addFaces(data.faces);
+  let shown = data.faces.length;
+  const moreFaces = el("button", { type: "button", id: "more-faces", text: "Show more faces", hidden: shown >= total });
+  const loadMore = () => act(async () => {
+    if (moreFaces.hidden || moreFaces.disabled) return;
+    moreFaces.disabled = true;
+    const next = await api.person(unknown ? "unknown" : me.id, shown, FACE_PAGE);
+    addFaces(next.faces);
+    shown += next.faces.length;
+    moreFaces.hidden = shown >= next.total_faces;
+    moreFaces.disabled = false;
+  });
+  moreFaces.addEventListener("click", loadMore);
+  new IntersectionObserver((es) => { if (es.some((e) => e.isIntersecting)) loadMore(); }, { rootMargin: "600px" }).observe(moreFaces);
+
+  selBar.append(...[selCount,
+    el("button", { type: "button", id: "move-selected", class: "primary", text: "Move to…", onclick: () => act(() => moveTo(chosen())) }),
+    unknown ? null : el("button", { type: "button", id: "split", text: "Split into a new person", onclick: () => act(split) }),
+    unknown ? null : el("button", { type: "button", id: "cover-selected", text: "Use as cover", onclick: () => act(async () => {
+      if (selected.size !== 1) return say("Select exactly one face to use as the cover.", "error");
+      await setCover([...selected][0]);
+    }) }),
+    unknown ? null : el("button", { type: "button", id: "reject-selected", class: "danger", text: "Not them", onclick: () => act(() => reject(chosen())) }),
+    el("button", { type: "button", id: "clear-selection", text: "Clear", onclick: () => { for (const fid of [...selected]) toggle(fid, false); } }),
+  ].filter((c) => c !== null));
+
+  // The persons to move faces to: a landmark, and "t" reaches it from any face (see keys.js).
+  const side = el("aside", { id: "move-to", "aria-labelledby": "move-to-title" }, el("h2", { id: "move-to-title", text: "Move to" }),
+    el("p", { class: "meta", text: "Drop faces here, or select faces and choose a person." }));
+  for (const p of persons.values()) {
+    if ((me && p.id === me.id) || p.hidden) continue;
+    const t = el("button", { type: "button", class: "target", "data-person": p.id, text: `${label(p)} · ${count(p.photos, "photo")}`,
+      onclick: () => act(() => moveTo(chosen(), { id: p.id })) });
+    dropTarget(t, p, (ids) => moveTo(ids, { id: p.id }));
+    side.append(t);
+  }
+  refresh();
+  return { faces, countLine, selBar, moreFaces, side };
+}

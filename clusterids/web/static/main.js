@@ -1,0 +1,121 @@
+// ClusterIdentities web page: plain DOM and ES modules served as they are; nothing is fetched
+// from the internet. Every drag has a keyboard and a tap alternative: select faces (click, tap
+// or space), then "Move to…" (a), a person in the "Move to" list (t), or a person's "Merge with…" (m).
+import * as api from "./api.js";
+import { undoLast } from "./actions.js";
+import { showHelp } from "./dialogs.js";
+import { act, el, say, sleep, view } from "./dom.js";
+import { listenToKeys } from "./keys.js";
+import { peopleView } from "./people.js";
+import { personView } from "./person.js";
+import { searchPhoto, searchView } from "./search.js";
+import { leave, setRouter } from "./state.js";
+import { suggestionsView } from "./suggestions.js";
+import { unknownView } from "./unknown.js";
+import { uploadFiles } from "./uploads.js";
+import { photoView } from "./viewer.js";
+
+const banner = document.getElementById("banner");
+const header = document.querySelector("header");
+const moreButton = document.getElementById("more");
+
+// -- the daemon gone: a banner that goes by itself once it is back ---------------------------------
+let daemonDown = false;
+api.whenDown(async () => {
+  if (daemonDown) return;
+  daemonDown = true;
+  banner.hidden = false;
+  banner.textContent = "The ClusterIdentities daemon is not answering: start it again with 'clusterids ui' " +
+    "(or 'clusterids watch' if you run it yourself). This page reconnects by itself.";
+  while (!(await api.alive())) await sleep(1500);
+  daemonDown = false;
+  banner.hidden = true;
+  say("The daemon is back.");
+  route(true);
+});
+
+// -- the router: only the latest navigation may draw (an older one still waiting must not) ----------
+let routeSeq = 0;
+let keepStatus = false;
+
+async function route(keep = false) {
+  const mine = ++routeSeq;
+  const alive = () => mine === routeSeq;
+  const [hash, query] = (location.hash || "#/").split("?");
+  const params = new URLSearchParams(query || "");
+  if (!keep && !keepStatus) say("");
+  keepStatus = false;
+  leave();
+  document.body.classList.remove("selecting");
+  const scroll = keep ? window.scrollY : 0;
+  try {
+    if (hash === "#/login-expired") {
+      say("That login link was used already or has expired: run 'clusterids ui' again if this page asks you to log in.", "warn");
+      history.replaceState(null, "", "#/");
+      keepStatus = true;
+      return route();
+    }
+    if (params.get("error") === "no-album") say("This person has no album to download: hidden people have none; unhide them first.", "error");
+    if (hash.startsWith("#/person/")) await personView(decodeURIComponent(hash.slice(9)), alive);
+    else if (hash === "#/unknown") await unknownView(alive);
+    else if (hash.startsWith("#/photo/")) await photoView(decodeURIComponent(hash.slice(8)), alive, params);
+    else if (hash === "#/suggestions") await suggestionsView(null, alive);
+    else if (hash.startsWith("#/suggestions/")) await suggestionsView(hash.slice(14), alive);
+    else if (hash.startsWith("#/search/")) searchView(hash.slice(9), alive);
+    else await peopleView(alive);
+    if (alive() && keep) window.scrollTo(0, scroll);
+    if (alive() && !keep && !view.contains(document.activeElement)) view.focus({ preventScroll: true });
+  } catch (e) {
+    if (!alive()) return;
+    const text = e instanceof api.ApiError ? e.message : `Something went wrong: ${e.message}`;
+    document.title = "Error · ClusterIdentities";
+    view.replaceChildren(el("h1", { text: "This page cannot be shown" }), el("p", { class: "error", id: "view-error", text }),
+      el("p", {}, el("a", { href: "#/", id: "back-home", class: "textlink", text: "Back to the people" })));
+  }
+}
+setRouter(route);
+
+// -- the header: on a phone the tools sit behind "More", a row of their own under the views --------
+function closeMore() {
+  header.classList.remove("open");
+  moreButton.setAttribute("aria-expanded", "false");
+}
+moreButton.addEventListener("click", () => {
+  const open = header.classList.toggle("open");
+  moreButton.setAttribute("aria-expanded", String(open));
+});
+document.getElementById("tools").addEventListener("click", (e) => { if (e.target.closest("button, a")) closeMore(); });
+document.addEventListener("keydown", (e) => { if (e.key === "Escape" && header.classList.contains("open")) closeMore(); });
+document.addEventListener("click", (e) => { if (!header.contains(e.target)) closeMore(); });
+document.getElementById("download-all").href = api.albumsZipUrl();
+document.getElementById("upload").addEventListener("change", (e) => {
+  closeMore();
+  uploadFiles(e.target.files);
+  e.target.value = "";  // the same file chosen again is a new choice
+});
+document.getElementById("search").addEventListener("change", (e) => {
+  const file = e.target.files[0];
+  closeMore();
+  e.target.value = "";
+  if (file) act(() => searchPhoto(file));
+});
+document.getElementById("undo").addEventListener("click", () => act(async () => {
+  await undoLast();
+  await route(true);  // keeps the status line: it says what was undone
+}));
+document.getElementById("help").addEventListener("click", showHelp);
+
+// -- photos dropped anywhere go to the inbox --------------------------------------------------------
+const hint = document.getElementById("drop-hint");
+window.addEventListener("dragover", (e) => {
+  if (e.dataTransfer.types.includes("Files")) { e.preventDefault(); hint.hidden = false; }
+});
+window.addEventListener("dragleave", (e) => { if (!e.relatedTarget) hint.hidden = true; });
+window.addEventListener("drop", (e) => {
+  hint.hidden = true;
+  if (e.dataTransfer.files.length) { e.preventDefault(); uploadFiles(e.dataTransfer.files); }
+});
+
+listenToKeys();
+window.addEventListener("hashchange", () => { closeMore(); route(); });
+route();

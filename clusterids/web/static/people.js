@@ -1,0 +1,62 @@
+// The people grid: a card per person (cover, name, photo count), sorted, filtered, paginated.
+import * as api from "./api.js";
+import { assignFaces } from "./actions.js";
+import { act, el, faceImg, view } from "./dom.js";
+import { dragItem, dropTarget } from "./drag.js";
+import { loadPersons, prefs, redraw } from "./state.js";
+import { count, label } from "./words.js";
+
+const PAGE = 200;
+
+function card(p) {
+  const link = el("a", { href: `#/person/${p.id}`, class: "card person" + (p.hidden ? " hidden-person" : ""),
+    "data-person": p.id, draggable: "true" },
+    p.cover ? faceImg(p.cover, label(p)) : el("span", { class: "nocover", text: "no face" }),
+    el("span", { class: "name", text: label(p) }),
+    el("span", { class: "meta", text: `${count(p.photos, "photo")}${p.hidden ? " · hidden" : ""}` }));
+  dragItem(link, { person: p.id });
+  dropTarget(link, p, async (faces) => { await assignFaces(faces, { id: p.id }); await redraw(); });
+  return el("li", {}, link);
+}
+
+export async function peopleView(alive) {
+  const pr = prefs();
+  const params = { hidden: pr.hidden, unnamed: pr.unnamed, sort: pr.sort, q: pr.q };
+  const [page] = await Promise.all([api.people({ ...params, limit: PAGE }), loadPersons()]);
+  const grid = el("ul", { class: "grid", id: "people", "aria-label": "People" }, ...page.people.map(card));
+  let offset = page.people.length;
+  const more = el("button", { type: "button", text: "Show more people", hidden: offset >= page.total, onclick: () => act(async () => {
+    const next = await api.people({ ...params, offset, limit: PAGE });
+    grid.append(...next.people.map(card));
+    offset += next.people.length;
+    more.hidden = offset >= next.total;
+  }) });
+  const set = (key, value) => { sessionStorage.setItem(key, value); redraw(); };
+  const filter = el("input", { type: "search", id: "filter", value: pr.q, placeholder: "Filter by name" });
+  let timer = 0;
+  filter.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(() => set("q", filter.value), 250); });
+  const sort = el("select", { id: "sort", onchange: (e) => set("sort", e.target.value) },
+    ...[["photos", "most photos"], ["name", "name"], ["newest", "newest photo"]].map(([v, t]) =>
+      el("option", { value: v, text: t, selected: v === pr.sort })));
+  const check = (id, key, on, text) => el("label", { class: "check" },
+    el("input", { type: "checkbox", id, checked: on, onchange: (e) => set(key, e.target.checked ? "1" : "0") }), ` ${text}`);
+  if (!alive()) return;
+  document.title = "People · ClusterIdentities";
+  view.replaceChildren(
+    el("h1", { text: `People (${page.total})` }),
+    el("div", { class: "toolbar" },
+      el("label", { class: "field inline" }, el("span", { class: "visually-hidden", text: "Filter by name" }), filter),
+      el("label", { class: "field inline" }, el("span", { text: "Sort by" }), sort),
+      check("show-hidden", "hidden", pr.hidden, "hidden"), check("show-unnamed", "unnamed", pr.unnamed, "unnamed"),
+      el("a", { href: "#/unknown", class: "textlink", text: `${count(page.unknown, "unknown face")}` })),
+    el("p", { class: "meta hint keys-hint", text: "Drag a person onto another to merge them, or focus one and press m." }),
+    el("p", { class: "meta hint touch-hint", text: "To merge two persons, open one and choose \u201cMerge with…\u201d." }),
+    page.people.length ? grid : el("p", { class: "empty", text: pr.q ? `Nobody matches "${pr.q}".` : "No people yet: add photos, then recluster." }),
+    more);
+  const typing = document.activeElement && document.activeElement.id === "filter" ? document.activeElement.value : null;
+  if (typing !== null) {  // keep what was typed while this page loaded, and the focus
+    filter.value = typing;
+    filter.focus();
+    filter.setSelectionRange(typing.length, typing.length);
+  }
+}

@@ -1,0 +1,64 @@
+// A person's page: the name (renamed in place), hide, merge, suggestions, the album; the faces
+// to sort and the photos by date.
+import * as api from "./api.js";
+import { askMerge, confirmMerge } from "./dialogs.js";
+import { act, el, say, view } from "./dom.js";
+import { faceGrid } from "./faces.js";
+import { loadPersons, persons, redraw } from "./state.js";
+import { timeline } from "./timeline.js";
+import { label } from "./words.js";
+
+const FACE_PAGE = 120;
+
+async function renameTo(data, input) {
+  const value = input.value.trim();
+  if (value === (data.name || "")) return;
+  const clash = [...persons.values()].find((p) => p.name === value && p.id !== data.id);
+  if (clash) {
+    // the name is someone else's: the same person, most likely, so offer the merge
+    const r = await confirmMerge(clash.id, data.id);
+    if (r) location.hash = `#/person/${clash.id}`;
+    else input.value = data.name || "";
+    return;
+  }
+  const r = await api.rename(data.id, value);
+  data.name = r.name;
+  persons.set(data.id, { ...persons.get(data.id), name: r.name });
+  say(r.name ? `Renamed to ${r.name}.` : `The name is removed: this is ${label({ id: data.id, label: r.label })} again.`);
+  document.title = `${label(data)} · ClusterIdentities`;
+}
+
+function nameField(data) {
+  const name = el("input", { class: "rename", id: "rename", value: data.name || "", placeholder: label({ id: data.id }) });
+  name.addEventListener("keydown", (e) => {
+    // Enter's own key events must not reach the dialog that the rename may open
+    if (e.key === "Enter") { e.preventDefault(); setTimeout(() => name.blur(), 0); }
+    if (e.key === "Escape") { name.value = data.name || ""; name.blur(); }
+  });
+  name.addEventListener("change", () => act(() => renameTo(data, name)));
+  return [el("label", { class: "visually-hidden", for: "rename", text: "Name" }), name];
+}
+
+export async function personView(id, alive) {
+  const [data] = await Promise.all([api.person(id, 0, FACE_PAGE), loadPersons()]);
+  const grid = faceGrid(data, data);  // data.name follows a rename made here
+  const toolbar = el("div", { class: "toolbar" },
+    el("button", { type: "button", id: "hide", text: data.hidden ? "Unhide" : "Hide", onclick: () => act(async () => {
+      await api.hide(data.id, !data.hidden);
+      say(data.hidden ? `${label(data)} is shown again.` : `${label(data)} is hidden.`);
+      await redraw();
+    }) }),
+    el("button", { type: "button", id: "merge-with", text: "Merge with…", onclick: () => act(async () => {
+      if (await askMerge(data.id)) await redraw();
+    }) }),
+    el("a", { class: "button", href: `#/suggestions/${data.id}`, id: "suggest-person", text: "Suggestions" }),
+    data.has_album
+      ? el("a", { class: "button", id: "download-person", href: api.albumsZipUrl(data.id), text: "Download album" })
+      : el("span", { class: "meta", id: "no-album", text: "Hidden people have no album: unhide to download it." }));
+  const photos = timeline(data);
+  if (!alive()) return;
+  document.title = `${label(data)} · ClusterIdentities`;
+  view.replaceChildren(el("div", { class: "layout" },
+    el("div", { class: "main" }, el("h1", {}, ...nameField(data)), toolbar, grid.countLine, grid.selBar, grid.faces,
+      grid.moreFaces, photos), grid.side));
+}
