@@ -67,6 +67,7 @@ FILES = """
 | `GET /api/v1/albums.zip?person=ID` | one album, or all of them, as a zip with a folder per person, streamed |
 | `POST /api/v1/upload` | photos (multipart `files`) into `<library>/inbox`, a watched folder |
 | `POST /api/v1/search` | who is in a photo (multipart `file`), as `photos.search` |
+| `GET /api/v1/events` | server-sent events: `hello`, then `changed` after each write (what, numbered) |
 | `GET /api/v1/health` | whether the daemon answers |
 """
 

@@ -97,21 +97,23 @@ def merge_cmd(ctx: click.Context, persons: tuple[str, ...], name: str | None, as
 
 
 @cli.command("suggest")
-@click.option("--person", help="Also the unknown faces that may be this person (id or exact name).")
+@click.option("--person", help="The unknown faces that may be this person (id or name); without it, the "
+              "unknown faces that may be someone.")
 @click.option("--limit", default=20, show_default=True, help="At most this many of each kind.")
 @json_option
 @click.pass_context
 def suggest_cmd(ctx: click.Context, person: str | None, limit: int, as_json: bool) -> None:
-    """Questions worth a look: persons that may be one, and unknown faces that may be PERSON."""
+    """Questions likely to be answered yes: persons that may be one, unknown faces that may be someone."""
 
     def render(r: dict[str, Any]) -> None:
         for m in r["merges"]:
             a, b = (f"{plain(n)} (person {i})" for i, n in zip(m["persons"], m["labels"], strict=True))
-            click.echo(f"same person? {a} and {b} (similarity {m['similarity']:.2f})")
+            click.echo(f"same person? {a} and {b}: {m['likelihood']} (similarity {m['similarity']:.2f})")
         for f in r["faces"]:
-            click.echo(f"is face {f['face']} {plain(f['label'])}? (similarity {f['similarity']:.2f})")
+            click.echo(f"is face {f['face']} {plain(f['label'])} (person {f['person']})? {f['likelihood']} "
+                       f"(similarity {f['similarity']:.2f})")
         if not r["merges"] and not r["faces"]:
-            click.echo("nothing to suggest")
+            click.echo("nothing to ask for now: no suggestion is likely enough to be right")
 
     emit(call(ctx, "people.suggest", person=person, limit=limit), as_json, render)
 

@@ -73,7 +73,8 @@ class PeopleController:
 
     @operation()
     def suggest(self, person: str | None = None, limit: Count = 20) -> Suggestions:
-        """Questions worth a look: persons that may be one, and unknown faces that may be PERSON."""
+        """Questions likely to be answered yes: persons that may be one, and unknown faces that may
+        be PERSON (without one: unknown faces that may be someone)."""
         from .suggestions import suggestions
 
         return suggestions(self.lib, person, min(max(limit, 0), 500))

@@ -330,6 +330,7 @@ class FaceSuggestion:
     name: str | None
     label: str
     similarity: float
+    likelihood: str  # "very likely" or "likely": nothing less is suggested
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -338,6 +339,7 @@ class MergeSuggestion:
     names: list[str | None]
     labels: list[str]
     similarity: float
+    likelihood: str
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -31,6 +31,7 @@ from ..core.operations import Operation
 from ..core.results import DaemonState, Fault, Indexed, Reclustered
 from ..errors import UserError
 from .client import STATE_FILE, new_token, read_state, take_lock
+from .events import Changes, describe
 from .http import make_app
 from .watcher import Handler, Pending, now_iso, start_observer
 from .writer import WriteQueue
@@ -82,6 +83,7 @@ class Daemon:
         self.fail_counts: dict[str, int] = {}  # where -> failures in a row (the back-off grows)
         self.paused: str | None = None
         self.crops_todo: list[int] | None = None  # photos whose face crops the idle loop makes (None: look)
+        self.changes = Changes()  # what the open pages hear after each write
 
     # -- the runner the API's routes call --------------------------------------------------------
 
@@ -114,6 +116,9 @@ class Daemon:
             self.faces_since_recluster = 0
             self.last_recluster_t = time.monotonic()
             self.last_recluster = now_iso()
+        change = describe(result)
+        if change is not None:
+            self.changes.publish(change[0], **change[1])
         return result
 
     def state(self) -> DaemonState:
@@ -186,6 +191,7 @@ class Daemon:
             if observer is not None:
                 observer.stop()
                 observer.join(timeout=5)
+            self.changes.close()  # the pages' event streams end, so the server can
             if server is not None:
                 server.should_exit = True
             self.writes.close()

@@ -36,6 +36,7 @@ from .. import __version__
 from ..core import operations
 from ..core.operations import Operation
 from ..errors import NotFound, UserError
+from .events import Changes, describe
 from .guard import COOKIE, BodyLimit, authorize, origin_refusal
 
 if TYPE_CHECKING:
@@ -48,7 +49,9 @@ LOGIN_CODE_SECONDS = 120
 
 
 class Runner(Protocol):
-    """How the daemon runs what the routes ask for."""
+    """How the daemon runs what the routes ask for, and what it publishes after its writes."""
+
+    changes: Changes
 
     def call(self, op: Operation, kwargs: dict[str, Any]) -> Any: ...
     def write(self, fn: Callable[[Core], T]) -> T: ...  # on the one writer, in its turn
@@ -61,9 +64,14 @@ class Direct:
 
     def __init__(self, core: Core) -> None:
         self.core = core
+        self.changes = Changes()
 
     def call(self, op: Operation, kwargs: dict[str, Any]) -> Any:
-        return self.core.call(op, kwargs)
+        result = self.core.call(op, kwargs)
+        change = None if op.flags.reads_only else describe(result)
+        if change is not None:
+            self.changes.publish(change[0], **change[1])
+        return result
 
     def write(self, fn: Callable[[Core], T]) -> T:
         return fn(self.core)
@@ -241,6 +249,14 @@ def _file_routes(app: FastAPI, runner: Runner, auth: list[Any]) -> None:
         path = runner.read(lambda core: core.photos.cached_preview(pid, large)) or \
             runner.write(lambda core: core.photos.preview(pid, large))
         return FileResponse(path, media_type="image/jpeg", headers=cache)
+
+    what = "server-sent events: `hello`, then `changed` after each write (what, generation)"
+    stream: dict[int | str, dict[str, Any]] = {200: {"content": {"text/event-stream": {}}, "description": what}}
+
+    @app.get("/api/v1/events", dependencies=auth, responses={**ERRORS, **stream}, response_class=StreamingResponse)
+    async def events(request: Request) -> StreamingResponse:
+        return StreamingResponse(runner.changes.stream(request.is_disconnected), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
     @app.post("/api/v1/upload", dependencies=auth, responses=ERRORS)
     def upload(files: list[UploadFile]) -> dict[str, list[str]]:

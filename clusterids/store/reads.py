@@ -219,6 +219,18 @@ def points(session: Session, ids: list[int]) -> list[PointRow]:
                                    .where(Face.id.in_(ids))))
 
 
+def person_points(session: Session, person_ids: list[int]) -> list[PointRow]:
+    """(face, photo, person, vector) of every face of these persons."""
+    return _tuples(session.execute(select(Face.id, Face.photo_id, Face.person_id, Face.vector)
+                                   .where(Face.person_id.in_(person_ids))))
+
+
+def unknown_face_ids(session: Session, limit: int) -> list[int]:
+    """The newest unknown faces, newest first."""
+    return list(session.scalars(select(Face.id).where(Face.person_id.is_(None)).order_by(Face.id.desc())
+                                .limit(limit)))
+
+
 def payloads(session: Session, ids: list[int] | None = None) -> dict[int, tuple[int, int | None]]:
     """What the vector payloads must say: face id -> (photo id, person id)."""
     q = select(Face.id, Face.photo_id, Face.person_id)

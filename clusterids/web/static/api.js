@@ -50,6 +50,7 @@ export const suggestions = (personId) => op("people/suggest", personId ? { perso
 export const uploads = (names) => request(`/photos/uploads?${names.map((n) => `names=${encodeURIComponent(n)}`).join("&")}`);
 export const history = (limit = 20) => request(`/people/history?${query({ limit })}`);
 
+export const eventsUrl = `${BASE}/events`;
 export const faceUrl = (id) => `${BASE}/faces/${id}.jpg`;
 export const photoUrl = (id, large = false) => `${BASE}/photos/${id}.jpg${large ? "?size=large" : ""}`;
 export const albumsZipUrl = (personId) => `${BASE}/albums.zip${personId === undefined ? "" : `?person=${personId}`}`;
@@ -89,7 +90,11 @@ export function upload(files, progress) {
 function op(name, args = {}) {
   return request(`/${name}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(args) });
 }
-const correct = (action, args = {}) => op(`people/${action}`, args);
+let lastCorrection = -Infinity;
+/** When this page last made a correction (performance.now()): the page redraws after its own. */
+export const ownChangeAt = () => lastCorrection;
+const correct = (action, args = {}) =>
+  op(`people/${action}`, args).finally(() => { lastCorrection = performance.now(); });
 
 /** ``to`` is {id} of a person, or {name}: an existing name or a new person. */
 export const assign = (faceIds, to) =>

@@ -5,6 +5,7 @@ import * as api from "./api.js";
 import { undoLast } from "./actions.js";
 import { showHelp } from "./dialogs.js";
 import { act, el, say, sleep, view } from "./dom.js";
+import { follow } from "./events.js";
 import { listenToKeys } from "./keys.js";
 import { peopleView } from "./people.js";
 import { personView } from "./person.js";
@@ -119,3 +120,4 @@ window.addEventListener("drop", (e) => {
 listenToKeys();
 window.addEventListener("hashchange", () => { closeMore(); route(); });
 route();
+follow();

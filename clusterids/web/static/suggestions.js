@@ -6,12 +6,15 @@ import { act, dialog, el, faceImg, say, view } from "./dom.js";
 import { loadPersons, persons } from "./state.js";
 import { label } from "./words.js";
 
+const cap = (s) => (s ? s[0].toUpperCase() + s.slice(1) : "");
+
 function skipped() {
   return new Set(JSON.parse(sessionStorage.getItem("skipped") || "[]"));
 }
 
 function question(item, answer) {
-  const btn = (kind, text, key) => el("button", { type: "button", class: kind === "yes" ? "primary" : "", id: `answer-${kind}`,
+  // a merge is the answer that is hard to see through afterwards: no button is the default there
+  const btn = (kind, text, key) => el("button", { type: "button", class: kind === "yes" && item.face ? "primary" : "", id: `answer-${kind}`,
     onclick: () => act(() => answer(kind)) }, text, el("kbd", { text: key }));
   let q;
   if (item.face) {
@@ -19,6 +22,7 @@ function question(item, answer) {
     const p = persons.get(f.person) || { id: f.person, name: f.name };
     q = el("div", { class: "question", "data-face": f.face },
       el("h2", { text: `Is this ${label(p)}?` }),
+      el("p", { class: "meta likelihood", text: `${cap(f.likelihood)} by the faces.` }),
       el("div", { class: "pair" }, el("figure", { class: "choice" }, faceImg(f.face, `unknown face ${f.face}`),
         el("figcaption", { text: "this face" })), personChoice(p)),
       el("div", { class: "dialog-buttons" }, btn("yes", "Yes ", "y"), btn("no", "No ", "n"), btn("skip", "Skip ", "k")));
@@ -26,6 +30,7 @@ function question(item, answer) {
     const [a, b] = item.merge.persons.map((pid) => persons.get(pid) || { id: pid, photos: 0 });
     q = el("div", { class: "question", "data-pair": item.merge.persons.join("-") },
       el("h2", { text: `Are ${label(a)} and ${label(b)} the same person?` }),
+      el("p", { class: "meta likelihood", text: `${cap(item.merge.likelihood)} by their faces.` }),
       el("div", { class: "pair" }, personChoice(a), personChoice(b)),
       el("div", { class: "dialog-buttons" }, btn("yes", "Same, merge ", "y"), btn("no", "Keep apart ", "n"), btn("skip", "Skip ", "k")));
   }
@@ -46,10 +51,12 @@ export async function suggestionsView(personId, alive) {
   ].filter((x) => !skip.has(x.key));
   const box = el("section", { id: "queue", "aria-live": "polite" });
   const later = (item) => { skip.add(item.key); sessionStorage.setItem("skipped", JSON.stringify([...skip])); };
+  let asked = 0;
   const show = () => {
     const item = queue.shift();
+    asked += item ? 1 : 0;
     if (!item) {
-      box.replaceChildren(el("p", { class: "empty", id: "queue-done", text: "No more questions for now." }));
+      box.replaceChildren(el("p", { class: "empty", id: "queue-done", text: asked ? "No more questions for now." : "Nothing to ask: no suggestion is likely enough to be right." }));
       return;
     }
     const answer = async (kind) => {
@@ -75,8 +82,8 @@ export async function suggestionsView(personId, alive) {
   if (!alive()) return;
   const who = personId ? persons.get(Number(personId)) : null;
   document.title = "Suggestions · ClusterIdentities";
-  const what = who ? "Unknown faces that may be this person, then persons that may be one."
-    : "Persons whose faces are alike. Open a person's page for faces that may be them.";
+  const what = who ? "Unknown faces that are likely this person, then persons that are likely one."
+    : "Unknown faces that are likely someone, then persons that are likely one. Only likely questions are asked.";
   view.replaceChildren(el("h1", { text: who ? `Suggestions for ${label(who)}` : "Suggestions" }),
     el("p", { class: "meta" }, what, el("span", { class: "keys-hint", text: " Answer with y, n or k." })), box);
   show();
