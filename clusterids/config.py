@@ -52,8 +52,10 @@ class Settings(BaseSettings):
                             "bombs); large JPEGs decode reduced and count as such. The default keeps one "
                             "decode under about 300 MB.", 30_000_000)
     max_file_bytes: int = _help("Photo files larger than this are refused before they are read.", 256 * 2**20)
-    backup_hours: float = _help("Keep a copy of library.db (library.db.bak) at most this many hours old, the "
-                                "way back from a damaged database; 0: no copy.", 24.0)
+    backup_hours: float = _help("While the daemon works, copy library.db into backups/ at most this often (a "
+                                "command-line index or recluster that changed something always copies); the "
+                                "way back from a damaged database ('clusterids restore'); 0: no copies.", 1.0)
+    backup_keep: int = _help("How many copies of library.db backups/ keeps (the newest).", 3)
     decode_max_side: int = _help("Decode large photos at a reduced size with this longest side.", 2560)
     det_size: int = _help("Detector input size in pixels (square).", 640)
     det_threshold: float = _help("Minimum detection score of a stored face; 0: the detector's default "

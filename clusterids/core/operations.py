@@ -34,6 +34,7 @@ CONTROLLERS = {
     "people": ("clusterids.core.people", "PeopleController"),
     "photos": ("clusterids.core.photos", "PhotosController"),
     "metadata": ("clusterids.core.metadata", "MetadataController"),  # i20
+    "backups": ("clusterids.core.backups", "BackupsController"),  # i22
 }
 
 
@@ -44,12 +45,13 @@ class Flags:
     catch_up: bool = True  # bring the library in step when it is opened (doctor looks first)
     fresh_index: bool = False  # an embedded vector index that cannot be read is replaced (rebuild)
     long: bool = False  # a long run over photos: it reports progress
+    offline: bool = False  # runs before the library is opened (it replaces the database): never in a daemon
 
 
 def operation(reads_only: bool = False, creates: bool = False, catch_up: bool = True, fresh_index: bool = False,
-              long: bool = False) -> Callable[[F], F]:
+              long: bool = False, offline: bool = False) -> Callable[[F], F]:
     """Declare a controller method an operation (see the module docstring)."""
-    flags = Flags(reads_only, creates, catch_up and not reads_only, fresh_index, long)
+    flags = Flags(reads_only, creates, catch_up and not reads_only, fresh_index, long, offline)
 
     def mark(fn: F) -> F:
         fn.__operation__ = flags  # type: ignore[attr-defined]

@@ -88,6 +88,7 @@ class PeopleController:
         from ..outputs.thumbs import prune_thumbs
         from ..store import people as store_people
         from ..store.people import PlanWrite
+        from .backups import keep_copy
 
         lib = self.lib
         p = rule.params(lib)
@@ -102,6 +103,7 @@ class PeopleController:
             faults.point("recluster.after_commit")
             self.core.catch_up()
             prune_thumbs(lib)  # cached face crops of faces that are gone
+            keep_copy(self.core, bool(moves or new_keys))
         return Reclustered(
             new=report["new"], removed=report["removed"], merged=[Moved(**m) for m in report["merged"]],
             split=[Parted(**x) for x in report["split"]], faces_moved=report["faces_moved"], eps=p.eps,
