@@ -43,10 +43,12 @@ class LibraryController:
                   settle: float = 0.0) -> Indexed:
         """An index run (the daemon's too: ``missing_ok`` for folders that went, ``settle`` to
         leave files still being written for later)."""
+        from ..config import check_albums_outside
         from ..indexer.pipeline import index_paths
         from ..upkeep.catchup import CaughtUp
 
         lib, hooks = self.lib, self.core.hooks
+        check_albums_outside(lib.settings, [p for p in paths if Path(p).is_dir()])
         lib.db.add_roots(paths)
         caught = CaughtUp()  # what the catch-ups of the run did, added up
 

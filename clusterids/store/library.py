@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from sqlalchemy.exc import DatabaseError
 
-from ..config import CONFIG_FILE, Settings
+from ..config import CONFIG_FILE, Settings, check_albums_outside
 from ..errors import UserError
 from . import backup, outbox
 from .database import Database
@@ -136,6 +136,7 @@ def open_library(settings: Settings, models: ModelSource, create: bool = False,
     is_new = _check_folder(settings, create)
     db = _open_database(settings, create)
     try:
+        check_albums_outside(settings, db.roots())
         if not settings.database_url:
             _owner_only(root)
             if settings.backup_hours > 0 and not is_new and not backup.any_copy(root):
