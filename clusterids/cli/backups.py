@@ -36,7 +36,7 @@ def restore_cmd(ctx: click.Context, copy: str | None, as_json: bool) -> None:
     """Put a copy of the library database back (COPY: a file in backups/ or a path; the newest by
     default), keeping the one it replaces; then index the photos again and replay the corrections
     made since the copy. The daemon must be stopped."""
-    result = call(ctx, "backups.restore", **({"copy": copy} if copy else {}))
+    result = call(ctx, "backups.restore", **({"source": copy} if copy else {}))
 
     def render(r: dict[str, Any]) -> None:
         click.echo(f"restored {plain(r['copy'])} ({plain(r['held'])})")

@@ -146,4 +146,19 @@ def command(ctx: click.Context, words: str) -> str:
     return usage.command_line(ctx.find_root().obj or {}, words)
 
 
+class _Id(click.ParamType):
+    """An id: ASCII digits only (``int()`` would take "١٢" for 12)."""
+
+    name = "ID"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        if not (text.isascii() and text.isdigit()):
+            self.fail(f"{value!r} is not an id (digits 0-9)", param, ctx)
+        return int(text)
+
+
+ID = _Id()
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")

@@ -37,8 +37,8 @@ class BackupsController:
         return BackedUp(path=str(made.path), photos=made.photos, people=made.people)
 
     @operation(offline=True)
-    def restore(self, copy: str | None = None) -> Restored:
-        """Put a copy of the database back (COPY: a file in backups/ or a path; the newest by
+    def restore(self, source: str | None = None) -> Restored:
+        """Put a copy of the database back (SOURCE: a file in backups/ or a path; the newest by
         default), keeping the database it replaces; then index the photos again and replay the
         corrections made since the copy."""
         from ..store import backup, reads
@@ -53,9 +53,9 @@ class BackupsController:
         if settings.database_url:
             raise UserError("the library database is a server's", "restore it there (pg_restore of a pg_dump)")
         root = settings.library
-        chosen = backup.pick(root, copy)
+        chosen = backup.pick(root, source)
         if chosen is None:
-            where = copy or str(root / backup.BACKUPS_DIR)
+            where = source or str(root / backup.BACKUPS_DIR)
             raise UserError(f"no readable copy of the library database ({where})",
                             "see the files in the library's backups/ folder, and give one of them")
         held = chosen.describe()

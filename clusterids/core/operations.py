@@ -19,13 +19,16 @@ import importlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar, get_type_hints
+from typing import Annotated, Any, TypeVar, get_args, get_type_hints
 
-from annotated_types import Ge
+from annotated_types import Ge, MaxLen
 
 from ..errors import UserError
 
 Count = Annotated[int, Ge(0)]  # a limit or an offset: never negative
+MAX_NAME = 200
+Name = Annotated[str, MaxLen(MAX_NAME)]  # a person's name
+PersonRef = Annotated[str, MaxLen(MAX_NAME)]  # a person: an id (ASCII digits) or a name
 
 F = TypeVar("F", bound=Callable[..., Any])
 # controller name -> the module and class that hold its operations
@@ -93,10 +96,32 @@ class Operation:
             inspect.signature(self.function).bind(None, **kwargs)
         except TypeError as exc:
             raise UserError(f"wrong arguments for {self.name!r}: {exc}", "update the clusterids command") from exc
+        params = self.parameters()
+        for name, value in kwargs.items():
+            _check_length(name, params[name][0], value)
 
     def bound(self, core: Any) -> Callable[..., Any]:
         """The method on the controller of ``core`` (a Core, in this process)."""
         return getattr(getattr(core, self.controller), self.method)
+
+
+def _check_length(name: str, kind: Any, value: Any) -> None:
+    """The one check the CLI's calls need beyond the signature (HTTP gets it from the same
+    declarations, as a 422): a text longer than its declared MaxLen, alone or in a list."""
+    limit = _max_len(kind)
+    values = value if isinstance(value, list) else [value]
+    for v in values:
+        if limit is not None and isinstance(v, str) and len(v) > limit:
+            raise UserError(f"{name} is {len(v)} characters long", f"give at most {limit}")
+
+
+def _max_len(kind: Any) -> int | None:
+    for part in (kind, *get_args(kind)):
+        for inner in (part, *get_args(part)):
+            found = next((m.max_length for m in getattr(inner, "__metadata__", ()) if isinstance(m, MaxLen)), None)
+            if found is not None:
+                return int(found)
+    return None
 
 
 @functools.cache

@@ -25,7 +25,7 @@ from .rows import PersonRow, label
 
 def _face(session: Session, face_id: int | str) -> Face:
     text = str(face_id).strip()
-    face = session.get(Face, int(text)) if text.isdigit() and int(text) <= MAX_ID else None
+    face = session.get(Face, int(text)) if text.isascii() and text.isdigit() and int(text) <= MAX_ID else None
     if face is None:
         raise NotFound(f"no face {face_id}", "see 'clusterids faces' for face ids")
     return face
