@@ -78,3 +78,24 @@ def test_the_daemon_copies_at_most_every_backup_hours(tmp_path):
     _call(daemon, "people.recluster", from_scratch=True)
     lib.close()
     assert len(backup.copies(root)) == 2
+
+
+def test_a_library_is_copied_before_its_migration(tmp_path):
+    """The copy holds the library as it was, in its old schema, should the migration go wrong."""
+    import sqlite3
+
+    from clusterids.store.db import open_engine
+
+    from ..test_scale import LIBRARY_0_3_0
+
+    db = tmp_path / "library.db"
+    with sqlite3.connect(db) as con:
+        con.executescript(LIBRARY_0_3_0)
+    open_engine(f"sqlite:///{db}").dispose()
+    (copy,) = backup.copies(tmp_path)
+    with sqlite3.connect(copy.path) as con:
+        assert con.execute("SELECT name FROM persons WHERE id = 1").fetchone() == ("Ann",)
+        assert con.execute("SELECT count(*) FROM sqlite_master WHERE name = 'alembic_version'").fetchone() == (0,)
+    assert copy.photos == 1
+    open_engine(f"sqlite:///{db}").dispose()
+    assert len(backup.copies(tmp_path)) == 1  # an up-to-date library is not copied at each open
