@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 
-from ..conftest import needs_shared
+from ..conftest import lfw_people, needs_shared
 from .conftest import cli_proc
 
 
@@ -18,9 +19,12 @@ def test_fifo_and_devices_are_failed_not_read(flib, tmp_path):
     folder.mkdir()
     os.mkfifo(folder / "pipe.jpg")
     os.symlink("/dev/zero", folder / "zero.jpg")
+    shutil.copy(lfw_people(1)[0], folder / "fine.jpg")
+    os.mkfifo(folder / "fine.jpg.xmp")  # its sidecar, as digiKam names them
     started = time.monotonic()
     indexed = cli_proc(flib["env"], "index", folder, "--json", timeout=60)
     assert indexed.returncode == 0, indexed.stderr
+    assert json.loads(indexed.stdout)["photos_new"] == 1
     status = cli_proc(flib["env"], "status", "--failed", "--json", timeout=60)
     failed = json.loads(status.stdout)["failed_files"]
     reasons = {os.path.basename(f["path"]): f["reason"] for f in failed}
