@@ -90,6 +90,8 @@ def make(root: Path, keep: int = KEEP) -> Copy | None:
     """Copy the database now into a new generation and drop the oldest beyond ``keep``; None
     when the database is damaged (a good copy is never pushed out by a bad one) or the disk is
     full (the old copies stay, and the work goes on)."""
+    if not (root / DB_FILE).is_file():
+        return None
     folder = root / BACKUPS_DIR
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"{time.time() % 1:.6f}"[1:].replace(".", "_")
     dest = folder / f"library-{stamp}Z.db"
@@ -97,8 +99,8 @@ def make(root: Path, keep: int = KEEP) -> Copy | None:
     try:
         folder.mkdir(mode=0o700, exist_ok=True)
         folder.chmod(0o700)
-        with contextlib.closing(sqlite3.connect(root / DB_FILE)) as src, \
-                contextlib.closing(sqlite3.connect(tmp)) as dst:
+        with contextlib.closing(_connect_ro(root / DB_FILE)) as src, \
+                contextlib.closing(sqlite3.connect(tmp)) as dst:  # read-only: a missing file is not made
             if src.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                 tmp.unlink(missing_ok=True)
                 return None
