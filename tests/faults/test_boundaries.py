@@ -66,7 +66,7 @@ def test_ids_are_ascii_digits(small):
     assert answer.status_code == 422 and "face_ids" in answer.json()["error"]
 
 
-def _one_line(env: dict[str, str], *args: str, status: int = 1) -> str:
+def cli_one_line(env: dict[str, str], *args: str, status: int = 1) -> str:
     result = CliRunner().invoke(cli, list(args), env=env, obj={})
     assert result.exit_code == status, result.output
     lines = result.stderr.strip().splitlines()
@@ -78,9 +78,9 @@ def test_cli_refuses_long_names_and_foreign_digits(small):
     env, pid = small["env"], str(small["persons"][0])
     small["core"].lib.close()  # the CLI opens the library itself
     small["open"] = False
-    assert "name is 201 characters" in _one_line(env, "rename", pid, "x" * 201)
-    assert "persons is 300 characters" in _one_line(env, "merge", pid, "w" * 300)
+    assert "name is 201 characters" in cli_one_line(env, "rename", pid, "x" * 201)
+    assert "persons is 300 characters" in cli_one_line(env, "merge", pid, "w" * 300)
     wide = "".join(chr(0x0660 + int(d)) for d in str(small["faces"][3]))
-    assert "not an id" in _one_line(env, "reject", wide, pid, status=2)
-    assert "not a face id" in _one_line(env, "assign", wide, pid)
-    assert "no person" in _one_line(env, "rename", "".join(chr(0xFF10 + int(d)) for d in pid), "X")
+    assert "not an id" in cli_one_line(env, "reject", wide, pid, status=2)
+    assert "not a face id" in cli_one_line(env, "assign", wide, pid)
+    assert "no person" in cli_one_line(env, "rename", "".join(chr(0xFF10 + int(d)) for d in pid), "X")

@@ -11,7 +11,13 @@ import pytest
 from clusterids.config import load_settings
 from clusterids.errors import UserError
 
-from .test_damage import one_line_error
+from .test_boundaries import cli_one_line
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """A library folder of its own; these tests need no models."""
+    return {"CLUSTERIDS_LIBRARY": str(tmp_path / "library"), "CLUSTERIDS_PROGRESS": "false"}
 
 
 @pytest.mark.parametrize("albums", ["/", "/usr", "/etc/clusterids", "/proc/self", "/dev", "/sys", "/bin", "~"])
@@ -29,7 +35,7 @@ def test_albums_dir_of_its_own_is_fine(tmp_path):
     assert load_settings({}, environ=home).albums_path == Path.home() / "People"
 
 
-def test_albums_dir_inside_a_photo_folder_is_refused(tmp_path, run):
+def test_albums_dir_inside_a_photo_folder_is_refused(tmp_path, cli_env):
     """The synthetic library needs no models: the refusal comes before any photo is read."""
     from tests.synthetic import open_synthetic
 
@@ -42,27 +48,27 @@ def test_albums_dir_inside_a_photo_folder_is_refused(tmp_path, run):
     env = {"CLUSTERIDS_LIBRARY": str(tmp_path / "library"), "CLUSTERIDS_ALBUMS_DIR": str(photos / "People")}
     with pytest.raises(UserError, match="inside the photo folder"):
         open_synthetic(load_settings({}, environ=env))
-    line = one_line_error(run("--set", f"albums_dir={photos}", "status", ok=False))
+    line = cli_one_line(cli_env, "--set", f"albums_dir={photos}", "status")
     assert "inside the photo folder" in line
 
 
-def test_albums_dir_refused_on_the_command_line(run):
-    line = one_line_error(run("--set", "albums_dir=/", "status", ok=False))
+def test_albums_dir_refused_on_the_command_line(cli_env):
+    line = cli_one_line(cli_env, "--set", "albums_dir=/", "status")
     assert "albums_dir" in line and "root folder" in line
 
 
 @pytest.mark.parametrize("content", [b"eps = 0.4\n# caf\xe9\n", b"\xff\xfe\x00e\x00p\x00s", b"name = '\xc3'\n"])
-def test_config_that_is_not_utf8_is_one_line(tmp_path, run, env, content):
-    library = Path(env["CLUSTERIDS_LIBRARY"])
+def test_config_that_is_not_utf8_is_one_line(cli_env, content):
+    library = Path(cli_env["CLUSTERIDS_LIBRARY"])
     library.mkdir(parents=True)
     (library / "config.toml").write_bytes(content)
-    line = one_line_error(run("status", ok=False))
+    line = cli_one_line(cli_env, "status")
     assert str(library / "config.toml") in line and "UTF-8" in line, line
 
 
-def test_config_that_is_a_fifo_is_one_line(run, env):
-    library = Path(env["CLUSTERIDS_LIBRARY"])
+def test_config_that_is_a_fifo_is_one_line(cli_env):
+    library = Path(cli_env["CLUSTERIDS_LIBRARY"])
     library.mkdir(parents=True)
     os.mkfifo(library / "config.toml")
-    line = one_line_error(run("status", ok=False))
+    line = cli_one_line(cli_env, "status")
     assert str(library / "config.toml") in line and "not a regular file" in line, line
