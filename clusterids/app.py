@@ -19,7 +19,7 @@ from .store.library import Library, PackChoice
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from .core import Core, Hooks
+    from .core import Core, Hooks, Offline
     from .core.operations import Operation
     from .models.base import FaceModel
 
@@ -83,6 +83,14 @@ def open_core(settings: Settings, op: Operation | None = None, hooks: Hooks | No
         lib.close()
         raise
     return Core(lib, hooks)
+
+
+def offline(settings: Settings, hooks: Hooks | None = None) -> Offline:
+    """What an ``offline`` operation (restore) runs on: the library opened only when it asks."""
+    from .core import Hooks, Offline
+
+    hooks = hooks or Hooks()
+    return Offline(settings, hooks, lambda: open_core(settings, None, hooks))
 
 
 def open_for_worker(settings: Settings) -> Library:

@@ -9,6 +9,7 @@ from (``Settings.sources``, for ``clusterids config``) and one clear line for a 
 from __future__ import annotations
 
 import os
+import stat
 import tomllib
 import typing
 from collections.abc import Mapping
@@ -52,8 +53,10 @@ class Settings(BaseSettings):
                             "bombs); large JPEGs decode reduced and count as such. The default keeps one "
                             "decode under about 300 MB.", 30_000_000)
     max_file_bytes: int = _help("Photo files larger than this are refused before they are read.", 256 * 2**20)
-    backup_hours: float = _help("Keep a copy of library.db (library.db.bak) at most this many hours old, the "
-                                "way back from a damaged database; 0: no copy.", 24.0)
+    backup_hours: float = _help("While the daemon works, copy library.db into backups/ at most this often (a "
+                                "command-line index or recluster that changed something always copies); the "
+                                "way back from a damaged database ('clusterids restore'); 0: no copies.", 1.0)
+    backup_keep: int = _help("How many copies of library.db backups/ keeps (the newest).", 3)
     decode_max_side: int = _help("Decode large photos at a reduced size with this longest side.", 2560)
     det_size: int = _help("Detector input size in pixels (square).", 640)
     det_threshold: float = _help("Minimum detection score of a stored face; 0: the detector's default "
@@ -184,6 +187,9 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def read_toml(path: Path) -> dict[str, Any]:
     try:
+        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO would wait forever, a device never end
+            raise UserError(f"the config file is not a regular file ({path})",
+                            "replace it by a text file, or remove it")
         with path.open("rb") as fh:
             return _flatten(tomllib.load(fh))
     except FileNotFoundError:
@@ -246,6 +252,38 @@ def _validate(s: Settings) -> None:
     if not 0.0 <= s.eps < 2.0:
         raise UserError(f"setting 'eps' must be a cosine distance in [0, 2), not {s.eps}", "fix the config")
     path_map_pairs(s.path_map)
+    _check_albums_dir(s)
+
+
+# albums_dir may be none of these, nor inside one of them: a sync writes and removes entries there
+SYSTEM_DIRS = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/run", "/sbin", "/sys", "/usr")
+
+
+def _check_albums_dir(s: Settings) -> None:
+    if not s.albums_dir:
+        return
+    where = os.path.realpath(s.albums_path)
+    home = os.path.realpath(Path.home())
+    system = next((d for d in SYSTEM_DIRS if where == d or where.startswith(d + "/")), None)
+    if where in ("/", home) or system:
+        what = "the root folder" if where == "/" else "your home folder itself" if where == home else \
+            f"inside the system folder {system}"
+        raise UserError(f"setting 'albums_dir' ({s.albums_dir}) is {what}, where album folders must not be "
+                        f"written or removed", "choose a folder of its own, e.g. ~/Pictures/People, or leave it empty")
+
+
+def check_albums_outside(s: Settings, roots: list[str]) -> None:
+    """Refuse an ``albums_dir`` that is one of the photo folders ``roots``, or inside one (the
+    folders are the library's, so this is checked where it is opened and where it grows)."""
+    if not s.albums_dir:
+        return
+    where = os.path.realpath(s.albums_path)
+    for root in roots:
+        top = os.path.realpath(root)
+        if where == top or where.startswith(top.rstrip("/") + "/"):
+            raise UserError(f"setting 'albums_dir' ({s.albums_dir}) is inside the photo folder {root}, where album "
+                            "folders would be written among your photos",
+                            "choose a folder outside your photo folders, or leave it empty")
 
 
 def path_map_pairs(text: str) -> list[tuple[str, str]]:

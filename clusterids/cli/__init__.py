@@ -6,7 +6,7 @@ commands live by family in ``library``, ``people``, ``processes`` and ``xmp``.
 
 from __future__ import annotations
 
-from . import library, people, processes, xmp  # noqa: F401 - each registers its commands
+from . import backups, library, people, processes, xmp  # noqa: F401 - each registers its commands
 from .core import cli
 
 

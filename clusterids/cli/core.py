@@ -93,11 +93,18 @@ def call(ctx: click.Context, name: str, /, **kwargs: Any) -> Any:
     settings = settings_of(ctx)
     remote = find_daemon(settings)
     if remote is not None:
+        if op.flags.offline:
+            raise UserError(f"the daemon owns this library (pid {remote.pid}), and '{name}' must run alone",
+                            f"stop it ('{command(ctx, 'stop')}'), then run this command again")
         _refuse_flags_for_the_daemon(ctx, settings)
         return remote.call(op, kwargs)
     op.check(kwargs)
     from .. import app
     from ..core import Hooks
+
+    if op.flags.offline:
+        with progress_bar(settings) as (progress, on_plan):
+            return app.offline(settings, Hooks(progress=progress, on_plan=on_plan)).call(op, kwargs)
 
     with progress_bar(settings) if op.flags.long else nullcontext((None, None)) as (progress, on_plan):
         core = app.open_core(settings, op, Hooks(progress=progress, on_plan=on_plan))
@@ -139,4 +146,19 @@ def command(ctx: click.Context, words: str) -> str:
     return usage.command_line(ctx.find_root().obj or {}, words)
 
 
+class _Id(click.ParamType):
+    """An id: ASCII digits only (``int()`` would take "١٢" for 12)."""
+
+    name = "ID"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        if not (text.isascii() and text.isdigit()):
+            self.fail(f"{value!r} is not an id (digits 0-9)", param, ctx)
+        return int(text)
+
+
+ID = _Id()
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")

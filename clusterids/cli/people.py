@@ -10,7 +10,7 @@ import click
 
 from ..errors import UserError
 from . import words
-from .core import call, cli, json_option
+from .core import ID, call, cli, json_option
 from .render import emit, plain, table
 from .words import count, listed
 
@@ -46,7 +46,7 @@ def _correction(ctx: click.Context, op: str, as_json: bool, message: Callable[[d
 
 @cli.command("assign")
 @click.argument("args", nargs=-1, required=True, metavar="[FACE] PERSON")
-@click.option("--faces", "faces", multiple=True, type=int, help="A face id to assign (repeatable): one correction.")
+@click.option("--faces", "faces", multiple=True, type=ID, help="A face id to assign (repeatable): one correction.")
 @json_option
 @click.pass_context
 def assign_cmd(ctx: click.Context, args: tuple[str, ...], faces: tuple[int, ...], as_json: bool) -> None:
@@ -54,7 +54,7 @@ def assign_cmd(ctx: click.Context, args: tuple[str, ...], faces: tuple[int, ...]
     that one 'undo' reverts. A name no person has creates that person."""
     if len(args) > 2 or (len(args) == 1 and not faces):
         raise UserError("assign takes FACE PERSON, or --faces ID... PERSON", "see 'clusterids assign --help'")
-    if len(args) == 2 and not args[0].isdigit():
+    if len(args) == 2 and not (args[0].isascii() and args[0].isdigit()):
         raise UserError(f"the face {args[0]!r} is not a face id", "see 'clusterids faces' for face ids")
     ids = ([int(args[0])] if len(args) == 2 else []) + list(faces)
 
@@ -71,7 +71,7 @@ def assign_cmd(ctx: click.Context, args: tuple[str, ...], faces: tuple[int, ...]
 
 
 @cli.command("reject")
-@click.argument("face", type=int)
+@click.argument("face", type=ID)
 @click.argument("person")
 @json_option
 @click.pass_context
@@ -120,7 +120,7 @@ def suggest_cmd(ctx: click.Context, person: str | None, limit: int, as_json: boo
 
 @cli.command("split")
 @click.argument("person")
-@click.option("--faces", "faces", multiple=True, type=int, help="A face id to move (repeatable).")
+@click.option("--faces", "faces", multiple=True, type=ID, help="A face id to move (repeatable).")
 @click.option("--photos", "photos", multiple=True, type=click.Path(), help="A photo whose faces of PERSON move.")
 @json_option
 @click.pass_context

@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 from .operations import Operation
 
 if TYPE_CHECKING:
+    from ..config import Settings
     from ..store.library import Library
     from ..upkeep.catchup import CaughtUp
+    from .backups import BackupsController
     from .library import LibraryController
     from .metadata import MetadataController
     from .people import PeopleController
@@ -67,6 +69,14 @@ class Core:
     def metadata(self) -> MetadataController:
         return self._controller("metadata")
 
+    @property
+    def backups(self) -> BackupsController:
+        return self._controller("backups")
+
+    @property
+    def settings(self) -> Settings:
+        return self.lib.settings
+
     def call(self, op: Operation, kwargs: dict[str, Any]) -> Any:
         """Run one operation; after a write, bring derived state in step with it."""
         op.check(kwargs)
@@ -95,4 +105,27 @@ class Core:
         return done.done()
 
 
-__all__ = ["Core", "Hooks"]
+class Offline:
+    """What an ``offline`` operation (restore) runs on: no library yet, its settings, and how to
+    open the library once the operation put its database in place (given by the caller:
+    app.open_core)."""
+
+    lib = None
+
+    def __init__(self, settings: Settings, hooks: Hooks, opener: Callable[[], Core]) -> None:
+        self.settings = settings
+        self.hooks = hooks
+        self.open = opener
+
+    def call(self, op: Operation, kwargs: dict[str, Any]) -> Any:
+        op.check(kwargs)
+        return getattr(_controller_class(op.controller)(self), op.method)(**kwargs)
+
+
+def _controller_class(name: str) -> type:
+    from .operations import _controller_class as find
+
+    return find(name)
+
+
+__all__ = ["Core", "Hooks", "Offline"]

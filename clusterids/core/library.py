@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .backups import keep_copy
 from .operations import operation
 from .results import (
     Albums,
@@ -42,10 +43,12 @@ class LibraryController:
                   settle: float = 0.0) -> Indexed:
         """An index run (the daemon's too: ``missing_ok`` for folders that went, ``settle`` to
         leave files still being written for later)."""
+        from ..config import check_albums_outside
         from ..indexer.pipeline import index_paths
         from ..upkeep.catchup import CaughtUp
 
         lib, hooks = self.lib, self.core.hooks
+        check_albums_outside(lib.settings, [p for p in paths if Path(p).is_dir()])
         lib.db.add_roots(paths)
         caught = CaughtUp()  # what the catch-ups of the run did, added up
 
@@ -59,6 +62,7 @@ class LibraryController:
                              enqueue=enqueue, settle=settle)
         self.core.catch_up(into=caught)
         optimized = _maybe_optimize(self.core) if report.changed_anything or caught.faces_named else False
+        keep_copy(self.core, report.changed_anything or bool(caught.faces_named))
         return _indexed(report, caught, optimized)
 
     @operation()
@@ -84,11 +88,15 @@ class LibraryController:
     @operation(catch_up=False)
     def doctor(self, repair: bool = False) -> Doctor:
         """Check the library's invariants (read-only); with REPAIR, rewrite what is off."""
+        from ..store import backup
         from ..upkeep import invariants
 
         found = invariants.check(self.lib)
         if not (repair and not found.ok):
             return Doctor(ok=found.ok, problems=found.problems, library=str(self.lib.root))
+        invariants.refuse_mass_deletion(self.lib)
+        if not self.lib.settings.database_url:
+            backup.make(self.lib.root, self.lib.settings.backup_keep)
         done = invariants.repair(self.lib)
         after = invariants.check(self.lib).problems
         return Doctor(ok=not after, problems=found.problems, library=str(self.lib.root), repaired=done, after=after)

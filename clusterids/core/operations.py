@@ -19,13 +19,16 @@ import importlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar, get_type_hints
+from typing import Annotated, Any, TypeVar, get_args, get_type_hints
 
-from annotated_types import Ge
+from annotated_types import Ge, MaxLen
 
 from ..errors import UserError
 
 Count = Annotated[int, Ge(0)]  # a limit or an offset: never negative
+MAX_NAME = 200
+Name = Annotated[str, MaxLen(MAX_NAME)]  # a person's name
+PersonRef = Annotated[str, MaxLen(MAX_NAME)]  # a person: an id (ASCII digits) or a name
 
 F = TypeVar("F", bound=Callable[..., Any])
 # controller name -> the module and class that hold its operations
@@ -34,6 +37,7 @@ CONTROLLERS = {
     "people": ("clusterids.core.people", "PeopleController"),
     "photos": ("clusterids.core.photos", "PhotosController"),
     "metadata": ("clusterids.core.metadata", "MetadataController"),  # i20
+    "backups": ("clusterids.core.backups", "BackupsController"),  # i22
 }
 
 
@@ -44,12 +48,13 @@ class Flags:
     catch_up: bool = True  # bring the library in step when it is opened (doctor looks first)
     fresh_index: bool = False  # an embedded vector index that cannot be read is replaced (rebuild)
     long: bool = False  # a long run over photos: it reports progress
+    offline: bool = False  # runs before the library is opened (it replaces the database): never in a daemon
 
 
 def operation(reads_only: bool = False, creates: bool = False, catch_up: bool = True, fresh_index: bool = False,
-              long: bool = False) -> Callable[[F], F]:
+              long: bool = False, offline: bool = False) -> Callable[[F], F]:
     """Declare a controller method an operation (see the module docstring)."""
-    flags = Flags(reads_only, creates, catch_up and not reads_only, fresh_index, long)
+    flags = Flags(reads_only, creates, catch_up and not reads_only, fresh_index, long, offline)
 
     def mark(fn: F) -> F:
         fn.__operation__ = flags  # type: ignore[attr-defined]
@@ -91,10 +96,32 @@ class Operation:
             inspect.signature(self.function).bind(None, **kwargs)
         except TypeError as exc:
             raise UserError(f"wrong arguments for {self.name!r}: {exc}", "update the clusterids command") from exc
+        params = self.parameters()
+        for name, value in kwargs.items():
+            _check_length(name, params[name][0], value)
 
     def bound(self, core: Any) -> Callable[..., Any]:
         """The method on the controller of ``core`` (a Core, in this process)."""
         return getattr(getattr(core, self.controller), self.method)
+
+
+def _check_length(name: str, kind: Any, value: Any) -> None:
+    """The one check the CLI's calls need beyond the signature (HTTP gets it from the same
+    declarations, as a 422): a text longer than its declared MaxLen, alone or in a list."""
+    limit = _max_len(kind)
+    values = value if isinstance(value, list) else [value]
+    for v in values:
+        if limit is not None and isinstance(v, str) and len(v) > limit:
+            raise UserError(f"{name} is {len(v)} characters long", f"give at most {limit}")
+
+
+def _max_len(kind: Any) -> int | None:
+    for part in (kind, *get_args(kind)):
+        for inner in (part, *get_args(part)):
+            found = next((m.max_length for m in getattr(inner, "__metadata__", ()) if isinstance(m, MaxLen)), None)
+            if found is not None:
+                return int(found)
+    return None
 
 
 @functools.cache

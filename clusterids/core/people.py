@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..store.rows import label
-from .operations import Count, operation
+from .operations import MAX_NAME, Count, Name, PersonRef, operation
 from .results import (
     Assigned,
     Correction,
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from . import Core
 
 SORTS = ("photos", "name", "newest")
-MAX_NAME = 200
 
 
 class PeopleController:
@@ -62,7 +61,7 @@ class PeopleController:
         return sorted(out, key=lambda r: (-r.faces, r.id))
 
     @operation(reads_only=True)
-    def faces(self, person: str | None = None, unknown: bool = False) -> list[Face]:
+    def faces(self, person: PersonRef | None = None, unknown: bool = False) -> list[Face]:
         """Faces: id, photo, box, detection score, person (one person's, or only the unknown ones)."""
         from ..store import reads
 
@@ -72,7 +71,7 @@ class PeopleController:
         return [Face(id=f.id, photo=path, bbox=f.bbox, det_score=f.det_score, person=f.person_id) for f, path in rows]
 
     @operation()
-    def suggest(self, person: str | None = None, limit: Count = 20) -> Suggestions:
+    def suggest(self, person: PersonRef | None = None, limit: Count = 20) -> Suggestions:
         """Questions likely to be answered yes: persons that may be one, and unknown faces that may
         be PERSON (without one: unknown faces that may be someone)."""
         from .suggestions import suggestions
@@ -89,6 +88,7 @@ class PeopleController:
         from ..outputs.thumbs import prune_thumbs
         from ..store import people as store_people
         from ..store.people import PlanWrite
+        from .backups import keep_copy
 
         lib = self.lib
         p = rule.params(lib)
@@ -103,6 +103,7 @@ class PeopleController:
             faults.point("recluster.after_commit")
             self.core.catch_up()
             prune_thumbs(lib)  # cached face crops of faces that are gone
+            keep_copy(self.core, bool(moves or new_keys))
         return Reclustered(
             new=report["new"], removed=report["removed"], merged=[Moved(**m) for m in report["merged"]],
             split=[Parted(**x) for x in report["split"]], faces_moved=report["faces_moved"], eps=p.eps,
@@ -112,7 +113,7 @@ class PeopleController:
     # -- corrections -------------------------------------------------------------------------
 
     @operation()
-    def assign(self, person: str, face_ids: list[int], create: bool = True) -> Assigned:
+    def assign(self, person: PersonRef, face_ids: list[int], create: bool = True) -> Assigned:
         """FACE_IDS belong to PERSON (an id or exact name) from now on, as one correction that one
         undo reverts; a name no person has creates that person (CREATE)."""
         from .. import faults
@@ -131,7 +132,7 @@ class PeopleController:
                         shared_photos=done.shared_photos)
 
     @operation()
-    def reject(self, person: str, face_ids: list[int]) -> Rejected:
+    def reject(self, person: PersonRef, face_ids: list[int]) -> Rejected:
         """FACE_IDS are not PERSON: they never go to that person again (one correction)."""
         from .. import faults
         from ..errors import UserError
@@ -145,7 +146,7 @@ class PeopleController:
         return Rejected(face=ids[0], faces=done.faces, rejected=done.person.id, label=done.person.label)
 
     @operation()
-    def merge(self, persons: list[str], name: str | None = None) -> Merged:
+    def merge(self, persons: list[PersonRef], name: Name | None = None) -> Merged:
         """Make PERSONS one person from now on, keeping the first one's id and the one name among
         them (NAME: the name to keep when they have different names)."""
         from .. import faults
@@ -160,7 +161,7 @@ class PeopleController:
                       kept_label=done.kept_label)
 
     @operation()
-    def split(self, person: str, face_ids: list[int] | None = None, photos: list[str] | None = None) -> Split:
+    def split(self, person: PersonRef, face_ids: list[int] | None = None, photos: list[str] | None = None) -> Split:
         """Move some faces of PERSON (FACE_IDS, or its faces in PHOTOS) to a new person; they
         never rejoin PERSON."""
         from .. import faults
@@ -172,7 +173,7 @@ class PeopleController:
                      new_label=done.new.label)
 
     @operation()
-    def rename(self, person: str, name: str | None) -> Renamed:
+    def rename(self, person: PersonRef, name: Name | None) -> Renamed:
         """Name PERSON (its album folder follows); an empty NAME removes the name."""
         from ..errors import UserError
         from ..store import people as store_people
@@ -185,23 +186,23 @@ class PeopleController:
         return Renamed(person=row.id, name=row.name, label=row.label)
 
     @operation()
-    def hide(self, person: str) -> Hidden:
+    def hide(self, person: PersonRef) -> Hidden:
         """Hide PERSON from the list and the albums."""
         return self._hide(person, True)
 
     @operation()
-    def unhide(self, person: str) -> Hidden:
+    def unhide(self, person: PersonRef) -> Hidden:
         """Show a hidden PERSON again."""
         return self._hide(person, False)
 
-    def _hide(self, person: str, hidden: bool) -> Hidden:
+    def _hide(self, person: PersonRef, hidden: bool) -> Hidden:
         from ..store import people as store_people
 
         row = store_people.set_person(self.lib.db, "hide" if hidden else "unhide", person, hidden=hidden)
         return Hidden(person=row.id, hidden=row.hidden, label=row.label)
 
     @operation()
-    def cover(self, person: str, face: int) -> Cover:
+    def cover(self, person: PersonRef, face: int) -> Cover:
         """Show PERSON by FACE, one of their faces (a choice of display, not a correction)."""
         from ..store import people as store_people
 
@@ -209,7 +210,7 @@ class PeopleController:
         return Cover(person=row.id, cover=face)
 
     @operation()
-    def keep_apart(self, persons: list[str]) -> KeptApart:
+    def keep_apart(self, persons: list[PersonRef]) -> KeptApart:
         """Two PERSONS are not one: the merge suggestions never pair them again."""
         from ..store import people as store_people
 
@@ -265,7 +266,7 @@ class PeopleController:
         return PeoplePage(total=len(rows), unknown=unknown, people=cards)
 
     @operation(reads_only=True)
-    def person(self, person: str = "unknown", offset: Count = 0, limit: Count = 300) -> PersonPage:
+    def person(self, person: PersonRef = "unknown", offset: Count = 0, limit: Count = 300) -> PersonPage:
         """A person's faces and photos, the photos by date taken (PERSON "unknown": the unknown faces)."""
         from ..errors import NotFound
         from ..store import reads

@@ -132,6 +132,27 @@ class Doctor:
 
 
 @dataclass(frozen=True, kw_only=True)
+class BackedUp:
+    """A copy of the database (i22): where, and what it holds."""
+
+    path: str | None  # None: no copy (PostgreSQL: the server's backups; or a damaged database)
+    photos: int = 0
+    people: int = 0
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Restored:
+    copy: str
+    held: str  # what the copy held: "412 photos, 6 people, 2 hours old"
+    moved_aside: str | None  # the database that was there, kept
+    photos: int  # photos in the library after the restore
+    photos_indexed: int  # new or changed since the copy, indexed again from the folders
+    corrections_replayed: int
+    corrections_skipped: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Rebuilt:
     vectors: int
 

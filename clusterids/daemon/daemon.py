@@ -127,8 +127,14 @@ class Daemon:
                            last_event=self.pending.last_event, last_recluster=self.last_recluster,
                            roots=self.roots, paused=self.paused, restart=self.restart,
                            faults=[Fault(where=t.where, error=t.error, count=t.count,
-                                         retry_in=max(0, round(t.retry_at - now)))
+                                         retry_in=max(0, round(self.next_retry() - now)))
                                    for t in self.troubles.values() if t.count])
+
+    def next_retry(self) -> float:
+        """When the one retry (the catch-up) runs: after the back-off of the latest fault. i22: the
+        earliest of them was used, so an older fault's time, long past, made the catch-up run at
+        every turn of the loop (a full disk hammered) while status showed the growing back-off."""
+        return max((t.retry_at for t in self.troubles.values()), default=0.0)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -212,8 +218,7 @@ class Daemon:
         while not self.stop.is_set():
             self.writes.wait_and_run(0.2)  # the API's writes, while nothing else is to do
             if self.troubles:  # nothing new is taken on until the catch-up works again
-                if time.monotonic() >= min(t.retry_at for t in self.troubles.values()) and \
-                        self._guarded("catch-up", self._catch_up):
+                if time.monotonic() >= self.next_retry() and self._guarded("catch-up", self._catch_up):
                     self._recovered()
                 continue
             ready, rescan = self.pending.settled(self.settings.settle_seconds)

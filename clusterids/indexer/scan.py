@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..media.imaging import EXTENSIONS
+from ..media.imaging import EXTENSIONS, not_a_file
 from ..store.photos import Seen
 from ..xmp import sidecars as xmp_sidecars
 
@@ -40,8 +41,11 @@ def stat_photo(path: str, names: set[str] | None = None, sidecars: bool = False)
         return Problem(path, "vanished, or a link to nothing")
     except OSError as exc:
         return Problem(path, f"cannot stat: {exc.strerror or exc}")
-    if not os.path.isfile(path):
+    if stat.S_ISDIR(st.st_mode):
         return None
+    why = not_a_file(st.st_mode)
+    if why:  # a FIFO or a device named like a photo: failed with its reason, never opened
+        return Problem(path, why)
     return Seen(path, st.st_size, st.st_mtime_ns, *sidecar_of(path, names) if sidecars else (None, None))
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import os
+import stat
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
@@ -36,9 +38,45 @@ class Decoded:
     orientation: int = 1  # the EXIF orientation applied (or the one given to decode: a sidecar's)
 
 
+def not_a_file(mode: int) -> str | None:
+    """Why a file of this mode is no photo to read (a FIFO or a device would block the reader, or
+    never end), None for a regular file (i22)."""
+    if stat.S_ISREG(mode):
+        return None
+    kind = next((k for test, k in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                                   (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
+                                   (stat.S_ISDIR, "a folder")) if test(mode)), "not a regular file")
+    return f"is {kind}, not a photo file: only regular files are read"
+
+
+class NotRegular(OSError):
+    """A path that is no regular file (its ``strerror`` says what it is)."""
+
+
+def open_regular(path: str) -> BinaryIO:
+    """Open a file for reading, refusing (``NotRegular``) anything but a regular file without
+    waiting on it: a FIFO's open would wait for a writer, a device's read never end (i22)."""
+    why = not_a_file(os.stat(path).st_mode)
+    if why:
+        raise NotRegular(0, why)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO swapped in meanwhile must not block the open
+    fh = os.fdopen(fd, "rb")
+    why = not_a_file(os.fstat(fd).st_mode)
+    if why:
+        fh.close()
+        raise NotRegular(0, why)
+    os.set_blocking(fd, True)
+    return fh
+
+
 def read_capped(path: str, max_bytes: int) -> bytes:
-    """The file's bytes, refused (``BadImage``) past ``max_bytes`` without reading further."""
-    with open(path, "rb") as fh:
+    """The file's bytes, refused (``BadImage``) past ``max_bytes`` without reading further, and
+    when it is no regular file."""
+    try:
+        fh = open_regular(path)
+    except NotRegular as exc:
+        raise BadImage(exc.strerror) from None
+    with fh:
         data = fh.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise BadImage(f"larger than {max_bytes} bytes (max_file_bytes setting)")

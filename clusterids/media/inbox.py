@@ -53,7 +53,7 @@ def save_upload(folder: Path, name: str, stream: BinaryIO) -> Path:
     stem, ext = os.path.splitext(clean)
     tmp = folder / f".upload-{secrets.token_hex(8)}"
     size = 0
-    with tmp.open("wb") as out:
+    with tmp.open("xb") as out:  # ours alone: never a file (or FIFO) that was there
         while chunk := stream.read(1 << 20):
             size += len(chunk)
             if size > MAX_UPLOAD:

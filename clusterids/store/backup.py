@@ -1,4 +1,13 @@
-"""The copy of the library database kept as the way back from a damaged file."""
+"""Copies of the library database: the way back from a damaged or emptied file.
+
+A copy is SQLite's online backup (consistent while the database is in use), made after an index
+run or a recluster that changed something (at most every ``backup_hours`` while the daemon
+works), before a migration and before ``doctor --repair``; the newest ``KEEP`` are kept in
+``backups/``, the owner's only. What came after a copy is not lost: the photos are in their
+folders (a restore indexes them again) and every correction is in the plain journal beside the
+database (store/corrections_log.py), replayed after a restore. On PostgreSQL the server keeps
+the backups (pg_dump): nothing here runs.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +15,172 @@ import contextlib
 import os
 import sqlite3
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-BACKUP_FILE = "library.db.bak"
+BACKUPS_DIR = "backups"
+LEGACY_FILE = "library.db.bak"  # the single copy of libraries made before generations
 DB_FILE = "library.db"
+KEEP = 3
 
 
-def backup(root: Path, hours: float) -> None:
-    """Keep a copy of the database (SQLite's online backup: consistent while in use) at most
-    ``hours`` old. 0: never."""
-    bak = root / BACKUP_FILE
-    if hours <= 0 or (bak.exists() and time.time() - bak.stat().st_mtime < hours * 3600):
-        return
-    tmp = root / (BACKUP_FILE + ".tmp")
+@dataclass(frozen=True)
+class Copy:
+    path: Path
+    made: float  # seconds since the epoch
+    photos: int
+    people: int
+    journal_seq: int  # the last correction of the plain journal it holds
+
+    def describe(self, now: float | None = None) -> str:
+        """"412 photos, 6 people, 2 hours old"."""
+        return f"{_count(self.photos, 'photo')}, {_count(self.people, 'person', 'people')}, " \
+               f"{age_words((now or time.time()) - self.made)} old"
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def age_words(seconds: float) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            return _count(int(seconds // size), unit)
+    return "moments"
+
+
+def _connect_ro(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+
+def read_copy(path: Path) -> Copy | None:
+    """What a copy holds; None when it cannot be read as a library."""
     try:
-        with contextlib.closing(sqlite3.connect(root / DB_FILE)) as src, \
-                contextlib.closing(sqlite3.connect(tmp)) as dst:
+        with contextlib.closing(_connect_ro(path)) as conn:
+            photos = conn.execute("SELECT count(*) FROM photos WHERE status = 'ok'").fetchone()[0]
+            people = conn.execute("SELECT count(*) FROM persons WHERE merged_into IS NULL AND NOT hidden AND "
+                                  "id IN (SELECT person_id FROM faces WHERE person_id IS NOT NULL)").fetchone()[0]
+            seq = conn.execute("SELECT value FROM meta WHERE key = 'journal_seq'").fetchone()
+        return Copy(path, path.stat().st_mtime, int(photos), int(people), int(seq[0]) if seq else 0)
+    except (OSError, sqlite3.Error, ValueError):
+        return None
+
+
+def copies(root: Path) -> list[Copy]:
+    """The readable copies, newest first (an old library's ``library.db.bak`` last)."""
+    found = sorted((root / BACKUPS_DIR).glob("library-*.db"), reverse=True) if (root / BACKUPS_DIR).is_dir() else []
+    if (root / LEGACY_FILE).is_file():
+        found.append(root / LEGACY_FILE)
+    return [c for c in (read_copy(p) for p in found) if c is not None]
+
+
+def any_copy(root: Path) -> bool:
+    return (root / LEGACY_FILE).exists() or any((root / BACKUPS_DIR).glob("library-*.db"))
+
+
+def due(root: Path, hours: float) -> bool:
+    """Whether the newest copy is older than ``hours`` (0: never due)."""
+    if hours <= 0:
+        return False
+    newest = sorted((root / BACKUPS_DIR).glob("library-*.db"), reverse=True)
+    return not newest or time.time() - newest[0].stat().st_mtime >= hours * 3600
+
+
+def make(root: Path, keep: int = KEEP) -> Copy | None:
+    """Copy the database now into a new generation and drop the oldest beyond ``keep``; None
+    when the database is damaged (a good copy is never pushed out by a bad one) or the disk is
+    full (the old copies stay, and the work goes on)."""
+    if not (root / DB_FILE).is_file():
+        return None
+    folder = root / BACKUPS_DIR
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"{time.time() % 1:.6f}"[1:].replace(".", "_")
+    dest = folder / f"library-{stamp}Z.db"
+    tmp = folder / (dest.name + ".tmp")
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        folder.chmod(0o700)
+        with contextlib.closing(_connect_ro(root / DB_FILE)) as src, \
+                contextlib.closing(sqlite3.connect(tmp)) as dst:  # read-only: a missing file is not made
             if src.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-                return  # never replace a good copy by a damaged one
+                tmp.unlink(missing_ok=True)
+                return None
             src.backup(dst)
+            dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
         tmp.chmod(0o600)
-        os.replace(tmp, bak)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, dest)
+        _fsync_dir(folder)
     except (OSError, sqlite3.Error):
-        tmp.unlink(missing_ok=True)  # a full disk: the old copy stays, and the work goes on
+        tmp.unlink(missing_ok=True)
+        return None
+    for old in sorted(folder.glob("library-*.db"), reverse=True)[max(1, keep):]:
+        old.unlink(missing_ok=True)
+    return read_copy(dest)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def pick(root: Path, given: str | None) -> Copy | None:
+    """The copy ``given`` names (a path, or a file name in ``backups/``), else the newest."""
+    if given is None:
+        found = copies(root)
+        return found[0] if found else None
+    path = Path(given).expanduser()
+    if not path.is_file() and (root / BACKUPS_DIR / given).is_file():
+        path = root / BACKUPS_DIR / given
+    return read_copy(path) if path.is_file() else None
+
+
+def put_back(root: Path, copy: Copy) -> Path | None:
+    """Put ``copy`` in the database's place. The database there is moved aside, never deleted
+    (returned: where it went; None when there was none)."""
+    db = root / DB_FILE
+    aside = None
+    if db.exists():
+        aside = root / f"{DB_FILE}.damaged-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
+        n = 1
+        while aside.exists():
+            aside = aside.with_name(f"{aside.name.split('~')[0]}~{n}")
+            n += 1
+        os.replace(db, aside)
+    for extra in ("-wal", "-shm"):  # they belong to the file moved aside
+        side = root / (DB_FILE + extra)
+        if side.exists():
+            os.replace(side, aside.with_name(aside.name + extra) if aside else side.with_name(side.name + ".old"))
+    tmp = root / (DB_FILE + ".restoring")
+    with contextlib.closing(_connect_ro(copy.path)) as src, contextlib.closing(sqlite3.connect(tmp)) as dst:
+        src.backup(dst)
+    tmp.chmod(0o600)
+    os.replace(tmp, db)
+    _fsync_dir(root)
+    return aside
+
+
+def header_says_truncated(db: Path) -> str | None:
+    """Why the file is shorter than its own header says (a truncated copy); None when it is
+    not, or when a write-ahead log may hold the missing pages."""
+    wal = db.with_name(db.name + "-wal")
+    try:
+        if wal.exists() and wal.stat().st_size > 0:
+            return None
+        with db.open("rb") as fh:
+            head = fh.read(100)
+        size = db.stat().st_size
+    except OSError:
+        return None
+    if len(head) < 100 or not head.startswith(b"SQLite format 3\x00"):
+        return None
+    page = int.from_bytes(head[16:18], "big")
+    page = 65536 if page == 1 else page
+    pages = int.from_bytes(head[28:32], "big")
+    if head[24:28] != head[92:96] or pages == 0:  # the size field is not valid in this header
+        return None
+    want = page * pages
+    return f"the file is truncated ({size} of {want} bytes)" if size < want else None

@@ -238,6 +238,7 @@ def migrate(engine: Engine) -> list[str]:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
+    _copy_before_migration(engine, current)
     config = Config()
     config.set_main_option("script_location", "clusterids.store:migrations")
     script = ScriptDirectory.from_config(config)
@@ -249,6 +250,21 @@ def migrate(engine: Engine) -> list[str]:
                 command.stamp(config, current)
         command.upgrade(config, "head")
     return [r.revision for r in reversed(list(script.iterate_revisions("head", current)))]
+
+
+def _copy_before_migration(engine: Engine, current: str | None) -> None:
+    """A library's database is copied before its schema changes (store/backup.py)."""
+    from pathlib import Path
+
+    from . import backup
+
+    name = engine.url.database
+    if engine.dialect.name != "sqlite" or not name or Path(name).name != backup.DB_FILE:
+        return
+    with engine.connect() as conn:
+        if current is None and not inspect(conn).has_table("photos"):
+            return  # a new database: nothing to keep
+    backup.make(Path(name).parent)
 
 
 def _revision(conn: Any) -> str | None:

@@ -17,10 +17,9 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from sqlalchemy.exc import DatabaseError
 
-from ..config import CONFIG_FILE, Settings
+from ..config import CONFIG_FILE, Settings, check_albums_outside
 from ..errors import UserError
-from . import outbox
-from .backup import BACKUP_FILE, backup
+from . import backup, outbox
 from .database import Database
 from .db import get_meta, open_engine, set_meta
 from .vectors import DamagedIndex, DeferredIndex, EdgeIndex, ServerIndex, VectorIndex
@@ -137,9 +136,11 @@ def open_library(settings: Settings, models: ModelSource, create: bool = False,
     is_new = _check_folder(settings, create)
     db = _open_database(settings, create)
     try:
+        check_albums_outside(settings, db.roots())
         if not settings.database_url:
             _owner_only(root)
-            backup(root, settings.backup_hours)
+            if settings.backup_hours > 0 and not is_new and not backup.any_copy(root):
+                backup.make(root, settings.backup_keep)  # a library made before copies were kept
         pack, model, notices = _negotiate(db, models)
         if is_new:
             if not (root / CONFIG_FILE).exists():
@@ -177,10 +178,13 @@ def _check_folder(settings: Settings, create: bool) -> bool:
         raise UserError(f"cannot use the library folder ({root}): {exc.strerror or exc}",
                         "choose a folder you can write to with --library") from exc
     db_file = root / DB_FILE
-    if not settings.database_url and db_file.exists() and db_file.stat().st_size == 0 \
-            and ((root / VECTORS_DIR).exists() or (root / BACKUP_FILE).exists()):
-        # SQLite would take an emptied file for a new database and start a library afresh
-        raise damaged_database(settings, Exception("the file is empty (0 bytes)"))
+    if not settings.database_url and db_file.exists():
+        if db_file.stat().st_size == 0 and ((root / VECTORS_DIR).exists() or backup.any_copy(root)):
+            # SQLite would take an emptied file for a new database and start a library afresh
+            raise damaged_database(settings, Exception("the file is empty (0 bytes)"))
+        truncated = backup.header_says_truncated(db_file)
+        if truncated:  # SQLite reads what is left and fails later, or worse, not at all
+            raise damaged_database(settings, Exception(truncated))
     if is_new:
         root.chmod(0o700)  # faces and names are personal: the owner's only
     return is_new
@@ -276,16 +280,19 @@ def damaged_database(settings: Settings, exc: Exception) -> UserError:
     if settings.database_url:
         return UserError(f"the library database cannot be read ({cause})",
                          "check database_url, and restore the database from its backup")
-    db, bak = settings.library / DB_FILE, settings.library / BACKUP_FILE
-    if not any(sign in cause for sign in ("not a database", "malformed", "empty (0 bytes)")):
+    db = settings.library / DB_FILE
+    if not any(sign in cause for sign in ("not a database", "malformed", "empty (0 bytes)", "truncated")):
         full = shutil.disk_usage(settings.library).free < 1 << 20
         return UserError(f"cannot open the library database ({db}): {cause}",
                          "the disk is full: free some space and run the command again" if full
                          else "check the disk and the file's permissions, then run the command again")
-    if bak.exists():
+    found = backup.copies(settings.library)
+    if found:
+        newest = found[0]
         return UserError(f"the library database is damaged ({db}): {cause}",
-                         f"the last good copy is {bak}: move the damaged file aside and copy it back "
-                         f"(mv '{db}' '{db}.damaged' && cp '{bak}' '{db}'), then run 'clusterids doctor --repair'")
+                         f"the newest copy is {newest.path} ({newest.describe()}): run 'clusterids restore' "
+                         "to put it back (the damaged file is kept), index what came after it and replay "
+                         "the corrections made since")
     return UserError(f"the library database is damaged ({db}): {cause}",
                      f"restore it from your backup; or move it aside (mv '{db}' '{db}.damaged') and run "
                      "'clusterids index FOLDER' to start again (names and corrections are then lost)")

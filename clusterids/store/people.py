@@ -16,7 +16,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound, UserError
-from . import journal, outbox
+from . import corrections_log, journal, outbox
 from .database import Database
 from .db import Face, Journal, KeepApart, Person, Photo, Rejection
 from .reads import MAX_ID, _find_person, _named, name_key, person_row
@@ -25,7 +25,7 @@ from .rows import PersonRow, label
 
 def _face(session: Session, face_id: int | str) -> Face:
     text = str(face_id).strip()
-    face = session.get(Face, int(text)) if text.isdigit() and int(text) <= MAX_ID else None
+    face = session.get(Face, int(text)) if text.isascii() and text.isdigit() and int(text) <= MAX_ID else None
     if face is None:
         raise NotFound(f"no face {face_id}", "see 'clusterids faces' for face ids")
     return face
@@ -62,8 +62,9 @@ def _sidecars(session: Session, faces: list[int] | None = None, persons: list[in
     outbox.mark(session, outbox.SIDECAR, sorted(photos))
 
 
-def _journal(session: Session, op: str, args: dict[str, Any], before: dict[str, Any]) -> None:
+def _journal(session: Session, op: str, args: dict[str, Any], before: dict[str, Any], **extra: Any) -> None:
     session.add(Journal(op=op, args=args, before=before))
+    corrections_log.record(session, op, args, **extra)
 
 
 def _reject(session: Session, face_id: int, person_id: int) -> None:
@@ -131,7 +132,8 @@ def assign(db: Database, person: str | None, face_ids: list[int], create: bool =
             face.person_id, face.pinned = target.id, True
         s.execute(delete(Rejection).where(Rejection.face_id.in_(ids), Rejection.person_id == target.id))
         _moved(s, ids)
-        _journal(s, "assign", {"faces": ids, "person": target.id}, before)
+        _journal(s, "assign", {"faces": ids, "person": target.id}, before,
+                 **({"created_name": target.name} if created else {}))
         s.flush()
         photos = {f.photo_id for f in faces}
         shared = sorted(pid for pid, n in _faces_per_photo(s, target.id, photos) if n > 1)
@@ -288,6 +290,7 @@ def set_cover(db: Database, person: str, face_id: int) -> PersonRow:
         if face.person_id != target.id:
             raise UserError(f"face {face.id} is not a face of person {target.id}", "choose one of its faces")
         target.cover_face_id = face.id
+        corrections_log.record(s, "cover", {"person": target.id, "face": face.id})
         s.flush()
         return person_row(target)
 
@@ -303,6 +306,7 @@ def keep_apart(db: Database, persons: list[str]) -> list[int]:
         a, b = pair
         if s.get(KeepApart, (a, b)) is None:
             s.add(KeepApart(person_a=a, person_b=b))
+            corrections_log.record(s, "keep_apart", {"persons": [a, b]})
         return [a, b]
 
 
@@ -341,6 +345,7 @@ def undo(db: Database) -> Undone:
                     moved.append(f.id)
                 s.delete(created)
         entry.undone = True
+        corrections_log.record(s, "undo", {})
         _moved(s, moved)
         _sidecars(s, persons=[p[0] for p in before["persons"]])
         s.flush()

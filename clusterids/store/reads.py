@@ -55,7 +55,7 @@ def find_person(session: Session, token: str | int) -> PersonRow:
 def _find_person(session: Session, token: str | int) -> Person:
     text = str(token).strip()
     person = None
-    if text.isdigit() and int(text) <= MAX_ID:
+    if text.isascii() and text.isdigit() and int(text) <= MAX_ID:  # "١٢" is a name, not an id
         person = session.get(Person, int(text))
     if person is None and text:
         matches = _named(session, text)

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..clustering.graph import Graph
 from ..clustering.people import GRAPH_FILE
+from ..errors import UserError
 from ..outputs import albums
 from ..store import outbox, reads
 from ..store.library import Library
@@ -97,6 +98,20 @@ def _check_albums(lib: Library, out: Findings) -> None:
             if (extra.is_symlink() and extra.name not in links
                     and os.readlink(extra).startswith(albums.STORE + os.sep)):
                 out.add(f"album {extra.name!r} belongs to no visible person")
+
+
+def refuse_mass_deletion(lib: Library) -> None:
+    """``doctor --repair`` makes derived state follow the database; when the database looks
+    emptied or replaced (far fewer faces than vectors), that would delete what only the vectors
+    still show, so it stops and says why (i22)."""
+    with lib.db.read() as s:
+        faces = reads.face_count(s)
+    vectors = lib.index.count()
+    if vectors > 2 * faces + 10:
+        raise UserError(f"the database holds {faces} faces but the vector index {vectors} vectors: it looks "
+                        "emptied or replaced, and a repair would delete the difference",
+                        "put the database back with 'clusterids restore' (it keeps the one there), "
+                        "or 'clusterids rebuild-index' if the database is the one to keep")
 
 
 def repair(lib: Library) -> dict[str, Any]:

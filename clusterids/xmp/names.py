@@ -71,10 +71,10 @@ def orientation_of(photo: PhotoNames) -> int:
     kept) the EXIF one it was decoded with."""
     if photo.orientation is not None:
         return photo.orientation
-    from ..media.imaging import exif_orientation
+    from ..media.imaging import exif_orientation, open_regular
 
     try:
-        with open(photo.path, "rb") as fh:
+        with open_regular(photo.path) as fh:
             return exif_orientation(fh.read(1 << 20))  # the EXIF block is at the start of the file
     except OSError:
         return 1

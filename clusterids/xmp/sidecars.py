@@ -68,8 +68,10 @@ def photos_of(sidecar: str) -> list[str]:
 
 def read_sidecar(path: str) -> tuple[Metadata | None, str | None]:
     """A sidecar's metadata, or the one line saying why it cannot be read (it is left alone)."""
+    from ..media.imaging import open_regular
+
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:  # a FIFO named like a sidecar must not stop the index run
             data = fh.read(MAX_SIDECAR_BYTES + 1)
     except OSError as exc:
         return None, f"the sidecar {path} cannot be read: {exc.strerror or exc}"

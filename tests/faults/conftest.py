@@ -18,6 +18,7 @@ from sqlalchemy import select
 from clusterids.app import open_core, open_library
 from clusterids.config import load_settings
 from clusterids.outputs import albums
+from clusterids.store import backup
 from clusterids.store.db import Face, Person, Photo, set_meta
 from clusterids.upkeep import invariants
 
@@ -71,6 +72,8 @@ def flib(fault_template: Path, tmp_path: Path, env: dict[str, str]) -> dict[str,
         albums.sync(lib)
     finally:
         lib.close()
+    shutil.rmtree(tmp_path / "library" / backup.BACKUPS_DIR, ignore_errors=True)  # copies of the template's
+    backup.make(tmp_path / "library")
     return {"env": env, "photos": tmp_path / "photos", "spare": fault_template / "spare",
             "library": tmp_path / "library"}
 

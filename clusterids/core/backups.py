@@ -1,0 +1,95 @@
+"""Copies of the library database and the way back (i22): ``backup`` copies it now,
+``restore`` puts a copy back, indexes the photos again from their folders and replays the
+corrections made since, so that nothing made after the copy is lost (store/backup.py,
+store/corrections_log.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import UserError
+from .operations import operation
+from .results import BackedUp, Restored
+
+if TYPE_CHECKING:
+    from . import Core, Offline
+
+
+class BackupsController:
+    def __init__(self, core: Core | Offline) -> None:
+        self.core = core
+        self.lib = core.lib
+
+    @operation(catch_up=False)
+    def backup(self) -> BackedUp:
+        """Copy the library database into the library's backups/ folder now (the newest few are kept)."""
+        from ..store import backup
+
+        lib = self.lib
+        assert lib is not None
+        if lib.settings.database_url:
+            return BackedUp(path=None, reason="the database is a server's: back it up there (pg_dump)")
+        made = backup.make(lib.root, lib.settings.backup_keep)
+        if made is None:
+            raise UserError(f"could not copy the library database ({lib.root / backup.DB_FILE})",
+                            "run 'clusterids doctor', and check that the disk has room")
+        return BackedUp(path=str(made.path), photos=made.photos, people=made.people)
+
+    @operation(offline=True)
+    def restore(self, source: str | None = None) -> Restored:
+        """Put a copy of the database back (SOURCE: a file in backups/ or a path; the newest by
+        default), keeping the database it replaces; then index the photos again and replay the
+        corrections made since the copy."""
+        from ..store import backup, reads
+        from ..store.replay import replay
+        from ..upkeep import invariants
+        from . import Offline
+
+        if not isinstance(self.core, Offline):
+            raise UserError("the daemon owns this library, and a restore replaces its database",
+                            "stop it ('clusterids stop'), then run 'clusterids restore' again")
+        settings = self.core.settings
+        if settings.database_url:
+            raise UserError("the library database is a server's", "restore it there (pg_restore of a pg_dump)")
+        root = settings.library
+        chosen = backup.pick(root, source)
+        if chosen is None:
+            where = source or str(root / backup.BACKUPS_DIR)
+            raise UserError(f"no readable copy of the library database ({where})",
+                            "see the files in the library's backups/ folder, and give one of them")
+        held = chosen.describe()
+        aside = backup.put_back(root, chosen)
+        core = self.core.open()
+        try:
+            lib = core.lib
+            invariants.repair(lib)  # vectors and albums follow the database put back, whatever they held
+            roots = [r for r in lib.db.roots() if Path(r).exists()]
+            indexed = core.library.run_index(roots, missing_ok=True) if roots else None
+            replayed = replay(lib.db, root)
+            core.catch_up()
+            with lib.db.read() as s:
+                photos = reads.photo_count(s, "ok")
+        finally:
+            core.close()
+        return Restored(copy=str(chosen.path), held=held, moved_aside=str(aside) if aside else None, photos=photos,
+                        photos_indexed=_indexed(indexed), corrections_replayed=replayed.applied,
+                        corrections_skipped=replayed.skipped)
+
+
+def _indexed(result: Any) -> int:
+    return 0 if result is None else int(result.photos_new + result.photos_changed)
+
+
+def keep_copy(core: Core, changed: bool) -> None:
+    """After an index run or a recluster: copy the database if it changed something (while the
+    daemon works, at most every ``backup_hours``)."""
+    from ..store import backup
+
+    lib = core.lib
+    hours = lib.settings.backup_hours
+    if not changed or hours <= 0 or lib.settings.database_url:
+        return
+    if core.hooks.daemon is not None and not backup.due(lib.root, hours):
+        return
+    backup.make(lib.root, lib.settings.backup_keep)

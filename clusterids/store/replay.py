@@ -1,0 +1,73 @@
+"""Replaying the plain journal (store/corrections_log.py) onto a database put back from a copy:
+each correction made after the copy, in order, through the same store functions that made it.
+
+Persons a replayed correction creates get new ids; later lines that name them are translated.
+A line that no longer applies (its face came after the copy and was indexed again under another
+id) is skipped with its reason, never guessed at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import UserError
+from . import corrections_log, people
+from .database import Database
+from .db import get_meta, set_meta
+
+
+@dataclass
+class Replayed:
+    applied: int = 0
+    skipped: list[str] = field(default_factory=list)  # "3 rename: no person 9"
+
+
+def replay(db: Database, root: Path) -> Replayed:
+    with db.read() as s:
+        held = int(get_meta(s, "journal_seq") or 0)
+    lines = corrections_log.lines_after(root, held)
+    out = Replayed()
+    ids: dict[int, int] = {}  # a person the original created -> the one its replay created
+    for line in lines:
+        try:
+            with corrections_log.replaying(line["seq"]):
+                _one(db, str(line.get("op")), dict(line.get("args") or {}), line, ids)
+            out.applied += 1
+        except (UserError, KeyError, TypeError, ValueError) as exc:
+            out.skipped.append(f"{line['seq']} {line.get('op')}: {exc}")
+    if lines:
+        with db.transaction() as s:  # new corrections number after every line, replayed or not
+            set_meta(s, "journal_seq", str(max(held, lines[-1]["seq"])))
+    return out
+
+
+def _one(db: Database, op: str, args: dict[str, Any], line: dict[str, Any], ids: dict[int, int]) -> None:
+    def who(key: str = "person") -> str:
+        return str(ids.get(int(args[key]), int(args[key])))
+
+    faces = [int(f) for f in args.get("faces", [])]
+    if op == "assign":
+        if "created_name" in line:
+            done = people.assign(db, line["created_name"], faces)
+            ids[int(args["person"])] = done.person.id
+        else:
+            people.assign(db, who(), faces, create=False)
+    elif op == "reject":
+        people.reject(db, who(), faces)
+    elif op == "merge":
+        people.merge(db, [who("into"), *(str(ids.get(int(p), int(p))) for p in args["persons"])], args.get("name"))
+    elif op == "split":
+        ids[int(args["new"])] = people.split(db, who(), faces, []).new.id
+    elif op in ("rename", "hide", "unhide"):
+        values = {k: v for k, v in args.items() if k != "person"}
+        people.set_person(db, op, who(), **values)
+    elif op == "cover":
+        people.set_cover(db, who(), int(args["face"]))
+    elif op == "keep_apart":
+        people.keep_apart(db, [str(ids.get(int(p), int(p))) for p in args["persons"]])
+    elif op == "undo":
+        people.undo(db)
+    else:
+        raise ValueError(f"unknown correction {op!r}")

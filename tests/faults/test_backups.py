@@ -1,0 +1,110 @@
+"""Item 22.1: the way back from a damaged database loses nothing: copies kept in backups/, a
+plain journal of corrections replayed after a restore, photos indexed again from the folders."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import stat
+import time
+
+import pytest
+
+from ..conftest import lfw_people, needs_shared
+from .conftest import problems
+from .test_damage import one_line_error
+
+
+@pytest.fixture
+def sixty(tmp_path, env, run_json):
+    """60 photos of 6 LFW people, indexed and reclustered; one person renamed afterwards."""
+    photos = tmp_path / "photos"
+    for p in lfw_people(6, min_photos=10, max_photos=10):
+        (photos / p.parent.name).mkdir(parents=True, exist_ok=True)
+        shutil.copy(p, photos / p.parent.name / p.name)
+    assert run_json("index", photos)["photos_new"] == 60
+    run_json("recluster")
+    pid = run_json("people")[0]["id"]
+    run_json("rename", pid, "Renamed After The Copy")
+    return {"photos": photos, "library": tmp_path / "library", "person": pid}
+
+
+def _truncate(db, fraction):
+    for extra in ("-wal", "-shm"):
+        db.with_name(db.name + extra).unlink(missing_ok=True)
+    data = db.read_bytes()
+    db.write_bytes(data[: int(len(data) * fraction)])
+    return len(data)
+
+
+@needs_shared
+def test_truncated_database_comes_back_whole(sixty, env, run, run_json):
+    library = sixty["library"]
+    copies = sorted((library / "backups").glob("library-*.db"))
+    assert copies and stat.S_IMODE((library / "backups").stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(c.stat().st_mode) == 0o600 for c in copies)
+    journal = [json.loads(x) for x in (library / "corrections.jsonl").read_text().splitlines()]
+    assert journal[-1]["op"] == "rename" and journal[-1]["args"]["name"] == "Renamed After The Copy"
+    size = _truncate(library / "library.db", 0.5)
+
+    line = one_line_error(run("status", ok=False))
+    assert "damaged" in line and "'clusterids restore'" in line, line
+    assert re.search(r"60 photos, \d+ people, (moments|\d+ minutes?) old", line), line
+    restored = run_json("restore")
+    assert restored["corrections_replayed"] == 1 and restored["photos"] == 60, restored
+
+    assert run_json("status")["photos"] == 60
+    named = {p["id"]: p["name"] for p in run_json("people")}
+    assert named[sixty["person"]] == "Renamed After The Copy"
+    album = library / "albums" / "Renamed After The Copy"
+    assert album.is_dir() and len(list(album.iterdir())) >= 1
+    assert problems(env) == []
+    kept = list(library.glob("library.db.damaged-*"))
+    assert len(kept) == 1 and kept[0].stat().st_size == size // 2  # the damaged file is kept
+
+
+@needs_shared
+def test_restore_of_an_older_copy_indexes_what_came_after(sixty, env, run, run_json):
+    """Photos added after the copy come back from their folders; corrections since replay."""
+    library = sixty["library"]
+    older = sorted((library / "backups").glob("library-*.db"))[-1]
+    extra = sixty["photos"] / "later"
+    extra.mkdir()
+    for p in lfw_people(7, min_photos=10, max_photos=2)[-2:]:
+        shutil.copy(p, extra / p.name)
+    run_json("index", sixty["photos"])
+    pid = sixty["person"]
+    run_json("hide", pid)
+    restored = run_json("restore", older.name)
+    assert restored["photos_indexed"] == 2 and restored["photos"] == 62, restored
+    assert restored["corrections_replayed"] == 2  # the rename, then the hide
+    assert pid not in {p["id"] for p in run_json("people")}  # hidden again
+    assert problems(env) == []
+
+
+@needs_shared
+def test_copies_are_generations(sixty, run_json):
+    library = sixty["library"]
+    for _ in range(4):
+        made = run_json("backup")
+        assert made["photos"] == 60
+        time.sleep(0.01)
+    assert len(list((library / "backups").glob("library-*.db"))) == 3
+
+
+@needs_shared
+def test_repair_refuses_an_emptied_database(sixty, env, run):
+    """doctor --repair on a database replaced by an empty library would delete every vector."""
+    library = sixty["library"]
+    db = library / "library.db"
+    for extra in ("-wal", "-shm"):
+        db.with_name(db.name + extra).unlink(missing_ok=True)
+    shutil.move(db, library / "moved.db")
+    from clusterids.app import open_library
+    from clusterids.config import load_settings
+
+    open_library(load_settings({}, environ=env), create=True).close()  # a new, empty database
+    line = one_line_error(run("doctor", "--repair", ok=False))
+    assert "looks emptied or replaced" in line and "clusterids restore" in line, line
+    assert len(list((library / "vectors").rglob("*"))) > 0

@@ -1,0 +1,101 @@
+"""Item 22.1 on a synthetic library (no models): every kind of correction made after the last
+copy comes back after a restore, and the daemon copies at most every backup_hours."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from clusterids.app import offline
+from clusterids.config import load_settings
+from clusterids.core import Core, Hooks, operations
+from clusterids.store import backup
+
+from ..synthetic import add_photos, open_synthetic, people_photos
+from .conftest import corrections_state, problems
+
+
+def _library(tmp_path: Path) -> tuple[dict[str, str], list[list[int]]]:
+    env = {"CLUSTERIDS_LIBRARY": str(tmp_path / "library"), "CLUSTERIDS_PROGRESS": "false"}
+    lib = open_synthetic(load_settings({}, environ=env))
+    ids = add_photos(lib, tmp_path / "photos", people_photos(3, 6))
+    Core(lib).call(operations.get("people.recluster"), {})  # changed something: a copy
+    lib.close()
+    return env, ids
+
+
+def _call(core: Core, op: str, /, **kwargs: object) -> object:
+    return core.call(operations.get(op), kwargs)
+
+
+def test_every_correction_after_the_copy_is_replayed(tmp_path):
+    env, ids = _library(tmp_path)
+    root = tmp_path / "library"
+    assert len(backup.copies(root)) == 1
+    settings = load_settings({}, environ=env)
+    lib = open_synthetic(settings)
+    core = Core(lib)
+    a, b, c = (p.id for p in core.people.persons())
+    _call(core, "people.rename", person=str(a), name="Ada")
+    _call(core, "people.assign", person="Grace", face_ids=[ids[6][0]])  # creates Grace
+    _call(core, "people.merge", persons=[str(b), "Grace"])
+    _call(core, "people.split", person=str(c), face_ids=[ids[13][0], ids[14][0]])
+    _call(core, "people.hide", person=str(c))
+    _call(core, "people.keep_apart", persons=["Ada", str(b)])
+    _call(core, "people.rename", person=str(b), name="Bob")
+    _call(core, "people.undo")  # Bob is unnamed again
+    _call(core, "people.reject", person="Ada", face_ids=[ids[0][0]])
+    lib.close()
+    before = corrections_state(env)
+
+    db = root / "library.db"
+    for extra in ("-wal", "-shm"):
+        db.with_name(db.name + extra).unlink(missing_ok=True)
+    db.write_bytes(db.read_bytes()[: db.stat().st_size // 2])
+    done = offline(settings).call(operations.get("backups.restore"), {})
+    assert done.corrections_replayed == 9 and done.corrections_skipped == [], done
+    assert corrections_state(env) == before
+    assert problems(env) == []
+    # new corrections number after the replayed ones: a second restore replays nothing twice
+    lib = open_synthetic(settings)
+    _call(Core(lib), "people.rename", person=str(a), name="Ada L")
+    lib.close()
+    again = offline(settings).call(operations.get("backups.restore"), {})
+    assert again.corrections_replayed == 10 and corrections_state(env)["named"][a][0] == "Ada L"
+
+
+def test_the_daemon_copies_at_most_every_backup_hours(tmp_path):
+    env, ids = _library(tmp_path)
+    root = tmp_path / "library"
+    lib = open_synthetic(load_settings({}, environ=env))
+    daemon = Core(lib, Hooks(daemon=lambda: None))  # type: ignore[arg-type,return-value]
+    _call(daemon, "people.assign", person="Ada", face_ids=[ids[0][0], ids[7][0]])
+    _call(daemon, "people.recluster", from_scratch=True)
+    assert len(backup.copies(root)) == 1  # the recluster's copy is not due yet
+    lib.close()
+    lib = open_synthetic(load_settings({}, environ=env | {"CLUSTERIDS_BACKUP_HOURS": "0.000001"}))
+    daemon = Core(lib, Hooks(daemon=lambda: None))  # type: ignore[arg-type,return-value]
+    _call(daemon, "people.reject", person="Ada", face_ids=[ids[7][0]])
+    _call(daemon, "people.recluster", from_scratch=True)
+    lib.close()
+    assert len(backup.copies(root)) == 2
+
+
+def test_a_library_is_copied_before_its_migration(tmp_path):
+    """The copy holds the library as it was, in its old schema, should the migration go wrong."""
+    import sqlite3
+
+    from clusterids.store.db import open_engine
+
+    from ..test_scale import LIBRARY_0_3_0
+
+    db = tmp_path / "library.db"
+    with sqlite3.connect(db) as con:
+        con.executescript(LIBRARY_0_3_0)
+    open_engine(f"sqlite:///{db}").dispose()
+    (copy,) = backup.copies(tmp_path)
+    with sqlite3.connect(copy.path) as con:
+        assert con.execute("SELECT name FROM persons WHERE id = 1").fetchone() == ("Ann",)
+        assert con.execute("SELECT count(*) FROM sqlite_master WHERE name = 'alembic_version'").fetchone() == (0,)
+    assert copy.photos == 1
+    open_engine(f"sqlite:///{db}").dispose()
+    assert len(backup.copies(tmp_path)) == 1  # an up-to-date library is not copied at each open

@@ -1,0 +1,74 @@
+"""Items 22.3 and 22.4: settings that would write albums among system files or photos, and a
+config file that cannot be read, are one line each, at settings load or library open."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from clusterids.config import load_settings
+from clusterids.errors import UserError
+
+from .test_boundaries import cli_one_line
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """A library folder of its own; these tests need no models."""
+    return {"CLUSTERIDS_LIBRARY": str(tmp_path / "library"), "CLUSTERIDS_PROGRESS": "false"}
+
+
+@pytest.mark.parametrize("albums", ["/", "/usr", "/etc/clusterids", "/proc/self", "/dev", "/sys", "/bin", "~"])
+def test_albums_dir_in_a_system_folder_is_refused(tmp_path, albums):
+    env = {"CLUSTERIDS_LIBRARY": str(tmp_path / "lib"), "CLUSTERIDS_ALBUMS_DIR": albums}
+    with pytest.raises(UserError, match="albums_dir") as caught:
+        load_settings({}, environ=env)
+    assert "\n" not in str(caught.value)
+
+
+def test_albums_dir_of_its_own_is_fine(tmp_path):
+    env = {"CLUSTERIDS_LIBRARY": str(tmp_path / "lib"), "CLUSTERIDS_ALBUMS_DIR": str(tmp_path / "People")}
+    assert load_settings({}, environ=env).albums_path == tmp_path / "People"
+    home = {"CLUSTERIDS_LIBRARY": str(tmp_path / "lib"), "CLUSTERIDS_ALBUMS_DIR": "~/People"}
+    assert load_settings({}, environ=home).albums_path == Path.home() / "People"
+
+
+def test_albums_dir_inside_a_photo_folder_is_refused(tmp_path, cli_env):
+    """The synthetic library needs no models: the refusal comes before any photo is read."""
+    from tests.synthetic import open_synthetic
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    settings = load_settings({}, environ={"CLUSTERIDS_LIBRARY": str(tmp_path / "library")})
+    lib = open_synthetic(settings)
+    lib.db.add_roots([str(photos)])
+    lib.close()
+    env = {"CLUSTERIDS_LIBRARY": str(tmp_path / "library"), "CLUSTERIDS_ALBUMS_DIR": str(photos / "People")}
+    with pytest.raises(UserError, match="inside the photo folder"):
+        open_synthetic(load_settings({}, environ=env))
+    line = cli_one_line(cli_env, "--set", f"albums_dir={photos}", "status")
+    assert "inside the photo folder" in line
+
+
+def test_albums_dir_refused_on_the_command_line(cli_env):
+    line = cli_one_line(cli_env, "--set", "albums_dir=/", "status")
+    assert "albums_dir" in line and "root folder" in line
+
+
+@pytest.mark.parametrize("content", [b"eps = 0.4\n# caf\xe9\n", b"\xff\xfe\x00e\x00p\x00s", b"name = '\xc3'\n"])
+def test_config_that_is_not_utf8_is_one_line(cli_env, content):
+    library = Path(cli_env["CLUSTERIDS_LIBRARY"])
+    library.mkdir(parents=True)
+    (library / "config.toml").write_bytes(content)
+    line = cli_one_line(cli_env, "status")
+    assert str(library / "config.toml") in line and "UTF-8" in line, line
+
+
+def test_config_that_is_a_fifo_is_one_line(cli_env):
+    library = Path(cli_env["CLUSTERIDS_LIBRARY"])
+    library.mkdir(parents=True)
+    os.mkfifo(library / "config.toml")
+    line = cli_one_line(cli_env, "status")
+    assert str(library / "config.toml") in line and "not a regular file" in line, line
