@@ -201,6 +201,7 @@ class Face:
     bbox: list[float]
     det_score: float
     person: int | None
+    ignored: str | None = None  # i18: "ignored" or "not_a_face" when put aside
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -248,6 +249,16 @@ class Rejected:
     faces: list[int]
     rejected: int
     label: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ignored:
+    """Faces put aside (or taken back: ``reason`` None), as one correction."""
+
+    faces: list[int]
+    reason: str | None  # "ignored", "not_a_face"; None: unignored, unknown faces again
+    persons: list[int]  # the persons that lost a face to it (their counts and albums follow)
+    labels: list[str]  # how those persons are called
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -308,7 +319,7 @@ class Correction:
 
     id: int
     at: str  # when, UTC (ISO 8601, "Z")
-    op: str  # assign, reject, merge, split, rename, hide, unhide
+    op: str  # assign, reject, ignore, unignore, merge, split, rename, hide, unhide
     args: dict[str, Any]
     faces: list[int]
     persons: list[Named]  # person (or into) first, then the merged ones, then the new one of a split
@@ -412,6 +423,7 @@ class FaceInPhoto:
     bbox: list[float]
     person: int | None
     name: str | None  # the person's label (None: unknown)
+    ignored: str | None = None  # i18: "ignored" or "not_a_face" when put aside
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -23,10 +23,12 @@ def _centroids(lib: Library, person_ids: list[int] | None = None) -> dict[int, n
 
 
 def suggest_faces(lib: Library, person: str, limit: int = 20) -> list[FaceSuggestion]:
-    """Unknown faces closest to ``person``, best first, leaving out faces rejected for it."""
+    """Unknown faces closest to ``person``, best first, leaving out faces rejected for it and
+    ignored faces."""
     with lib.db.read() as s:
         target = reads.find_person(s, person)
         rejected = {f for f, _ in reads.rejections(s, person_id=target.id)}
+        rejected |= reads.ignored_ids(s)  # i18: put aside, never a question again
     centre = _centroids(lib, [target.id]).get(target.id)
     if centre is None:
         return []
