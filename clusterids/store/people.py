@@ -201,6 +201,8 @@ def ignore(db: Database, face_ids: list[int], reason: str | None) -> Ignored:
             face.ignored = reason
         _moved(s, [fid for ids in left.values() for fid in ids])
         ids = [f.id for f in faces]
+        if reason is None:  # unknown again: offered to the known persons as a new face is
+            outbox.mark(s, outbox.ASSIGN, ids)
         _journal(s, "ignore" if reason is not None else "unignore", {"faces": ids, "reason": reason}, before)
         return Ignored(ids, reason, left)
 
