@@ -197,7 +197,7 @@ def test_faces_ignored_on_the_cli_stay_ignored_through_recluster_and_reindex(run
     assert "ignored" in run("faces", "--ignored").stdout and "not a face" in run("faces", "--ignored").stdout
     run_json("recluster", "--from-scratch")
     check(ignored)
-    assert run("history").stdout.splitlines()[1].endswith(f"face {crowd[2]['id']} is not a face")
+    assert run("history").stdout.splitlines()[1].endswith(f"face {crowd[2]['id']} ignored as not a face")
 
     boxes = {f["id"]: (Path(f["photo"]).name, f["bbox"]) for f in faces if f["id"] in ignored}
     result = run_json("reindex", "--model", SCRFD_PACK)
@@ -210,3 +210,30 @@ def test_faces_ignored_on_the_cli_stay_ignored_through_recluster_and_reindex(run
         match = [f for f in after if Path(f["photo"]).name == name and iou(box, f["bbox"]) >= 0.5]
         assert len(match) == 1 and match[0]["ignored"] == ignored[old], (old, name)
     check({f["id"]: f["ignored"] for f in after})
+
+
+def test_the_cli_ignores_lists_and_undoes_in_words(tmp_path: Path) -> None:
+    """On the synthetic library: the commands' words, the list of ignored faces, a recluster from
+    scratch, undo, and a face that is not there, in one line."""
+    import json
+
+    from .synthetic import people_photos
+    from .test_cli_words import build, runner
+
+    cli = runner(build(tmp_path, people_photos(2, 6)))
+    person = json.loads(cli("people", "--json").stdout)[0]
+    who = person["name"] or f"Person_{person['id']}"
+    faces = [f["id"] for f in json.loads(cli("faces", "--person", person["id"], "--json").stdout)]
+    assert cli("ignore", faces[0], faces[1]).stdout == f"2 faces are ignored; {who} lost them\n"
+    assert cli("ignore", "--not-a-face", faces[2]).stdout == f"face {faces[2]} is not a face; {who} lost it\n"
+    table = cli("faces", "--ignored").stdout.splitlines()[1:]
+    rows = {int(line.split()[0]): line.split("  ")[1].strip() for line in table}
+    assert rows == {faces[0]: "ignored", faces[1]: "ignored", faces[2]: "not a face"}
+    cli("recluster", "--from-scratch")
+    assert sorted(f["id"] for f in json.loads(cli("faces", "--ignored", "--json").stdout)) == sorted(faces[:3])
+    assert next(p for p in json.loads(cli("people", "--json").stdout) if p["id"] == person["id"])["faces"] == 3
+    assert cli("undo").stdout == f"undone: face {faces[2]} ignored as not a face\n"
+    assert cli("unignore", faces[0]).stdout == f"face {faces[0]} is unknown again\n"
+    assert cli("history").stdout.splitlines()[1].endswith(f"face {faces[0]} taken back from the ignored")
+    bad = cli("ignore", 999_999, ok=False)
+    assert bad.exit_code == 1 and bad.stderr.count("\n") == 1 and "no face 999999" in bad.stderr

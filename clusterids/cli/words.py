@@ -92,9 +92,9 @@ def correction(c: dict[str, Any]) -> str:
     if op == "reject":
         return f"{faces_phrase(faces)} {'is' if len(faces) == 1 else 'are'} not {who}"
     if op in ("ignore", "unignore"):
-        what = {"not_a_face": "not a face", "ignored": "ignored"}.get(c.get("args", {}).get("reason") or "",
-                                                                      "unknown again")
-        return f"{faces_phrase(faces)} {'is' if len(faces) == 1 else 'are'} {what}"
+        reason = c.get("args", {}).get("reason")
+        how = " as not a face" if reason == "not_a_face" else ""
+        return f"{faces_phrase(faces)} {f'ignored{how}' if op == 'ignore' else 'taken back from the ignored'}"
     if op == "merge":
         was = plain(first.get("was") or first["label"])
         others = listed([plain(p.get("was") or p["label"]) for p in persons[1:]])

@@ -346,6 +346,8 @@ def undo(db: Database) -> Undone:
             face = s.get(Face, fid)
             if face is None:
                 continue
+            if person_id is not None and s.get(Person, person_id) is None:  # a recluster dropped it since
+                person_id, pinned = None, False
             face.person_id, face.pinned = person_id, pinned
             face.ignored = ignored[0] if ignored else None
             moved.append(fid)
