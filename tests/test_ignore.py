@@ -237,3 +237,15 @@ def test_the_cli_ignores_lists_and_undoes_in_words(tmp_path: Path) -> None:
     assert cli("history").stdout.splitlines()[1].endswith(f"face {faces[0]} taken back from the ignored")
     bad = cli("ignore", 999_999, ok=False)
     assert bad.exit_code == 1 and bad.stderr.count("\n") == 1 and "no face 999999" in bad.stderr
+
+
+def test_undo_after_a_recluster_dropped_the_person_leaves_the_faces_unknown(lib, core, two):
+    run(core, "people.recluster")
+    a = owner(lib, two["faces"][0][0])
+    theirs = two["faces"][0]
+    run(core, "people.ignore", face_ids=theirs[:5])  # one face left: too few for a cluster
+    run(core, "people.recluster", from_scratch=True)
+    assert a not in persons_of(lib)
+    run(core, "people.undo")
+    assert set(theirs[:5]) <= unknown(core) and core.people.faces(ignored=True) == []
+    assert invariants.check(lib).ok, invariants.check(lib).problems
