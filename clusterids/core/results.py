@@ -160,11 +160,12 @@ class PeopleExported:
     persons: int
     faces: int
     rejected: int
+    ignored: int = 0  # i18: faces put aside
 
 
 @dataclass(frozen=True, kw_only=True)
 class Unmatched:
-    state: str  # assigned | member | rejected
+    state: str  # assigned | member | rejected | ignored
     reason: str
     photo: str | None = None  # its content hash
     path: str | None = None  # where the exporting library had it
@@ -180,6 +181,7 @@ class PeopleImported:
     faces_joined: int
     faces_rejected: int
     unmatched: list[Unmatched]
+    faces_ignored: int = 0  # i18
 
 
 # -- people ------------------------------------------------------------------------------------------
