@@ -301,7 +301,7 @@ def test_people_json_shape(run, lib_env):
     assert all(r["label"] == (r["name"] or f"Person_{r['id']}") for r in rows)
     faces = json.loads(run("faces", "--unknown", "--json").stdout)
     assert all(f["person"] is None for f in faces)
-    assert set(faces[0]) == {"id", "photo", "bbox", "det_score", "person"}
+    assert set(faces[0]) == {"id", "photo", "bbox", "det_score", "person", "ignored"}  # i18: why it is put aside
 
 
 @needs_shared

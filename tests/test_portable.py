@@ -91,11 +91,14 @@ def test_people_move_to_another_pack_and_engine_with_their_corrections(source, t
     run(old, "people.assign", person="Bob", face_ids=[faces["p2.jpg"][1]])
     run(old, "people.reject", person="Ann", face_ids=[faces["p3.jpg"][0]])
     run(old, "people.hide", person="Bob")
+    run(old, "people.ignore", face_ids=[faces["p1.jpg"][1]])  # i18: put aside travels too
+    run(old, "people.ignore", face_ids=[faces["p3.jpg"][1]], not_a_face=True)
     ann = run(old, "people.persons")[0].id
     run(old, "people.cover", person=str(ann), face=faces["p1.jpg"][0])
     path = tmp_path / "people.json"
     summary = run(old, "metadata.export_people", file=str(path))
-    assert (summary.file, summary.persons, summary.faces, summary.rejected) == (str(path), 2, 4, 1)
+    assert (summary.file, summary.persons, summary.faces, summary.rejected, summary.ignored) == \
+        (str(path), 2, 4, 1, 2)
     doc = json.loads(path.read_text())
     doc["faces"].append({"photo": "f" * 64, "path": "/gone.jpg", "size": [600, 400], "box": [1, 2, 3, 4],
                          "person": ann, "state": "assigned"})
@@ -106,7 +109,9 @@ def test_people_move_to_another_pack_and_engine_with_their_corrections(source, t
         moved = _photos(new, tmp_path / "photos", 6.0, 8)  # the same photos, boxes a little off
         run(new, "people.assign", person="ann", face_ids=[moved["p2.jpg"][0]])  # she is here already
         result = run(new, "metadata.import_people", file=str(path))
-        assert result.faces_assigned == 4 and result.faces_rejected == 1
+        assert result.faces_assigned == 4 and result.faces_rejected == 1 and result.faces_ignored == 2
+        assert {f.id: f.ignored for f in run(new, "people.faces", ignored=True)} == \
+            {moved["p1.jpg"][1]: "ignored", moved["p3.jpg"][1]: "not_a_face"}
         assert result.persons_matched == 1 and result.persons_created == 1
         assert [u.reason for u in result.unmatched] == ["no photo with this content in the library"]
         people = {p.name: p for p in run(new, "people.persons", include_hidden=True)}

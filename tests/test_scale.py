@@ -166,10 +166,54 @@ def test_libraries_of_earlier_releases_upgrade(tmp_path, dump, had):
                 assert face is not None and (face.person_id, face.pinned, face.norm) == (1, True, None)
                 assert s.execute(text("SELECT count(*) FROM rejections")).scalar() == 1
         insp = inspect(engine)
-        assert "norm" in {c["name"] for c in insp.get_columns("faces")} and insp.has_table("keep_apart")
+        assert {"norm", "ignored"} <= {c["name"] for c in insp.get_columns("faces")} and insp.has_table("keep_apart")
+        with Session(engine) as s:
+            assert s.execute(text("SELECT count(*) FROM faces WHERE ignored IS NOT NULL")).scalar() == 0
     finally:
         engine.dispose()
     assert migrate(open_engine(f"sqlite:///{db}")) == []  # nothing left to do the second time
+
+
+def test_a_library_of_the_release_before_gets_ignored_faces(database_url, tmp_path):
+    """i18_ignore on a library left at i20_xmp, with a face and a journal entry of that release:
+    the column comes, every face is a face like any other, and undo still reads the old entry."""
+    url = _url(database_url, tmp_path)
+    engine = open_engine(url)
+    try:
+        with engine.begin() as con:  # as the release before left it
+            con.execute(text("ALTER TABLE faces DROP COLUMN ignored"))
+            con.execute(text("UPDATE alembic_version SET version_num = 'i20_xmp'"))
+            con.execute(text("INSERT INTO photos (id, path, size, mtime_ns, status, indexed_at, taken_estimated) "
+                             "VALUES (1, '/p/a.jpg', 1, 1, 'ok', '2026-11-01 10:00:00', false)"))
+            con.execute(text("INSERT INTO persons (id, name, hidden, created_at) "
+                             "VALUES (1, 'Ann', false, '2026-11-01 10:00:00')"))
+            con.execute(text("INSERT INTO faces (id, photo_id, x1, y1, x2, y2, landmarks, det_score, size_px, "
+                             "sharpness, vector, person_id, pinned, origin) VALUES (1, 1, 1, 2, 3, 4, '[]', 0.9, "
+                             "40, 50, :v, 1, true, 'detector')"), {"v": b"\x00\x00\x80\x3f"})
+            con.execute(text("INSERT INTO journal (id, at, op, args, before, undone) VALUES (1, "
+                             "'2026-11-01 10:00:00', 'assign', '{\"faces\": [1], \"person\": 1}', "
+                             "'{\"faces\": [[1, null, false]], \"persons\": [], \"rejections\": {}, "
+                             "\"created\": []}', false)"))
+    finally:
+        engine.dispose()
+    engine = open_engine(url)
+    try:
+        with engine.connect() as con:
+            assert con.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD
+            assert con.execute(text("SELECT person_id, ignored FROM faces")).one() == (1, None)
+    finally:
+        engine.dispose()
+    from clusterids.store.database import Database
+    from clusterids.store.people import undo
+
+    db = Database(open_engine(url))
+    try:
+        assert undo(db).op == "assign"  # an entry of three fields per face, before i18
+        with db.read() as s:
+            face = s.get(Face, 1)
+            assert face is not None and (face.person_id, face.ignored) == (None, None)
+    finally:
+        db.dispose()
 
 
 def test_the_head_revision_is_the_scripts_head():

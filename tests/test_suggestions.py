@@ -113,5 +113,9 @@ def test_an_unknown_face_is_asked_about_its_person_until_rejected(lib: Library, 
     assert [(f.face, f.person) for f in asked.faces] == [(close, ann)]
     assert [f.face for f in call("people.suggest", person=str(ann)).faces] == [close]
     assert far not in {f.face for f in asked.faces}
+    call("people.ignore", face_ids=[close])  # put aside: never a question
+    assert call("people.suggest").faces == [] and call("people.suggest", person=str(ann)).faces == []
+    call("people.unignore", face_ids=[close])
+    assert [f.face for f in call("people.suggest").faces] == [close]
     call("people.reject", person=str(ann), face_ids=[close])
     assert call("people.suggest").faces == []

@@ -81,6 +81,34 @@ def reject_cmd(ctx: click.Context, face: int, person: str, as_json: bool) -> Non
                 "be put with them again", face_ids=[face], person=person)
 
 
+@cli.command("ignore")
+@click.argument("faces", nargs=-1, required=True, type=int, metavar="FACE...")
+@click.option("--not-a-face", is_flag=True, help="The detection is no face at all (hair, a pattern, a blur).")
+@json_option
+@click.pass_context
+def ignore_cmd(ctx: click.Context, faces: tuple[int, ...], not_a_face: bool, as_json: bool) -> None:
+    """Put FACE... aside (strangers, a crowd): out of the unknown faces and of any person, never
+    suggested again; one correction that 'undo' reverts ('unignore' takes them back)."""
+
+    def said(r: dict[str, Any]) -> str:
+        what = "not a face" if r["reason"] == "not_a_face" else "ignored"
+        left = f"; {listed([plain(x) for x in r['labels']])} lost {'it' if len(r['faces']) == 1 else 'them'}" \
+            if r["labels"] else ""
+        return f"{words.faces_phrase(r['faces'])} {'is' if len(r['faces']) == 1 else 'are'} {what}{left}"
+
+    _correction(ctx, "ignore", as_json, said, face_ids=list(faces), not_a_face=not_a_face)
+
+
+@cli.command("unignore")
+@click.argument("faces", nargs=-1, required=True, type=int, metavar="FACE...")
+@json_option
+@click.pass_context
+def unignore_cmd(ctx: click.Context, faces: tuple[int, ...], as_json: bool) -> None:
+    """Take ignored FACE... back: unknown faces again (see 'clusterids faces --ignored')."""
+    _correction(ctx, "unignore", as_json, lambda r: f"{words.faces_phrase(r['faces'])} "
+                f"{'is' if len(r['faces']) == 1 else 'are'} unknown again", face_ids=list(faces))
+
+
 @cli.command("merge")
 @click.argument("persons", nargs=-1, required=True)
 @click.option("--name", help="The name to keep when the persons have different names.")
@@ -213,19 +241,26 @@ def people_cmd(ctx: click.Context, include_hidden: bool, as_json: bool) -> None:
 
 @cli.command("faces")
 @click.option("--person", help="Only this person's faces (id or exact name).")
-@click.option("--unknown", is_flag=True, help="Only faces in no person.")
+@click.option("--unknown", is_flag=True, help="Only faces in no person (the ignored ones aside).")
+@click.option("--ignored", is_flag=True, help="Only the faces put aside with 'clusterids ignore'.")
 @json_option
 @click.pass_context
-def faces_cmd(ctx: click.Context, person: str | None, unknown: bool, as_json: bool) -> None:
+def faces_cmd(ctx: click.Context, person: str | None, unknown: bool, ignored: bool, as_json: bool) -> None:
     """List faces: id, photo, box, detection score, person."""
-    rows = call(ctx, "people.faces", person=person, unknown=unknown)
+    rows = call(ctx, "people.faces", person=person, unknown=unknown, ignored=ignored)
 
     def render(r: list[dict[str, Any]]) -> None:
-        shown = [f | {"bbox": words.box(f["bbox"]), "person": f["person"] if f["person"] is not None else "unknown",
-                      "det_score": f"{f['det_score']:.2f}"} for f in r]
+        shown = [f | {"bbox": words.box(f["bbox"]), "person": _whose(f), "det_score": f"{f['det_score']:.2f}"}
+                 for f in r]
         table(shown, ["id", "person", "det_score", "bbox", "photo"])
 
     emit(rows, as_json, render)
+
+
+def _whose(face: dict[str, Any]) -> str:
+    if face.get("ignored"):
+        return "not a face" if face["ignored"] == "not_a_face" else "ignored"
+    return str(face["person"]) if face["person"] is not None else "unknown"
 
 
 @cli.command("photos")

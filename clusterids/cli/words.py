@@ -91,6 +91,10 @@ def correction(c: dict[str, Any]) -> str:
         return f"{faces_phrase(faces)} assigned to {who}{new}"
     if op == "reject":
         return f"{faces_phrase(faces)} {'is' if len(faces) == 1 else 'are'} not {who}"
+    if op in ("ignore", "unignore"):
+        reason = c.get("args", {}).get("reason")
+        how = " as not a face" if reason == "not_a_face" else ""
+        return f"{faces_phrase(faces)} {f'ignored{how}' if op == 'ignore' else 'taken back from the ignored'}"
     if op == "merge":
         was = plain(first.get("was") or first["label"])
         others = listed([plain(p.get("was") or p["label"]) for p in persons[1:]])

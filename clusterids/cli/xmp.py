@@ -11,6 +11,7 @@ import click
 from .core import call, cli, json_option
 from .people import people_cmd
 from .render import emit, plain
+from .words import count
 
 
 @cli.group("xmp")
@@ -48,7 +49,8 @@ def people_export_cmd(ctx: click.Context, file: str, as_json: bool) -> None:
     FILE, JSON, for 'people import' in another library: a new machine, model pack or database."""
     result = call(ctx, "metadata.export_people", file=os.path.abspath(file))
     emit(result, as_json, lambda r: click.echo(
-        f"{r['persons']} persons, {r['faces']} faces and {r['rejected']} rejections written to {r['file']}"))
+        f"{r['persons']} persons, {r['faces']} faces, {r['rejected']} rejections and "
+        f"{count(r['ignored'], 'ignored face')} written to {r['file']}"))
 
 
 @people_cmd.command("import")
@@ -64,7 +66,8 @@ def people_import_cmd(ctx: click.Context, file: str, as_json: bool) -> None:
         for u in r["unmatched"]:
             click.echo(f"not found: {plain(str(u.get('path') or u.get('face')))}: {u['reason']}", err=True)
         click.echo(f"{r['faces_assigned']} faces assigned, {r['faces_joined']} joined their named person, "
-                   f"{r['faces_rejected']} rejected; {r['persons_created']} persons created, "
-                   f"{r['persons_matched']} matched by name; {len(r['unmatched'])} not found")
+                   f"{r['faces_rejected']} rejected, {r['faces_ignored']} ignored; "
+                   f"{r['persons_created']} persons created, {r['persons_matched']} matched by name; "
+                   f"{len(r['unmatched'])} not found")
 
     emit(result, as_json, render)

@@ -1,7 +1,7 @@
 """Carrying persons and corrections across a re-embedding (``reindex --model X``).
 
 A new pack makes new faces (new ids, slightly different boxes). Each old face that belonged
-to a person, was pinned or rejected from someone hands that over to the new face of the same
+to a person, was pinned, rejected from someone or ignored hands that over to the new face of the same
 photo whose box overlaps it most (intersection over union at least 0.5), so names, albums
 and corrections survive a change of model.
 """
@@ -36,15 +36,16 @@ def best_match(box: Box, candidates: Sequence[Box], min_iou: float = MIN_IOU) ->
 
 
 def remember(lib: Library) -> dict[str, list[Carried]]:
-    """Per photo path: its faces that carry something (a person, a pin, a rejection)."""
+    """Per photo path: its faces that carry something (a person, a pin, a rejection, being ignored)."""
     out: dict[str, list[Carried]] = defaultdict(list)
     with lib.db.read() as s:
         rejected: dict[int, list[int]] = defaultdict(list)
         for fid, pid in reads.rejections(s):
             rejected[fid].append(pid)
-        for fid, x1, y1, x2, y2, person, pinned, path in reads.faces_with_boxes(s):
-            if person is not None or pinned or fid in rejected:
-                out[path].append(Carried((x1, y1, x2, y2), person, bool(pinned), tuple(rejected.get(fid, ()))))
+        for fid, x1, y1, x2, y2, person, pinned, path, ignored in reads.faces_with_boxes(s):
+            if person is not None or pinned or fid in rejected or ignored is not None:
+                out[path].append(Carried((x1, y1, x2, y2), person, bool(pinned), tuple(rejected.get(fid, ())),
+                                         ignored))
     return out
 
 

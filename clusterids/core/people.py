@@ -15,6 +15,7 @@ from .results import (
     Face,
     FaceCard,
     Hidden,
+    Ignored,
     KeptApart,
     Merged,
     Moved,
@@ -61,14 +62,16 @@ class PeopleController:
         return sorted(out, key=lambda r: (-r.faces, r.id))
 
     @operation(reads_only=True)
-    def faces(self, person: PersonRef | None = None, unknown: bool = False) -> list[Face]:
-        """Faces: id, photo, box, detection score, person (one person's, or only the unknown ones)."""
+    def faces(self, person: PersonRef | None = None, unknown: bool = False, ignored: bool = False) -> list[Face]:
+        """Faces: id, photo, box, detection score, person (one person's, only the unknown ones, or
+        only the IGNORED ones)."""
         from ..store import reads
 
         with self.lib.db.read() as s:
             pid = reads.find_person(s, person).id if person is not None else None
-            rows = reads.faces_with_paths(s, pid, unknown)
-        return [Face(id=f.id, photo=path, bbox=f.bbox, det_score=f.det_score, person=f.person_id) for f, path in rows]
+            rows = reads.faces_with_paths(s, pid, unknown, ignored)
+        return [Face(id=f.id, photo=path, bbox=f.bbox, det_score=f.det_score, person=f.person_id, ignored=f.ignored)
+                for f, path in rows]
 
     @operation()
     def suggest(self, person: PersonRef | None = None, limit: Count = 20) -> Suggestions:
@@ -144,6 +147,34 @@ class PeopleController:
         done = store_people.reject(self.lib.db, person, ids)
         faults.point("correct.after_commit")
         return Rejected(face=ids[0], faces=done.faces, rejected=done.person.id, label=done.person.label)
+
+    @operation()
+    def ignore(self, face_ids: list[int], not_a_face: bool = False) -> Ignored:
+        """Put FACE_IDS aside (a stranger, a crowd; NOT_A_FACE: no face at all): out of the unknown
+        faces and of their person, never suggested nor clustered again; one correction."""
+        return self._ignore(face_ids, "not_a_face" if not_a_face else "ignored")
+
+    @operation()
+    def unignore(self, face_ids: list[int]) -> Ignored:
+        """Take ignored FACE_IDS back: unknown faces again, which clustering may place."""
+        return self._ignore(face_ids, None)
+
+    def _ignore(self, face_ids: list[int], reason: str | None) -> Ignored:
+        from .. import faults
+        from ..errors import UserError
+        from ..store import people as store_people
+        from ..store import reads
+
+        ids = list(dict.fromkeys(face_ids))
+        if not ids:
+            verb, where = ("ignore", "--unknown") if reason is not None else ("unignore", "--ignored")
+            raise UserError(f"{verb} needs a face", f"give FACE... (see 'clusterids faces {where}')")
+        done = store_people.ignore(self.lib.db, ids, reason)
+        faults.point("correct.after_commit")
+        with self.lib.db.read() as s:
+            rows = [reads.get_person(s, pid) for pid in done.left]
+        return Ignored(faces=done.faces, reason=done.reason, persons=[r.id for r in rows if r],
+                       labels=[r.label for r in rows if r])
 
     @operation()
     def merge(self, persons: list[PersonRef], name: Name | None = None) -> Merged:

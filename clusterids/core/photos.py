@@ -69,7 +69,8 @@ class PhotosController:
         return PhotoView(id=row.id, name=Path(row.path).name, taken=row.taken_at, taken_estimated=row.taken_estimated,
                          width=row.width, height=row.height,
                          faces=[FaceInPhoto(id=f.id, bbox=f.bbox, person=f.person_id,
-                                            name=persons[f.person_id].label if f.person_id in persons else None)
+                                            name=persons[f.person_id].label if f.person_id in persons else None,
+                                            ignored=f.ignored)
                                 for f in sorted(faces, key=lambda f: f.x1)])
 
     @operation(reads_only=True)

@@ -1,8 +1,9 @@
 """Portable people: a library's persons and corrections in one JSON file, and back (i20).
 
 ``people export FILE`` writes every person (name, hidden, cover) and every corrected face as
-(photo content hash, box, person): assigned and split faces (pinned), rejected ones, and the
-faces of named persons (members, so that a name given to a cluster travels too). Boxes are in
+(photo content hash, box, person): assigned and split faces (pinned), rejected ones, the
+faces of named persons (members, so that a name given to a cluster travels too), and (i18) the
+ignored faces with their reason. Boxes are in
 the photo's displayed pixels with the photo's size, so nothing depends on the model pack or the
 database engine. ``people import FILE`` applies them to another library as corrections (the
 store's: in the journal, undone by ``undo``), finding each face by its photo's hash and the best
@@ -31,14 +32,17 @@ FORMAT, VERSION = "clusterids-people", 1
 MATCH_IOU = 0.5  # two packs' boxes of one face overlap far more than two faces' boxes
 
 
-def _face_entry(face: FaceRow, photo: PhotoRow, key: int) -> dict[str, Any]:
+REASONS = ("ignored", "not_a_face")
+
+
+def _face_entry(face: FaceRow, photo: PhotoRow, key: int | None) -> dict[str, Any]:
     return {"photo": photo.sha256, "path": photo.path, "size": [photo.width, photo.height],
             "box": [round(v, 2) for v in face.bbox], "person": key}
 
 
 def export(lib: Library, file: str) -> PeopleExported:
     """Write the library's persons and corrections to ``file`` (JSON, written atomically)."""
-    persons, faces, rejected = [], [], []
+    persons, faces, rejected, ignored = [], [], [], []
     with lib.db.read() as s:
         photos = reads.photos_by_id(s)
         by_id = reads.persons(s, merged=False)
@@ -50,6 +54,8 @@ def export(lib: Library, file: str) -> PeopleExported:
             if cover is not None and cover.person_id == person.id else None
         persons.append({"key": person.id, "name": person.name, "hidden": person.hidden, "cover": entry})
     for face in all_faces.values():
+        if face.ignored is not None:
+            ignored.append({**_face_entry(face, photos[face.photo_id], None), "reason": face.ignored})
         owner = by_id.get(face.person_id) if face.person_id is not None else None
         if owner is None or not (face.pinned or owner.name):
             continue
@@ -61,7 +67,7 @@ def export(lib: Library, file: str) -> PeopleExported:
             rejected.append(_face_entry(rejected_face, photos[rejected_face.photo_id], person_id))
     doc = {"format": FORMAT, "version": VERSION, "clusterids": __version__, "model": lib.pack.spec,
            "exported_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-           "persons": persons, "faces": faces, "rejected": rejected}
+           "persons": persons, "faces": faces, "rejected": rejected, "ignored": ignored}
     tmp = f"{file}.tmp-{os.getpid()}"
     try:
         with open(tmp, "w", encoding="utf-8") as fh:
@@ -70,7 +76,8 @@ def export(lib: Library, file: str) -> PeopleExported:
     except OSError as exc:
         raise UserError(f"cannot write {file}: {exc.strerror or exc}", "choose a file in a folder you can write to") \
             from exc
-    return PeopleExported(file=file, persons=len(persons), faces=len(faces), rejected=len(rejected))
+    return PeopleExported(file=file, persons=len(persons), faces=len(faces), rejected=len(rejected),
+                          ignored=len(ignored))
 
 
 def _load(file: str) -> dict[str, Any]:
@@ -127,11 +134,15 @@ def import_file(lib: Library, file: str) -> PeopleImported:
                                                "rejected": defaultdict(list)}
     entries = [(e.get("state", "assigned"), e) for e in doc.get("faces") or []]
     entries += [("rejected", e) for e in doc.get("rejected") or []]
+    entries += [("ignored", e) for e in doc.get("ignored") or []]
+    aside: dict[str, list[int]] = defaultdict(list)  # reason -> faces
     for state, entry in entries:
         found = finder.find(entry)
         if isinstance(found, str):
             unmatched.append(Unmatched(photo=entry.get("photo"), path=entry.get("path"), box=entry.get("box"),
                                        state=state, reason=found))
+        elif state == "ignored":
+            aside[entry.get("reason") if entry.get("reason") in REASONS else "ignored"].append(found)
         elif state in groups:
             groups[state][int(entry["person"])].append(found)
     persons = {int(p["key"]): p for p in doc.get("persons") or []}
@@ -145,7 +156,7 @@ def import_file(lib: Library, file: str) -> PeopleImported:
         if person.get("name") and str(person["name"]).lower() in by_name:
             target[key] = by_name[str(person["name"]).lower()]
     out = {"persons_matched": len(target), "persons_created": 0, "faces_assigned": 0, "faces_joined": 0,
-           "faces_rejected": 0}
+           "faces_rejected": 0, "faces_ignored": 0}
     for key, ids in groups["assigned"].items():
         name = (persons.get(key) or {}).get("name")
         done = store_people.assign(lib.db, str(target[key]) if key in target else name, ids)
@@ -160,6 +171,9 @@ def import_file(lib: Library, file: str) -> PeopleImported:
         else:
             unmatched += [Unmatched(face=i, state="rejected", reason="its person has no face in this library")
                           for i in ids]
+    for reason, ids in aside.items():
+        store_people.ignore(lib.db, ids, reason)
+        out["faces_ignored"] += len(ids)
     for key, person in persons.items():
         if key not in target:
             continue

@@ -181,11 +181,12 @@ class PeopleExported:
     persons: int
     faces: int
     rejected: int
+    ignored: int = 0  # i18: faces put aside
 
 
 @dataclass(frozen=True, kw_only=True)
 class Unmatched:
-    state: str  # assigned | member | rejected
+    state: str  # assigned | member | rejected | ignored
     reason: str
     photo: str | None = None  # its content hash
     path: str | None = None  # where the exporting library had it
@@ -201,6 +202,7 @@ class PeopleImported:
     faces_joined: int
     faces_rejected: int
     unmatched: list[Unmatched]
+    faces_ignored: int = 0  # i18
 
 
 # -- people ------------------------------------------------------------------------------------------
@@ -222,6 +224,7 @@ class Face:
     bbox: list[float]
     det_score: float
     person: int | None
+    ignored: str | None = None  # i18: "ignored" or "not_a_face" when put aside
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -269,6 +272,16 @@ class Rejected:
     faces: list[int]
     rejected: int
     label: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ignored:
+    """Faces put aside (or taken back: ``reason`` None), as one correction."""
+
+    faces: list[int]
+    reason: str | None  # "ignored", "not_a_face"; None: unignored, unknown faces again
+    persons: list[int]  # the persons that lost a face to it (their counts and albums follow)
+    labels: list[str]  # how those persons are called
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -329,7 +342,7 @@ class Correction:
 
     id: int
     at: str  # when, UTC (ISO 8601, "Z")
-    op: str  # assign, reject, merge, split, rename, hide, unhide
+    op: str  # assign, reject, ignore, unignore, merge, split, rename, hide, unhide
     args: dict[str, Any]
     faces: list[int]
     persons: list[Named]  # person (or into) first, then the merged ones, then the new one of a split
@@ -435,6 +448,7 @@ class FaceInPhoto:
     bbox: list[float]
     person: int | None
     name: str | None  # the person's label (None: unknown)
+    ignored: str | None = None  # i18: "ignored" or "not_a_face" when put aside
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -86,7 +86,9 @@ def _face_suggestions(lib: Library, face_ids: list[int], only: int | None, limit
     person alone); never one it was rejected for, nor one already in its photo."""
     cut = cuts(params(lib).eps, FACE_OFFSETS)
     with lib.db.read() as s:
-        points = [(fid, photo, blob) for fid, photo, person, blob in reads.points(s, face_ids) if person is None]
+        ignored = reads.ignored_ids(s)  # i18: put aside, never a question again
+        points = [(fid, photo, blob) for fid, photo, person, blob in reads.points(s, face_ids)
+                  if person is None and fid not in ignored]
         persons = reads.persons(s, merged=False, hidden=False)
         rejected = set(reads.rejections(s, person_id=only)) if only is not None else set(reads.rejections(s))
     near: dict[int, set[int]] = {}

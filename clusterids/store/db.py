@@ -113,6 +113,9 @@ class Face(Base):
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     # i20: "detector", or "metadata" for a face made from a named XMP region the detector missed
     origin: Mapped[str] = mapped_column(String(16), default="detector")
+    # i18: why the user put the face aside ("ignored", or "not_a_face" for a detection that is no
+    # face at all); None: a face like any other. An ignored face is in no person and no suggestion.
+    ignored: Mapped[str | None] = mapped_column(String(16), default=None)
     photo: Mapped[Photo] = relationship(back_populates="faces")
 
     @property

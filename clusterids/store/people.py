@@ -34,7 +34,7 @@ def _face(session: Session, face_id: int | str) -> Face:
 def _snapshot(session: Session, faces: Iterable[Face], persons: Iterable[Person]) -> dict[str, Any]:
     faces = list(faces)
     return {
-        "faces": [[f.id, f.person_id, f.pinned] for f in faces],
+        "faces": [[f.id, f.person_id, f.pinned, f.ignored] for f in faces],
         "persons": [[p.id, p.name, p.hidden, p.merged_into] for p in persons],
         "rejections": {str(f.id): sorted(session.scalars(select(Rejection.person_id)
                                                          .where(Rejection.face_id == f.id))) for f in faces},
@@ -129,7 +129,7 @@ def assign(db: Database, person: str | None, face_ids: list[int], create: bool =
         if created:
             before["created"] = [target.id]
         for face in faces:
-            face.person_id, face.pinned = target.id, True
+            face.person_id, face.pinned, face.ignored = target.id, True, None  # naming a face takes it back
         s.execute(delete(Rejection).where(Rejection.face_id.in_(ids), Rejection.person_id == target.id))
         _moved(s, ids)
         _journal(s, "assign", {"faces": ids, "person": target.id}, before,
@@ -180,6 +180,33 @@ def reject(db: Database, person: str, face_ids: list[int]) -> Rejected:
         ids = [f.id for f in faces]
         _journal(s, "reject", {"faces": ids, "person": target.id}, before)
         return Rejected(person_row(target), ids, moved)
+
+
+@dataclass(frozen=True)
+class Ignored:
+    faces: list[int]
+    reason: str | None  # None: unignored
+    left: dict[int, list[int]]  # person -> the faces of theirs now ignored
+
+
+def ignore(db: Database, face_ids: list[int], reason: str | None) -> Ignored:
+    """Put faces aside (``reason``: "ignored" or "not_a_face"; None takes them back as unknown
+    faces): out of their person, never suggested nor clustered. One journal entry."""
+    with db.transaction() as s:
+        faces = [_face(s, fid) for fid in face_ids]
+        before = _snapshot(s, faces, [])
+        left: dict[int, list[int]] = {}
+        for face in faces:
+            if face.person_id is not None and reason is not None:
+                left.setdefault(face.person_id, []).append(face.id)
+                face.person_id, face.pinned = None, False
+            face.ignored = reason
+        _moved(s, [fid for ids in left.values() for fid in ids])
+        ids = [f.id for f in faces]
+        if reason is None:  # unknown again: offered to the known persons as a new face is
+            outbox.mark(s, outbox.ASSIGN, ids)
+        _journal(s, "ignore" if reason is not None else "unignore", {"faces": ids, "reason": reason}, before)
+        return Ignored(ids, reason, left)
 
 
 def merge(db: Database, persons: list[str], name: str | None = None) -> Merged:
@@ -319,11 +346,14 @@ def undo(db: Database) -> Undone:
         what = journal.entry(s, entry)  # its persons called as the correction left them
         before = entry.before
         moved: list[int] = []
-        for fid, person_id, pinned in before["faces"]:
+        for fid, person_id, pinned, *ignored in before["faces"]:  # entries before i18 have no ignored
             face = s.get(Face, fid)
             if face is None:
                 continue
+            if person_id is not None and s.get(Person, person_id) is None:  # a recluster dropped it since
+                person_id, pinned = None, False
             face.person_id, face.pinned = person_id, pinned
+            face.ignored = ignored[0] if ignored else None
             moved.append(fid)
         for pid, name, hidden, merged_into in before["persons"]:
             p = s.get(Person, pid) or Person(id=pid)
@@ -394,7 +424,8 @@ def assign_unknown(db: Database, assigned: Mapping[int, list[int]]) -> int:
     with db.transaction() as s:
         moved: list[int] = []
         for pid, fids in assigned.items():
-            still = list(s.scalars(select(Face.id).where(Face.id.in_(fids), Face.person_id.is_(None))))
+            still = list(s.scalars(select(Face.id).where(Face.id.in_(fids), Face.person_id.is_(None),
+                                                         Face.ignored.is_(None))))
             if still:
                 s.execute(update(Face).where(Face.id.in_(still)).values(person_id=pid))
                 moved += still
@@ -409,7 +440,7 @@ def join(db: Database, person_id: int, face_ids: list[int]) -> list[int]:
     with db.transaction() as s:
         refused = select(Rejection.face_id).where(Rejection.person_id == person_id)
         free = list(s.scalars(select(Face.id).where(Face.id.in_(face_ids), Face.pinned.is_(False),
-                                                    Face.id.not_in(refused))))
+                                                    Face.ignored.is_(None), Face.id.not_in(refused))))
         if free:
             s.execute(update(Face).where(Face.id.in_(free)).values(person_id=person_id))
             _moved(s, free)
@@ -418,17 +449,20 @@ def join(db: Database, person_id: int, face_ids: list[int]) -> list[int]:
 
 @dataclass(frozen=True)
 class Carried:
-    """What a face carried across a change of model: its box, person, pin and rejections."""
+    """What a face carried across a change of model: its box, person, pin, rejections and why
+    it is ignored."""
 
     box: tuple[float, float, float, float]
     person: int | None
     pinned: bool
     rejected: tuple[int, ...] = ()
+    ignored: str | None = None
 
 
 def carry_over(db: Database, old: Mapping[str, list[Carried]], match: Any) -> int:
-    """Hand each remembered face's person, pin and rejections to the new face of its photo that
-    ``match(old_box, new_boxes)`` picks (an index, or None); returns how many were carried."""
+    """Hand each remembered face's person, pin, rejections and ignoring to the new face of its
+    photo that ``match(old_box, new_boxes)`` picks (an index, or None); returns how many were
+    carried. A new face the instant assignment gave a person leaves it when it is to be ignored."""
     carried = 0
     with db.transaction() as s:
         persons = set(s.scalars(select(Person.id)))
@@ -442,6 +476,9 @@ def carry_over(db: Database, old: Mapping[str, list[Carried]], match: Any) -> in
                 best = new.pop(i)
                 if f.person in persons:
                     best.person_id, best.pinned = f.person, f.pinned
+                    moved.append(best.id)
+                if f.ignored is not None:
+                    best.person_id, best.pinned, best.ignored = None, False, f.ignored
                     moved.append(best.id)
                 for pid in f.rejected:
                     if pid in persons:

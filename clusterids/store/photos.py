@@ -45,6 +45,7 @@ class NewFace:
     norm: float | None = None
     person_id: int | None = None  # a copy of a known photo keeps its faces' persons
     origin: str = "detector"  # "metadata": made from a named XMP region the detector missed (i20)
+    ignored: str | None = None  # i18: a copy of a known photo keeps its faces put aside
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def xmp_state(old: dict[str, Any] | None, said: dict[str, Any], faces_new: bool)
 def _face_rows(photo_id: int, faces: list[NewFace]) -> list[Face]:
     return [Face(photo_id=photo_id, x1=f.bbox[0], y1=f.bbox[1], x2=f.bbox[2], y2=f.bbox[3], landmarks=f.landmarks,
                  det_score=f.det_score, size_px=f.size_px, sharpness=f.sharpness, vector=f.vector, norm=f.norm,
-                 person_id=f.person_id, origin=f.origin) for f in faces]
+                 person_id=f.person_id, origin=f.origin, ignored=f.ignored) for f in faces]
 
 
 @dataclass
@@ -196,7 +197,7 @@ class PhotoWriter:
         self.session.flush()
         ids = [f.id for f in added]
         outbox.mark(self.session, outbox.VECTOR, ids)
-        outbox.mark(self.session, outbox.ASSIGN, [f.id for f in added if f.person_id is None])
+        outbox.mark(self.session, outbox.ASSIGN, [f.id for f in added if f.person_id is None and f.ignored is None])
         if any(f.person_id is not None for f in added):
             outbox.mark(self.session, outbox.ALBUMS)
         self.added.extend(ids)
@@ -255,7 +256,7 @@ class PhotoWriter:
         if src is None:
             return None
         copies = [NewFace((f.x1, f.y1, f.x2, f.y2), f.landmarks, f.det_score, f.size_px, f.sharpness, f.vector,
-                          f.norm, f.person_id, f.origin) for f in src.faces]
+                          f.norm, f.person_id, f.origin, f.ignored) for f in src.faces]
         facts = PhotoFacts(src.width, src.height, src.taken_at, src.orientation, src.taken_estimated)
         self._indexed(self._emptied(seen.path), seen, sha256, facts, copies, xmp)
         return len(copies)

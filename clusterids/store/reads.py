@@ -149,12 +149,18 @@ def any_person(session: Session) -> bool:
 
 # -- faces ------------------------------------------------------------------------------------
 
-_FACE_COLUMNS = (Face.id, Face.photo_id, Face.x1, Face.y1, Face.x2, Face.y2, Face.det_score, Face.person_id,
-                 Face.pinned)
+_FACE_COLUMNS: tuple[Any, ...] = (Face.id, Face.photo_id, Face.x1, Face.y1, Face.x2, Face.y2, Face.det_score,
+                                  Face.person_id, Face.pinned, Face.ignored)
 
 
 def _face(row: Any) -> FaceRow:
-    return FaceRow(int(row[0]), int(row[1]), row[2], row[3], row[4], row[5], row[6], row[7], bool(row[8]))
+    return FaceRow(int(row[0]), int(row[1]), row[2], row[3], row[4], row[5], row[6], row[7], bool(row[8]), row[9])
+
+
+def _unknown(ignored: bool = False) -> ColumnElement[bool]:
+    """Faces in no person and not put aside (``ignored``: those put aside)."""
+    put_aside = Face.ignored.is_not(None) if ignored else Face.ignored.is_(None)
+    return Face.person_id.is_(None) & put_aside
 
 
 def get_face(session: Session, face_id: int) -> FaceRow | None:
@@ -163,13 +169,14 @@ def get_face(session: Session, face_id: int) -> FaceRow | None:
 
 
 def faces(session: Session, person_id: int | None = None, unknown: bool = False, photo_id: int | None = None,
-          ids: list[int] | None = None) -> list[FaceRow]:
-    """Faces by id: one person's, the unknown ones, one photo's, or those of ``ids``."""
+          ids: list[int] | None = None, ignored: bool = False) -> list[FaceRow]:
+    """Faces by id: one person's, the unknown ones (not the ignored ones), the ignored ones, one
+    photo's, or those of ``ids``."""
     q = select(*_FACE_COLUMNS).order_by(Face.id)
     if person_id is not None:
         q = q.where(Face.person_id == person_id)
-    if unknown:
-        q = q.where(Face.person_id.is_(None))
+    if unknown or ignored:
+        q = q.where(_unknown(ignored))
     if photo_id is not None:
         q = q.where(Face.photo_id == photo_id)
     if ids is not None:
@@ -177,20 +184,26 @@ def faces(session: Session, person_id: int | None = None, unknown: bool = False,
     return [_face(r) for r in session.execute(q)]
 
 
-def faces_with_paths(session: Session, person_id: int | None = None,
-                     unknown: bool = False) -> list[tuple[FaceRow, str]]:
-    """Faces with their photo's path, by id (``person_id``'s, or only unknown ones)."""
+def faces_with_paths(session: Session, person_id: int | None = None, unknown: bool = False,
+                     ignored: bool = False) -> list[tuple[FaceRow, str]]:
+    """Faces with their photo's path, by id (``person_id``'s, only unknown ones, or only ignored ones)."""
     q = select(*_FACE_COLUMNS, Photo.path).join(Photo, Face.photo_id == Photo.id).order_by(Face.id)
     if person_id is not None:
         q = q.where(Face.person_id == person_id)
-    if unknown:
-        q = q.where(Face.person_id.is_(None))
+    if unknown or ignored:
+        q = q.where(_unknown(ignored))
     return [(_face(r), r[-1]) for r in session.execute(q)]
 
 
 def face_count(session: Session, unknown: bool = False) -> int:
+    """Every face, or the unknown ones (the ignored ones are not unknown: they have their place)."""
     q = select(func.count(Face.id))
-    return session.scalar(q.where(Face.person_id.is_(None)) if unknown else q) or 0
+    return session.scalar(q.where(_unknown()) if unknown else q) or 0
+
+
+def ignored_ids(session: Session) -> set[int]:
+    """The faces the user put aside (i18): never suggested, never in a person."""
+    return set(session.scalars(select(Face.id).where(Face.ignored.is_not(None))))
 
 
 def face_ids(session: Session) -> list[int]:
@@ -226,9 +239,8 @@ def person_points(session: Session, person_ids: list[int]) -> list[PointRow]:
 
 
 def unknown_face_ids(session: Session, limit: int) -> list[int]:
-    """The newest unknown faces, newest first."""
-    return list(session.scalars(select(Face.id).where(Face.person_id.is_(None)).order_by(Face.id.desc())
-                                .limit(limit)))
+    """The newest unknown faces (not the ignored ones), newest first."""
+    return list(session.scalars(select(Face.id).where(_unknown()).order_by(Face.id.desc()).limit(limit)))
 
 
 def payloads(session: Session, ids: list[int] | None = None) -> dict[int, tuple[int, int | None]]:
@@ -244,10 +256,11 @@ ClusterRow = tuple[int, bytes, int | None, bool, float, float, float, list[list[
 
 
 def cluster_rows(session: Session) -> list[ClusterRow]:
-    """Every face, by id, with what clustering needs of it."""
+    """Every face not ignored, by id, with what clustering needs of it (an ignored face neither
+    joins a person nor bridges two clusters)."""
     return _tuples(session.execute(
         select(Face.id, Face.vector, Face.person_id, Face.pinned, Face.det_score, Face.size_px, Face.sharpness,
-               Face.landmarks, Face.photo_id, Face.norm).order_by(Face.id)))
+               Face.landmarks, Face.photo_id, Face.norm).where(Face.ignored.is_(None)).order_by(Face.id)))
 
 
 def others_in_photo(session: Session, photo_id: int, face_id: int) -> list[int]:
@@ -418,13 +431,13 @@ def faceless_photo_count(session: Session, prefix: str) -> int:
     return int(session.scalar(q) or 0)
 
 
-# (face, x1, y1, x2, y2, person, pinned, path)
-CarriedFace = tuple[int, float, float, float, float, int | None, bool, str]
+# (face, x1, y1, x2, y2, person, pinned, path, ignored)
+CarriedFace = tuple[int, float, float, float, float, int | None, bool, str, str | None]
 
 
 def faces_with_boxes(session: Session) -> list[CarriedFace]:
-    """Every face with its box, person, pin and photo path."""
-    q = select(Face.id, Face.x1, Face.y1, Face.x2, Face.y2, Face.person_id, Face.pinned, Photo.path) \
+    """Every face with its box, person, pin, photo path and why it is ignored."""
+    q = select(Face.id, Face.x1, Face.y1, Face.x2, Face.y2, Face.person_id, Face.pinned, Photo.path, Face.ignored) \
         .join(Photo, Face.photo_id == Photo.id)
     return _tuples(session.execute(q))
 
@@ -450,6 +463,10 @@ def database_problems(session: Session) -> list[str]:
                                                              Face.person_id.not_in(list(known)))) or 0
     if ghost:
         out.append(f"{ghost} faces point at persons that do not exist")
+    aside = session.scalar(select(func.count(Face.id)).where(Face.ignored.is_not(None),
+                                                             Face.person_id.is_not(None))) or 0
+    if aside:
+        out.append(f"{aside} ignored faces belong to a person")
     broken = session.scalar(select(func.count()).select_from(Rejection).join(Face, Face.id == Rejection.face_id)
                             .where(Face.person_id == Rejection.person_id)) or 0
     if broken:

@@ -67,6 +67,8 @@ def _one(db: Database, op: str, args: dict[str, Any], line: dict[str, Any], ids:
         people.set_cover(db, who(), int(args["face"]))
     elif op == "keep_apart":
         people.keep_apart(db, [str(ids.get(int(p), int(p))) for p in args["persons"]])
+    elif op in ("ignore", "unignore"):
+        people.ignore(db, faces, args.get("reason") if op == "ignore" else None)
     elif op == "undo":
         people.undo(db)
     else:

@@ -39,6 +39,7 @@ class FaceRow:
     det_score: float
     person_id: int | None
     pinned: bool
+    ignored: str | None = None  # i18: "ignored" or "not_a_face" when the user put it aside
 
     @property
     def bbox(self) -> list[float]:

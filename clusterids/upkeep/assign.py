@@ -15,7 +15,8 @@ from ..store.library import Library
 
 def assign_new_faces(lib: Library, face_ids: list[int]) -> int:
     """Offer these faces (those still unknown) to the known persons; returns how many joined one.
-    A face never joins a person it was rejected for, nor one already in its photo."""
+    A face never joins a person it was rejected for, nor one already in its photo; an ignored
+    face joins none."""
     if not face_ids:
         return 0
     p = params(lib)
@@ -30,7 +31,7 @@ def assign_new_faces(lib: Library, face_ids: list[int]) -> int:
         for fid in face_ids:
             face = reads.get_face(s, fid)
             blob = reads.face_vector(s, fid)
-            if face is None or blob is None or face.person_id is not None:
+            if face is None or blob is None or face.person_id is not None or face.ignored is not None:
                 continue
             rejected = {pid for _, pid in reads.rejections(s, face_id=fid)}
             rejected |= {resolve(x) for x in reads.others_in_photo(s, face.photo_id, fid)}

@@ -50,6 +50,7 @@ function undoneWords(op, args) {
     case "hide": return `hiding ${who(args.person)}`;
     case "unhide": return `showing ${who(args.person)} again`;
     case "ignore": return `ignoring ${faces}`;
+    case "unignore": return `taking back ${faces}`;
     default: return op.replace(/_/g, " ");
   }
 }

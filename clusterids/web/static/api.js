@@ -108,5 +108,6 @@ export const rename = (personId, name) => correct("rename", { person: String(per
 export const hide = (personId, hidden) => correct(hidden ? "hide" : "unhide", { person: String(personId) });
 export const keepApart = (a, b) => correct("keep_apart", { persons: [String(a), String(b)] });
 export const undo = () => correct("undo");
-// Issue 18 adds ignoring a face; the page offers it only where the photo's faces carry "ignored".
-export const ignore = (faceIds) => correct("ignore", { face_ids: faceIds });
+/** Put faces aside (a stranger, a crowd; ``notAFace``: no face at all), one correction. */
+export const ignore = (faceIds, notAFace = false) => correct("ignore", { face_ids: faceIds, not_a_face: notAFace });
+export const unignore = (faceIds) => correct("unignore", { face_ids: faceIds });

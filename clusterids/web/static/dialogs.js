@@ -104,7 +104,7 @@ const KEYS = [["?", "this list"], ["g p / g u / g s", "people, unknown faces, su
   ["Tab, Enter", "move between and open people, faces, photos"], ["space", "select or unselect the focused face"],
   ["a", "move the selected (or focused) faces to a person, or a new name"],
   ["t", "go to the \"Move to\" list of persons (Tab moves in it, Enter moves the faces)"],
-  ["x", "not this person (the selected faces)"], ["s", "split the selected faces into a new person"],
+  ["x", "not this person (the selected faces)"], ["i", "ignore the selected (or focused) faces"], ["s", "split the selected faces into a new person"],
   ["c", "make the focused face the cover"], ["m", "merge the focused (or shown) person with another"],
   ["u", "undo the last correction"], ["y / n / k", "in suggestions: yes, no, skip"],
   ["← / →", "in the photo viewer: the previous or next photo"], ["+ / − / 0", "in the photo viewer: zoom in, out, fit"],

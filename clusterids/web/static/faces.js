@@ -12,8 +12,9 @@ import { count, label } from "./words.js";
 
 const FACE_PAGE = 120;
 
-/** ``data``: the first page of the person's (or the unknown) faces; ``me``: the person or null. */
-export function faceGrid(data, me) {
+/** ``data``: the first page of the person's (or the unknown) faces; ``me``: the person or null;
+ * ``onTotal(n)``: the count of faces changed (the unknown view's heading follows it). */
+export function faceGrid(data, me, onTotal = () => {}) {
   const unknown = me === null;
   const listKey = unknown ? "unknown" : `person/${me.id}`;
   const selected = new Set();
@@ -27,6 +28,7 @@ export function faceGrid(data, me) {
     selBar.hidden = selected.size === 0;
     document.body.classList.toggle("selecting", selected.size > 0);
     selCount.textContent = `${selected.size} selected`;
+    onTotal(total);
   };
   const boxOf = (fid) => faces.querySelector(`[data-face='${fid}']`);
   const toggle = (fid, on = !selected.has(fid)) => {
@@ -58,6 +60,14 @@ export function faceGrid(data, me) {
     removeFaces(ids);
     say(`${count(ids.length, "face")} marked as not ${label(me)}.`);
   };
+  // Ignored faces leave the grid (and their person): never suggested, never clustered again
+  const ignore = async (ids) => {
+    if (!ids.length) return nothing();
+    const r = await api.ignore(ids);  // one correction, one undo
+    removeFaces(r.faces);
+    say(`${count(r.faces.length, "face")} ignored: ${r.faces.length === 1 ? "it is" : "they are"} out of the unknown faces` +
+      `${unknown ? "" : ` and of ${label(me)}`}. Undo brings ${r.faces.length === 1 ? "it" : "them"} back.`);
+  };
   const split = async () => {
     if (!selected.size) return nothing();
     const ids = [...selected];
@@ -81,6 +91,7 @@ export function faceGrid(data, me) {
     pick.addEventListener("keydown", (e) => {
       if (e.key === "a") { e.preventDefault(); act(() => moveTo(chosen(f.id))); }
       else if (e.key === "x" && !unknown) { e.preventDefault(); act(() => reject(chosen(f.id))); }
+      else if (e.key === "i") { e.preventDefault(); act(() => ignore(chosen(f.id))); }
       else if (e.key === "c" && !unknown) { e.preventDefault(); act(() => setCover(f.id)); }
     });
     dragItem(box, () => ({ faces: selected.has(f.id) ? [...selected] : [f.id] }));
@@ -89,6 +100,9 @@ export function faceGrid(data, me) {
     if (!unknown) {
       tools.append(el("button", { type: "button", class: "danger not-this small", text: "Not them",
         "aria-label": `Not them: face ${f.id} is not ${label(me)}`, onclick: () => act(() => reject([f.id])) }));
+    } else {  // on a person's faces the selection bar (and the key i) ignores: the card has room for one button
+      tools.append(el("button", { type: "button", class: "ignore small", text: "Ignore",
+        "aria-label": `Ignore face ${f.id}`, onclick: () => act(() => ignore([f.id])) }));
     }
     box.append(tools);
     return el("li", {}, box);
@@ -122,6 +136,7 @@ export function faceGrid(data, me) {
       await setCover([...selected][0]);
     }) }),
     unknown ? null : el("button", { type: "button", id: "reject-selected", class: "danger", text: "Not them", onclick: () => act(() => reject(chosen())) }),
+    el("button", { type: "button", id: "ignore-selected", text: "Ignore", onclick: () => act(() => ignore(chosen())) }),
     el("button", { type: "button", id: "clear-selection", text: "Clear", onclick: () => { for (const fid of [...selected]) toggle(fid, false); } }),
   ].filter((c) => c !== null));
 

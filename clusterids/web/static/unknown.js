@@ -8,10 +8,11 @@ const FACE_PAGE = 120;
 
 export async function unknownView(alive) {
   const [data] = await Promise.all([api.person("unknown", 0, FACE_PAGE), loadPersons()]);
-  const grid = faceGrid(data, null);
+  const title = el("h1", { id: "unknown-title", text: `Unknown faces (${data.total_faces})` });
+  const grid = faceGrid(data, null, (n) => { title.textContent = `Unknown faces (${n})`; });
   if (!alive()) return;
   document.title = "Unknown faces · ClusterIdentities";
   view.replaceChildren(el("div", { class: "layout" },
-    el("div", { class: "main" }, el("h1", { text: `Unknown faces (${data.total_faces})` }), grid.countLine, grid.selBar,
+    el("div", { class: "main" }, title, grid.countLine, grid.selBar,
       grid.faces, grid.moreFaces), grid.side));
 }

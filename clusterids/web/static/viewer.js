@@ -1,16 +1,28 @@
 // The photo viewer: the photo (zoom and pan), previous and next through the list it was opened
 // from (arrow keys, swipe, links), and a strip of its faces, each a target of 44 px at least:
-// tap to name, open the person, ignore (where the daemon can).
+// tap to name, open the person, ignore (a stranger in the background) or take back; in a crowd,
+// ignore all its small unknown faces at once.
 import * as api from "./api.js";
 import { dayText } from "./dates.js";
 import { askAssign } from "./dialogs.js";
-import { act, dialog, el, faceImg, view } from "./dom.js";
+import { act, dialog, el, faceImg, say, view } from "./dom.js";
 import { around } from "./lists.js";
 import { photoStage } from "./stage.js";
 import { loadPersons, onLeave, redraw } from "./state.js";
 import { count, label } from "./words.js";
 
-const who = (f) => (f.person ? label({ id: f.person, name: f.name, label: f.label }) : "unknown");
+const who = (f) => (f.person ? label({ id: f.person, name: f.name, label: f.label })
+  : f.ignored === "not_a_face" ? "not a face" : f.ignored ? "ignored" : "unknown");
+
+// A crowd: this many faces or more. Its small faces are the smaller half: those whose box's
+// side is under the median side of the photo's faces (the people in front stay), if unknown.
+export const CROWD = 6;
+export function smallFaces(faces) {
+  const side = (f) => Math.min(f.bbox[2] - f.bbox[0], f.bbox[3] - f.bbox[1]);
+  const sides = faces.map(side).sort((a, b) => a - b);
+  const median = sides.length ? sides[Math.floor(sides.length / 2)] : 0;
+  return faces.filter((f) => !f.person && !f.ignored && side(f) < median);
+}
 
 function stripItem(f, stage, name) {
   const text = who(f);
@@ -18,14 +30,15 @@ function stripItem(f, stage, name) {
     onclick: () => act(() => name(f)) }, faceImg(f.id, "", 64));
   const caption = f.person
     ? el("a", { href: `#/person/${f.person}`, class: "who", text })
-    : el("span", { class: "who unknown", text: f.ignored ? "ignored" : "unknown" });
-  // ignoring a face comes with issue 18: offered where the daemon's answer says it knows of it
-  const ignore = "ignored" in f && !f.ignored && !f.person
-    ? el("button", { type: "button", class: "small ignore", text: "Ignore", onclick: () => act(async () => {
-      await api.ignore([f.id]);
+    : el("span", { class: "who unknown", text });
+  // a stranger in the background is ignored from here; an ignored face is taken back from here too
+  const ignore = f.person ? null : el("button", { type: "button", class: "small ignore",
+    text: f.ignored ? "Take back" : "Ignore", "aria-label": `${f.ignored ? "Take back" : "Ignore"} face ${f.id}`,
+    onclick: () => act(async () => {
+      await (f.ignored ? api.unignore([f.id]) : api.ignore([f.id]));
+      say(f.ignored ? `Face ${f.id} is an unknown face again.` : `Face ${f.id} is ignored.`);
       await redraw();
-    }) })
-    : null;
+    }) });
   const li = el("li", { class: "strip-face", "data-face": f.id }, crop, caption, ignore);
   li.addEventListener("focusin", () => stage.activate(f.id));
   li.addEventListener("pointerenter", () => stage.activate(f.id));
@@ -46,7 +59,7 @@ export async function photoView(id, alive, params) {
   const stage = photoStage({
     src: api.photoUrl(data.id, true), width: data.width, height: data.height,
     alt: `${data.name}, ${count(data.faces.length, "face")}`,
-    faces: data.faces.map((f) => ({ id: f.id, bbox: f.bbox, text: who(f), known: Boolean(f.person) })),
+    faces: data.faces.map((f) => ({ id: f.id, bbox: f.bbox, text: who(f), known: Boolean(f.person || f.ignored) })),
     onPick: (fid) => act(() => name(byId.get(fid))),
     onActive: (fid) => strip.querySelectorAll(".strip-face").forEach((li) => li.classList.toggle("active", Number(li.dataset.face) === fid)),
     onSwipe: go,
@@ -76,6 +89,16 @@ export async function photoView(id, alive, params) {
   onLeave(() => { document.removeEventListener("keydown", onKey); stage.close(); });
   for (const n of [place.prev, place.next]) if (n !== null) new Image().src = api.photoUrl(n, true);  // the next step is instant
 
+  const small = data.faces.length >= CROWD ? smallFaces(data.faces) : [];
+  const crowd = small.length ? el("p", { class: "crowd" },
+    el("button", { type: "button", id: "ignore-small", text: `Ignore the ${count(small.length, "small face")}`,
+      onclick: () => act(async () => {
+        const r = await api.ignore(small.map((f) => f.id));  // one correction: one undo brings them all back
+        say(`${count(r.faces.length, "small face")} of this photo ignored.`);
+        await redraw();
+      }) }),
+    el("span", { class: "meta", text: " the unknown faces of the smaller half of this crowd" })) : null;
+
   const when = dayText(data.taken, data.taken_estimated);
   document.title = `${data.name} · ClusterIdentities`;
   view.replaceChildren(el("h1", { text: data.name }),
@@ -83,5 +106,5 @@ export async function photoView(id, alive, params) {
     bar, el("div", { class: "viewer-body" }, stage.node, el("section", { class: "faces-panel", "aria-labelledby": "strip-title" },
       el("h2", { id: "strip-title", text: data.faces.length ? "Who is in this photo" : "No face was found in this photo" }),
       data.faces.length ? el("p", { class: "meta", text: "Choose a face to say who it is." }) : null,
-      strip)));
+      crowd, strip)));
 }
