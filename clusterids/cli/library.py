@@ -45,10 +45,10 @@ def status_cmd(ctx: click.Context, as_json: bool, failed: bool) -> None:
             for w in r["workers"]:
                 click.echo(f"worker:   {plain(w['id'])} ({','.join(w['providers'])}), "
                            f"{count(w['photos_done'], 'photo')}, seen {words.ago(w['seen_seconds_ago'])}")
+        click.echo("people:   " + words.schedules(r.get("last_recluster"), r.get("last_incremental")))
         d = r.get("daemon")
         click.echo("daemon:   " + (f"running (pid {d['pid']}), {d['queue']} queued, last event "
-                                   f"{words.when(d['last_event'], none='none yet')}, last recluster "
-                                   f"{words.when(d['last_recluster'], none='not yet')}; stop it with "
+                                   f"{words.when(d['last_event'], none='none yet')}; stop it with "
                                    f"'{command(ctx, 'stop')}'" if d else "not running"))
         for fault in (d or {}).get("faults", []):
             click.echo(f"fault:    {plain(fault['where'])}: {plain(fault['error'])} ({count(fault['count'], 'time')}, "

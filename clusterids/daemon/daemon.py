@@ -74,7 +74,6 @@ class Daemon:
         self.pending = Pending(settings.watch_queue_max)
         self.reconciled_at = 0.0
         self.faces_since_recluster = 0
-        self.last_recluster: str | None = None
         self.last_recluster_t = time.monotonic()
         self.core: Core | None = None
         self.roots: list[str] = []
@@ -113,17 +112,26 @@ class Daemon:
         elif isinstance(result, Reclustered) and result.applied:
             self.faces_since_recluster = 0
             self.last_recluster_t = time.monotonic()
-            self.last_recluster = now_iso()
         return result
 
     def state(self) -> DaemonState:
         now = time.monotonic()
         return DaemonState(running=True, pid=os.getpid(), queue=len(self.pending),
-                           last_event=self.pending.last_event, last_recluster=self.last_recluster,
+                           last_event=self.pending.last_event, last_recluster=self._last_recluster(),
                            roots=self.roots, paused=self.paused, restart=self.restart,
                            faults=[Fault(where=t.where, error=t.error, count=t.count,
                                          retry_in=max(0, round(t.retry_at - now)))
                                    for t in self.troubles.values() if t.count])
+
+    def _last_recluster(self) -> str | None:
+        """The store's stamp, whoever reclustered (this daemon, a command before it, the page)."""
+        from ..store import stamps
+
+        if self.core is None:
+            return None
+        with self.core.lib.db.read() as s:
+            last = stamps.last(s, stamps.LAST_RECLUSTER)
+        return last["at"] if last else None
 
     # -- lifecycle ---------------------------------------------------------------------------
 

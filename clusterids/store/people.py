@@ -8,7 +8,7 @@ the faces that moved, the albums, and the XMP sidecars of the photos whose names
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +16,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound, UserError
-from . import journal, outbox
+from . import journal, outbox, stamps
 from .database import Database
 from .db import Face, Journal, KeepApart, Person, Photo, Rejection
 from .reads import MAX_ID, _find_person, _named, name_key, person_row
@@ -372,6 +372,7 @@ def apply_plan(db: Database, plan: PlanWrite) -> dict[int, int]:
             s.execute(update(Face), updates)
         _drop_empty_persons(s)
         _moved(s, plan.moves)
+        stamps.stamp(s, stamps.LAST_RECLUSTER, persons_created=len(created), faces_moved=len(plan.moves))
         return created
 
 
@@ -389,12 +390,47 @@ def assign_unknown(db: Database, assigned: Mapping[int, list[int]]) -> int:
     with db.transaction() as s:
         moved: list[int] = []
         for pid, fids in assigned.items():
-            still = list(s.scalars(select(Face.id).where(Face.id.in_(fids), Face.person_id.is_(None))))
-            if still:
-                s.execute(update(Face).where(Face.id.in_(still)).values(person_id=pid))
-                moved += still
+            moved += _take_unknown(s, fids, pid)
         _moved(s, moved)
         return len(moved)
+
+
+def _take_unknown(session: Session, face_ids: list[int], person_id: int) -> list[int]:
+    """Those of the faces still unknown (and not pinned) join the person; the faces that did."""
+    still = list(session.scalars(select(Face.id).where(Face.id.in_(face_ids), Face.person_id.is_(None),
+                                                       Face.pinned.is_(False))))
+    if still:
+        session.execute(update(Face).where(Face.id.in_(still)).values(person_id=person_id))
+    return still
+
+
+@dataclass(frozen=True)
+class Found:
+    created: list[int]  # the new persons' ids
+    faces_moved: int
+
+
+def found_persons(db: Database, attached: Mapping[int, list[int]], new: Sequence[list[int]], seen: int) -> Found:
+    """The incremental step's decision (upkeep/arrivals.py), one transaction: unknown faces join
+    known persons (``attached``) or become new persons (each list of ``new``, if two of its faces
+    are still unknown); stamped as the last incremental step over ``seen`` new faces."""
+    with db.transaction() as s:
+        moved: list[int] = []
+        for pid, fids in attached.items():
+            moved += _take_unknown(s, fids, pid)
+        created: list[int] = []
+        for fids in new:
+            free = list(s.scalars(select(Face.id).where(Face.id.in_(fids), Face.person_id.is_(None),
+                                                        Face.pinned.is_(False))))
+            if len(free) < min(2, len(fids)):
+                continue  # the faces went elsewhere meanwhile: the next step or recluster decides
+            person = _new_person(s)
+            moved += _take_unknown(s, free, person.id)
+            created.append(person.id)
+        _moved(s, moved)
+        stamps.stamp(s, stamps.LAST_INCREMENTAL, new_faces=seen, persons_created=len(created),
+                     faces_moved=len(moved))
+        return Found(created, len(moved))
 
 
 def join(db: Database, person_id: int, face_ids: list[int]) -> list[int]:
