@@ -32,7 +32,8 @@ def index_cmd(ctx: click.Context, paths: tuple[str, ...], as_json: bool, enqueue
 @click.option("--failed", is_flag=True, help="List each failed file with its reason.")
 @click.pass_context
 def status_cmd(ctx: click.Context, as_json: bool, failed: bool) -> None:
-    """Counts of photos, faces and vectors; the model pack; failed files."""
+    """Counts of photos, faces and vectors; the model pack; the last recluster and incremental step;
+    failed files."""
     result = call(ctx, "library.status", failed=failed)
 
     def render(r: dict[str, Any]) -> None:
