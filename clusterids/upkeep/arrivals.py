@@ -4,11 +4,13 @@ new faces, so that a new person appears as soon as their faces form a core.
 The same rule as the full recluster (clustering/people.py: tight DBSCAN with the quality gate,
 clusters joined by their centres, strays attached; then the planner's pins, rejections, merges
 and the same-photo rule), run on a local subgraph: the new faces still unknown after the instant
-assignment, the faces within the clustering radius of them in the vector index, and the faces
-within reach of the unknown ones among those (two hops: an unknown face's core test then sees
-all its neighbours). Only unknown faces change: they join the person the plan gives them or
-become a new person; a face that has a person keeps it, whatever the local plan says. What the
-local view cannot see (a chain through far faces) the periodic recluster repairs.
+assignment, the unknown faces within the clustering radius of them in the vector index and of
+those in turn (two hops: an unknown face's core test then sees all its neighbours), and every
+face of each person found within the reach of the rule's join and attach stages (so that a new
+cluster joins, and a stray face attaches to, a known person as in the full recluster). Only
+unknown faces change: they join the person the plan gives them or become a new person; a face
+that has a person keeps it, whatever the local plan says. What the local view cannot see (a
+chain through far faces) the periodic recluster repairs.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ..store import reads
 from ..store.library import Library
 
 HOPS = 2
+MAX_REGION = 20_000  # faces; a person that would make it larger stays out (the recluster sees all)
 
 
 @dataclass
@@ -42,26 +45,35 @@ def active(lib: Library) -> bool:
         return reads.any_person(s) or stamps.last(s, stamps.LAST_RECLUSTER) is not None
 
 
-def neighbourhood(lib: Library, face_ids: list[int], eps: float) -> tuple[list[int], set[int]]:
+def neighbourhood(lib: Library, face_ids: list[int], p: rule.Params) -> tuple[list[int], set[int]]:
     """The new faces still unknown, and the faces around them (see the module's docstring)."""
     k = lib.settings.neighbors
+    eps = p.eps
+    reach = max(eps, p.join_eps, p.attach_eps)  # how far a known person still pulls a face in the full rule
     with lib.db.read() as s:
         rows = reads.cluster_rows(s, face_ids)
     seeds = [int(r[0]) for r in rows if r[2] is None]
     region = set(seeds)
+    near: set[int] = set()  # persons within reach: their faces come along whole
     frontier = [(int(r[0]), r[1]) for r in rows if r[2] is None]
     for hop in range(HOPS):
         found: list[int] = []
         for _fid, blob in frontier:
-            for h in lib.index.search(np.frombuffer(blob, np.float32), k + 1, min_score=1.0 - eps):
-                if h.id not in region:
+            for h in lib.index.search(np.frombuffer(blob, np.float32), k + 1, min_score=1.0 - reach):
+                if h.person is not None:
+                    near.add(int(h.person))
+                elif h.score >= 1.0 - eps and h.id not in region:
                     region.add(int(h.id))
-                    if h.person is None:
-                        found.append(int(h.id))
+                    found.append(int(h.id))
         if hop + 1 == HOPS or not found:
             break
         with lib.db.read() as s:
             frontier = [(int(r[0]), r[1]) for r in reads.cluster_rows(s, found) if r[2] is None]
+    with lib.db.read() as s:
+        for pid in sorted(near):
+            faces = [f.id for f in reads.faces(s, person_id=pid)]
+            if len(region) + len(faces) <= MAX_REGION:
+                region.update(faces)
     return seeds, region
 
 
@@ -79,7 +91,7 @@ def place_new_faces(lib: Library, face_ids: list[int]) -> Arrived:
     """Run the step for these new faces (those still unknown); writes one transaction."""
     if not face_ids or not active(lib):
         return Arrived()
-    seeds, region = neighbourhood(lib, face_ids, rule.params(lib).eps)
+    seeds, region = neighbourhood(lib, face_ids, rule.params(lib))
     if not seeds:
         return Arrived()
     faces, plan = plan_locally(lib, region)
