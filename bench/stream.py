@@ -7,8 +7,11 @@ bench/face_cache.py) fed to a library whose model pack is a stand-in (no model r
 photos arrive in random order in N batches, each one committed and followed by the one
 catch-up, as an index batch is (the instant assignment, then the incremental step of
 upkeep/arrivals.py). After the last batch the persons are compared with those of
-``recluster --from-scratch`` on the same faces: BCubed F1 of one against the other (unknown
-faces count as persons of their own), and of both against the truth (the face nearest each
+``recluster --from-scratch`` on the same faces (``full``; it starts from the persons the steps
+made, so where two of its clusters hold one person's faces they stay one) and with the full rule
+alone (``fresh``: the same faces indexed at once into a library of their own, then reclustered):
+BCubed F1 of the incremental persons against each (unknown faces count as persons of their own),
+and of all three against the truth (the face nearest each
 photo's centre, labelled by its folder, as ``clusterids eval`` scores).
 """
 
@@ -134,19 +137,40 @@ def run(photos: list[dict[str, Any]], batches: int, seed: int, dim: int) -> dict
             full = partition(lib, face_ids)
         finally:
             lib.close()
+    fresh = once(photos, order, dim)
     pos = {f: i for i, f in enumerate(face_ids)}
     at = [pos[f] for f in centre_ids]
-    inc_labels = np.unique(np.array(incremental), return_inverse=True)[1]
-    agree = scores(full, inc_labels)["bcubed_f1"]
-    inc_truth = scores(truth, np.unique(np.array([incremental[i] for i in at]), return_inverse=True)[1])
-    full_truth = scores(truth, np.unique(np.array([full[i] for i in at]), return_inverse=True)[1])
+
+    def f1(ref: list[str], labels: list[str]) -> float:
+        return round(scores(ref, np.unique(np.array(labels), return_inverse=True)[1])["bcubed_f1"], 4)
+
     return {"batches": batches, "faces": len(face_ids), "photos": len(photos), "scored": len(at),
             "persons_incremental": persons_incremental, "persons_full": len({x for x in full if x.startswith("p")}),
-            "bcubed_f1_incremental_vs_full": round(agree, 4),
-            "bcubed_f1_truth_incremental": round(inc_truth["bcubed_f1"], 4),
-            "bcubed_f1_truth_full": round(full_truth["bcubed_f1"], 4),
+            "persons_fresh": len({x for x in fresh if x.startswith("p")}),
+            "bcubed_f1_incremental_vs_full": f1(full, incremental),
+            "bcubed_f1_incremental_vs_fresh": f1(fresh, incremental),
+            "bcubed_f1_truth_incremental": f1(truth, [incremental[i] for i in at]),
+            "bcubed_f1_truth_full": f1(truth, [full[i] for i in at]),
+            "bcubed_f1_truth_fresh": f1(truth, [fresh[i] for i in at]),
             "step_seconds_mean": round(float(np.mean(step_s)), 2), "step_seconds_max": round(float(np.max(step_s)), 2),
             "full_recluster_seconds": round(full_s, 2)}
+
+
+def once(photos: list[dict[str, Any]], order: np.ndarray, dim: int) -> list[str]:
+    """The same faces, in the same order, indexed at once into a library of their own and
+    reclustered: the full rule with no persons before it. Labels as ``partition`` gives them."""
+    with tempfile.TemporaryDirectory(prefix="stream-fresh-") as tmp:
+        settings = load_settings({}, environ={"CLUSTERIDS_LIBRARY": str(Path(tmp) / "library"),
+                                              "CLUSTERIDS_PROGRESS": "false"})
+        lib = open_library(settings, Vectors(dim), create=True)
+        try:
+            ids = [f for fids in add(lib, [photos[i] for i in order], start=0) for f in fids]
+            core = Core(lib)
+            core.catch_up()
+            core.call(operations.get("people.recluster"), {"from_scratch": True})
+            return partition(lib, ids)
+        finally:
+            lib.close()
 
 
 def main() -> None:
