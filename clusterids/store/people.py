@@ -410,14 +410,25 @@ class Found:
     faces_moved: int
 
 
-def found_persons(db: Database, attached: Mapping[int, list[int]], new: Sequence[list[int]], seen: int) -> Found:
+def found_persons(db: Database, attached: Mapping[int, list[int]], new: Sequence[list[int]], seen: int,
+                  joined: Mapping[int, list[int]] | None = None) -> Found:
     """The incremental step's decision (upkeep/arrivals.py), one transaction: unknown faces join
     known persons (``attached``) or become new persons (each list of ``new``, if two of its faces
-    are still unknown); stamped as the last incremental step over ``seen`` new faces."""
+    are still unknown); faces of other persons, unpinned, join these (``joined``), and automatic
+    persons left empty go, as after a recluster; stamped as the last incremental step over
+    ``seen`` new faces."""
     with db.transaction() as s:
         moved: list[int] = []
         for pid, fids in attached.items():
             moved += _take_unknown(s, fids, pid)
+        for pid, fids in (joined or {}).items():
+            free = list(s.scalars(select(Face.id).where(Face.id.in_(fids), Face.person_id.is_not(None),
+                                                        Face.person_id != pid, Face.pinned.is_(False))))
+            if free:
+                s.execute(update(Face).where(Face.id.in_(free)).values(person_id=pid))
+                moved += free
+        if joined:
+            _drop_empty_persons(s)
         created: list[int] = []
         for fids in new:
             free = list(s.scalars(select(Face.id).where(Face.id.in_(fids), Face.person_id.is_(None),

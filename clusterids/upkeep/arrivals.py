@@ -7,10 +7,12 @@ and the same-photo rule), run on a local subgraph: the new faces still unknown a
 assignment, the unknown faces within the clustering radius of them in the vector index and of
 those in turn (two hops: an unknown face's core test then sees all its neighbours), and every
 face of each person found within the reach of the rule's join and attach stages (so that a new
-cluster joins, and a stray face attaches to, a known person as in the full recluster). Only
-unknown faces change: they join the person the plan gives them or become a new person; a face
-that has a person keeps it, whatever the local plan says. What the local view cannot see (a
-chain through far faces) the periodic recluster repairs.
+cluster joins, and a stray face attaches to, a known person as in the full recluster). Unknown
+faces join the person the plan gives them or become a new person; a face that has a person
+keeps it unless the plan gives its cluster to another known person (``JOIN_PERSONS``: the new
+faces joined two views of one person), and never when pinned. A face the local plan leaves out
+keeps what it has. What the local view cannot see (a chain through far faces) the periodic
+recluster repairs.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ from ..store import reads
 from ..store.library import Library
 
 HOPS = 2
+# A person wholly in the neighbourhood whose cluster the plan gives to another known person
+# (the new faces bridged two views of one person) joins it, as the full recluster would move
+# it: unpinned faces only, never to a person they were rejected for.
+JOIN_PERSONS = True
 MAX_REGION = 20_000  # faces; a person that would make it larger stays out (the recluster sees all)
 
 
@@ -96,14 +102,19 @@ def place_new_faces(lib: Library, face_ids: list[int]) -> Arrived:
         return Arrived()
     faces, plan = plan_locally(lib, region)
     attached: dict[int, list[int]] = {}
+    joined: dict[int, list[int]] = {}
     new: dict[int, list[int]] = {}
     for i, fid in enumerate(faces.ids.tolist()):
         key = plan.assignment.get(fid)
-        if key is None or faces.person[i] >= 0:
-            continue
-        (new if key < 0 else attached).setdefault(key, []).append(fid)
-    attached = _not_twice(lib, faces, attached)
-    done = store_people.found_persons(lib.db, attached, [new[k] for k in sorted(new, reverse=True)], len(seeds))
+        if key is None:
+            continue  # a face the local plan leaves unknown keeps what it has
+        if faces.person[i] < 0:
+            (new if key < 0 else attached).setdefault(key, []).append(fid)
+        elif JOIN_PERSONS and key >= 0 and key != faces.person[i] and not faces.pinned[i]:
+            joined.setdefault(key, []).append(fid)
+    done = store_people.found_persons(lib.db, _not_twice(lib, faces, attached),
+                                      [new[k] for k in sorted(new, reverse=True)], len(seeds),
+                                      joined=_not_twice(lib, faces, joined))
     return Arrived(done.created, done.faces_moved)
 
 
