@@ -3,11 +3,12 @@ new faces, so that a new person appears as soon as their faces form a core.
 
 The same rule as the full recluster (clustering/people.py: tight DBSCAN with the quality gate,
 clusters joined by their centres, strays attached; then the planner's pins, rejections, merges
-and the same-photo rule), run on a local subgraph: the new faces still unknown after the instant
-assignment, the unknown faces within the clustering radius of them in the vector index and of
-those in turn (two hops: an unknown face's core test then sees all its neighbours), and every
-face of each person found within the reach of the rule's join and attach stages (so that a new
-cluster joins, and a stray face attaches to, a known person as in the full recluster). Unknown
+and the same-photo rule), run on a local subgraph: the new faces (whether the instant
+assignment placed them or not), the unknown faces within the reach of the rule's attach stage
+of them in the vector index, and those within the clustering radius of the unknown ones in turn
+(two hops: an unknown face's core test then sees all its neighbours), and every face of each
+person found within that reach (so that a new cluster joins, and a stray face attaches to, a
+known person as in the full recluster). Unknown
 faces join the person the plan gives them or become a new person; a face that has a person
 keeps it unless the plan gives its cluster to another known person (``JOIN_PERSONS``: the new
 faces joined two views of one person), and never when pinned. A face the local plan leaves out
@@ -51,26 +52,26 @@ def active(lib: Library) -> bool:
         return reads.any_person(s) or stamps.last(s, stamps.LAST_RECLUSTER) is not None
 
 
-def neighbourhood(lib: Library, face_ids: list[int], p: rule.Params) -> tuple[list[int], set[int]]:
-    """The new faces still unknown, and the faces around them (see the module's docstring)."""
+def neighbourhood(lib: Library, face_ids: list[int], p: rule.Params) -> set[int]:
+    """The new faces and the faces around them (see the module's docstring)."""
     k = lib.settings.neighbors
     eps = p.eps
     reach = max(eps, p.join_eps, p.attach_eps)  # how far a known person still pulls a face in the full rule
     with lib.db.read() as s:
         rows = reads.cluster_rows(s, face_ids)
-    seeds = [int(r[0]) for r in rows if r[2] is None]
-    region = set(seeds)
-    near: set[int] = set()  # persons within reach: their faces come along whole
-    frontier = [(int(r[0]), r[1]) for r in rows if r[2] is None]
+    region = {int(r[0]) for r in rows}
+    near = {int(r[2]) for r in rows if r[2] is not None}  # persons in reach: their faces come along whole
+    frontier = [(int(r[0]), r[1]) for r in rows]  # a face the instant assignment placed still pulls others
     for hop in range(HOPS):
         found: list[int] = []
         for _fid, blob in frontier:
             for h in lib.index.search(np.frombuffer(blob, np.float32), k + 1, min_score=1.0 - reach):
                 if h.person is not None:
                     near.add(int(h.person))
-                elif h.score >= 1.0 - eps and h.id not in region:
+                elif h.id not in region:  # an unknown face in reach: it may attach now
                     region.add(int(h.id))
-                    found.append(int(h.id))
+                    if h.score >= 1.0 - eps:
+                        found.append(int(h.id))
         if hop + 1 == HOPS or not found:
             break
         with lib.db.read() as s:
@@ -80,7 +81,7 @@ def neighbourhood(lib: Library, face_ids: list[int], p: rule.Params) -> tuple[li
             faces = [f.id for f in reads.faces(s, person_id=pid)]
             if len(region) + len(faces) <= MAX_REGION:
                 region.update(faces)
-    return seeds, region
+    return region
 
 
 def plan_locally(lib: Library, region: set[int]) -> tuple[rule.FaceTable, rule.Plan]:
@@ -97,10 +98,12 @@ def place_new_faces(lib: Library, face_ids: list[int]) -> Arrived:
     """Run the step for these new faces (those still unknown); writes one transaction."""
     if not face_ids or not active(lib):
         return Arrived()
-    seeds, region = neighbourhood(lib, face_ids, rule.params(lib))
-    if not seeds:
+    region = neighbourhood(lib, face_ids, rule.params(lib))
+    if not region:
         return Arrived()
     faces, plan = plan_locally(lib, region)
+    if not (faces.person < 0).any():
+        return Arrived()
     attached: dict[int, list[int]] = {}
     joined: dict[int, list[int]] = {}
     new: dict[int, list[int]] = {}
@@ -113,7 +116,7 @@ def place_new_faces(lib: Library, face_ids: list[int]) -> Arrived:
         elif JOIN_PERSONS and key >= 0 and key != faces.person[i] and not faces.pinned[i]:
             joined.setdefault(key, []).append(fid)
     done = store_people.found_persons(lib.db, _not_twice(lib, faces, attached),
-                                      [new[k] for k in sorted(new, reverse=True)], len(seeds),
+                                      [new[k] for k in sorted(new, reverse=True)], len(face_ids),
                                       joined=_not_twice(lib, faces, joined))
     return Arrived(done.created, done.faces_moved)
 
