@@ -125,3 +125,15 @@ def test_nothing_is_made_before_the_first_recluster(lib, tmp_path):
     add_photos(lib, tmp_path / "photos", near(centre, 3, rng))
     assert run(lib, "people.persons") == []
     assert run(lib, "library.status").last_incremental is None
+
+
+def test_a_face_assigned_by_a_correction_stays_where_it_was_put(lib, known):
+    """A face of the first person assigned to the second (pinned): new photos of the first
+    person arrive around it, and the step leaves it with the second."""
+    first, second = known["faces"][0], known["faces"][1]
+    a, b = owners(lib)[first[0]], owners(lib)[second[0]]
+    run(lib, "people.assign", person=str(b), face_ids=[first[2]])
+    faces = [f[0] for f in arrive(lib, known, near(known["centres"][0], 3, known["rng"]))]
+    now = owners(lib)
+    assert now[first[2]] == b and all(now[f] == a for f in faces)
+    assert {f for f, p in now.items() if p == a} == (set(first) - {first[2]}) | set(faces)
