@@ -1,6 +1,6 @@
 """Run the models once over a labelled set and keep everything clustering needs in a file.
 
-    python bench/face_cache.py --set cfp-dev|cfp-degraded|lfw|multi [--limit N]
+    python bench/face_cache.py --set cfp-dev|cfp-degraded|lag-dev|lfw|multi [--limit N]
 
 Writes ``bench/out/cache-<set>.npz``: per face its photo, the pass that found it, box,
 landmarks, detector score, sharpness, and the recognizer's raw outputs for the aligned face
@@ -32,6 +32,7 @@ from clusterids.models.find import find_faces  # noqa: E402
 from clusterids.models.packs import resolve  # noqa: E402
 
 CFP = SHARED / "data" / "cfp-dev"
+LAG = SHARED / "data" / "lag-dev"  # the Large Age Gap set's half: young_* and adult_* per person
 OUT = Path(__file__).resolve().parent / "out"
 
 
@@ -56,6 +57,8 @@ def items(name: str, limit: int) -> Iterator[tuple[str, str, bytes]]:
     rng = np.random.default_rng(0)
     if name in ("cfp-dev", "cfp-degraded"):
         files = labelled_files(CFP)
+    elif name == "lag-dev":
+        files = labelled_files(LAG)
     elif name == "lfw":
         files = labelled_files(labelled_subset(LFW, OUT, 300, 300))
     elif name == "multi":
@@ -122,7 +125,7 @@ def build(name: str, limit: int = 0, model_spec: str = str(SCRFD_PACK)) -> Path:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--set", required=True, choices=["cfp-dev", "cfp-degraded", "lfw", "multi"])
+    ap.add_argument("--set", required=True, choices=["cfp-dev", "cfp-degraded", "lag-dev", "lfw", "multi"])
     ap.add_argument("--limit", type=int, default=0)
     args = ap.parse_args()
     print(build(args.set, args.limit))

@@ -23,7 +23,8 @@ from clusterids.clustering.quality import trusted, yaw  # noqa: E402
 from clusterids.config import load_settings  # noqa: E402
 from clusterids.models.base import unit  # noqa: E402
 
-SETS = {"cfp-dev": "cache-cfp-dev.npz", "cfp-degraded": "cache-cfp-degraded-1400.npz", "lfw": "cache-lfw.npz",
+SETS = {"cfp-dev": "cache-cfp-dev.npz", "lag-dev": "cache-lag-dev.npz",
+        "cfp-degraded": "cache-cfp-degraded-1400.npz", "lfw": "cache-lfw.npz",
         "multi": "cache-multi.npz"}
 DEV_SETS = ("cfp-dev", "cfp-degraded", "lfw")
 
@@ -104,9 +105,7 @@ def score(c: Cached, labels: np.ndarray) -> dict[str, Any]:
 
 def ours(c: Cached, flip: bool = True, apart: bool = True, **overrides: Any) -> np.ndarray:
     """Our rule with the defaults, or with settings overridden (eps, join_eps, core_max_yaw...)."""
-    s = load_settings({"library": str(OUT / "unused-lib")})
-    for k, v in overrides.items():
-        setattr(s, k, v)
+    s = load_settings({"library": str(OUT / "unused-lib")}).replace(**overrides)
     p = params_for(c.raw.shape[1], s)
     gate = trusted(s, c.score, c.size, c.sharp, c.kps)
     return evaluation.ours(c.vectors(flip), p.eps, p.min_samples, gate, c.photo if apart else None,

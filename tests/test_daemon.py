@@ -392,3 +392,47 @@ def test_ui_starts_the_daemon_when_none_runs(run, env, photos):
         if state is not None:
             os.kill(state["pid"], signal.SIGTERM)
             wait_until(lambda: read_state(Path(env["CLUSTERIDS_LIBRARY"])) is None, 30, "the daemon to stop")
+
+
+@needs_shared
+@on_sqlite
+def test_a_new_person_appears_while_the_daemon_watches(daemon, run, run_json, env):
+    """Issue 18: three photos of someone new make a person, album included, within the settle
+    time + the models' time + 2 s; and status says when the last recluster and step ran."""
+    known, new = lfw_people(3, min_photos=5, max_photos=3)[:6], lfw_people(3, min_photos=5, max_photos=3)[6:]
+    assert len({p.parent.name for p in new}) == 1 and new[0].parent.name not in {p.parent.name for p in known}
+    daemon.start()
+    for p in known:
+        shutil.copy(p, daemon.folder / p.name)
+    quiet(run_json, expected_photos=6)
+    run_json("recluster")
+    status = run_json("status")
+    assert status["last_recluster"]["at"] and status["daemon"]["last_recluster"] == status["last_recluster"]["at"]
+    assert "last recluster not yet" not in run("status").stdout
+    people = {p["id"] for p in run_json("people")}
+    albums = Path(env["CLUSTERIDS_LIBRARY"]) / "albums"
+
+    start = time.monotonic()
+    for p in new:
+        shutil.copy(p, daemon.folder / p.name)
+    seen: dict[str, float] = {}
+
+    def arrived() -> bool:
+        faces = [f for f in run_json("faces") if Path(f["photo"]).name in {p.name for p in new}]
+        if len(faces) >= 3 and "indexed" not in seen:
+            seen["indexed"] = time.monotonic() - start
+        fresh = [p for p in run_json("people") if p["id"] not in people]
+        if fresh and fresh[0]["faces"] == 3 and (albums / f"Person_{fresh[0]['id']}").is_dir() \
+                and len(os.listdir(albums / f"Person_{fresh[0]['id']}")) == 3:
+            seen["person"] = time.monotonic() - start
+            return True
+        return False
+
+    wait_until(arrived, 90, "the new person")
+    print(f"new person: faces indexed after {seen.get('indexed', seen['person']):.1f} s, "
+          f"person with album after {seen['person']:.1f} s")
+    assert seen["person"] - seen.get("indexed", seen["person"]) <= 2.0 + 3.0  # polling the CLI takes a while too
+    step = run_json("status")["last_incremental"]
+    assert step["persons_created"] == 1 and step["new_faces"] == 3
+    assert "last incremental step not yet" not in run("status").stdout
+    assert daemon.stop() == 0

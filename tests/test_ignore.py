@@ -119,8 +119,7 @@ def test_unignore_makes_a_face_unknown_again_and_the_instant_assignment_offers_i
 
 
 def test_the_instant_assignment_and_people_import_skip_an_ignored_face(lib, core, two):
-    from clusterids.store import outbox
-    from clusterids.store import people as store_people
+    from clusterids.store import grouping, outbox
 
     run(core, "people.recluster")
     a = owner(lib, two["faces"][0][0])
@@ -129,7 +128,7 @@ def test_the_instant_assignment_and_people_import_skip_an_ignored_face(lib, core
     with lib.db.transaction() as s:  # offered to the persons again, as a copy's faces are
         outbox.mark(s, outbox.ASSIGN, [mine])
     core.catch_up()
-    assert store_people.join(lib.db, a, [mine]) == []
+    assert grouping.join(lib.db, a, [mine]) == []
     assert owner(lib, mine) is None and {f.id for f in core.people.faces(ignored=True)} == {mine}
 
 

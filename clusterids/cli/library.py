@@ -32,7 +32,8 @@ def index_cmd(ctx: click.Context, paths: tuple[str, ...], as_json: bool, enqueue
 @click.option("--failed", is_flag=True, help="List each failed file with its reason.")
 @click.pass_context
 def status_cmd(ctx: click.Context, as_json: bool, failed: bool) -> None:
-    """Counts of photos, faces and vectors; the model pack; failed files."""
+    """Counts of photos, faces and vectors; the model pack; the last recluster and incremental step;
+    failed files."""
     result = call(ctx, "library.status", failed=failed)
 
     def render(r: dict[str, Any]) -> None:
@@ -45,10 +46,10 @@ def status_cmd(ctx: click.Context, as_json: bool, failed: bool) -> None:
             for w in r["workers"]:
                 click.echo(f"worker:   {plain(w['id'])} ({','.join(w['providers'])}), "
                            f"{count(w['photos_done'], 'photo')}, seen {words.ago(w['seen_seconds_ago'])}")
+        click.echo("people:   " + words.schedules(r.get("last_recluster"), r.get("last_incremental")))
         d = r.get("daemon")
         click.echo("daemon:   " + (f"running (pid {d['pid']}), {d['queue']} queued, last event "
-                                   f"{words.when(d['last_event'], none='none yet')}, last recluster "
-                                   f"{words.when(d['last_recluster'], none='not yet')}; stop it with "
+                                   f"{words.when(d['last_event'], none='none yet')}; stop it with "
                                    f"'{command(ctx, 'stop')}'" if d else "not running"))
         for fault in (d or {}).get("faults", []):
             click.echo(f"fault:    {plain(fault['where'])}: {plain(fault['error'])} ({count(fault['count'], 'time')}, "

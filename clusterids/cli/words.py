@@ -134,3 +134,16 @@ def repairs(done: dict[str, Any]) -> str:
             parts.append(f"{plain(key.replace('_', ' '))}: {plain(str(value))}")
     text = ", ".join(parts) or "nothing"
     return f"{text} ({when(done['at'])})" if done.get("at") else text
+
+
+def schedules(recluster: dict[str, Any] | None, incremental: dict[str, Any] | None) -> str:
+    """When persons were last made, by each schedule (store/stamps.py)."""
+    out = "last recluster " + when((recluster or {}).get("at"), none="not yet")
+    if recluster:
+        out += (f" ({count(recluster.get('persons_created', 0), 'new person')}, "
+                f"{count(recluster.get('faces_moved', 0), 'face')} moved)")
+    out += "; last incremental step " + when((incremental or {}).get("at"), none="not yet")
+    if incremental:
+        out += (f" ({count(incremental.get('new_faces', 0), 'new face')}, "
+                f"{count(incremental.get('persons_created', 0), 'new person')})")
+    return out

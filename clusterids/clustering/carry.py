@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from ..store import people as store_people
-from ..store import reads
+from ..store import grouping, reads
+from ..store.grouping import Carried
 from ..store.library import Library
-from ..store.people import Carried
 
 MIN_IOU = 0.5
 Box = tuple[float, float, float, float]
@@ -51,4 +50,4 @@ def remember(lib: Library) -> dict[str, list[Carried]]:
 
 def restore(lib: Library, old: dict[str, list[Carried]]) -> int:
     """Hand each remembered face's person, pin and rejections to its new face; returns how many."""
-    return store_people.carry_over(lib.db, old, best_match)
+    return grouping.carry_over(lib.db, old, best_match)

@@ -13,6 +13,7 @@ names, hidden flags and albums carry over. The corrections are constraints:
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,10 +68,11 @@ class FaceTable:
     norm: np.ndarray | None = None  # the recognizer's raw output length (NaN: not known)
 
 
-def load_faces(lib: Library) -> FaceTable:
+def load_faces(lib: Library, ids: Iterable[int] | None = None) -> FaceTable:
+    """Every face (or those of ``ids``: a neighbourhood, upkeep/arrivals.py), sorted by id."""
     s = lib.settings
     with lib.db.read() as session:
-        rows = reads.cluster_rows(session)
+        rows = reads.cluster_rows(session, ids)
     n = len(rows)
     vectors = np.zeros((n, lib.dim), np.float32)
     for i, r in enumerate(rows):

@@ -67,8 +67,9 @@ class LibraryController:
 
     @operation()
     def status(self, failed: bool = False) -> Status:
-        """Counts of photos, faces and vectors; the model pack; failed files."""
-        from ..store import queue, reads
+        """Counts of photos, faces and vectors; the model pack; the last recluster and incremental step;
+        failed files."""
+        from ..store import queue, reads, stamps
         from ..upkeep.catchup import last_repair
 
         lib = self.lib
@@ -80,6 +81,8 @@ class LibraryController:
                 failed=reads.photo_count(s, "failed"),
                 queue=QueueState(**q["queue"]), workers=[WorkerState(**w) for w in q["workers"]],
                 repaired_at_open=dict(lib.repaired), last_repair=last_repair(lib),
+                last_recluster=stamps.last(s, stamps.LAST_RECLUSTER),
+                last_incremental=stamps.last(s, stamps.LAST_INCREMENTAL),
                 daemon=self.core.hooks.daemon() if self.core.hooks.daemon else None,
                 failed_files=[Failure(path=p, reason=e or "") for p, e in reads.failed_files(s)] if failed else None,
             )

@@ -89,8 +89,8 @@ class PeopleController:
         from .. import faults
         from ..clustering import people as rule
         from ..outputs.thumbs import prune_thumbs
-        from ..store import people as store_people
-        from ..store.people import PlanWrite
+        from ..store import grouping
+        from ..store.grouping import PlanWrite
         from .backups import keep_copy
 
         lib = self.lib
@@ -102,7 +102,7 @@ class PeopleController:
         report = rule.diff(faces, plan)
         if not dry_run:
             new_keys, moves = rule.moves(faces, plan)
-            store_people.apply_plan(lib.db, PlanWrite(new_keys, moves))
+            grouping.apply_plan(lib.db, PlanWrite(new_keys, moves))
             faults.point("recluster.after_commit")
             self.core.catch_up()
             prune_thumbs(lib)  # cached face crops of faces that are gone

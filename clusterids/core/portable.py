@@ -21,8 +21,8 @@ from typing import Any
 
 from .. import __version__
 from ..errors import UserError
+from ..store import grouping, reads
 from ..store import people as store_people
-from ..store import reads
 from ..store.library import Library
 from ..store.rows import FaceRow, PhotoRow
 from ..xmp import match
@@ -200,5 +200,5 @@ def _join(lib: Library, members: dict[int, list[int]], target: dict[int, int], p
             target[key], ids = first.person.id, ids[1:]
             out["persons_created"] += int(first.created)
         if ids:
-            joined += len(store_people.join(lib.db, target[key], ids))
+            joined += len(grouping.join(lib.db, target[key], ids))
     return joined

@@ -118,6 +118,8 @@ class Status:
     workers: list[WorkerState]
     repaired_at_open: dict[str, int] = field(default_factory=dict)
     last_repair: dict[str, Any] | None = None
+    last_recluster: dict[str, Any] | None = None  # when and what: the store's stamps (store/stamps.py)
+    last_incremental: dict[str, Any] | None = None
     daemon: DaemonState | None = None
     failed_files: list[Failure] | None = None
 

@@ -75,7 +75,6 @@ class Daemon:
         self.pending = Pending(settings.watch_queue_max)
         self.reconciled_at = 0.0
         self.faces_since_recluster = 0
-        self.last_recluster: str | None = None
         self.last_recluster_t = time.monotonic()
         self.core: Core | None = None
         self.roots: list[str] = []
@@ -115,7 +114,6 @@ class Daemon:
         elif isinstance(result, Reclustered) and result.applied:
             self.faces_since_recluster = 0
             self.last_recluster_t = time.monotonic()
-            self.last_recluster = now_iso()
         change = describe(result)
         if change is not None:
             self.changes.publish(change[0], **change[1])
@@ -124,7 +122,7 @@ class Daemon:
     def state(self) -> DaemonState:
         now = time.monotonic()
         return DaemonState(running=True, pid=os.getpid(), queue=len(self.pending),
-                           last_event=self.pending.last_event, last_recluster=self.last_recluster,
+                           last_event=self.pending.last_event, last_recluster=self._last_recluster(),
                            roots=self.roots, paused=self.paused, restart=self.restart,
                            faults=[Fault(where=t.where, error=t.error, count=t.count,
                                          retry_in=max(0, round(self.next_retry() - now)))
@@ -135,6 +133,16 @@ class Daemon:
         earliest of them was used, so an older fault's time, long past, made the catch-up run at
         every turn of the loop (a full disk hammered) while status showed the growing back-off."""
         return max((t.retry_at for t in self.troubles.values()), default=0.0)
+
+    def _last_recluster(self) -> str | None:
+        """The store's stamp, whoever reclustered (this daemon, a command before it, the page)."""
+        from ..store import stamps
+
+        if self.core is None:
+            return None
+        with self.core.lib.db.read() as s:
+            last = stamps.last(s, stamps.LAST_RECLUSTER)
+        return last["at"] if last else None
 
     # -- lifecycle ---------------------------------------------------------------------------
 

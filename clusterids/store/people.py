@@ -8,11 +8,11 @@ the faces that moved, the albums, and the XMP sidecars of the photos whose names
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound, UserError
@@ -383,106 +383,3 @@ def undo(db: Database) -> Undone:
         named += [int(v) for v in entry.args.get("persons", []) if isinstance(v, int)]
         now = [person_row(p) for p in (s.get(Person, pid) for pid in named) if p is not None]
         return Undone(entry.op, dict(entry.args), now, what)
-
-
-# -- what clustering decides --------------------------------------------------------------------
-
-@dataclass
-class PlanWrite:
-    """A recluster's decision as the store writes it: persons to create (negative keys), and
-    each face whose person changes (face id -> person id or key, None: unknown)."""
-
-    new_keys: list[int] = field(default_factory=list)
-    moves: dict[int, int | None] = field(default_factory=dict)
-
-
-def apply_plan(db: Database, plan: PlanWrite) -> dict[int, int]:
-    """Create the new persons, move the faces, drop automatic persons left empty; returns the
-    new persons' ids by key."""
-    with db.transaction() as s:
-        created = {key: _new_person(s).id for key in plan.new_keys}
-        updates = [{"id": fid, "person_id": created.get(key, key) if key is not None else None}
-                   for fid, key in plan.moves.items()]
-        if updates:
-            s.execute(update(Face), updates)
-        _drop_empty_persons(s)
-        _moved(s, plan.moves)
-        return created
-
-
-def _drop_empty_persons(session: Session) -> None:
-    """Unnamed, visible, unmerged persons with no face left are gone; named ones stay."""
-    used = select(Face.person_id).where(Face.person_id.is_not(None)).distinct()
-    merged = select(Person.merged_into).where(Person.merged_into.is_not(None)).distinct()
-    for person in session.scalars(select(Person).where(Person.id.not_in(used), Person.id.not_in(merged))):
-        if not person.name and not person.hidden and person.merged_into is None:
-            session.delete(person)
-
-
-def assign_unknown(db: Database, assigned: Mapping[int, list[int]]) -> int:
-    """The instant assignment: each list of faces joins its person, if still unknown."""
-    with db.transaction() as s:
-        moved: list[int] = []
-        for pid, fids in assigned.items():
-            still = list(s.scalars(select(Face.id).where(Face.id.in_(fids), Face.person_id.is_(None),
-                                                         Face.ignored.is_(None))))
-            if still:
-                s.execute(update(Face).where(Face.id.in_(still)).values(person_id=pid))
-                moved += still
-        _moved(s, moved)
-        return len(moved)
-
-
-def join(db: Database, person_id: int, face_ids: list[int]) -> list[int]:
-    """Faces join a person as clustering would (i20: ``people import`` of a named person's
-    members): not pinned, so a recluster may still move them, and no journal entry; pinned faces
-    and faces rejected for that person stay where they are. The faces moved."""
-    with db.transaction() as s:
-        refused = select(Rejection.face_id).where(Rejection.person_id == person_id)
-        free = list(s.scalars(select(Face.id).where(Face.id.in_(face_ids), Face.pinned.is_(False),
-                                                    Face.ignored.is_(None), Face.id.not_in(refused))))
-        if free:
-            s.execute(update(Face).where(Face.id.in_(free)).values(person_id=person_id))
-            _moved(s, free)
-        return free
-
-
-@dataclass(frozen=True)
-class Carried:
-    """What a face carried across a change of model: its box, person, pin, rejections and why
-    it is ignored."""
-
-    box: tuple[float, float, float, float]
-    person: int | None
-    pinned: bool
-    rejected: tuple[int, ...] = ()
-    ignored: str | None = None
-
-
-def carry_over(db: Database, old: Mapping[str, list[Carried]], match: Any) -> int:
-    """Hand each remembered face's person, pin, rejections and ignoring to the new face of its
-    photo that ``match(old_box, new_boxes)`` picks (an index, or None); returns how many were
-    carried. A new face the instant assignment gave a person leaves it when it is to be ignored."""
-    carried = 0
-    with db.transaction() as s:
-        persons = set(s.scalars(select(Person.id)))
-        moved: list[int] = []
-        for path, faces in old.items():
-            new = list(s.scalars(select(Face).join(Photo, Photo.id == Face.photo_id).where(Photo.path == path)))
-            for f in faces:
-                i = match(f.box, [(n.x1, n.y1, n.x2, n.y2) for n in new])
-                if i is None:
-                    continue
-                best = new.pop(i)
-                if f.person in persons:
-                    best.person_id, best.pinned = f.person, f.pinned
-                    moved.append(best.id)
-                if f.ignored is not None:
-                    best.person_id, best.pinned, best.ignored = None, False, f.ignored
-                    moved.append(best.id)
-                for pid in f.rejected:
-                    if pid in persons:
-                        _reject(s, best.id, pid)
-                carried += 1
-        _moved(s, moved)
-    return carried

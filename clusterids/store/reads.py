@@ -17,6 +17,7 @@ from .db import Face, KeepApart, Outbox, Person, Photo, Rejection
 from .rows import FaceRow, PersonCount, PersonRow, PhotoNames, PhotoRow
 
 MAX_ID = 2**63 - 1  # larger numbers name nothing, and SQLite cannot even bind them
+_ID_CHUNK = 2000  # ids bound in one IN (...)
 
 
 def _tuples(result: Result[Any]) -> list[Any]:
@@ -255,12 +256,19 @@ def payloads(session: Session, ids: list[int] | None = None) -> dict[int, tuple[
 ClusterRow = tuple[int, bytes, int | None, bool, float, float, float, list[list[float]], int, float | None]
 
 
-def cluster_rows(session: Session) -> list[ClusterRow]:
-    """Every face not ignored, by id, with what clustering needs of it (an ignored face neither
-    joins a person nor bridges two clusters)."""
-    return _tuples(session.execute(
-        select(Face.id, Face.vector, Face.person_id, Face.pinned, Face.det_score, Face.size_px, Face.sharpness,
-               Face.landmarks, Face.photo_id, Face.norm).where(Face.ignored.is_(None)).order_by(Face.id)))
+def cluster_rows(session: Session, ids: Iterable[int] | None = None) -> list[ClusterRow]:
+    """Every face not ignored (or those of ``ids``), by id, with what clustering needs of it (an
+    ignored face neither joins a person nor bridges two clusters)."""
+    query = select(Face.id, Face.vector, Face.person_id, Face.pinned, Face.det_score, Face.size_px,
+                   Face.sharpness, Face.landmarks, Face.photo_id, Face.norm).where(Face.ignored.is_(None)) \
+        .order_by(Face.id)
+    if ids is None:
+        return _tuples(session.execute(query))
+    wanted = sorted(set(ids))
+    rows: list[ClusterRow] = []
+    for start in range(0, len(wanted), _ID_CHUNK):
+        rows += _tuples(session.execute(query.where(Face.id.in_(wanted[start : start + _ID_CHUNK]))))
+    return rows
 
 
 def others_in_photo(session: Session, photo_id: int, face_id: int) -> list[int]:

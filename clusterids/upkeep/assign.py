@@ -8,8 +8,7 @@ from collections import Counter, defaultdict
 import numpy as np
 
 from ..clustering.people import params, resolver
-from ..store import people as store_people
-from ..store import reads
+from ..store import grouping, reads
 from ..store.library import Library
 
 
@@ -50,4 +49,4 @@ def assign_new_faces(lib: Library, face_ids: list[int]) -> int:
                 winner = max(votes, key=lambda x: (votes[x], best[x]))
                 assigned[winner].append(fid)
                 taken[face.photo_id].add(winner)
-    return store_people.assign_unknown(lib.db, assigned) if assigned else 0
+    return grouping.assign_unknown(lib.db, assigned) if assigned else 0

@@ -7,9 +7,10 @@ out of step that no row names (a vector index that lost points or holds strays).
 the vectors (written or removed), the names read from photos' XMP made corrections (i20: before
 the instant assignment, so a named face is not offered to someone else; the faces made from
 named regions get their vectors), the instant assignment of new faces (which needs their
-vectors and moves payloads), the payloads, the XMP sidecars (``xmp_write``), then the album
-folders. Each kind's rows are deleted only once carried out, so a crash at any point leaves
-exactly the rest to do.
+vectors and moves payloads) and the incremental step that makes new persons of the rest
+(upkeep/arrivals.py), the payloads, the XMP sidecars (``xmp_write``), then the album folders.
+Each kind's rows are deleted only once carried out, so a crash at any point leaves exactly the
+rest to do.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import numpy as np
 from .. import faults
 from ..store import outbox, reads
 from ..store.library import Library
+from .arrivals import place_new_faces
 from .assign import assign_new_faces
 
 LAST_REPAIR = "last_repair"
@@ -38,6 +40,7 @@ class CaughtUp:
     vectors_removed: int = 0
     payloads: int = 0
     faces_assigned: int = 0
+    persons_found: int = 0  # new persons the incremental step made (upkeep/arrivals.py)
     albums_written: int = 0
     albums_removed: int = 0
     reconciled: int = 0  # points rewritten or removed by a full comparison (after damage or a crash of 0.3)
@@ -70,6 +73,9 @@ def catch_up(lib: Library, at_open: bool = False, full: bool = False, albums: bo
     for ids in _batches(lib, outbox.ASSIGN):
         faults.point("index.before_assign")
         out.faces_assigned += assign_new_faces(lib, ids)
+        arrived = place_new_faces(lib, ids)  # new people: their faces form a core (upkeep/arrivals.py)
+        out.faces_assigned += arrived.faces_moved
+        out.persons_found += len(arrived.persons_created)
     _payloads(lib, out)
     _sidecars(lib, out)
     if albums:
