@@ -109,8 +109,11 @@ def persons(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, sim: np.ndarray, 
             join_eps: float, attach_eps: float, weak_attach_eps: float, trusted: np.ndarray,
             group: np.ndarray | None = None, weak_eps: float | None = None) -> np.ndarray:
     """The whole rule: tight DBSCAN over the graph's edges (trusted cores only), clusters
-    joined by their centres, stray faces attached. A distance of 0 turns a stage off."""
+    joined by their centres, stray faces attached, and every group whose faces spread too far
+    from their centre clustered again by density (clustering/spread.py). A distance of 0 turns
+    a stage off."""
     from .dbscan import _apart, dbscan_graph
+    from .spread import split_loose
 
     n = len(vectors)
     tight = dbscan_graph(n, a, b, sim, eps, min_samples, trusted, group, weak_eps)
@@ -122,4 +125,4 @@ def persons(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, sim: np.ndarray, 
     if attach_eps:
         joined = attach(vectors, joined, np.where(joined >= 0, tight, -1), trusted, 1.0 - attach_eps,
                         1.0 - (weak_attach_eps or attach_eps), group)
-    return joined
+    return split_loose(vectors, joined, eps)

@@ -1,0 +1,72 @@
+"""The spread guard: a person never grows by chaining. DBSCAN links two faces through any chain
+of close pairs, and on old, small and blurred photos (a scanned print, a child's face) such
+chains run through hundreds of strangers into one "person" whose faces no longer resemble each
+other. A real person's faces stay close to their mean; a chain's do not. So each group whose
+faces average too far from their centre is clustered again, inside, by density (HDBSCAN: a core
+must be dense, not merely reachable), and what finds no dense core is left unknown, where the
+suggestions and the next photos can still place it. Measured in docs/benchmarks.md ("No giant
+persons"): no group on lfw-dev or cfp-dev is this loose; lag-dev's giant is."""
+
+from __future__ import annotations
+
+import numpy as np
+
+SPREAD_MARGIN = 0.05  # a group must average at least 1 - eps + this to its centre (0.60 at eps 0.45)
+MIN_GROUP = 4  # smaller groups are too few to measure a spread
+DENSE = 3  # HDBSCAN's min_cluster_size and min_samples inside a loose group
+ROUNDS = 4  # how deep a loose group is looked into again
+
+
+def spread(vectors: np.ndarray) -> float:
+    """The mean cosine of unit vectors (rows) to their normalised mean: the length of their sum
+    over their count."""
+    return float(np.linalg.norm(vectors.sum(0, dtype=np.float64)) / max(len(vectors), 1))
+
+
+def _spreads(vectors: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each group's spread and size, all at once (one sparse product, no loop over groups)."""
+    from scipy.sparse import csr_matrix
+
+    rows = np.flatnonzero(labels >= 0)
+    m = csr_matrix((np.ones(len(rows)), (labels[rows], rows)), shape=(k, len(vectors)))
+    sums = np.asarray(m @ vectors.astype(np.float64))
+    sizes = np.bincount(labels[rows], minlength=k)
+    return np.linalg.norm(sums, axis=1) / np.maximum(sizes, 1), sizes
+
+
+def split_loose(vectors: np.ndarray, labels: np.ndarray, eps: float) -> np.ndarray:
+    """Labels with every group looser than the bound re-clustered by density, and again inside
+    what is still loose, ROUNDS deep; a group still loose then, and faces in no dense core, are
+    left unknown (-1). Renumbered from 0."""
+    out = labels.copy()
+    if not len(out) or out.max() < 0:
+        return out
+    floor = 1.0 - eps + SPREAD_MARGIN
+    nxt = int(out.max()) + 1
+    spreads, sizes = _spreads(vectors, out, nxt)
+    for k in np.flatnonzero((sizes >= MIN_GROUP) & (spreads < floor)).tolist():
+        members = np.flatnonzero(labels == k)
+        out[members] = -1
+        for group in _dense(vectors, members, floor, ROUNDS):
+            out[group] = nxt
+            nxt += 1
+    kept = out >= 0  # renumbered from 0, as the later stages and the plan expect
+    out[kept] = np.unique(out[kept], return_inverse=True)[1]
+    return out
+
+
+def _dense(vectors: np.ndarray, members: np.ndarray, floor: float, rounds: int) -> list[np.ndarray]:
+    """The compact groups HDBSCAN finds among ``members``, looking again inside loose ones."""
+    from sklearn.cluster import HDBSCAN
+
+    if rounds == 0 or len(members) < DENSE:
+        return []
+    inner = HDBSCAN(min_cluster_size=DENSE, min_samples=DENSE, copy=True).fit_predict(vectors[members])
+    out: list[np.ndarray] = []
+    for k in range(int(inner.max()) + 1):
+        group = members[inner == k]
+        if len(group) < MIN_GROUP or spread(vectors[group]) >= floor:
+            out.append(group)
+        elif len(group) < len(members):  # smaller than before: worth another look
+            out += _dense(vectors, group, floor, rounds - 1)
+    return out
