@@ -25,7 +25,7 @@ def _floats(vector: np.ndarray) -> list[float]:
     """A query vector as float32 values in a list (numpy is imported by searches, not reads)."""
     import numpy as np
 
-    return np.asarray(vector, dtype=np.float32).tolist()  # type: ignore[no-any-return]
+    return np.asarray(vector, dtype=np.float32).tolist()
 
 
 class DamagedIndex(UserError):
