@@ -82,8 +82,10 @@ def main() -> None:
     ap.add_argument("--base", type=Path, help="an older checkout to alternate against (git worktree add ...)")
     args = ap.parse_args()
     out: dict = {"repeat": args.repeat}
+    base = args.base.resolve() if args.base else None
     with tempfile.TemporaryDirectory() as tmp:
-        library = args.library or Path(tmp) / "lib"
+        library = args.library.resolve() if args.library else Path(tmp) / "lib"
+        os.chdir(tmp)  # `python -m` puts the working folder first on sys.path: PYTHONPATH must pick the tree
         if args.library is None:
             out |= {"faces": args.faces, "persons": args.persons}
             settings = load_settings({"library": str(library), "model": str(PACK), "progress": False})
@@ -92,7 +94,7 @@ def main() -> None:
         here = str(Path(__file__).resolve().parents[1])
         env = dict(os.environ) | {"CLUSTERIDS_LIBRARY": str(library), "CLUSTERIDS_RECLUSTER_AFTER_FACES": "0",
                                   "CLUSTERIDS_RECLUSTER_MINUTES": "0", "PYTHONPATH": here}
-        envs = {"now": env} | ({"base": env | {"PYTHONPATH": str(args.base.resolve())}} if args.base else {})
+        envs = {"now": env} | ({"base": env | {"PYTHONPATH": str(base)}} if base else {})
         commands = _commands(env)
         out["library"] = str(args.library) if args.library else "synthetic"
         out["without_daemon"] = measure(commands, envs, args.repeat)

@@ -44,7 +44,7 @@ def imported(env: dict[str, str], args: list[str]) -> set[str]:
     root = str(Path(__file__).resolve().parents[1])
     environ = {**os.environ, **env, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.run([sys.executable, "-c", SCRIPT, *args], env=environ, capture_output=True, text=True,
-                          timeout=120, check=False)
+                          timeout=120, check=False, cwd=root)
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout.splitlines()[-1])
     assert out["code"] == 0, f"clusterids {' '.join(args)} exited {out['code']}: {out['output']}"
