@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from .config import Settings
 from .errors import UserError
-from .models import packs
 from .store import library as store_library
 from .store.library import Library, PackChoice
 
@@ -31,6 +30,8 @@ class ModelPacks:
         self.settings = settings
 
     def negotiate(self, stored: PackChoice | None) -> tuple[PackChoice, FaceModel | None, list[str]]:
+        from .models import packs  # here, not at the top: a read of the database loads no model code
+
         notices: list[str] = []
         requested = self.settings.model
         model: FaceModel | None = None
@@ -52,6 +53,8 @@ class ModelPacks:
         return choice, model, notices
 
     def load(self, spec: str, key: str | None = None) -> tuple[PackChoice, FaceModel]:
+        from .models import packs
+
         pack = packs.resolve(spec, self.settings)
         if key is not None and pack.key != key:
             raise UserError(f"the model files of {spec} changed since this library was made",
@@ -71,13 +74,14 @@ def open_core(settings: Settings, op: Operation | None = None, hooks: Hooks | No
     None): created if it may be, and brought in step at open unless the operation only reads or
     looks first (doctor). A context manager: the library closes with it."""
     from .core import Core
-    from .upkeep.catchup import catch_up
 
     flags = op.flags if op is not None else None
     lib = open_library(settings, create=create or bool(flags and flags.creates),
                        fresh_index=bool(flags and flags.fresh_index))
     try:
         if flags is None or flags.catch_up:
+            from .upkeep.catchup import catch_up  # a read never catches up: it imports nothing of it
+
             lib.repaired = catch_up(lib, at_open=True).done()
     except BaseException:
         lib.close()

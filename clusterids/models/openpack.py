@@ -17,8 +17,6 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from ..errors import UserError
 
 if TYPE_CHECKING:
@@ -44,6 +42,7 @@ def sha256(path: Path) -> str:
 
 def fold_constants(model: onnx.ModelProto) -> onnx.ModelProto:
     """Replace every foldable node whose inputs are all constants by an fp32 initializer."""
+    import numpy as np  # like onnx: only installing a pack needs it, never a read
     import onnx  # onnx is slow to import: only installing a pack needs it
     from onnx import numpy_helper
     from onnx.reference import ReferenceEvaluator

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -33,6 +32,9 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from ..errors import UserError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def utcnow() -> datetime:
@@ -123,6 +125,8 @@ class Face(Base):
         return [self.x1, self.y1, self.x2, self.y2]
 
     def embedding(self) -> np.ndarray:
+        import numpy as np  # a read of rows never needs it
+
         return np.frombuffer(self.vector, dtype=np.float32)
 
 

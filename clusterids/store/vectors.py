@@ -11,13 +11,21 @@ import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import UserError
 
+if TYPE_CHECKING:
+    import numpy as np
+
 UPSERT_BATCH = 512
+
+
+def _floats(vector: np.ndarray) -> list[float]:
+    """A query vector as float32 values in a list (numpy is imported by searches, not reads)."""
+    import numpy as np
+
+    return np.asarray(vector, dtype=np.float32).tolist()
 
 
 class DamagedIndex(UserError):
@@ -123,7 +131,7 @@ class EdgeIndex:
         if person is not None:
             flt = qe.Filter(must=[qe.FieldCondition(key="person", match=qe.MatchValue(int(person)))])
         req = qe.QueryRequest(
-            limit=limit, query=qe.Query.Nearest(np.asarray(vector, dtype=np.float32).tolist()),
+            limit=limit, query=qe.Query.Nearest(_floats(vector)),
             filter=flt, score_threshold=min_score, with_payload=True,
         )
         return [Hit(int(p.id), float(p.score), (p.payload or {}).get("person")) for p in self.shard.query(req)]
@@ -226,7 +234,7 @@ class ServerIndex:
         if person is not None:
             flt = m.Filter(must=[m.FieldCondition(key="person", match=m.MatchValue(value=int(person)))])
         res = self.client.query_points(
-            self.collection, query=np.asarray(vector, dtype=np.float32).tolist(), limit=limit,
+            self.collection, query=_floats(vector), limit=limit,
             score_threshold=min_score, query_filter=flt, with_payload=True,
         )
         return [Hit(int(p.id), float(p.score), (p.payload or {}).get("person")) for p in res.points]

@@ -22,13 +22,9 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
-
 from .. import faults
 from ..store import outbox, reads
 from ..store.library import Library
-from .arrivals import place_new_faces
-from .assign import assign_new_faces
 
 LAST_REPAIR = "last_repair"
 log = logging.getLogger("clusterids")
@@ -71,6 +67,9 @@ def catch_up(lib: Library, at_open: bool = False, full: bool = False, albums: bo
     if _names(lib, out):
         _vectors(lib, out)  # the faces made from named regions
     for ids in _batches(lib, outbox.ASSIGN):
+        from .arrivals import place_new_faces  # numpy and the clustering rule: only with new faces
+        from .assign import assign_new_faces
+
         faults.point("index.before_assign")
         out.faces_assigned += assign_new_faces(lib, ids)
         arrived = place_new_faces(lib, ids)  # new people: their faces form a core (upkeep/arrivals.py)
@@ -117,17 +116,19 @@ def _batches(lib: Library, kind: str, limit: int = outbox.CHUNK) -> Iterator[lis
 
 
 def _vectors(lib: Library, out: CaughtUp) -> None:
-    from ..outputs.thumbs import forget_faces
-
     for ids in _batches(lib, outbox.VECTOR):
         with lib.db.read() as s:
             rows = reads.points(s, ids)
         present = {r[0] for r in rows}
         gone = [i for i in ids if i not in present]
         if gone:
+            from ..outputs.thumbs import forget_faces  # imaging (numpy, PIL): only with faces gone
+
             lib.index.delete(gone)
             forget_faces(lib, gone)
         if rows:
+            import numpy as np  # only when there are vectors to write: a catch-up with none stays light
+
             lib.index.upsert([r[0] for r in rows], np.stack([np.frombuffer(r[3], np.float32) for r in rows]),
                              [r[2] for r in rows], [r[1] for r in rows])
         out.vectors_written += len(rows)
@@ -148,10 +149,10 @@ def _payloads(lib: Library, out: CaughtUp) -> None:
 
 def _names(lib: Library, out: CaughtUp) -> bool:
     """i20: names read from photos' XMP made corrections (xmp/names.py); whether faces were made."""
-    from ..xmp import names
-
     made, retry = out.faces_from_metadata, []
     for ids in _batches(lib, outbox.NAMES):
+        from ..xmp import names  # imaging and numpy: only with photos to read names from
+
         done = names.apply(lib, ids)
         faults.point("names.after_apply")
         retry += done.retry
