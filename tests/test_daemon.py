@@ -354,6 +354,9 @@ def test_sigkill_mid_work_then_restart(daemon, run_json, env, tmp_path):
 @needs_shared
 @on_sqlite
 def test_partial_file_is_never_indexed_and_case_rename_keeps_faces(daemon, run_json):
+    # between two pieces: 0.2 s and a whole `status` command (2 s on a loaded machine), so the
+    # settle time must outlast that, or a pause of the test itself would look like a finished file
+    daemon.env["CLUSTERIDS_SETTLE_SECONDS"] = "5"
     daemon.start()
     src = lfw_people(1, min_photos=2, max_photos=1)[0].read_bytes()
     target = daemon.folder / "slow.jpg"
