@@ -5,12 +5,14 @@ the models runs as it does for a user, in a fraction of the time."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from clusterids.config import Settings
+from clusterids.config import Settings, load_settings
 from clusterids.core import Core
 from clusterids.store import outbox
 from clusterids.store.db import Face, Photo
@@ -36,6 +38,19 @@ def unit(v: np.ndarray) -> np.ndarray:
 
 def open_synthetic(settings: Settings) -> Library:
     return open_library(settings, NoModels(), create=True)
+
+
+@contextmanager
+def synthetic_library(tmp_path: Path, **overrides: Any) -> Iterator[Library]:
+    """A synthetic library in ``tmp_path/library`` with the default settings (and ``overrides``),
+    closed afterwards: the tests' fixture."""
+    settings = load_settings(overrides, environ={"CLUSTERIDS_LIBRARY": str(tmp_path / "library"),
+                                                 "CLUSTERIDS_PROGRESS": "false"})
+    library = open_synthetic(settings)
+    try:
+        yield library
+    finally:
+        library.close()
 
 
 def _jpeg(path: Path, n: int, faces: int) -> None:

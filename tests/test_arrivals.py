@@ -10,23 +10,19 @@ from typing import Any
 import numpy as np
 import pytest
 
-from clusterids.config import load_settings
 from clusterids.core import Core, operations
 from clusterids.store.library import Library
 from clusterids.upkeep import invariants
 
-from .synthetic import DIM, add_photos, open_synthetic, unit
+from .synthetic import DIM, add_photos, synthetic_library, unit
 
 SPREAD = 0.04
 
 
 @pytest.fixture
 def lib(tmp_path: Path) -> Iterator[Library]:
-    settings = load_settings({}, environ={"CLUSTERIDS_LIBRARY": str(tmp_path / "library"),
-                                          "CLUSTERIDS_PROGRESS": "false"})
-    library = open_synthetic(settings)
-    yield library
-    library.close()
+    with synthetic_library(tmp_path) as library:
+        yield library
 
 
 def run(lib: Library, name: str, /, **kwargs: Any) -> Any:

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 from clusterids.clustering.people import params
-from clusterids.config import load_settings
 from clusterids.core import Core
 from clusterids.core.suggestions import FACE_OFFSETS, cuts
 from clusterids.outputs.albums import folder_name
@@ -20,18 +19,15 @@ from clusterids.store.library import Library
 from clusterids.upkeep import invariants
 
 from .conftest import SCRFD_PACK, SOLVAY, needs_shared
-from .synthetic import DIM, add_photos, open_synthetic, unit
+from .synthetic import DIM, add_photos, synthetic_library, unit
 from .test_core_synthetic import albums_of, owner, persons_of, run
 
 
 @pytest.fixture
 def lib(tmp_path: Path) -> Iterator[Library]:
     # no attaching of single faces: the crowd below stays unknown, close enough to be suggested
-    settings = load_settings({"attach_eps": -1}, environ={"CLUSTERIDS_LIBRARY": str(tmp_path / "library"),
-                                                          "CLUSTERIDS_PROGRESS": "false"})
-    library = open_synthetic(settings)
-    yield library
-    library.close()
+    with synthetic_library(tmp_path, attach_eps=-1) as library:
+        yield library
 
 
 @pytest.fixture

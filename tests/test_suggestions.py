@@ -4,7 +4,8 @@ together in one photo, never a face rejected for the person. Synthetic faces in 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -12,24 +13,20 @@ import numpy as np
 import pytest
 
 from clusterids.clustering.people import params
-from clusterids.config import load_settings
-from clusterids.core import Core, operations
+from clusterids.core import Core
 from clusterids.core.suggestions import FACE_OFFSETS, MERGE_OFFSETS, cuts
-from clusterids.store import reads
 from clusterids.store.library import Library
 
-from .synthetic import DIM, add_photos, open_synthetic, unit
+from .synthetic import DIM, add_photos, synthetic_library, unit
+from .test_core_synthetic import owner, run
 
 
 @pytest.fixture
 def lib(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Library]:
     """A synthetic library; ``@pytest.mark.settings(...)`` overrides settings."""
     mark = request.node.get_closest_marker("settings")
-    settings = load_settings(dict(mark.kwargs) if mark else {},
-                             environ={"CLUSTERIDS_LIBRARY": str(tmp_path / "library"), "CLUSTERIDS_PROGRESS": "false"})
-    library = open_synthetic(settings)
-    yield library
-    library.close()
+    with synthetic_library(tmp_path, **(dict(mark.kwargs) if mark else {})) as library:
+        yield library
 
 
 RNG = np.random.default_rng(3)
@@ -48,27 +45,16 @@ def person_of(centre: np.ndarray, n: int, seed: int, spread: float = 0.995) -> l
     return [[near(centre, spread, seed + k)] for k in range(n)]
 
 
-class Calls:
-    """Operations as the CLI and the daemon run them: the call, then the catch-up."""
-
-    def __init__(self, lib: Library) -> None:
-        self.lib, self.core = lib, Core(lib)
-
-    def __call__(self, name: str, /, **kwargs: Any) -> Any:
-        return self.core.call(operations.get(name), kwargs)
-
-    def person(self, face: int) -> int | None:
-        with self.lib.db.read() as s:
-            row = reads.get_face(s, face)
-        assert row is not None
-        return row.person_id
+def calls(lib: Library) -> Callable[..., Any]:
+    """Operations as the CLI and the daemon run them on ``lib`` (the call, then the catch-up)."""
+    return partial(run, Core(lib))
 
 
 def test_a_clean_library_has_nothing_to_ask(lib: Library, tmp_path: Path) -> None:
     photos = [p for i in range(8) for p in person_of(BASIS[i], 5, 100 * i)]
     photos += [[BASIS[8 + i]] for i in range(4)]  # four strangers seen once
     add_photos(lib, tmp_path / "photos", photos)
-    call = Calls(lib)
+    call = calls(lib)
     call("people.recluster")
     assert len(call("people.persons")) == 8
     asked = call("people.suggest")
@@ -85,9 +71,9 @@ def test_a_person_found_twice_is_asked_once_and_never_after_a_photo_together(lib
     twin = near(BASIS[0], between, 1)
     ids = add_photos(lib, tmp_path / "photos", person_of(BASIS[0], 5, 10, 0.99999) + person_of(twin, 5, 20, 0.99999)
                      + person_of(BASIS[1], 5, 30))
-    call = Calls(lib)
+    call = calls(lib)
     call("people.recluster")
-    a, b = (call.person(ids[i][0]) for i in (0, 5))
+    a, b = (owner(lib, ids[i][0]) for i in (0, 5))
     assert a is not None and b is not None and a != b
     (m,) = call("people.suggest").merges
     assert sorted(m.persons) == sorted([a, b]) and m.likelihood in ("likely", "very likely")
@@ -104,11 +90,11 @@ def test_an_unknown_face_is_asked_about_its_person_until_rejected(lib: Library, 
     likely, _ = cuts(eps, FACE_OFFSETS)
     ids = add_photos(lib, tmp_path / "photos", person_of(BASIS[0], 6, 10) + person_of(BASIS[1], 6, 20)
                      + [[near(BASIS[0], likely + 0.03, 5)], [near(BASIS[1], likely - 0.1, 6)]])
-    call = Calls(lib)
+    call = calls(lib)
     call("people.recluster")
-    ann = call.person(ids[0][0])
+    ann = owner(lib, ids[0][0])
     close, far = ids[12][0], ids[13][0]
-    assert call.person(close) is None  # not close enough to join by itself
+    assert owner(lib, close) is None  # not close enough to join by itself
     asked = call("people.suggest")
     assert [(f.face, f.person) for f in asked.faces] == [(close, ann)]
     assert [f.face for f in call("people.suggest", person=str(ann)).faces] == [close]

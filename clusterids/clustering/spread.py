@@ -25,12 +25,10 @@ def spread(vectors: np.ndarray) -> float:
 
 def _spreads(vectors: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Each group's spread and size, all at once (one sparse product, no loop over groups)."""
-    from scipy.sparse import csr_matrix
+    from .merge import _sums
 
-    rows = np.flatnonzero(labels >= 0)
-    m = csr_matrix((np.ones(len(rows)), (labels[rows], rows)), shape=(k, len(vectors)))
-    sums = np.asarray(m @ vectors.astype(np.float64))
-    sizes = np.bincount(labels[rows], minlength=k)
+    sums = _sums(vectors, labels, labels >= 0, k)
+    sizes = np.bincount(labels[labels >= 0], minlength=k)
     return np.linalg.norm(sums, axis=1) / np.maximum(sizes, 1), sizes
 
 

@@ -59,7 +59,10 @@ def _matrix(blobs: list[bytes]) -> np.ndarray:
     return np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs])
 
 
-def _members(lib: Library, person_ids: list[int]) -> tuple[dict[int, np.ndarray], dict[int, set[int]]]:
+Members = tuple[dict[int, np.ndarray], dict[int, set[int]]]  # each person's face vectors, and photos
+
+
+def _members(lib: Library, person_ids: list[int]) -> Members:
     """Each person's face vectors (rows) and photos."""
     blobs: dict[int, list[bytes]] = defaultdict(list)
     photos: dict[int, set[int]] = defaultdict(set)
@@ -81,9 +84,11 @@ def _centroids(lib: Library) -> dict[int, np.ndarray]:
     return {pid: v / (np.linalg.norm(v) or 1.0) for pid, v in sums.items()}
 
 
-def _face_suggestions(lib: Library, face_ids: list[int], only: int | None, limit: int) -> list[FaceSuggestion]:
+def _face_suggestions(lib: Library, face_ids: list[int], only: int | None, limit: int,
+                      members: Members | None = None) -> list[FaceSuggestion]:
     """For each unknown face, the person whose closest faces are likely its own (``only``: that
-    person alone); never one it was rejected for, nor one already in its photo."""
+    person alone, whose ``members`` are read already); never one it was rejected for, nor one
+    already in its photo."""
     cut = cuts(params(lib).eps, FACE_OFFSETS)
     with lib.db.read() as s:
         ignored = reads.ignored_ids(s)  # i18: put aside, never a question again
@@ -96,7 +101,7 @@ def _face_suggestions(lib: Library, face_ids: list[int], only: int | None, limit
         hits = lib.index.search(np.frombuffer(blob, dtype=np.float32), 30, min_score=cut[0] - WIDE)
         near[fid] = {int(h.person) for h in hits if h.person is not None and int(h.person) in persons
                      and (only is None or int(h.person) == only) and (fid, int(h.person)) not in rejected}
-    vecs, photos = _members(lib, sorted(set().union(*near.values()))) if near else ({}, {})
+    vecs, photos = members or (_members(lib, sorted(set().union(*near.values()))) if near else ({}, {}))
     scored: list[tuple[float, int, int]] = []
     for fid, photo, blob in points:
         v = np.frombuffer(blob, dtype=np.float32)[None]
@@ -117,13 +122,14 @@ def suggest_faces(lib: Library, person: str | None, limit: int = 20) -> list[Fac
         return _face_suggestions(lib, ids, None, limit)
     with lib.db.read() as s:
         target = reads.find_person(s, person)
-    vecs, _ = _members(lib, [target.id])
+    members = _members(lib, [target.id])
+    vecs = members[0]
     if target.id not in vecs:
         return []
     centre = _centre(vecs[target.id]).astype(np.float32)
     floor = cuts(params(lib).eps, FACE_OFFSETS)[0] - 2 * WIDE  # a person's spread: faces far from its centre
     ids = [h.id for h in lib.index.search(centre, 400, min_score=floor) if h.person is None]
-    return _face_suggestions(lib, ids, target.id, limit)
+    return _face_suggestions(lib, ids, target.id, limit, members)
 
 
 def suggest_merges(lib: Library, limit: int = 20) -> list[MergeSuggestion]:

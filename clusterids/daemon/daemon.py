@@ -31,7 +31,7 @@ from ..core.operations import Operation
 from ..core.results import DaemonState, Fault, Indexed, Reclustered
 from ..errors import UserError
 from .client import STATE_FILE, new_token, read_state, take_lock
-from .events import Changes, describe
+from .events import Changes
 from .http import make_app
 from .watcher import Handler, Pending, now_iso, start_observer
 from .writer import WriteQueue
@@ -114,9 +114,7 @@ class Daemon:
         elif isinstance(result, Reclustered) and result.applied:
             self.faces_since_recluster = 0
             self.last_recluster_t = time.monotonic()
-        change = describe(result)
-        if change is not None:
-            self.changes.publish(change[0], **change[1])
+        self.changes.note(result)
         return result
 
     def state(self) -> DaemonState:

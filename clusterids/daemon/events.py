@@ -28,6 +28,12 @@ class Changes:
             self.generation += 1
             self._last = {"generation": self.generation, "what": what, **detail}
 
+    def note(self, result: Any) -> None:
+        """Publish what a write's result changed, if it changed what a page shows."""
+        change = describe(result)
+        if change is not None:
+            self.publish(change[0], **change[1])
+
     def close(self) -> None:
         """The daemon stops: every stream ends at its next look."""
         self.closed = True

@@ -36,7 +36,7 @@ from .. import __version__
 from ..core import operations
 from ..core.operations import Operation
 from ..errors import NotFound, UserError
-from .events import Changes, describe
+from .events import Changes
 from .guard import COOKIE, BodyLimit, authorize, origin_refusal
 
 if TYPE_CHECKING:
@@ -68,9 +68,8 @@ class Direct:
 
     def call(self, op: Operation, kwargs: dict[str, Any]) -> Any:
         result = self.core.call(op, kwargs)
-        change = None if op.flags.reads_only else describe(result)
-        if change is not None:
-            self.changes.publish(change[0], **change[1])
+        if not op.flags.reads_only:
+            self.changes.note(result)
         return result
 
     def write(self, fn: Callable[[Core], T]) -> T:

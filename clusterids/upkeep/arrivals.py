@@ -115,8 +115,8 @@ def place_new_faces(lib: Library, face_ids: list[int]) -> Arrived:
         elif JOIN_PERSONS and key >= 0 and key != faces.person[i] and not faces.pinned[i]:
             joined.setdefault(key, []).append(fid)
     done = grouping.found_persons(lib.db, _not_twice(lib, faces, attached),
-                                      [new[k] for k in sorted(new, reverse=True)], len(face_ids),
-                                      joined=_not_twice(lib, faces, joined))
+                                  [new[k] for k in sorted(new, reverse=True)], len(face_ids),
+                                  joined=_not_twice(lib, faces, joined))
     return Arrived(done.created, done.faces_moved)
 
 
