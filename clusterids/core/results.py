@@ -506,4 +506,4 @@ class IgnoredCard:
 @dataclass(frozen=True, kw_only=True)
 class IgnoredPage:
     total: int
-    faces: list[IgnoredCard]  # newest first
+    faces: list[IgnoredCard]  # the newest faces first (by id)

@@ -50,7 +50,7 @@ class UnknownController:
 
     @operation(reads_only=True)
     def ignored(self, offset: Count = 0, limit: Count = 120) -> IgnoredPage:
-        """The faces put aside (ignored, or not a face), newest first: 'unignore' takes them back."""
+        """The faces put aside (ignored, or not a face), the newest faces first: 'unignore' takes them back."""
         from ..store import reads
 
         with self.lib.db.read() as s:

@@ -207,7 +207,7 @@ def unknown_points(session: Session) -> list[UnknownPoint]:
 
 
 def ignored_faces(session: Session) -> list[FaceRow]:
-    """The faces put aside (ignored or not a face), newest first: the page's "Ignored" view (i18)."""
+    """The faces put aside (ignored or not a face), the newest faces first: the page's "Ignored" view (i18)."""
     return [_face(r) for r in session.execute(select(*_FACE_COLUMNS).where(_unknown(ignored=True))
                                               .order_by(Face.id.desc()))]
 
