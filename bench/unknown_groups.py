@@ -1,12 +1,16 @@
 """How long the unknown page's groups take (issue 18), without the database.
 
-    python bench/unknown_groups.py [--faces 2000 10000] [--dim 512] [--runs 3]
+    python bench/unknown_groups.py [--faces 2000 10000] [--dim 512] [--runs 3] [--library 3000]
 
 N unknown faces at DIM: a third of them in small groups of lookalikes (2 to 6 faces around a
 centre), the rest strangers. Timed, each a median of RUNS: the exact neighbours of faces the
 stored graph does not cover yet (the worst case: none is covered) and the grouping itself
 (clustering/lookalikes.py). The database read and the graph's load come on top (a read of N
 vectors; ``np.load`` of the graph).
+
+``--library N``: the whole read on a synthetic library (tests/synthetic.py, SQLite, 16-D
+vectors) of N unknown faces, one a photo, as the page asks for it (``unknown.groups``), against
+the read the unknown page made before (``people.person unknown``), alternated A, B, A, B.
 """
 
 from __future__ import annotations
@@ -41,13 +45,42 @@ def faces(n: int, dim: int, rng: np.random.Generator) -> np.ndarray:
     return vectors.astype(np.float32)
 
 
+def end_to_end(n: int, runs: int) -> dict[str, float | int]:
+    import tempfile
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from clusterids.core import Core
+    from tests.synthetic import DIM, add_photos, synthetic_library
+
+    rng = np.random.default_rng(1)
+    with tempfile.TemporaryDirectory() as tmp, synthetic_library(Path(tmp)) as lib:
+        add_photos(lib, Path(tmp) / "photos", [[v] for v in faces(n, DIM, rng)])
+        core = Core(lib)
+        groups, before = [], []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            page = core.unknown.groups()
+            t1 = time.perf_counter()
+            core.people.person("unknown", 0, 120)
+            t2 = time.perf_counter()
+            groups.append(t1 - t0)
+            before.append(t2 - t1)
+        return {"faces": n, "groups": page.total_groups, "groups_read_s": round(statistics.median(groups), 3),
+                "person_unknown_read_s": round(statistics.median(before), 3)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--faces", type=int, nargs="+", default=[2000, 10000])
     ap.add_argument("--dim", type=int, default=512)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--eps", type=float, default=0.5)
+    ap.add_argument("--library", type=int, default=0)
     args = ap.parse_args()
+    if args.library:
+        print(json.dumps({"machine": machine(), "load_average": os.getloadavg()[0], "runs": args.runs,
+                          "end_to_end": end_to_end(args.library, args.runs)}, indent=1))
+        return
     rng = np.random.default_rng(0)
     rows = []
     for n in args.faces:

@@ -25,13 +25,17 @@ def lookalike_groups(vectors: np.ndarray, photos: np.ndarray, a: np.ndarray, b: 
     """Groups of two rows or more (row indices, ascending), largest first, then by first row.
     ``vectors``: unit rows; ``photos``: each row's photo; (a, b, sim): edges between rows."""
     floor = 1.0 - eps + SPREAD_MARGIN
-    keep = (sim >= 1.0 - eps) & (a != b)
-    a, b, sim = a[keep], b[keep], sim[keep]
-    order = np.lexsort((np.maximum(a, b), np.minimum(a, b), -sim))  # deterministic: ties by rows
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    keep = (sim >= 1.0 - eps) & (lo != hi)
+    lo, hi, sim = lo[keep], hi[keep], sim[keep]
+    order = np.lexsort((hi, lo, -sim))  # the most similar pair first; ties by rows: deterministic
+    edges = zip(lo[order].tolist(), hi[order].tolist(), sim[order].tolist(), strict=True)
+    photo = photos.tolist()
     root = list(range(len(vectors)))
     members: dict[int, list[int]] = {}
     shots: dict[int, set[int]] = {}
     sums: dict[int, np.ndarray] = {}
+    seen: set[tuple[int, int]] = set()
 
     def find(i: int) -> int:
         while root[i] != i:
@@ -39,18 +43,24 @@ def lookalike_groups(vectors: np.ndarray, photos: np.ndarray, a: np.ndarray, b: 
             i = root[i]
         return i
 
-    for e in order.tolist():
-        ra, rb = find(int(a[e])), find(int(b[e]))
-        if ra == rb:
+    for i, j, s in edges:
+        ra, rb = find(i), find(j)
+        if ra == rb or (ra, rb) in seen:
             continue
         ma, mb = members.get(ra, [ra]), members.get(rb, [rb])
-        pa, pb = shots.get(ra, {int(photos[ra])}), shots.get(rb, {int(photos[rb])})
+        pa, pb = shots.get(ra, {photo[ra]}), shots.get(rb, {photo[rb]})
         if len(ma) + len(mb) > max_group or pa & pb:
             continue
-        total = sums.get(ra, vectors[ra].astype(np.float64)) + sums.get(rb, vectors[rb].astype(np.float64))
-        length = float(np.linalg.norm(total))
-        if length / (len(ma) + len(mb)) < floor or float((vectors[ma + mb] @ (total / length)).min()) < 1.0 - eps:
-            continue  # a chain, not a person
+        if len(ma) + len(mb) == 2:  # a pair: its centre is s-close to both ((1+s)/2)^0.5, no arithmetic needed
+            if ((1.0 + s) / 2.0) ** 0.5 < max(floor, 1.0 - eps):
+                continue
+            total = vectors[ra].astype(np.float64) + vectors[rb].astype(np.float64)
+        else:
+            total = sums.get(ra, vectors[ra].astype(np.float64)) + sums.get(rb, vectors[rb].astype(np.float64))
+            length = float(np.linalg.norm(total))
+            if length / (len(ma) + len(mb)) < floor or float((vectors[ma + mb] @ (total / length)).min()) < 1.0 - eps:
+                seen.update(((ra, rb), (rb, ra)))  # a chain, not a person: these two are not tried again
+                continue
         root[rb] = ra
         members[ra], shots[ra], sums[ra] = ma + mb, pa | pb, total
         for gone in (members, shots, sums):
