@@ -41,7 +41,7 @@ function groupCard(g, n) {
   const shown = g.faces.slice(0, GROUP_FACES);
   return el("li", { class: "group", "data-faces": ids.join(",") },
     el("ul", { class: "group-faces", "aria-label": `Group ${n + 1}: ${count(ids.length, "face")}` },
-      ...shown.map((f) => el("li", {}, el("a", { href: `#/photo/${f.photo}?from=unknown`, class: "photo-link",
+      ...shown.map((f) => el("li", { "data-face": f.id }, el("a", { href: `#/photo/${f.photo}?from=unknown`, class: "photo-link",
         "aria-label": `Photo of face ${f.id}` }, faceImg(f.id, "", 64)))),
       ids.length > shown.length ? el("li", { class: "meta", text: `and ${ids.length - shown.length} more` }) : null),
     el("form", { class: "group-form", onsubmit: name },
