@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .people import PeopleController
     from .photos import PhotosController
     from .results import DaemonState
+    from .unknown import UnknownController
 
 
 @dataclass
@@ -72,6 +73,10 @@ class Core:
     @property
     def backups(self) -> BackupsController:
         return self._controller("backups")
+
+    @property
+    def unknown(self) -> UnknownController:
+        return self._controller("unknown")
 
     @property
     def settings(self) -> Settings:

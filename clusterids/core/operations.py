@@ -38,6 +38,7 @@ CONTROLLERS = {
     "photos": ("clusterids.core.photos", "PhotosController"),
     "metadata": ("clusterids.core.metadata", "MetadataController"),  # i20
     "backups": ("clusterids.core.backups", "BackupsController"),  # i22
+    "unknown": ("clusterids.core.unknown", "UnknownController"),  # i18: the unknown page
 }
 
 

@@ -196,6 +196,22 @@ def faces_with_paths(session: Session, person_id: int | None = None, unknown: bo
     return [(_face(r), r[-1]) for r in session.execute(q)]
 
 
+# (face, photo, vector)
+UnknownPoint = tuple[int, int, bytes]
+
+
+def unknown_points(session: Session) -> list[UnknownPoint]:
+    """(face, photo, vector) of every unknown face (in no person, not ignored), by id: what the
+    unknown page's groups are made of (i18)."""
+    return _tuples(session.execute(select(Face.id, Face.photo_id, Face.vector).where(_unknown()).order_by(Face.id)))
+
+
+def ignored_faces(session: Session) -> list[FaceRow]:
+    """The faces put aside (ignored or not a face), the newest faces first: the page's "Ignored" view (i18)."""
+    return [_face(r) for r in session.execute(select(*_FACE_COLUMNS).where(_unknown(ignored=True))
+                                              .order_by(Face.id.desc()))]
+
+
 def face_count(session: Session, unknown: bool = False) -> int:
     """Every face, or the unknown ones (the ignored ones are not unknown: they have their place)."""
     q = select(func.count(Face.id))

@@ -45,6 +45,10 @@ export const people = ({ hidden, unnamed, sort, q, offset, limit }) =>
   request(`/people/page?${query({ hidden, unnamed, sort, q, offset, limit })}`);
 /** A person's faces and photos by date (``id`` "unknown": the faces in no person). */
 export const person = (id, offset = 0, limit) => request(`/people/person?${query({ person: String(id), offset, limit })}`);
+/** The unknown faces: groups of lookalikes (largest first), then single faces from ``offset``. */
+export const unknownGroups = (offset = 0, limit) => request(`/unknown/groups?${query({ offset, limit })}`);
+/** The faces put aside (ignored, not a face), the newest faces first. */
+export const ignoredFaces = (offset = 0, limit) => request(`/unknown/ignored?${query({ offset, limit })}`);
 export const photo = (id) => request(`/photos/view?${query({ photo: String(id) })}`);
 export const suggestions = (personId) => op("people/suggest", personId ? { person: String(personId) } : {});
 export const uploads = (names) => request(`/photos/uploads?${names.map((n) => `names=${encodeURIComponent(n)}`).join("&")}`);

@@ -100,7 +100,7 @@ export async function askMerge(id) {
   return Boolean(await confirmMerge(id, other.id));
 }
 
-const KEYS = [["?", "this list"], ["g p / g u / g s", "people, unknown faces, suggestions"], ["/", "filter people by name"],
+const KEYS = [["?", "this list"], ["g p / g u / g i / g s", "people, unknown faces, ignored faces, suggestions"], ["/", "filter people by name"],
   ["Tab, Enter", "move between and open people, faces, photos"], ["space", "select or unselect the focused face"],
   ["a", "move the selected (or focused) faces to a person, or a new name"],
   ["t", "go to the \"Move to\" list of persons (Tab moves in it, Enter moves the faces)"],

@@ -13,8 +13,10 @@ import { count, label } from "./words.js";
 const FACE_PAGE = 120;
 
 /** ``data``: the first page of the person's (or the unknown) faces; ``me``: the person or null;
- * ``onTotal(n)``: the count of faces changed (the unknown view's heading follows it). */
-export function faceGrid(data, me, onTotal = () => {}) {
+ * ``onTotal(n)``: the count of faces changed (the unknown view's heading follows it);
+ * ``opts.load(offset, limit)``: the next page as {faces, total_faces} (the unknown view's single
+ * faces); ``opts.countText(n)``: the count line's words. */
+export function faceGrid(data, me, onTotal = () => {}, opts = {}) {
   const unknown = me === null;
   const listKey = unknown ? "unknown" : `person/${me.id}`;
   const selected = new Set();
@@ -24,7 +26,8 @@ export function faceGrid(data, me, onTotal = () => {}) {
   const selBar = el("div", { class: "selbar", id: "selbar", hidden: true, role: "region", "aria-label": "Selected faces" });
   const selCount = el("span", { id: "sel-count" });
   const refresh = () => {
-    countLine.textContent = count(total, "face") + (unknown ? "" : ` in ${count(data.total_photos, "photo")}`);
+    countLine.textContent = opts.countText ? opts.countText(total)
+      : count(total, "face") + (unknown ? "" : ` in ${count(data.total_photos, "photo")}`);
     selBar.hidden = selected.size === 0;
     document.body.classList.toggle("selecting", selected.size > 0);
     selCount.textContent = `${selected.size} selected`;
@@ -119,7 +122,7 @@ export function faceGrid(data, me, onTotal = () => {}) {
   const loadMore = () => act(async () => {
     if (moreFaces.hidden || moreFaces.disabled) return;
     moreFaces.disabled = true;
-    const next = await api.person(unknown ? "unknown" : me.id, shown, FACE_PAGE);
+    const next = opts.load ? await opts.load(shown, FACE_PAGE) : await api.person(unknown ? "unknown" : me.id, shown, FACE_PAGE);
     addFaces(next.faces);
     shown += next.faces.length;
     moreFaces.hidden = shown >= next.total_faces;

@@ -18,7 +18,7 @@ function onKey(e) {
   if (t.closest && t.closest("input, textarea, select")) return;
   if (pendingG) {
     pendingG = false;
-    const to = { p: "#/", u: "#/unknown", s: "#/suggestions" }[e.key];
+    const to = { p: "#/", u: "#/unknown", i: "#/ignored", s: "#/suggestions" }[e.key];
     if (to) { e.preventDefault(); location.hash = to; }
     return;
   }

@@ -6,6 +6,7 @@ import { undoLast } from "./actions.js";
 import { showHelp } from "./dialogs.js";
 import { act, el, say, sleep, view } from "./dom.js";
 import { follow } from "./events.js";
+import { ignoredView } from "./ignored.js";
 import { listenToKeys } from "./keys.js";
 import { peopleView } from "./people.js";
 import { personView } from "./person.js";
@@ -59,6 +60,7 @@ async function route(keep = false) {
     if (params.get("error") === "no-album") say("This person has no album to download: hidden people have none; unhide them first.", "error");
     if (hash.startsWith("#/person/")) await personView(decodeURIComponent(hash.slice(9)), alive);
     else if (hash === "#/unknown") await unknownView(alive);
+    else if (hash === "#/ignored") await ignoredView(alive);
     else if (hash.startsWith("#/photo/")) await photoView(decodeURIComponent(hash.slice(8)), alive, params);
     else if (hash === "#/suggestions") await suggestionsView(null, alive);
     else if (hash.startsWith("#/suggestions/")) await suggestionsView(hash.slice(14), alive);

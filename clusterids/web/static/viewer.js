@@ -14,14 +14,18 @@ import { count, label } from "./words.js";
 const who = (f) => (f.person ? label({ id: f.person, name: f.name, label: f.label })
   : f.ignored === "not_a_face" ? "not a face" : f.ignored ? "ignored" : "unknown");
 
-// A crowd: this many faces or more. Its small faces are the smaller half: those whose box's
-// side is under the median side of the photo's faces (the people in front stay), if unknown.
+// The small faces of a photo, ignored at once: the unknown ones (never a person's) whose box's
+// side is under half the photo's largest face (the background behind the subject), and in a
+// crowd (this many faces or more, all of a size) those under the median side too (the smaller
+// half: the people in front stay). A photo of one face has none.
 export const CROWD = 6;
 export function smallFaces(faces) {
   const side = (f) => Math.min(f.bbox[2] - f.bbox[0], f.bbox[3] - f.bbox[1]);
   const sides = faces.map(side).sort((a, b) => a - b);
-  const median = sides.length ? sides[Math.floor(sides.length / 2)] : 0;
-  return faces.filter((f) => !f.person && !f.ignored && side(f) < median);
+  if (sides.length < 2) return [];
+  const median = sides[Math.floor(sides.length / 2)];
+  const bound = Math.max(sides[sides.length - 1] / 2, faces.length >= CROWD ? median : 0);
+  return faces.filter((f) => !f.person && !f.ignored && side(f) < bound);
 }
 
 function stripItem(f, stage, name) {
@@ -89,7 +93,7 @@ export async function photoView(id, alive, params) {
   onLeave(() => { document.removeEventListener("keydown", onKey); stage.close(); });
   for (const n of [place.prev, place.next]) if (n !== null) new Image().src = api.photoUrl(n, true);  // the next step is instant
 
-  const small = data.faces.length >= CROWD ? smallFaces(data.faces) : [];
+  const small = smallFaces(data.faces);
   const crowd = small.length ? el("p", { class: "crowd" },
     el("button", { type: "button", id: "ignore-small", text: `Ignore the ${count(small.length, "small face")}`,
       onclick: () => act(async () => {
@@ -97,7 +101,8 @@ export async function photoView(id, alive, params) {
         say(`${count(r.faces.length, "small face")} of this photo ignored.`);
         await redraw();
       }) }),
-    el("span", { class: "meta", text: " the unknown faces of the smaller half of this crowd" })) : null;
+    el("span", { class: "meta", text: data.faces.length >= CROWD ? " the unknown faces of the smaller half of this crowd"
+      : " the unknown faces in the background, under half the size of the largest" })) : null;
 
   const when = dayText(data.taken, data.taken_estimated);
   document.title = `${data.name} · ClusterIdentities`;
