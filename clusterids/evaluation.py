@@ -19,7 +19,7 @@ import numpy as np
 
 from .clustering.dbscan import edges
 from .clustering.graph import neighbours
-from .clustering.merge import persons
+from .clustering.merge import ATTACH_SUPPORT, SUPPORT_SLACK, persons
 from .clustering.people import load_faces, params
 from .store import reads
 from .store.library import Library
@@ -186,11 +186,13 @@ def hdbscan_rule(vectors: np.ndarray, **_: Any) -> np.ndarray:
 
 def ours(vectors: np.ndarray, eps: float = 0.45, min_samples: int = 3, can_core: np.ndarray | None = None,
          group: np.ndarray | None = None, weak_eps: float | None = None, join_eps: float = 0.0,
-         attach_eps: float = 0.0, weak_attach_eps: float = 0.0, **_: Any) -> np.ndarray:
+         attach_eps: float = 0.0, weak_attach_eps: float = 0.0, attach_support: int = ATTACH_SUPPORT,
+         support_slack: float = SUPPORT_SLACK, **_: Any) -> np.ndarray:
     """The recluster's rule on vectors directly (edges: each face's 64 nearest within eps)."""
     a, b, s = edges(vectors, 1.0 - eps, 64)
     trusted = np.ones(len(vectors), bool) if can_core is None else can_core
-    return persons(vectors, a, b, s, eps, min_samples, join_eps, attach_eps, weak_attach_eps, trusted, group, weak_eps)
+    return persons(vectors, a, b, s, eps, min_samples, join_eps, attach_eps, weak_attach_eps, trusted, group, weak_eps,
+                   attach_support, support_slack)
 
 
 METHODS: dict[str, Callable[..., np.ndarray]] = {
