@@ -10,7 +10,7 @@ beside the seed's rule, Immich's rule, DBSCAN(0.5, 2) and HDBSCAN on the same ve
 default is picked by one criterion over all the sets at once, never one set's number:
 
   feasible: LFW BCubed F1 >= 0.985 and pairwise F1 >= 0.99 (release 0.2's), and pairwise
-            precision >= 0.98 on every set where one of the baselines reaches it;
+            precision >= 0.99 on every set where one of the baselines reaches it;
   best:     the highest mean over the sets of pairwise F1, then the highest minimum of
             pairwise precision.
 """
@@ -45,7 +45,7 @@ GRID = {"eps": (0.42, 0.45), "join_eps": (0.45, 0.48), "attach_eps": (0.55, 0.58
         "attach_support": (1, 2, 3, 4, 5), "support_slack": (0.05, 0.1)}
 QUICK = {"eps": (0.45,), "join_eps": (0.45,), "attach_eps": (0.58, 0.62), "attach_support": (1, 3, 4, 5),
          "support_slack": (0.05, 0.1)}
-PRECISION = 0.98
+PRECISION = 0.99  # the composed library's target; the baselines reach it on every set but lag-dev
 LFW_FLOOR = (0.985, 0.99)
 
 
