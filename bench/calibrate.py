@@ -1,6 +1,7 @@
 """One calibration of the person rule on the union of the dev sets (issue 17).
 
     python bench/calibrate.py [--sets lfw cfp-dev lag-dev multi] [--quick]
+    python bench/calibrate.py --time [--sets lfw cfp-dev lag-dev]   # the support's cost, A/B alternated
 
 On the model outputs kept by bench/face_cache.py (the vectors indexing makes with the default
 flip_min_yaw), sweeps the rule's few parameters (eps, join_eps, attach_eps, and how many of a
@@ -91,13 +92,43 @@ def pick(rows: list[dict[str, Any]], baselines: dict[str, dict[str, dict[str, An
     return max(ok, key=key) if ok else None
 
 
+def timing(sets: dict[str, Prepared], rounds: int = 5) -> dict[str, Any]:
+    """The rule's time with the support (the default) and without (1), alternated in each round,
+    over edges as the stored graph keeps them (down to 0.3, 32 neighbours); medians."""
+    import time
+
+    from clusterids.clustering.dbscan import edges
+    from clusterids.clustering.merge import persons
+
+    s = load_settings({"library": str(OUT / "unused-lib")})
+    out: dict[str, Any] = {}
+    for name, p in sets.items():
+        c = p.cached
+        a, b, sim = edges(p.vectors, 0.3, 32)
+        gate = trusted(s, c.score, c.size, c.sharp, c.kps)
+        d = params_for(p.vectors.shape[1], s)
+        seconds: dict[int, list[float]] = {1: [], ATTACH_SUPPORT: []}
+        for _ in range(rounds):
+            for support in seconds:
+                start = time.perf_counter()
+                persons(p.vectors, a, b, sim, d.eps, d.min_samples, d.join_eps, d.attach_eps, d.weak_attach_eps,
+                        gate, c.photo, s.weak_eps or None, support)
+                seconds[support].append(time.perf_counter() - start)
+        out[name] = {f"support {k}": round(float(np.median(v)), 4) for k, v in seconds.items()}
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sets", nargs="+", default=["lfw", "cfp-dev", "lag-dev", "multi"])
     ap.add_argument("--quick", action="store_true", help="only attach_eps and attach_support")
+    ap.add_argument("--time", action="store_true", help="only the support's cost in time")
     args = ap.parse_args()
     flip = load_settings({"library": str(OUT / "unused-lib")}).flip_min_yaw
     sets = {n: Prepared(n, flip) for n in args.sets}
+    if args.time:
+        print(json.dumps({"seconds": timing(sets), "machine": machine()}, indent=1))
+        return
     baselines = {m: {n: figures(p, fn(p.vectors)) for n, p in sets.items()} for m, fn in BASELINES.items()}
     grid = QUICK if args.quick else GRID
     rows = []
