@@ -101,6 +101,7 @@ def attach(vectors: np.ndarray, labels: np.ndarray, centre_labels: np.ndarray, t
     order = np.lexsort((-qs, qa))
     photos = _photos_of(out, group) if group is not None else None
     backers = _trusted_members(labels, trusted) if support > 1 else []
+    banks: dict[int, np.ndarray] = {}
     for row, c, sim in zip(qa[order].tolist(), (qb[order] - len(noise)).tolist(), qs[order].tolist(), strict=True):
         i = int(noise[row])
         if out[i] >= 0 or sim < need[row]:
@@ -109,7 +110,9 @@ def attach(vectors: np.ndarray, labels: np.ndarray, centre_labels: np.ndarray, t
         if p < 0:
             continue
         if support > 1:
-            near = int(np.count_nonzero(vectors[backers[p]] @ vectors[i] >= need[row] - slack))
+            if p not in banks:  # each person's trusted faces gathered once, not per stray face
+                banks[p] = vectors[backers[p]]
+            near = int(np.count_nonzero(banks[p] @ vectors[i] >= need[row] - slack))
             if near < support:
                 continue
         if photos is not None and group is not None:
