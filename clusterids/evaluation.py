@@ -19,7 +19,7 @@ import numpy as np
 
 from .clustering.dbscan import edges
 from .clustering.graph import neighbours
-from .clustering.merge import persons
+from .clustering.merge import ATTACH_SUPPORT, SUPPORT_SLACK, persons
 from .clustering.people import load_faces, params
 from .store import reads
 from .store.library import Library
@@ -31,21 +31,22 @@ class Scored:
 
     rows: np.ndarray
     truth: list[str]
+    paths: list[str]  # each scored face's photo, relative to the labelled folder
 
 
 def labelled_faces(lib: Library, root: Path, face_ids: np.ndarray) -> Scored:
     """For each photo under ``root``: its face nearest the centre, with the folder as label."""
     root_s = os.path.abspath(root).rstrip(os.sep) + os.sep
     pos = {int(f): i for i, f in enumerate(face_ids)}
-    best: dict[int, tuple[float, int, str]] = {}
+    best: dict[int, tuple[float, int, str, str]] = {}
     with lib.db.read() as s:
         for fid, x1, y1, x2, y2, photo_id, path, w, h in reads.faces_under(s, root_s):
             d = ((x1 + x2) / 2 - (w or 0) / 2) ** 2 + ((y1 + y2) / 2 - (h or 0) / 2) ** 2
-            label = os.path.relpath(path, root_s).split(os.sep)[0]
+            rel = os.path.relpath(path, root_s)
             if photo_id not in best or d < best[photo_id][0]:
-                best[photo_id] = (d, pos[fid], label)
+                best[photo_id] = (d, pos[fid], rel.split(os.sep)[0], rel)
     items = sorted(best.values(), key=lambda t: t[1])
-    return Scored(np.array([t[1] for t in items], np.int64), [t[2] for t in items])
+    return Scored(np.array([t[1] for t in items], np.int64), [t[2] for t in items], [t[3] for t in items])
 
 
 def photos_without_face(lib: Library, root: Path) -> int:
@@ -106,6 +107,41 @@ def purity(truth: list[str], predicted: np.ndarray) -> dict[str, Any]:
             "max_foreign_share": round(foreign, 4), "max_taken_share": round(taken, 4)}
 
 
+def largest_persons(truth: list[str], predicted: np.ndarray, vectors: np.ndarray, paths: list[str],
+                    eps: float, top: int = 5, links: int = 3) -> list[dict[str, Any]]:
+    """What went wrong, readable: the ``top`` largest persons (by labelled faces), each with its
+    main identity, purity, how many other identities it swallows, and, when impure, its
+    ``links`` strongest face pairs of different identities (the best pair of each two
+    identities): a pair within the radius ``eps`` is a look-alike the rule may join directly;
+    when even the strongest is farther (``chained``), the identities met through a chain of
+    other faces. ``vectors`` and ``paths`` are the scored faces' (rows as ``truth``)."""
+    pred = np.asarray(predicted)
+    labels, sizes = np.unique(pred[pred >= 0], return_counts=True)
+    out: list[dict[str, Any]] = []
+    for k in labels[np.lexsort((labels, -sizes))][:top].tolist():
+        rows = np.flatnonzero(pred == k)
+        held = Counter(truth[r] for r in rows)
+        main, main_n = held.most_common(1)[0]
+        person: dict[str, Any] = {"faces": int(len(rows)), "identity": main, "purity": round(main_n / len(rows), 4),
+                                  "swallowed": len(held) - 1, "chained": False, "links": []}
+        if len(held) > 1:
+            sims = vectors[rows] @ vectors[rows].T
+            ident = np.array([truth[r] for r in rows])
+            i, j = np.nonzero(np.triu(ident[:, None] != ident[None, :], 1))
+            best: dict[tuple[str, str], tuple[float, int, int]] = {}
+            for a, b, s in zip(i.tolist(), j.tolist(), sims[i, j].tolist(), strict=True):
+                x, y = sorted((str(ident[a]), str(ident[b])))
+                if (x, y) not in best or s > best[x, y][0]:
+                    best[x, y] = (s, a, b)
+            for s, a, b in sorted(best.values(), reverse=True)[:links]:
+                ra, rb = int(rows[a]), int(rows[b])
+                person["links"].append({"a": paths[ra], "a_identity": truth[ra], "b": paths[rb],
+                                        "b_identity": truth[rb], "cosine": round(float(s), 4)})
+            person["chained"] = person["links"][0]["cosine"] < 1.0 - eps
+        out.append(person)
+    return out
+
+
 # -- methods, all on the same vectors ---------------------------------------------------------
 
 def seed_rule(vectors: np.ndarray, **_: Any) -> np.ndarray:
@@ -150,11 +186,13 @@ def hdbscan_rule(vectors: np.ndarray, **_: Any) -> np.ndarray:
 
 def ours(vectors: np.ndarray, eps: float = 0.45, min_samples: int = 3, can_core: np.ndarray | None = None,
          group: np.ndarray | None = None, weak_eps: float | None = None, join_eps: float = 0.0,
-         attach_eps: float = 0.0, weak_attach_eps: float = 0.0, **_: Any) -> np.ndarray:
+         attach_eps: float = 0.0, weak_attach_eps: float = 0.0, attach_support: int = ATTACH_SUPPORT,
+         support_slack: float = SUPPORT_SLACK, **_: Any) -> np.ndarray:
     """The recluster's rule on vectors directly (edges: each face's 64 nearest within eps)."""
     a, b, s = edges(vectors, 1.0 - eps, 64)
     trusted = np.ones(len(vectors), bool) if can_core is None else can_core
-    return persons(vectors, a, b, s, eps, min_samples, join_eps, attach_eps, weak_attach_eps, trusted, group, weak_eps)
+    return persons(vectors, a, b, s, eps, min_samples, join_eps, attach_eps, weak_attach_eps, trusted, group, weak_eps,
+                   attach_support, support_slack)
 
 
 METHODS: dict[str, Callable[..., np.ndarray]] = {
@@ -199,6 +237,7 @@ def evaluate(lib: Library, root: Path, methods: list[str] | None = None, eps: fl
     eps = eps or p.eps
     min_samples = min_samples or p.min_samples
     results = []
+    largest: list[dict[str, Any]] = []
     for name in methods or list(METHODS):
         labels = METHODS[name](faces.vectors, eps=eps, min_samples=min_samples, can_core=faces.can_core,
                                group=faces.photo, weak_eps=lib.settings.weak_eps or None, join_eps=p.join_eps,
@@ -209,10 +248,12 @@ def evaluate(lib: Library, root: Path, methods: list[str] | None = None, eps: fl
         row["unknown"] = round(float(np.mean(picked < 0)), 4)
         row.update(purity(scored.truth, picked))
         results.append(row)
+        if name == "clusterids":
+            largest = largest_persons(scored.truth, picked, faces.vectors[scored.rows], scored.paths, eps)
     return {
         "folder": str(root), "faces": int(len(faces.ids)), "labelled": int(len(scored.truth)),
         "photos_without_face": photos_without_face(lib, root),
         "identities": int(len(set(scored.truth))), "eps": eps, "min_samples": min_samples,
         "suggested_eps": suggest_eps(faces.vectors) if len(faces.ids) > 10 else None,
-        "results": results,
+        "results": results, "largest_persons": largest,
     }

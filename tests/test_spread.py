@@ -46,3 +46,20 @@ def test_a_chain_of_strangers_is_no_person_and_a_real_one_stays_whole() -> None:
     assert len(set(labels[60:].tolist())) == 1 and labels[60] >= 0  # the real person is one, whole
     assert not set(labels[:60].tolist()) & {int(labels[60])}
     assert np.bincount(labels[:60][labels[:60] >= 0]).max(initial=0) < 20  # no giant made of the chain
+
+
+def test_two_people_bridged_by_a_run_of_weak_faces_stay_two() -> None:
+    """Ann and Bob, 20 photos each, and between them a run of 30 faces each close to the next (old
+    scans, a child growing up): the quality gate passes them, as it passes real scanned prints,
+    so DBSCAN chains Ann, the run and Bob into one person; the rule keeps Ann and Bob apart,
+    each whole. Fails on the rule before the spread guard (3dab75c^: one person of all 70)."""
+    rng = np.random.default_rng(0)
+    run = [unit(rng.normal(size=DIM))]
+    for _ in range(29):
+        run.append(step(run[-1], 0.72, rng))
+    ann = [step(run[0], 0.85, rng) for _ in range(20)]  # Ann's photos around the run's first face
+    bob = [step(run[-1], 0.85, rng) for _ in range(20)]  # Bob's around its last
+    labels = rule(np.array(ann + bob + run))
+    (a,), (b,) = set(labels[:20].tolist()), set(labels[20:40].tolist())
+    assert a >= 0 and b >= 0 and a != b  # each whole, and two
+    assert (labels == a).sum() < 40 and (labels == b).sum() < 40  # neither took the run whole

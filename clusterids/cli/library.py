@@ -175,8 +175,24 @@ def eval_cmd(ctx: click.Context, folder: str, as_json: bool) -> None:
         table(r["results"], ["method", "bcubed_precision", "bcubed_recall", "bcubed_f1", "pairwise_precision",
                               "pairwise_recall", "pairwise_f1", "persons", "unknown", "largest_purity"])
         click.echo(f"photos with no face found: {r['photos_without_face']}")
+        _print_largest(r.get("largest_persons") or [])
         eps = r["suggested_eps"]
         click.echo(f"suggested eps for this library: {eps}" if eps is not None else
                    "suggested eps: none (the distances show no clear gap between same and other persons)")
 
     emit(result, as_json, render)
+
+
+def _print_largest(persons: list[dict[str, Any]]) -> None:
+    """The eval's largest persons (ours), each impure one with the face pairs that joined its identities."""
+    if persons:
+        click.echo("largest persons (clusterids):")
+    for p in persons:
+        how = ""
+        if p["swallowed"]:
+            how = f", {count(p['swallowed'], 'other identity')} in it" + \
+                (", joined through a chain of other faces" if p["chained"] else "")
+        click.echo(f"  {count(p['faces'], 'face')}, {round(100 * p['purity'])}% {plain(p['identity'])}{how}")
+        for link in p["links"]:
+            click.echo(f"    {plain(link['a'])} ({plain(link['a_identity'])}) ~ {plain(link['b'])} "
+                       f"({plain(link['b_identity'])}): cosine {link['cosine']:.2f}")

@@ -16,6 +16,11 @@ import numpy as np
 from .graph import neighbours
 
 ROUNDS = 3
+# A stray face joins a person only when this many of its trusted faces are near it too, not its
+# centre alone; each may be SUPPORT_SLACK farther than the centre's reach (one face is noisier
+# than a mean). bench/calibrate.py, docs/benchmarks.md "Calibrated on the union of the dev sets".
+ATTACH_SUPPORT = 4
+SUPPORT_SLACK = 0.1
 
 
 def _sums(vectors: np.ndarray, labels: np.ndarray, use: np.ndarray, k: int) -> np.ndarray:
@@ -72,10 +77,15 @@ def join_clusters(vectors: np.ndarray, labels: np.ndarray, min_sim: float, trust
 
 
 def attach(vectors: np.ndarray, labels: np.ndarray, centre_labels: np.ndarray, trusted: np.ndarray,
-           min_sim: float, weak_min_sim: float, group: np.ndarray | None = None) -> np.ndarray:
+           min_sim: float, weak_min_sim: float, group: np.ndarray | None = None, support: int = 1,
+           slack: float = SUPPORT_SLACK) -> np.ndarray:
     """Each face left unknown joins the person of its most similar cluster centre (clusters as
     DBSCAN made them: ``centre_labels``, a person's several views) when within reach, unless
-    that person already holds a face of its photo."""
+    that person already holds a face of its photo. With ``support`` above 1 the face must also
+    be within that reach less ``slack`` of as many of the person's trusted faces (so a person
+    with fewer takes no stray face): a centre lies near many strangers, several of one person's
+    faces do not (a one-off face near one or two of them is how the composed library's persons
+    went wrong)."""
     out = labels.copy()
     noise = np.flatnonzero(out < 0)
     if not len(noise) or centre_labels.max() < 0:
@@ -90,6 +100,8 @@ def attach(vectors: np.ndarray, labels: np.ndarray, centre_labels: np.ndarray, t
                             np.arange(len(centres), dtype=np.int64) + len(noise), float(min(min_sim, weak_min_sim)), 3)
     order = np.lexsort((-qs, qa))
     photos = _photos_of(out, group) if group is not None else None
+    backers = _trusted_members(labels, trusted) if support > 1 else []
+    banks: dict[int, np.ndarray] = {}
     for row, c, sim in zip(qa[order].tolist(), (qb[order] - len(noise)).tolist(), qs[order].tolist(), strict=True):
         i = int(noise[row])
         if out[i] >= 0 or sim < need[row]:
@@ -97,6 +109,12 @@ def attach(vectors: np.ndarray, labels: np.ndarray, centre_labels: np.ndarray, t
         p = int(person_of[c])
         if p < 0:
             continue
+        if support > 1:
+            if p not in banks:  # each person's trusted faces gathered once, not per stray face
+                banks[p] = vectors[backers[p]]
+            near = int(np.count_nonzero(banks[p] @ vectors[i] >= need[row] - slack))
+            if near < support:
+                continue
         if photos is not None and group is not None:
             if int(group[i]) in photos[p]:
                 continue
@@ -105,13 +123,22 @@ def attach(vectors: np.ndarray, labels: np.ndarray, centre_labels: np.ndarray, t
     return out
 
 
+def _trusted_members(labels: np.ndarray, trusted: np.ndarray) -> list[np.ndarray]:
+    """Each person's trusted faces (rows), as the persons stand before attaching."""
+    rows = np.flatnonzero((labels >= 0) & trusted)
+    order = rows[np.argsort(labels[rows], kind="stable")]
+    cuts = np.searchsorted(labels[order], np.arange(int(labels.max()) + 2))
+    return [order[cuts[k]:cuts[k + 1]] for k in range(int(labels.max()) + 1)]
+
+
 def persons(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, sim: np.ndarray, eps: float, min_samples: int,
             join_eps: float, attach_eps: float, weak_attach_eps: float, trusted: np.ndarray,
-            group: np.ndarray | None = None, weak_eps: float | None = None) -> np.ndarray:
+            group: np.ndarray | None = None, weak_eps: float | None = None, attach_support: int = ATTACH_SUPPORT,
+            support_slack: float = SUPPORT_SLACK) -> np.ndarray:
     """The whole rule: tight DBSCAN over the graph's edges (trusted cores only), clusters
-    joined by their centres, stray faces attached, and every group whose faces spread too far
-    from their centre clustered again by density (clustering/spread.py). A distance of 0 turns
-    a stage off."""
+    joined by their centres, stray faces attached (near several of a person's faces), and
+    every group whose faces spread too far from their centre clustered again by density
+    (clustering/spread.py). A distance of 0 turns a stage off."""
     from .dbscan import _apart, dbscan_graph
     from .spread import split_loose
 
@@ -124,5 +151,5 @@ def persons(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, sim: np.ndarray, 
         joined = _apart(joined, group, a, b, sim)
     if attach_eps:
         joined = attach(vectors, joined, np.where(joined >= 0, tight, -1), trusted, 1.0 - attach_eps,
-                        1.0 - (weak_attach_eps or attach_eps), group)
+                        1.0 - (weak_attach_eps or attach_eps), group, attach_support, support_slack)
     return split_loose(vectors, joined, eps)
