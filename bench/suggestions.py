@@ -9,7 +9,9 @@ suggestion ("is this Ann?"), each with the scores a suggestion could be ranked b
 
 - ``centre``: the cosine of the two mean directions (the queue's rule before issue 18);
 - ``best``: the closest pair of faces; ``top3``: the mean of the three closest pairs;
-- ``mix``: the mean of ``centre`` and ``top3`` (what the queue ranks by since issue 18).
+- ``mix``: the mean of ``centre`` and ``top3`` (what the queue ranks merges by since issue 18);
+- ``lead`` (faces only): ``mix`` plus its lead over the next person's ``mix``
+  (``suggestions.face_score``: what the queue ranks face suggestions by).
 
 A merge is right when both persons' most common identity is the same; a face suggestion when the
 face's identity is the person's. Printed per set and score: the lowest cut at which the suggestions
@@ -39,13 +41,15 @@ from clusterids.config import load_settings  # noqa: E402
 from clusterids.core import suggestions as queue  # noqa: E402
 
 SCORES = ("centre", "best", "top3", "mix")
+FACE_SCORES = (*SCORES, "lead")
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.linalg.norm(v, axis=-1, keepdims=True)
 
 
-def candidates(vectors: np.ndarray, labels: np.ndarray, truth: list[str]) -> tuple[list[dict[str, Any]], ...]:
+def candidates(vectors: np.ndarray, labels: np.ndarray, truth: list[str],
+               rival_floor: float) -> tuple[list[dict[str, Any]], ...]:
     """Every pair of persons and every unknown face's nearest person, with scores and rightness."""
     persons = sorted(set(labels[labels >= 0].tolist()))
     members = {p: np.flatnonzero(labels == p) for p in persons}
@@ -64,14 +68,18 @@ def candidates(vectors: np.ndarray, labels: np.ndarray, truth: list[str]) -> tup
     faces = []
     for i in np.flatnonzero(labels < 0):
         best_row: dict[str, Any] | None = None
+        mixes = []
         for p_i, p in enumerate(persons):
             cross = np.sort(sim[i, members[p]])[::-1]
             centre, top3 = float(vectors[i] @ centres[p_i]), float(cross[:3].mean())
             row = {"centre": centre, "best": float(cross[0]), "top3": top3, "mix": (centre + top3) / 2,
                    "right": truth[i] == major[p]}
+            mixes.append(row["mix"])
             if best_row is None or row["mix"] > best_row["mix"]:
                 best_row = row
         if best_row is not None:
+            runner_up = sorted(mixes)[-2] if len(mixes) > 1 else None
+            best_row["lead"] = queue.face_score(best_row["mix"], runner_up, rival_floor)
             best_row["has_person"] = truth[i] in major.values()
             faces.append(best_row)
     split = {t for t, n in Counter(major.values()).items() if n > 1}
@@ -111,6 +119,7 @@ def main() -> None:
     ap.add_argument("--sets", nargs="+", default=["cfp-dev", "lfw"])
     args = ap.parse_args()
     out: dict[str, Any] = {"machine": machine(), "score": queue.SCORE}
+    every_face: list[dict[str, Any]] = []
     for name in args.sets:
         c = Cached(name)
         eps = params_for(c.raw.shape[1], load_settings({"library": "/nonexistent"})).eps
@@ -118,25 +127,36 @@ def main() -> None:
         every, _ = selective(c, load_settings({"library": "/nonexistent"}).flip_min_yaw)  # as indexing makes them
         vectors = _unit(every[c.rows].astype(np.float64))  # the labelled face of each photo
         labels = ours(c, every)[c.rows]
-        merges, faces, (extra,) = candidates(vectors, labels, c.truth)
+        merges, faces, (extra,) = candidates(vectors, labels, c.truth, round(1 - eps - queue.RIVAL_OFFSET, 4))
+        for r in faces:
+            r["set"] = name
+        every_face += faces
         report: dict[str, Any] = {"persons": int(len(set(labels[labels >= 0].tolist()))),
                                   "unknown_faces": int((labels < 0).sum()), "split_identities": len(extra["split"])}
         report["cuts"] = {"merge": merge_cut, "face": face_cut, "one_minus_eps": round(1 - eps, 4)}
         for kind, rows, cuts in (("merge", merges, merge_cut), ("face", faces, face_cut)):
             report[kind] = {}
-            for key in SCORES:
+            for key in (SCORES if kind == "merge" else FACE_SCORES):
                 c80, c95 = cut_for(rows, key, 0.8), cut_for(rows, key, 0.95)
                 report[kind][key] = {"cut_80": c80, "cut_95": c95,
                                      "recall_at_cut_80": recall(kind, rows, extra["split"], key, c80)}
             likely, very = cuts[0], cuts[1]
-            shown = at(rows, queue.SCORE, likely)
-            shown["very_likely"] = at(rows, queue.SCORE, very)
-            shown["recall"] = recall(kind, rows, extra["split"], queue.SCORE, likely)
+            key = queue.SCORE if kind == "merge" else "lead"
+            shown = at(rows, key, likely)
+            shown["very_likely"] = at(rows, key, very)
+            shown["recall"] = recall(kind, rows, extra["split"], key, likely)
+            if kind == "face":  # the plain score at its cuts before the lead, same candidates
+                old = queue.cuts(eps, queue.OLD_FACE_OFFSETS)
+                report[kind]["mix_before_lead"] = {**at(rows, queue.SCORE, old[0]), "cut": old[0],
+                                                   "recall": recall(kind, rows, extra["split"], queue.SCORE, old[0])}
             before = at(rows, "centre", queue.OLD_FLOOR)
             report[kind]["at_our_cut"] = shown
             report[kind]["before_issue_18"] = before
         out[name] = report
         print(json.dumps({name: report}), file=sys.stderr, flush=True)
+    if len(args.sets) > 1:  # the cuts are calibrated on the sets together: 80% right above "likely"
+        out["faces_together"] = {key: {"cut_80": cut_for(every_face, key, 0.8),
+                                       "cut_95": cut_for(every_face, key, 0.95)} for key in FACE_SCORES}
     print(json.dumps(out, indent=1))
 
 

@@ -43,7 +43,7 @@ def two(lib: Library, tmp_path: Path) -> dict[str, Any]:
     centres = unit(rng.normal(size=(2, DIM)))
     photos = [[unit(centres[i] + 0.04 * rng.normal(size=DIM))] for i in range(2) for _ in range(6)]
     likely = cuts(params(lib).eps, FACE_OFFSETS)[0]  # the queue's cut (core/suggestions.py)
-    strangers = [_at(centres[0], likely + 0.05, rng) for _ in range(3)]
+    strangers = [_at(centres[0], likely - 0.05, rng) for _ in range(3)]  # alone near it: the lead lifts them
     ids = add_photos(lib, tmp_path / "photos", [*photos, strangers])
     return {"faces": [[p[0] for p in ids[6 * i : 6 * i + 6]] for i in range(2)], "crowd": ids[-1]}
 

@@ -89,7 +89,7 @@ def test_an_unknown_face_is_asked_about_its_person_until_rejected(lib: Library, 
     eps = params(lib).eps
     likely, _ = cuts(eps, FACE_OFFSETS)
     ids = add_photos(lib, tmp_path / "photos", person_of(BASIS[0], 6, 10) + person_of(BASIS[1], 6, 20)
-                     + [[near(BASIS[0], likely + 0.03, 5)], [near(BASIS[1], likely - 0.1, 6)]])
+                     + [[near(BASIS[0], likely + 0.03, 5)], [near(BASIS[1], likely - 0.15, 6)]])
     call = calls(lib)
     call("people.recluster")
     ann = owner(lib, ids[0][0])
@@ -105,3 +105,23 @@ def test_an_unknown_face_is_asked_about_its_person_until_rejected(lib: Library, 
     assert [f.face for f in call("people.suggest").faces] == [close]
     call("people.reject", person=str(ann), face_ids=[close])
     assert call("people.suggest").faces == []
+
+
+@pytest.mark.settings(attach_eps=-1)
+def test_a_face_as_close_to_two_persons_is_no_question(lib: Library, tmp_path: Path) -> None:
+    """"Is this Ann?" is worth asking when the face is Ann's more than anyone else's: a face as
+    near Ann as Bob is not asked, where the same nearness to Ann alone is."""
+    eps = params(lib).eps
+    alike = 1 - eps - 0.12  # near enough to ask when no one else is as near (the plain score's old cut: 0.155)
+    rest = np.random.default_rng(7).normal(size=DIM)
+    rest -= (rest @ BASIS[0]) * BASIS[0] + (rest @ BASIS[1]) * BASIS[1]
+    between = unit(alike * BASIS[0] + alike * BASIS[1] + np.sqrt(1 - 2 * alike**2) * unit(rest))
+    ids = add_photos(lib, tmp_path / "photos", person_of(BASIS[0], 6, 10) + person_of(BASIS[1], 6, 20)
+                     + person_of(BASIS[2], 6, 30) + [[between], [near(BASIS[2], alike, 8)]])
+    call = calls(lib)
+    call("people.recluster")
+    ann, bob, cy = (owner(lib, ids[i][0]) for i in (0, 6, 12))
+    torn, alone = ids[18][0], ids[19][0]
+    assert None not in (ann, bob, cy) and owner(lib, torn) is None and owner(lib, alone) is None
+    assert [(f.face, f.person) for f in call("people.suggest").faces] == [(alone, cy)]
+    assert call("people.suggest", person=str(ann)).faces == [] and call("people.suggest", person=str(bob)).faces == []
