@@ -19,7 +19,7 @@ from sqlalchemy.exc import DatabaseError
 
 from ..config import CONFIG_FILE, Settings, check_albums_outside
 from ..errors import UserError
-from . import backup, outbox
+from . import backup, corrections_log, outbox, wal
 from .database import Database
 from .db import get_meta, open_engine, set_meta
 from .vectors import DamagedIndex, DeferredIndex, EdgeIndex, ServerIndex, VectorIndex
@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # typing only: the store never loads a model itself (see Mode
     from ..models.base import FaceModel
 
 DB_FILE = "library.db"
+WAL_LOST = "wal_lost"  # meta: a lost WAL was found; the catch-up at open compares every vector
 VECTORS_DIR = "vectors"
 CONFIG_HEADER = """\
 # Settings of this library (see 'clusterids config' for every name, value and source).
@@ -118,6 +119,8 @@ class Library:
         if self._index is not None:
             self._index.close()
         self.db.dispose()
+        if not self.settings.database_url:
+            wal.closed(self.root / DB_FILE)  # a clean close: the WAL is gone with the last connection
 
     def __enter__(self) -> Library:
         return self
@@ -134,10 +137,16 @@ def open_library(settings: Settings, models: ModelSource, create: bool = False,
     be read by an empty one (``rebuild-index`` then fills it from the database)."""
     root = settings.library
     is_new = _check_folder(settings, create)
+    loss = None if settings.database_url else wal.inspect(root / DB_FILE)
     db = _open_database(settings, create)
     try:
+        if loss is not None and loss.kind == "gone":
+            # remembered in the database: whoever goes on with it compares every vector first
+            db.set_meta(**{WAL_LOST: loss.wal.name})
+            raise _wal_gone(settings, db, loss)
         check_albums_outside(settings, db.roots())
         if not settings.database_url:
+            wal.opened(root / DB_FILE)
             _owner_only(root)
             if settings.backup_hours > 0 and not is_new and not backup.any_copy(root):
                 backup.make(root, settings.backup_keep)  # a library made before copies were kept
@@ -150,6 +159,8 @@ def open_library(settings: Settings, models: ModelSource, create: bool = False,
     except BaseException:
         db.dispose()
         raise
+    if loss is not None:  # cut short: SQLite kept the whole frames; the last commits may be lost
+        notices.append(_wal_truncated(settings, loss))
     library_id = db.meta("library_id") or ""
     lib = Library(settings, db, pack, models, lambda dim, key: open_index(settings, root, library_id, dim, key),
                   notices)
@@ -203,6 +214,37 @@ def _open_database(settings: Settings, create: bool) -> Database:
     except DatabaseError as exc:
         raise damaged_database(settings, exc) from exc
     return db
+
+
+def _lost_corrections(settings: Settings, db: Database) -> str:
+    """The corrections the plain journal holds and the database does not (a lost WAL's)."""
+    lines = corrections_log.lines_after(settings.library, int(db.meta("journal_seq") or 0))
+    if not lines:
+        return f"no correction in {corrections_log.LOG_FILE} is missing from it"
+    ops = ", ".join(dict.fromkeys(str(line.get("op")) for line in lines))
+    n = len(lines)
+    return f"{n} correction{'s' if n != 1 else ''} ({ops}) in {corrections_log.LOG_FILE} {'is' if n == 1 else 'are'} " \
+           "missing from it"
+
+
+def _way_back(settings: Settings) -> str:
+    found = backup.copies(settings.library)
+    copy = f"the newest copy ({found[0].path}, {found[0].describe()})" if found else "a copy"
+    return f"run 'clusterids restore' to put back {copy} and replay the journal of corrections after it"
+
+
+def _wal_gone(settings: Settings, db: Database, loss: wal.WalLoss) -> UserError:
+    what = _lost_corrections(settings, db)
+    return UserError(
+        f"the database's write-ahead log is gone ({loss.wal}): the last session did not close, and what it "
+        f"committed after its last checkpoint is lost from the database ({what}; photos indexed since are "
+        "indexed again by the next 'clusterids index')",
+        f"{_way_back(settings)}; or remove {loss.marker} to go on with the database as it is")
+
+
+def _wal_truncated(settings: Settings, loss: wal.WalLoss) -> str:
+    return (f"warning: the database's write-ahead log was cut short ({loss.wal}): its last commits may be lost; "
+            f"if a correction or a photo is missing, {_way_back(settings)}")
 
 
 def _owner_only(root: Path) -> None:
@@ -267,6 +309,8 @@ def attach(settings: Settings, models: ModelSource) -> Library:
                             "(workers on other machines need PostgreSQL), or --library")
         url = f"sqlite:///{db_file}"
     db = Database(open_engine(url))
+    if not settings.database_url:
+        wal.opened(settings.library / DB_FILE)
     pack = stored_pack(db)
     if pack is None or db.meta("library_id") is None:
         db.dispose()
