@@ -216,6 +216,20 @@ def _open_database(settings: Settings, create: bool) -> Database:
     return db
 
 
+def pending_repair(lib: Library) -> str | None:
+    """One line when the catch-up has work left (outbox rows, a lost WAL's comparison) for a
+    command that opens without running it (a read, doctor): one grouped count, no vector index."""
+    with lib.db.read() as s:
+        waiting = outbox.waiting(s)
+        wal_lost = bool(get_meta(s, WAL_LOST))
+    if not waiting and not wal_lost:
+        return None
+    what = [f"{n} {outbox.WAITING.get(kind, kind)}" for kind, n in waiting.items()]
+    what += ["every vector to compare after a lost write-ahead log"] if wal_lost else []
+    return (f"a repair is pending ({'; '.join(what)}): 'clusterids status' (or any command that writes) runs it, "
+            "and what is shown here may lag until then")
+
+
 def _lost_corrections(settings: Settings, db: Database) -> str:
     """The corrections the plain journal holds and the database does not (a lost WAL's)."""
     lines = corrections_log.lines_after(settings.library, int(db.meta("journal_seq") or 0))
