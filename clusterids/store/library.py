@@ -19,7 +19,7 @@ from sqlalchemy.exc import DatabaseError
 
 from ..config import CONFIG_FILE, Settings, check_albums_outside
 from ..errors import UserError
-from . import backup, corrections_log, outbox, wal
+from . import backup, corrections_log, modes, outbox, wal
 from .database import Database
 from .db import get_meta, open_engine, set_meta
 from .vectors import DamagedIndex, DeferredIndex, EdgeIndex, ServerIndex, VectorIndex
@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # typing only: the store never loads a model itself (see Mode
     from ..models.base import FaceModel
 
 DB_FILE = "library.db"
+OWNER_ONLY = "owner_only"  # meta: the library was walked once and made owner-only (store/modes.py)
 WAL_LOST = "wal_lost"  # meta: a lost WAL was found; the catch-up at open compares every vector
 VECTORS_DIR = "vectors"
 CONFIG_HEADER = """\
@@ -121,6 +122,7 @@ class Library:
         self.db.dispose()
         if not self.settings.database_url:
             wal.closed(self.root / DB_FILE)  # a clean close: the WAL is gone with the last connection
+            _light(self.settings)  # what this session made with the umask's modes (albums, the engine)
 
     def __enter__(self) -> Library:
         return self
@@ -147,13 +149,14 @@ def open_library(settings: Settings, models: ModelSource, create: bool = False,
         check_albums_outside(settings, db.roots())
         if not settings.database_url:
             wal.opened(root / DB_FILE)
-            _owner_only(root)
+            _owner_only(settings, db)
             if settings.backup_hours > 0 and not is_new and not backup.any_copy(root):
                 backup.make(root, settings.backup_keep)  # a library made before copies were kept
         pack, model, notices = _negotiate(db, models)
         if is_new:
             if not (root / CONFIG_FILE).exists():
                 (root / CONFIG_FILE).write_text(CONFIG_HEADER, encoding="utf-8")
+                (root / CONFIG_FILE).chmod(0o600)
             with db.transaction() as s:  # a new library's album folder is made by its first catch-up
                 outbox.mark(s, outbox.ALBUMS)
     except BaseException:
@@ -261,10 +264,27 @@ def _wal_truncated(settings: Settings, loss: wal.WalLoss) -> str:
             f"if a correction or a photo is missing, {_way_back(settings)}")
 
 
-def _owner_only(root: Path) -> None:
-    for name in (DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm"):
-        if (root / name).exists():
-            (root / name).chmod(0o600)
+OWN_DIRS = ("thumbs", "inbox")  # made here, owner-only, before the modules that fill them
+
+
+def _owner_only(settings: Settings, db: Database) -> None:
+    """Every file and folder of the library the owner's only (0600, 0700; store/modes.py): made so
+    at creation where the store creates them, fixed at open (in full once, for a library of an
+    older release) and at close for what other modules and the engine made with the umask's."""
+    root = settings.library
+    for name in OWN_DIRS:
+        (root / name).mkdir(mode=0o700, exist_ok=True)
+    if db.meta(OWNER_ONLY) is None:
+        modes.owner_only(root)
+        db.set_meta(**{OWNER_ONLY: "1"})
+    else:
+        _light(settings)
+
+
+def _light(settings: Settings) -> None:
+    albums = settings.albums_path
+    inside = albums.resolve().is_relative_to(settings.library.resolve())
+    modes.light(settings.library, settings.library / VECTORS_DIR, albums if inside else settings.library / "albums")
 
 
 def stored_pack(db: Database) -> PackChoice | None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import UserError
+from .modes import owner_only
 
 if TYPE_CHECKING:
     import numpy as np
@@ -143,12 +144,13 @@ class EdgeIndex:
                 self._room(path)
                 self.shard = qe.EdgeShard.load(str(path))
             else:
-                path.mkdir(parents=True, exist_ok=True)
+                path.mkdir(mode=0o700, parents=True, exist_ok=True)
                 free = _free_bytes(path)
                 if free < NEW_SHARD_BYTES:
                     raise _full(path, free, NEW_SHARD_BYTES)
                 self.shard = qe.EdgeShard.create(str(path), config)
                 self._room(path, opened=True)
+                owner_only(path)  # the engine makes its files with the umask's modes
                 self.shard.update(qe.UpdateOperation.create_field_index("person", qe.PayloadSchemaType.Integer))
                 self.shard.update(qe.UpdateOperation.create_field_index("photo", qe.PayloadSchemaType.Integer))
         except UserError:
