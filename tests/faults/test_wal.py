@@ -6,6 +6,7 @@ replays them); a WAL cut short gives a warning; whoever goes on compares every v
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -83,6 +84,10 @@ def test_going_on_without_the_wal_removes_its_stray_vectors(tmp_path: Path) -> N
         assert core.lib.repaired.get("reconciled") == 2, core.lib.repaired  # the photo's 2 vectors
     assert problems(c["env"]) == []
     assert cli_proc(c["env"], "status", timeout=60).returncode == 0
+    # a correction made now numbers after the journal's lost line, not after the database's last
+    assert cli_proc(c["env"], "rename", str(c["person"]), "Bea", timeout=60).returncode == 0
+    seqs = [json.loads(line)["seq"] for line in (c["root"] / "corrections.jsonl").read_text().splitlines()]
+    assert len(seqs) == len(set(seqs)), seqs
 
 
 def test_wal_cut_short_is_a_warning(tmp_path: Path) -> None:
