@@ -8,6 +8,7 @@ opens the library runs.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -276,7 +277,8 @@ def _owner_only(settings: Settings, db: Database) -> None:
         (root / name).mkdir(mode=0o700, exist_ok=True)
     if db.meta(OWNER_ONLY) is None:
         modes.owner_only(root)
-        db.set_meta(**{OWNER_ONLY: "1"})
+        with contextlib.suppress(DatabaseError):  # a read-only database: walked again at the next open
+            db.set_meta(**{OWNER_ONLY: "1"})
     else:
         _light(settings)
 

@@ -1,6 +1,6 @@
 """The library's files are the owner's only (i22.10): faces, names and who is in which photo are
-personal. Folders 0700, files 0600; links are left alone (an album's links point at the user's
-photos, and chmod would follow them).
+personal. Folders 0700, files 0600: the group's and others' bits are taken off, the owner's kept.
+Links are left alone (an album's links point at the user's photos, and chmod would follow them).
 
 A library made by an older release, or copied with the umask's modes, is walked once in full
 (``owner_only``); every open and close after that checks only what a session may have made
@@ -23,7 +23,7 @@ def _fix(path: str) -> int:
         st = os.lstat(path)
         if stat.S_ISLNK(st.st_mode) or not stat.S_IMODE(st.st_mode) & 0o077:
             return 0
-        os.chmod(path, 0o700 if stat.S_ISDIR(st.st_mode) else 0o600)
+        os.chmod(path, stat.S_IMODE(st.st_mode) & 0o700)  # the owner's bits kept: a read-only file stays so
         return 1
     except OSError:
         return 0  # gone meanwhile, or not ours to change: the command goes on
