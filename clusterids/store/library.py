@@ -145,7 +145,8 @@ def open_library(settings: Settings, models: ModelSource, create: bool = False,
     try:
         if loss is not None and loss.kind == "gone":
             # remembered in the database: whoever goes on with it compares every vector first
-            db.set_meta(**{WAL_LOST: loss.wal.name})
+            with contextlib.suppress(DatabaseError):  # a read-only database: the line says it all the same
+                db.set_meta(**{WAL_LOST: loss.wal.name})
             raise _wal_gone(settings, db, loss)
         check_albums_outside(settings, db.roots())
         if not settings.database_url:
@@ -162,6 +163,8 @@ def open_library(settings: Settings, models: ModelSource, create: bool = False,
                 outbox.mark(s, outbox.ALBUMS)
     except BaseException:
         db.dispose()
+        if not settings.database_url and not (loss is not None and loss.kind == "gone"):
+            wal.closed(root / DB_FILE)  # a refusal (a pack that would mix, ...) is a clean close too
         raise
     if loss is not None:  # cut short: SQLite kept the whole frames; the last commits may be lost
         notices.append(_wal_truncated(settings, loss))
@@ -350,6 +353,8 @@ def attach(settings: Settings, models: ModelSource) -> Library:
     pack = stored_pack(db)
     if pack is None or db.meta("library_id") is None:
         db.dispose()
+        if not settings.database_url:
+            wal.closed(settings.library / DB_FILE)
         raise UserError("the database holds no library yet", "run 'clusterids index --enqueue PATH' first")
     return Library(settings, db, pack, models, lambda dim, _key: DeferredIndex(dim))
 

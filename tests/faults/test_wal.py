@@ -15,13 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from sqlalchemy import select
 
 from clusterids.app import offline, open_core
 from clusterids.config import load_settings
 from clusterids.core import Core, operations
+from clusterids.errors import UserError
 from clusterids.store import queue
 from clusterids.store.db import Person
+from clusterids.store.library import open_library
 
 from ..synthetic import add_photos, open_synthetic, unit
 from .conftest import cli_proc, problems
@@ -121,3 +124,24 @@ def test_live_workers_are_those_running_within_their_lease(tmp_path: Path) -> No
         assert live == ["alive", "elsewhere"], live
     finally:
         lib.close()
+
+
+class _Refusing:
+    """A ModelSource that refuses, as a pack that would mix vectors does."""
+
+    def negotiate(self, stored: object) -> Any:
+        raise UserError("vectors of different packs never mix")
+
+    def load(self, spec: str, key: str | None = None) -> Any:
+        raise AssertionError
+
+
+def test_a_refused_open_is_no_lost_wal(tmp_path: Path) -> None:
+    """An open refused after the database opened closes it cleanly: the next open finds no
+    marker without its WAL (no false alarm)."""
+    env, _ids = _library(tmp_path)
+    settings = load_settings({}, environ=env)
+    with pytest.raises(UserError, match="never mix"):
+        open_library(settings, _Refusing())
+    assert not (tmp_path / "library" / "library.db.open").exists()
+    open_synthetic(settings).close()
