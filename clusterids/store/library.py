@@ -142,19 +142,27 @@ def open_library(settings: Settings, models: ModelSource, create: bool = False,
     is_new = _check_folder(settings, create)
     loss = None if settings.database_url else wal.inspect(root / DB_FILE)
     db = _open_database(settings, create)
+    notices: list[str] = []
     try:
         if loss is not None and loss.kind == "gone":
             # remembered in the database: whoever goes on with it compares every vector first
             with contextlib.suppress(DatabaseError):  # a read-only database: the line says it all the same
                 db.set_meta(**{WAL_LOST: loss.wal.name})
-            raise _wal_gone(settings, db, loss)
+            lost = _lost_corrections(settings, db)
+            if lost:  # what a restore brings back: the user decides first
+                raise _wal_gone(settings, db, loss, lost)
+            # nothing the journal holds is missing (or SQLite itself removed the WAL after a full
+            # checkpoint): photos come back with the next index, vectors are compared; a warning
+            notices.append(_wal_gone_warning(loss))
+            loss = None
         check_albums_outside(settings, db.roots())
         if not settings.database_url:
             wal.opened(root / DB_FILE)
             _owner_only(settings, db)
             if settings.backup_hours > 0 and not is_new and not backup.any_copy(root):
                 backup.make(root, settings.backup_keep)  # a library made before copies were kept
-        pack, model, notices = _negotiate(db, models)
+        pack, model, negotiated = _negotiate(db, models)
+        notices += negotiated
         if is_new:
             if not (root / CONFIG_FILE).exists():
                 (root / CONFIG_FILE).write_text(CONFIG_HEADER, encoding="utf-8")
@@ -238,10 +246,10 @@ def pending_repair(lib: Library) -> str | None:
 
 
 def _lost_corrections(settings: Settings, db: Database) -> str:
-    """The corrections the plain journal holds and the database does not (a lost WAL's)."""
+    """The corrections the plain journal holds and the database does not (a lost WAL's); "" when none."""
     lines = corrections_log.lines_after(settings.library, int(db.meta("journal_seq") or 0))
     if not lines:
-        return f"no correction in {corrections_log.LOG_FILE} is missing from it"
+        return ""
     ops = ", ".join(dict.fromkeys(str(line.get("op")) for line in lines))
     n = len(lines)
     return f"{n} correction{'s' if n != 1 else ''} ({ops}) in {corrections_log.LOG_FILE} {'is' if n == 1 else 'are'} " \
@@ -254,8 +262,14 @@ def _way_back(settings: Settings) -> str:
     return f"run 'clusterids restore' to put back {copy} and replay the journal of corrections after it"
 
 
-def _wal_gone(settings: Settings, db: Database, loss: wal.WalLoss) -> UserError:
-    what = _lost_corrections(settings, db)
+def _wal_gone_warning(loss: wal.WalLoss) -> str:
+    return (f"warning: the database's write-ahead log is gone ({loss.wal}) after a session that did not close: "
+            "what it committed after its last checkpoint may be lost (no correction is missing: the journal "
+            "holds none the database lacks); photos indexed since are indexed again by the next "
+            "'clusterids index', and every vector is compared with the database")
+
+
+def _wal_gone(settings: Settings, db: Database, loss: wal.WalLoss, what: str) -> UserError:
     return UserError(
         f"the database's write-ahead log is gone ({loss.wal}): the last session did not close, and what it "
         f"committed after its last checkpoint is lost from the database ({what}; photos indexed since are "

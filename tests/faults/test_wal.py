@@ -31,7 +31,7 @@ from .conftest import cli_proc, problems
 from .test_journal_replay import _library
 
 
-def _crashed(tmp_path: Path) -> dict[str, Any]:
+def _crashed(tmp_path: Path, rename: bool = True) -> dict[str, Any]:
     """A library as a crash leaves it: a rename and a photo of 2 faces committed after the last
     copy, in the WAL only (copied while the library is open: what a SIGKILL leaves on disk)."""
     env, _ids = _library(tmp_path)
@@ -39,7 +39,8 @@ def _crashed(tmp_path: Path) -> dict[str, Any]:
     try:
         core = Core(lib)
         person = core.people.persons()[0].id
-        core.call(operations.get("people.rename"), {"person": str(person), "name": "Ada"})
+        if rename:
+            core.call(operations.get("people.rename"), {"person": str(person), "name": "Ada"})
         rng = np.random.default_rng(3)
         add_photos(lib, tmp_path / "photos", [[unit(rng.normal(size=16)), unit(rng.normal(size=16))]], start=18)
         crashed = tmp_path / "crashed"
@@ -145,3 +146,16 @@ def test_a_refused_open_is_no_lost_wal(tmp_path: Path) -> None:
         open_library(settings, _Refusing())
     assert not (tmp_path / "library" / "library.db.open").exists()
     open_synthetic(settings).close()
+
+
+def test_deleted_wal_without_a_lost_correction_is_a_warning(tmp_path: Path) -> None:
+    """Nothing a restore would bring back: the command runs, warns, and compares every vector."""
+    c = _crashed(tmp_path, rename=False)
+    (c["root"] / "library.db-wal").unlink()
+    c["photo"].unlink()
+    done = cli_proc(c["env"], "status", timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.startswith("warning: the database's write-ahead log is gone"), done.stderr
+    assert "2 vectors compared and mended" in done.stderr, done.stderr
+    assert problems(c["env"]) == []
+    assert "write-ahead log" not in cli_proc(c["env"], "status", timeout=60).stderr  # said once
