@@ -83,6 +83,11 @@ def open_core(settings: Settings, op: Operation | None = None, hooks: Hooks | No
             from .upkeep.catchup import catch_up  # a read never catches up: it imports nothing of it
 
             lib.repaired = catch_up(lib, at_open=True).done()
+        elif flags.reads_only:  # a read stays fast; it says first that what it shows may lag (doctor
+            # lists what waits among its problems, first)
+            pending = store_library.pending_repair(lib)
+            if pending:
+                lib.notices.insert(0, pending)
     except BaseException:
         lib.close()
         raise

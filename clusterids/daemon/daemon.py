@@ -215,6 +215,7 @@ class Daemon:
                  "restart": self.restart}
         tmp = self.settings.library / (STATE_FILE + ".tmp")
         tmp.write_text(json.dumps(state))
+        tmp.chmod(0o600)  # the library's files are the owner's only (i22.10)
         os.replace(tmp, self.settings.library / STATE_FILE)
 
     def request_stop(self, *_: Any) -> None:

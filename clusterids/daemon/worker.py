@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..app import open_for_worker
 from ..config import Settings, map_path, path_map_pairs
@@ -29,6 +29,10 @@ from ..indexer.scan import sidecar_of
 from ..indexer.task import Report, Task
 from ..store import queue
 from ..store.photos import Gone, PhotoWriter, Seen
+
+if TYPE_CHECKING:
+    from ..models.base import FaceModel
+    from ..store.library import Library
 
 
 @dataclass
@@ -91,34 +95,43 @@ def run(settings: Settings, should_stop: Callable[[], bool] | None = None, once:
         beats = threading.Thread(target=_beat, args=(engine, report.worker, settings.lease_seconds, stop_beating),
                                  daemon=True, name="heartbeat")
         beats.start()
-        with ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="decode") as pool:
-            while not (should_stop and should_stop()):
-                token, claims = queue.claim(engine, report.worker, settings.claim_batch, settings.lease_seconds)
-                if not claims:
-                    if once:
-                        break
-                    time.sleep(poll_seconds)
-                    continue
-                done = []  # the models first: no write lock is held while they run
-                for task in pool.map(lambda c: _task(c, pairs, settings), claims):
-                    if task is not None:
-                        done.append(stages.detect_embed(task, model, settings))
-                counts = Report()
-                with PhotoWriter(lib.db, commit_every=0) as writer:  # one transaction stores the claim
-                    for task in done:
-                        stages.store(task, writer, Gone(), counts)
-                    kept = writer.close_claim([c.id for c in claims], token)
-                if kept:
-                    report.photos += len(claims)
-                    report.faces += counts.faces_added
-                    report.failed += counts.photos_failed
-                    queue.heartbeat(engine, report.worker, settings.lease_seconds, len(claims))
-                else:
-                    report.lost += len(claims)
-        stop_beating.set()
-        beats.join()
-        queue.unregister(engine, report.worker)
+        try:
+            _work(lib, settings, report, model, pairs, should_stop, once, poll_seconds)
+        finally:  # stopped however it stops (Ctrl-C, SIGTERM, an error): no longer a live worker
+            stop_beating.set()
+            beats.join()
+            queue.unregister(engine, report.worker)
     finally:
         lib.close()
     report.seconds = round(time.monotonic() - started, 3)
     return report
+
+
+def _work(lib: Library, settings: Settings, report: WorkerReport, model: FaceModel, pairs: list[tuple[str, str]],
+          should_stop: Callable[[], bool] | None, once: bool, poll_seconds: float) -> None:
+    engine = lib.db.engine
+    """Claim, run the models, store: until told to stop (or, with ``once``, nothing is left)."""
+    with ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="decode") as pool:
+        while not (should_stop and should_stop()):
+            token, claims = queue.claim(engine, report.worker, settings.claim_batch, settings.lease_seconds)
+            if not claims:
+                if once:
+                    break
+                time.sleep(poll_seconds)
+                continue
+            done = []  # the models first: no write lock is held while they run
+            for task in pool.map(lambda c: _task(c, pairs, settings), claims):
+                if task is not None:
+                    done.append(stages.detect_embed(task, model, settings))
+            counts = Report()
+            with PhotoWriter(lib.db, commit_every=0) as writer:  # one transaction stores the claim
+                for task in done:
+                    stages.store(task, writer, Gone(), counts)
+                kept = writer.close_claim([c.id for c in claims], token)
+            if kept:
+                report.photos += len(claims)
+                report.faces += counts.faces_added
+                report.failed += counts.photos_failed
+                queue.heartbeat(engine, report.worker, settings.lease_seconds, len(claims))
+            else:
+                report.lost += len(claims)

@@ -186,6 +186,7 @@ def sync(lib: Library) -> dict[str, Any]:
         removed += 1
     tmp_manifest = store / (MANIFEST + ".tmp")
     tmp_manifest.write_text(json.dumps(manifest, indent=1, sort_keys=True))
+    tmp_manifest.chmod(0o600)  # who is in which photo: the owner's only, like the library (i22.10)
     os.replace(tmp_manifest, manifest_path)
     removed += _remove_orphans(root, manifest)
     return {"albums": len(wanted), "written": written, "removed": removed, "path": str(root)}

@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import wal
+
 BACKUPS_DIR = "backups"
 LEGACY_FILE = "library.db.bak"  # the single copy of libraries made before generations
 DB_FILE = "library.db"
@@ -159,6 +161,7 @@ def put_back(root: Path, copy: Copy) -> Path | None:
         src.backup(dst)
     tmp.chmod(0o600)
     os.replace(tmp, db)
+    wal.forget(db)  # a lost or cut-short WAL of the file moved aside is that file's story
     _fsync_dir(root)
     return aside
 

@@ -44,7 +44,9 @@ def record(session: Session, op: str, args: dict[str, Any], **extra: Any) -> Non
     if path is None:
         return
     replayed = _replaying.get()
-    seq = replayed if replayed is not None else int(get_meta(session, "journal_seq") or 0) + 1
+    # after the file's last too: a database that lost its WAL (store/wal.py) and went on holds an
+    # older number, and a line reusing one would hide the new correction from a later replay
+    seq = replayed if replayed is not None else max(int(get_meta(session, "journal_seq") or 0), last_seq(path)) + 1
     set_meta(session, "journal_seq", str(seq))
     if replayed is not None:
         return  # the line is in the file already
@@ -60,6 +62,24 @@ def _append(path: Path, line: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def last_seq(path: Path) -> int:
+    """The number of the file's last whole line (0: none); reads only its tail."""
+    try:
+        with path.open("rb") as fh:
+            fh.seek(max(0, fh.seek(0, os.SEEK_END) - 8192))
+            tail = fh.read()
+    except OSError:
+        return 0
+    for raw in reversed(tail.splitlines()):
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(line, dict) and isinstance(line.get("seq"), int):
+            return int(line["seq"])
+    return 0
 
 
 def lines_after(root: Path, seq: int) -> list[dict[str, Any]]:

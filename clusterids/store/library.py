@@ -8,6 +8,7 @@ opens the library runs.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -19,7 +20,7 @@ from sqlalchemy.exc import DatabaseError
 
 from ..config import CONFIG_FILE, Settings, check_albums_outside
 from ..errors import UserError
-from . import backup, outbox
+from . import backup, corrections_log, modes, outbox, wal
 from .database import Database
 from .db import get_meta, open_engine, set_meta
 from .vectors import DamagedIndex, DeferredIndex, EdgeIndex, ServerIndex, VectorIndex
@@ -28,6 +29,8 @@ if TYPE_CHECKING:  # typing only: the store never loads a model itself (see Mode
     from ..models.base import FaceModel
 
 DB_FILE = "library.db"
+OWNER_ONLY = "owner_only"  # meta: the library was walked once and made owner-only (store/modes.py)
+WAL_LOST = "wal_lost"  # meta: a lost WAL was found; the catch-up at open compares every vector
 VECTORS_DIR = "vectors"
 CONFIG_HEADER = """\
 # Settings of this library (see 'clusterids config' for every name, value and source).
@@ -118,6 +121,9 @@ class Library:
         if self._index is not None:
             self._index.close()
         self.db.dispose()
+        if not self.settings.database_url:
+            wal.closed(self.root / DB_FILE)  # a clean close: the WAL is gone with the last connection
+            _light(self.settings)  # what this session made with the umask's modes (albums, the engine)
 
     def __enter__(self) -> Library:
         return self
@@ -134,22 +140,42 @@ def open_library(settings: Settings, models: ModelSource, create: bool = False,
     be read by an empty one (``rebuild-index`` then fills it from the database)."""
     root = settings.library
     is_new = _check_folder(settings, create)
+    loss = None if settings.database_url else wal.inspect(root / DB_FILE)
     db = _open_database(settings, create)
+    notices: list[str] = []
     try:
+        if loss is not None and loss.kind == "gone":
+            # remembered in the database: whoever goes on with it compares every vector first
+            with contextlib.suppress(DatabaseError):  # a read-only database: the line says it all the same
+                db.set_meta(**{WAL_LOST: loss.wal.name})
+            lost = _lost_corrections(settings, db)
+            if lost:  # what a restore brings back: the user decides first
+                raise _wal_gone(settings, db, loss, lost)
+            # nothing the journal holds is missing (or SQLite itself removed the WAL after a full
+            # checkpoint): photos come back with the next index, vectors are compared; a warning
+            notices.append(_wal_gone_warning(loss))
+            loss = None
         check_albums_outside(settings, db.roots())
         if not settings.database_url:
-            _owner_only(root)
+            wal.opened(root / DB_FILE)
+            _owner_only(settings, db)
             if settings.backup_hours > 0 and not is_new and not backup.any_copy(root):
                 backup.make(root, settings.backup_keep)  # a library made before copies were kept
-        pack, model, notices = _negotiate(db, models)
+        pack, model, negotiated = _negotiate(db, models)
+        notices += negotiated
         if is_new:
             if not (root / CONFIG_FILE).exists():
                 (root / CONFIG_FILE).write_text(CONFIG_HEADER, encoding="utf-8")
+                (root / CONFIG_FILE).chmod(0o600)
             with db.transaction() as s:  # a new library's album folder is made by its first catch-up
                 outbox.mark(s, outbox.ALBUMS)
     except BaseException:
         db.dispose()
+        if not settings.database_url and not (loss is not None and loss.kind == "gone"):
+            wal.closed(root / DB_FILE)  # a refusal (a pack that would mix, ...) is a clean close too
         raise
+    if loss is not None:  # cut short: SQLite kept the whole frames; the last commits may be lost
+        notices.append(_wal_truncated(settings, loss))
     library_id = db.meta("library_id") or ""
     lib = Library(settings, db, pack, models, lambda dim, key: open_index(settings, root, library_id, dim, key),
                   notices)
@@ -205,10 +231,79 @@ def _open_database(settings: Settings, create: bool) -> Database:
     return db
 
 
-def _owner_only(root: Path) -> None:
-    for name in (DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm"):
-        if (root / name).exists():
-            (root / name).chmod(0o600)
+def pending_repair(lib: Library) -> str | None:
+    """One line when the catch-up has work left (outbox rows, a lost WAL's comparison) for a
+    command that opens without running it (a read, doctor): one grouped count, no vector index."""
+    with lib.db.read() as s:
+        waiting = outbox.waiting(s)
+        wal_lost = bool(get_meta(s, WAL_LOST))
+    if not waiting and not wal_lost:
+        return None
+    what = [f"{n} {outbox.WAITING.get(kind, kind)}" for kind, n in waiting.items()]
+    what += ["every vector to compare after a lost write-ahead log"] if wal_lost else []
+    return (f"a repair is pending ({'; '.join(what)}): 'clusterids status' (or any command that writes) runs it, "
+            "and what is shown here may lag until then")
+
+
+def _lost_corrections(settings: Settings, db: Database) -> str:
+    """The corrections the plain journal holds and the database does not (a lost WAL's); "" when none."""
+    lines = corrections_log.lines_after(settings.library, int(db.meta("journal_seq") or 0))
+    if not lines:
+        return ""
+    ops = ", ".join(dict.fromkeys(str(line.get("op")) for line in lines))
+    n = len(lines)
+    return f"{n} correction{'s' if n != 1 else ''} ({ops}) in {corrections_log.LOG_FILE} {'is' if n == 1 else 'are'} " \
+           "missing from it"
+
+
+def _way_back(settings: Settings) -> str:
+    found = backup.copies(settings.library)
+    copy = f"the newest copy ({found[0].path}, {found[0].describe()})" if found else "a copy"
+    return f"run 'clusterids restore' to put back {copy} and replay the journal of corrections after it"
+
+
+def _wal_gone_warning(loss: wal.WalLoss) -> str:
+    return (f"warning: the database's write-ahead log is gone ({loss.wal}) after a session that did not close: "
+            "what it committed after its last checkpoint may be lost (no correction is missing: the journal "
+            "holds none the database lacks); photos indexed since are indexed again by the next "
+            "'clusterids index', and every vector is compared with the database")
+
+
+def _wal_gone(settings: Settings, db: Database, loss: wal.WalLoss, what: str) -> UserError:
+    return UserError(
+        f"the database's write-ahead log is gone ({loss.wal}): the last session did not close, and what it "
+        f"committed after its last checkpoint is lost from the database ({what}; photos indexed since are "
+        "indexed again by the next 'clusterids index')",
+        f"{_way_back(settings)}; or remove {loss.marker} to go on with the database as it is")
+
+
+def _wal_truncated(settings: Settings, loss: wal.WalLoss) -> str:
+    return (f"warning: the database's write-ahead log was cut short ({loss.wal}): its last commits may be lost; "
+            f"if a correction or a photo is missing, {_way_back(settings)}")
+
+
+OWN_DIRS = ("thumbs", "inbox")  # made here, owner-only, before the modules that fill them
+
+
+def _owner_only(settings: Settings, db: Database) -> None:
+    """Every file and folder of the library the owner's only (0600, 0700; store/modes.py): made so
+    at creation where the store creates them, fixed at open (in full once, for a library of an
+    older release) and at close for what other modules and the engine made with the umask's."""
+    root = settings.library
+    for name in OWN_DIRS:
+        (root / name).mkdir(mode=0o700, exist_ok=True)
+    if db.meta(OWNER_ONLY) is None:
+        modes.owner_only(root)
+        with contextlib.suppress(DatabaseError):  # a read-only database: walked again at the next open
+            db.set_meta(**{OWNER_ONLY: "1"})
+    else:
+        _light(settings)
+
+
+def _light(settings: Settings) -> None:
+    albums = settings.albums_path
+    inside = albums.resolve().is_relative_to(settings.library.resolve())
+    modes.light(settings.library, settings.library / VECTORS_DIR, albums if inside else settings.library / "albums")
 
 
 def stored_pack(db: Database) -> PackChoice | None:
@@ -267,9 +362,13 @@ def attach(settings: Settings, models: ModelSource) -> Library:
                             "(workers on other machines need PostgreSQL), or --library")
         url = f"sqlite:///{db_file}"
     db = Database(open_engine(url))
+    if not settings.database_url:
+        wal.opened(settings.library / DB_FILE)
     pack = stored_pack(db)
     if pack is None or db.meta("library_id") is None:
         db.dispose()
+        if not settings.database_url:
+            wal.closed(settings.library / DB_FILE)
         raise UserError("the database holds no library yet", "run 'clusterids index --enqueue PATH' first")
     return Library(settings, db, pack, models, lambda dim, _key: DeferredIndex(dim))
 

@@ -29,6 +29,12 @@ ALBUMS = "albums"  # 0: the album folders must follow the persons
 SIDECAR = "sidecar"  # photo id: its XMP sidecar must follow its faces' names
 NAMES = "names"  # photo id: names its XMP gives are to be made corrections (i20, xmp/names.py)
 KINDS = (VECTOR, PAYLOAD, ASSIGN, ALBUMS, SIDECAR, NAMES)
+WAITING = {VECTOR: "faces whose vector is not yet written or removed",
+           PAYLOAD: "faces whose person is not yet in the vector index",
+           ASSIGN: "new faces not yet offered to known persons",
+           ALBUMS: "changes not yet in the album folders",
+           SIDECAR: "photos whose sidecar is not yet written",
+           NAMES: "photos whose XMP names are not yet applied"}  # what each kind's rows mean, in words
 
 # 0.3 kept generation counters instead: a library whose counters say it was behind is
 # reconciled in full once (see legacy_behind).

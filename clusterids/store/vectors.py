@@ -7,6 +7,8 @@ any disagreement (see ``Library.repair``).
 
 from __future__ import annotations
 
+import errno
+import os
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import UserError
+from .modes import owner_only
 
 if TYPE_CHECKING:
     import numpy as np
@@ -30,6 +33,61 @@ def _floats(vector: np.ndarray) -> list[float]:
 
 class DamagedIndex(UserError):
     """The embedded index's files cannot be read; ``rebuild-index`` starts it afresh."""
+
+
+class DiskFull(UserError):
+    """No room for the embedded index's files (it maps them into memory: a write into a page the
+    filesystem cannot back ends the process with SIGBUS, so room is claimed before it opens)."""
+
+
+# What a new shard's files take once written (measured with Qdrant Edge 0.3: 5 MiB, with a margin)
+NEW_SHARD_BYTES = 8 << 20
+_MB = 1 << 20
+
+
+def _free_bytes(path: Path) -> int:
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
+
+
+def _full(path: Path, free: int, needed: int) -> DiskFull:
+    return DiskFull(f"the disk is full ({-(-free // _MB)} MB free, {-(-needed // _MB)} MB needed) for the "
+                    f"vector index ({path})", "free some space on that disk (or move the library with "
+                    "--library) and run the command again")
+
+
+def claim_space(path: Path) -> int:
+    """Give the engine's segment files their blocks now (``posix_fallocate``): it creates them
+    sparse and fills them in through memory maps when it opens them, which on a full filesystem is
+    a SIGBUS, not an error. Raises DiskFull, naming what is free and what is needed, before
+    anything is written; returns the bytes claimed (0 once they all have their blocks: a later
+    open only stats them). Its write-ahead log's segments are left sparse: the engine writes them
+    a record at a time, not at open, and claiming them would cost 64 MiB a library up front."""
+    holes: list[tuple[Path, int]] = []
+    needed = 0
+    for f in (path / "segments").rglob("*"):
+        st = f.lstat()
+        if f.is_file() and not f.is_symlink() and st.st_blocks * 512 < st.st_size:
+            holes.append((f, st.st_size))
+            needed += st.st_size - st.st_blocks * 512
+    if not needed:
+        return 0
+    free = _free_bytes(path)
+    if needed > free:
+        raise _full(path, free, needed)
+    for f, size in holes:
+        fd = os.open(f, os.O_RDWR)
+        try:
+            os.posix_fallocate(fd, 0, size)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise _full(path, _free_bytes(path), needed) from exc
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL):
+                raise
+            # a filesystem that cannot allocate ahead: the check above is all there is
+        finally:
+            os.close(fd)
+    return needed
 
 
 @dataclass(frozen=True)
@@ -83,12 +141,20 @@ class EdgeIndex:
         config = qe.EdgeConfig(vectors=qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine))
         try:
             if path.exists() and any(path.iterdir()):
+                self._room(path)
                 self.shard = qe.EdgeShard.load(str(path))
             else:
-                path.mkdir(parents=True, exist_ok=True)
+                path.mkdir(mode=0o700, parents=True, exist_ok=True)
+                free = _free_bytes(path)
+                if free < NEW_SHARD_BYTES:
+                    raise _full(path, free, NEW_SHARD_BYTES)
                 self.shard = qe.EdgeShard.create(str(path), config)
+                self._room(path, opened=True)
+                owner_only(path)  # the engine makes its files with the umask's modes
                 self.shard.update(qe.UpdateOperation.create_field_index("person", qe.PayloadSchemaType.Integer))
                 self.shard.update(qe.UpdateOperation.create_field_index("photo", qe.PayloadSchemaType.Integer))
+        except UserError:
+            raise
         except Exception as exc:  # the engine raises plain exceptions with its own text
             text = str(exc)
             if "WouldBlock" in text or "lock" in text.lower():
@@ -100,6 +166,16 @@ class EdgeIndex:
                                "run 'clusterids rebuild-index' to recreate it from the database") from exc
         existing = self.shard.info()
         del existing
+
+    def _room(self, path: Path, opened: bool = False) -> None:
+        try:
+            claim_space(path)
+        except PermissionError:
+            return  # an unreadable folder: the engine's own error says it, with the fix
+        except DiskFull:
+            if opened:
+                self.shard.close()
+            raise
 
     def upsert(self, ids: Sequence[int], vectors: np.ndarray, persons: Sequence[int | None],
                photos: Sequence[int]) -> None:

@@ -24,7 +24,8 @@ from typing import Any
 
 from .. import faults
 from ..store import outbox, reads
-from ..store.library import Library
+from ..store.db import get_meta, set_meta
+from ..store.library import WAL_LOST, Library
 
 LAST_REPAIR = "last_repair"
 log = logging.getLogger("clusterids")
@@ -90,9 +91,14 @@ def _take_over_legacy(lib: Library, out: CaughtUp, full: bool) -> None:
     with lib.db.read() as s:
         legacy = outbox.legacy_behind(s)
         n_faces = reads.face_count(s)
-    if full or legacy.get("vectors") or n_faces != lib.index.count():
+        wal_lost = bool(get_meta(s, WAL_LOST))
+    # a lost WAL (store/wal.py) took faces and corrections whose vectors stayed: the counts may agree
+    if full or wal_lost or legacy.get("vectors") or n_faces != lib.index.count():
         out.reconciled += reconcile(lib)
     with lib.db.transaction() as s:
+        if wal_lost:
+            set_meta(s, WAL_LOST, "")
+            outbox.mark(s, outbox.ALBUMS)
         if legacy.get("assign_from"):
             ids = [f.id for f in reads.faces(s, unknown=True) if f.id >= legacy["assign_from"]]
             outbox.mark(s, outbox.ASSIGN, ids)

@@ -21,12 +21,7 @@ from ..store import outbox, reads
 from ..store.library import Library
 from .catchup import catch_up, record_repair
 
-WAITING = {outbox.VECTOR: "faces whose vector is not yet written or removed",
-           outbox.PAYLOAD: "faces whose person is not yet in the vector index",
-           outbox.ASSIGN: "new faces not yet offered to known persons",
-           outbox.ALBUMS: "changes not yet in the album folders",
-           outbox.SIDECAR: "photos whose sidecar is not yet written",
-           outbox.NAMES: "photos whose XMP names are not yet applied"}
+WAITING = outbox.WAITING
 
 
 @dataclass

@@ -1,0 +1,67 @@
+"""i22.10 (second half) on a synthetic library: every file and folder in the library is the
+owner's only (0600 / 0700), made so at creation and fixed at open for an existing library.
+Before: config.toml, vectors/ and the album manifest followed the umask (0644 / 0755)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from clusterids.config import load_settings
+
+from ..synthetic import open_synthetic, synthetic_library
+from .test_journal_replay import _library
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    old = os.umask(0o022)  # the usual umask: what a user's files get
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def _open_to_others(root: Path) -> list[str]:
+    out = []
+    for path in root.rglob("*"):
+        st = path.lstat()
+        if not stat.S_ISLNK(st.st_mode) and stat.S_IMODE(st.st_mode) & 0o077:
+            out.append(f"{path.relative_to(root)} {oct(stat.S_IMODE(st.st_mode))}")
+    return sorted(out)
+
+
+def test_a_new_library_is_owner_only(tmp_path: Path, umask_022: None) -> None:
+    env, _ids = _library(tmp_path)  # made, indexed, reclustered (albums), closed
+    root = tmp_path / "library"
+    assert (root / "albums" / ".albums" / "manifest.json").exists() and (root / "config.toml").exists()
+    assert _open_to_others(root) == []
+    lib = open_synthetic(load_settings({}, environ=env))
+    lib.close()
+    assert _open_to_others(root) == []
+    assert stat.S_IMODE((tmp_path / "photos" / "photo_000.jpg").stat().st_mode) == 0o644  # the user's: untouched
+
+
+def test_an_existing_library_is_made_owner_only_at_open(tmp_path: Path, umask_022: None) -> None:
+    _library(tmp_path)
+    root = tmp_path / "library"
+    for path in [root, *root.rglob("*")]:  # as an older release, or a copy with cp -r, left it
+        if not path.is_symlink():
+            path.chmod(0o755 if path.is_dir() else 0o644)
+    (root / "daemon.json").write_text("{}")
+    (root / "thumbs" / "face_1.jpg").write_bytes(b"a thumbnail")  # deep: the once-in-full walk fixes it
+    with contextlib.closing(sqlite3.connect(root / "library.db")) as conn, conn:
+        conn.execute("DELETE FROM meta WHERE key = 'owner_only'")  # as a library of an older release
+    links = {p: os.readlink(p) for p in root.rglob("*") if p.is_symlink()}
+    assert links and _open_to_others(root)
+    with synthetic_library(tmp_path):
+        pass
+    assert _open_to_others(root) == []
+    assert {p: os.readlink(p) for p in root.rglob("*") if p.is_symlink()} == links
+    assert stat.S_IMODE((tmp_path / "photos" / "photo_000.jpg").stat().st_mode) == 0o644
