@@ -69,7 +69,7 @@ def status_cmd(ctx: click.Context, as_json: bool, failed: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def doctor_cmd(ctx: click.Context, repair: bool, as_json: bool) -> None:
-    """Check the library's invariants (read-only); --repair fixes what it found."""
+    """Check the library's invariants, reported before anything is repaired; --repair fixes what it found."""
     result = call(ctx, "library.doctor", repair=repair)
 
     def render(r: dict[str, Any]) -> None:

@@ -90,7 +90,7 @@ class LibraryController:
 
     @operation(catch_up=False)
     def doctor(self, repair: bool = False) -> Doctor:
-        """Check the library's invariants (read-only); with REPAIR, rewrite what is off."""
+        """Check the library's invariants, reported before anything is repaired; with REPAIR, rewrite what is off."""
         from ..store import backup
         from ..upkeep import invariants
 
