@@ -162,17 +162,12 @@ class Daemon:
         from ..models.priority import lower_thread_priority
 
         self.writes.own()
-        # the models run on this thread (and the decoding threads it starts inherit it): the
-        # user's commands and the page's reads, on other threads and processes, come first
-        lowered = lower_thread_priority(self.settings.model_nice, self.settings.model_io_idle)
         hooks = Hooks(should_stop=self.stop.is_set, after_commit=self._let_others_in, daemon=self.state,
                       settle=self.settings.settle_seconds)
         self.core = open_core(self.settings, operations.get("library.index"), hooks)
         lib = self.core.lib
         for notice in lib.notices:
             log.info(notice)
-        if lowered:
-            log.info("indexing runs at a lower priority (%s)", ", ".join(lowered))
         if lib.repaired:
             log.info("repaired at open: %s", json.dumps(lib.repaired))
         server = None
@@ -192,6 +187,12 @@ class Daemon:
             port = sock.getsockname()[1]
             server = uvicorn.Server(uvicorn.Config(make_app(token, self), log_level="warning", lifespan="off"))
             threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="api").start()
+            # the models run on this thread (the decoding threads and onnxruntime's pool it starts
+            # inherit it); lowered only now, so that the API's thread, started above, and the
+            # threads it starts for reads keep the daemon's priority: a read answers first
+            lowered = lower_thread_priority(self.settings.model_nice, self.settings.model_io_idle)
+            if lowered:
+                log.info("indexing runs at a lower priority (%s)", ", ".join(lowered))
             self._write_state(port)
             log.info("serving the local API on 127.0.0.1:%d; watching %s", port, ", ".join(self.roots))
             skip = [str(p) for p in lib.private_dirs()]
