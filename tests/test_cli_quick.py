@@ -17,6 +17,7 @@ from clusterids.config import Settings, _Environ, load_settings
 from clusterids.core import operations
 
 from .synthetic import DIM, add_photos, open_synthetic, people_photos, unit
+from .test_cli_imports import daemon  # noqa: F401 - the fixture, over this module's library
 from .test_cli_words import build, runner
 
 READS = [["people"], ["people", "--all"], ["faces"], ["faces", "--person", "1"], ["faces", "--person", "anna maría"],
@@ -97,3 +98,22 @@ def test_the_short_operations_are_declared_as_it_says():
     for name, reads_only in quick.OPERATIONS.items():
         assert operations.get(name).flags.reads_only == reads_only
     assert quick.MAX_NAME == operations.MAX_NAME
+
+
+def test_through_the_daemon_the_plain_json_answers_what_the_typed_result_answers(daemon):  # noqa: F811
+    for args in [*READS, ["status"]]:
+        for as_json in ([], ["--json"]):
+            short, full = both_ways(daemon, args + as_json)
+            if args == ["status"]:  # the daemon's last event and queue move between two calls
+                short, full = (_steady(short, as_json), _steady(full, as_json))
+            assert (args, short) == (args, full)
+
+
+def _steady(answer: tuple[int, str], as_json: list[str]) -> tuple[int, object]:
+    """A status answer without the daemon's own state (its last event, its queue)."""
+    code, text = answer
+    if as_json:
+        data = json.loads(text)
+        data.pop("daemon", None)
+        return code, data
+    return code, text.split("daemon:")[0]
