@@ -9,8 +9,6 @@ from (``Settings.sources``, for ``clusterids config``) and one clear line for a 
 from __future__ import annotations
 
 import os
-import stat
-import tomllib
 import typing
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,15 +20,10 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .errors import UserError
+from .sources import CONFIG_FILE, ENV_PREFIX, default_library, layered, read_toml
 
-ENV_PREFIX = "CLUSTERIDS_"
-CONFIG_FILE = "config.toml"
 LinkMode = Literal["symlink", "hardlink", "copy"]
 XmpWrite = Literal["off", "sidecar"]
-
-
-def default_library() -> Path:
-    return Path(platformdirs.user_data_dir("clusterids")) / "library"
 
 
 def _help(text: str, default: Any = None, factory: Any = None) -> Any:
@@ -176,31 +169,6 @@ class _Environ(EnvSettingsSource):
         return {k.lower(): v for k, v in self._given.items()}
 
 
-def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``[vector_store] url = ...`` and ``vector_store_url = ...`` mean the same setting."""
-    out: dict[str, Any] = {}
-    for key, value in table.items():
-        name = f"{prefix}{key}".replace("-", "_").replace(".", "_")
-        out.update(_flatten(value, name + "_") if isinstance(value, Mapping) else {name: value})
-    return out
-
-
-def read_toml(path: Path) -> dict[str, Any]:
-    try:
-        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO would wait forever, a device never end
-            raise UserError(f"the config file is not a regular file ({path})",
-                            "replace it by a text file, or remove it")
-        with path.open("rb") as fh:
-            return _flatten(tomllib.load(fh))
-    except FileNotFoundError:
-        return {}
-    except UnicodeDecodeError as exc:
-        raise UserError(f"the config file is not UTF-8 text ({path})",
-                        f"save it as UTF-8 (byte {exc.start} is not), or remove it") from exc
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise UserError(f"cannot read the config file ({path})", f"fix or remove it: {exc}") from exc
-
-
 def _wrong(error: Any, merged: Mapping[str, Any], origins: Mapping[str, str]) -> UserError:
     """One line for the first value pydantic refused: which setting, from where, what to write."""
     name = str(error["loc"][0]) if error["loc"] else ""
@@ -219,18 +187,7 @@ def load_settings(flags: Mapping[str, Any] | None = None, environ: Mapping[str, 
     """Build the settings: defaults < library config.toml < environment < flags."""
     environ = os.environ if environ is None else environ
     flags = {k: v for k, v in (flags or {}).items() if v is not None}
-    env = _Environ(environ)()
-    # The library decides where config.toml lives, so it is resolved first.
-    library = flags.get("library") or env.get("library") or default_library()
-    toml_path = Path(str(library)).expanduser() / CONFIG_FILE
-    toml = {k: v for k, v in read_toml(toml_path).items() if k != "library"}
-    merged: dict[str, Any] = {}
-    origins: dict[str, str] = {}
-    layers = [(toml, lambda _: str(toml_path)), (env, lambda n: f"env {ENV_PREFIX}{n.upper()}"),
-              (flags, lambda n: f"flag --{n.replace('_', '-')}")]
-    for values, origin in layers:
-        for name, value in values.items():
-            merged[name], origins[name] = value, origin(name)
+    merged, origins, _ = layered(flags, _Environ(environ)())
     try:
         settings = Settings(**merged)  # frozen from here on: one object passed down
     except ValidationError as exc:
@@ -307,4 +264,4 @@ def map_path(path: str, pairs: list[tuple[str, str]]) -> str:
     return path
 
 
-__all__ = ["Settings", "load_settings", "setting_fields", "default_library"]
+__all__ = ["CONFIG_FILE", "ENV_PREFIX", "Settings", "default_library", "load_settings", "read_toml", "setting_fields"]

@@ -23,8 +23,10 @@ from .test_cli_words import build, runner
 # migrations' machinery, the daemon's web server, a vector-store client
 HEAVY = ("numpy", "onnxruntime", "cv2", "PIL", "sklearn", "scipy", "faiss", "qdrant_client", "alembic", "fastapi",
          "starlette", "uvicorn")
-# with a daemon, the command is a client: not even the database or the vector index
-CLIENT_HEAVY = (*HEAVY, "sqlalchemy", "qdrant_edge")
+# a read of a SQLite library (people, photos, faces) is stdlib sqlite3: no ORM, no settings' machinery
+READ_HEAVY = (*HEAVY, "sqlalchemy", "pydantic", "pydantic_settings", "pydantic_core", "qdrant_edge")
+# with a daemon, the command is a client: not even the database, the vector index or pydantic
+CLIENT_HEAVY = (*HEAVY, "sqlalchemy", "qdrant_edge", "pydantic", "pydantic_settings", "pydantic_core")
 
 READS = [["people"], ["people", "--json"], ["photos", "--person", "1"], ["faces", "--person", "1"],
          ["faces", "--unknown"], ["status"], ["status", "--json"]]
@@ -59,6 +61,11 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 @pytest.mark.parametrize("args", READS, ids=" ".join)
 def test_a_read_without_a_daemon_imports_nothing_heavy(library, args):
     assert sorted(imported(library, args) & set(HEAVY)) == []
+
+
+@pytest.mark.parametrize("args", [a for a in READS if a[0] != "status"], ids=" ".join)
+def test_a_read_of_a_sqlite_library_imports_neither_the_orm_nor_pydantic(library, args):
+    assert sorted(imported(library, args) & set(READ_HEAVY)) == []
 
 
 @pytest.fixture

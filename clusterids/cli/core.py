@@ -118,6 +118,19 @@ def call(ctx: click.Context, name: str, /, **kwargs: Any) -> Any:
             core.lib.close()
 
 
+def read(ctx: click.Context, name: str, /, **kwargs: Any) -> Any:
+    """Run a read command's operation (cli/quick.py lists them) and return its result as plain
+    data: the short way when it gives the same answer, else ``call``."""
+    from .quick import quick_read
+
+    found = quick_read(ctx, name, kwargs)
+    if found is not None:
+        return found
+    from ..core.results import plain
+
+    return plain(call(ctx, name, **kwargs))
+
+
 CLIENT_SIDE = frozenset({"progress"})  # settings that shape this command's output, not the work
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from . import words
-from .core import call, cli, command, json_option, settings_of
+from .core import call, cli, command, json_option, read, settings_of
 from .render import emit, plain, print_index, progress_bar, table
 from .words import count
 
@@ -34,7 +34,7 @@ def index_cmd(ctx: click.Context, paths: tuple[str, ...], as_json: bool, enqueue
 def status_cmd(ctx: click.Context, as_json: bool, failed: bool) -> None:
     """Counts of photos, faces and vectors; the model pack; the last recluster and incremental step;
     failed files."""
-    result = call(ctx, "library.status", failed=failed)
+    result = read(ctx, "library.status", failed=failed)
 
     def render(r: dict[str, Any]) -> None:
         for key in ("library", "model", "dim", "photos", "faces", "vectors", "failed"):

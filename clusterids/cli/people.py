@@ -10,7 +10,7 @@ import click
 
 from ..errors import UserError
 from . import words
-from .core import ID, call, cli, json_option
+from .core import ID, call, cli, json_option, read
 from .render import emit, plain, table
 from .words import count, listed
 
@@ -227,7 +227,7 @@ def people_cmd(ctx: click.Context, include_hidden: bool, as_json: bool) -> None:
     FILE' carry them to another library (cli/xmp.py)."""
     if ctx.invoked_subcommand is not None:  # i20: export and import are its subcommands
         return
-    rows = call(ctx, "people.persons", include_hidden=include_hidden)
+    rows = read(ctx, "people.persons", include_hidden=include_hidden)
 
     def render(r: list[dict[str, Any]]) -> None:
         if not r:
@@ -247,7 +247,7 @@ def people_cmd(ctx: click.Context, include_hidden: bool, as_json: bool) -> None:
 @click.pass_context
 def faces_cmd(ctx: click.Context, person: str | None, unknown: bool, ignored: bool, as_json: bool) -> None:
     """List faces: id, photo, box, detection score, person."""
-    rows = call(ctx, "people.faces", person=person, unknown=unknown, ignored=ignored)
+    rows = read(ctx, "people.faces", person=person, unknown=unknown, ignored=ignored)
 
     def render(r: list[dict[str, Any]]) -> None:
         shown = [f | {"bbox": words.box(f["bbox"]), "person": _whose(f), "det_score": f"{f['det_score']:.2f}"}
@@ -270,7 +270,7 @@ def _whose(face: dict[str, Any]) -> str:
 @click.pass_context
 def photos_cmd(ctx: click.Context, persons: tuple[str, ...], any_of: bool, as_json: bool) -> None:
     """Paths of the photos showing all the persons given (or any of them)."""
-    paths = call(ctx, "photos.showing", persons=list(persons), any_of=any_of)
+    paths = read(ctx, "photos.showing", persons=list(persons), any_of=any_of)
 
     def render(rows: list[str]) -> None:
         if rows:

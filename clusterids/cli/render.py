@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import sys
@@ -17,13 +18,20 @@ if TYPE_CHECKING:
 
 def emit(result: Any, as_json: bool, render: Callable[[Any], None]) -> None:
     """Print a result: as JSON, or by ``render`` from the same plain data."""
-    from ..core.results import plain as plain_data
+    if isinstance(result, list | dict | str | int | float | bool) and not _holds_dataclass(result):
+        data = result  # plain already (cli/quick.py): the results' module need not be imported
+    else:
+        from ..core.results import plain as plain_data
 
-    data = plain_data(result)
+        data = plain_data(result)
     if as_json:
         click.echo(json.dumps(data, indent=None, sort_keys=False, default=str))
     else:
         render(data)
+
+
+def _holds_dataclass(value: Any) -> bool:
+    return isinstance(value, list) and any(dataclasses.is_dataclass(v) for v in value)
 
 
 def table(rows: list[dict[str, Any]], columns: list[str]) -> None:

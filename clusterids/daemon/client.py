@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import fcntl
-import http.client
 import json
 import os
-import secrets
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
-from ..config import Settings
-from ..core.operations import Operation
 from ..errors import NotFound, UserError
+
+if TYPE_CHECKING:  # a command the daemon serves needs neither pydantic nor the declarations' module
+    from ..config import Settings
+    from ..core.operations import Operation
 
 STATE_FILE = "daemon.json"
 LOCK_FILE = "daemon.lock"  # held (flock) while the daemon lives: the OS lets go when it dies
@@ -63,6 +63,8 @@ def read_state(library: Path) -> dict[str, Any] | None:
 
 def new_token(library: Path) -> str:
     """A fresh random token in a file only the owner can read."""
+    import secrets
+
     token = secrets.token_urlsafe(32)
     path = library / TOKEN_FILE
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
@@ -97,12 +99,16 @@ class Remote:
     def request(self, method: str, path: str, body: Any = None, timeout: float | None = None,
                 hint: str = "stop it, or wait until it has started") -> tuple[int, bytes]:
         """(status, body) of one request; a daemon that does not answer is one UserError."""
+        import http.client  # here: finding that no daemon runs costs a command nothing
+
         try:
             return self._exchange(method, path, body, timeout)
         except (OSError, http.client.HTTPException) as exc:
             raise UserError(f"the daemon at {self.base_url} does not answer ({exc})", hint) from exc
 
     def _exchange(self, method: str, path: str, body: Any, timeout: float | None) -> tuple[int, bytes]:
+        import http.client
+
         url = urlsplit(self.base_url)
         conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=CONNECT_SECONDS)
         try:
@@ -122,8 +128,15 @@ class Remote:
 
     def call(self, op: Operation, kwargs: dict[str, Any]) -> Any:
         """One operation through the API, its result decoded into the operation's declared type."""
-        path = f"/api/v1/{op.controller}/{op.method}"
-        if op.flags.reads_only:
+        content = self.call_plain(op.name, op.flags.reads_only, kwargs)
+        from pydantic import TypeAdapter  # only a typed result needs it
+
+        return TypeAdapter(op.result_type).validate_json(content)
+
+    def call_plain(self, name: str, reads_only: bool, kwargs: dict[str, Any]) -> bytes:
+        """The JSON the API answers operation ``name`` ("people.persons") with: a read is a GET."""
+        path = "/api/v1/" + name.replace(".", "/", 1)
+        if reads_only:
             query = urlencode({k: v for k, v in kwargs.items() if v is not None}, doseq=True)
             status, content = self.request("GET", f"{path}?{query}" if query else path)
         else:
@@ -135,9 +148,7 @@ class Remote:
                 body = {"error": content.decode(errors="replace")}
             error_type = NotFound if status == 404 else UserError
             raise error_type(str(body.get("error", status)), str(body.get("hint", "")))
-        from pydantic import TypeAdapter  # only a command the daemon serves needs it
-
-        return TypeAdapter(op.result_type).validate_json(content)
+        return content
 
     def login_code(self) -> str:
         status, content = self.request("POST", "/api/v1/login-code", timeout=CONNECT_SECONDS, hint="try again")
@@ -153,10 +164,15 @@ class Remote:
 
 
 def find_daemon(settings: Settings) -> Remote | None:
-    state = read_state(settings.library)
+    return find_daemon_at(settings.library)
+
+
+def find_daemon_at(library: Path) -> Remote | None:
+    """The daemon that owns the library folder ``library``, None when none runs."""
+    state = read_state(library)
     if state is None:
         return None
-    return Remote(f"http://{state['host']}:{state['port']}", read_token(settings.library), int(state.get("pid", 0)))
+    return Remote(f"http://{state['host']}:{state['port']}", read_token(library), int(state.get("pid", 0)))
 
 
 def stop_daemon(settings: Settings, wait: float = 120.0) -> dict[str, Any] | None:

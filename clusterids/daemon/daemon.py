@@ -10,9 +10,11 @@ database alone run on the API's threads, on their own connections.
 from __future__ import annotations
 
 import errno
+import functools
 import json
 import logging
 import os
+import queue
 import signal
 import socket
 import threading
@@ -162,8 +164,13 @@ class Daemon:
         from ..models.priority import lower_thread_priority
 
         self.writes.own()
-        # the models run on this thread (and the decoding threads it starts inherit it): the
-        # user's commands and the page's reads, on other threads and processes, come first
+        # the API's thread is started now, at the daemon's priority, and given the server once it
+        # is made: the threads it starts for reads keep that priority (a thread inherits its
+        # creator's niceness, and a process cannot take it back). Then this thread, which runs
+        # the models (the decoding threads, onnxruntime's pool and the vector engine's threads
+        # it starts inherit it), is lowered: the user's commands and the page's reads come first.
+        api_jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        threading.Thread(target=lambda: api_jobs.get()(), daemon=True, name="api").start()
         lowered = lower_thread_priority(self.settings.model_nice, self.settings.model_io_idle)
         hooks = Hooks(should_stop=self.stop.is_set, after_commit=self._let_others_in, daemon=self.state,
                       settle=self.settings.settle_seconds)
@@ -171,8 +178,6 @@ class Daemon:
         lib = self.core.lib
         for notice in lib.notices:
             log.info(notice)
-        if lowered:
-            log.info("indexing runs at a lower priority (%s)", ", ".join(lowered))
         if lib.repaired:
             log.info("repaired at open: %s", json.dumps(lib.repaired))
         server = None
@@ -191,7 +196,9 @@ class Daemon:
             sock.listen(128)  # clients that read the state file early wait in the backlog, not refused
             port = sock.getsockname()[1]
             server = uvicorn.Server(uvicorn.Config(make_app(token, self), log_level="warning", lifespan="off"))
-            threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="api").start()
+            api_jobs.put(functools.partial(server.run, sockets=[sock]))
+            if lowered:
+                log.info("indexing runs at a lower priority (%s)", ", ".join(lowered))
             self._write_state(port)
             log.info("serving the local API on 127.0.0.1:%d; watching %s", port, ", ".join(self.roots))
             skip = [str(p) for p in lib.private_dirs()]
@@ -199,6 +206,7 @@ class Daemon:
             self._guarded("catch-up", self._catch_up)  # what changed while nobody watched
             self._loop()
         finally:
+            api_jobs.put(lambda: None)  # the API's thread ends if it never got the server
             log.info("stopping: flushing and releasing the library")
             if observer is not None:
                 observer.stop()

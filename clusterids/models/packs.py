@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..config import Settings
 from ..errors import UserError
 from . import openpack
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # typing only: a read names the pack's licence without the settings' machinery
+    from ..config import Settings
     from .base import FaceModel
 
 BUFFALO = "buffalo_l"

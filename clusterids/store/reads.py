@@ -5,7 +5,6 @@ returns plain values or frozen rows (store/rows.py). No module outside the store
 from __future__ import annotations
 
 import os
-import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -14,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from ..errors import NotFound, UserError
 from .db import Face, KeepApart, Outbox, Person, Photo, Rejection
-from .rows import FaceRow, PersonCount, PersonRow, PhotoNames, PhotoRow
+from .rows import MAX_ID as MAX_ID  # store/people.py finds it here
+from .rows import FaceRow, PersonCount, PersonRow, PhotoNames, PhotoRow, name_key
 
-MAX_ID = 2**63 - 1  # larger numbers name nothing, and SQLite cannot even bind them
 _ID_CHUNK = 2000  # ids bound in one IN (...)
 
 
@@ -29,12 +28,6 @@ def _tuples(result: Result[Any]) -> list[Any]:
 
 def person_row(p: Person) -> PersonRow:
     return PersonRow(p.id, p.name, bool(p.hidden), p.merged_into, p.cover_face_id)
-
-
-def name_key(name: str) -> str:
-    """What two names that are the same to a person share: case, Unicode forms and spacing
-    aside ("diana  KRALL" is "Diana Krall")."""
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
 def _named(session: Session, name: str, other_than: Iterable[int] = ()) -> list[Person]:

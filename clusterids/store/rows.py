@@ -6,8 +6,11 @@ change is the store's own transaction (see store/people.py and store/photos.py).
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
+
+MAX_ID = 2**63 - 1  # larger ids name nothing, and SQLite cannot even bind them
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +29,12 @@ class PersonRow:
 def label(person_id: int, name: str | None) -> str:
     """How a person is called where they have no name yet (the album folder's name too)."""
     return name or f"Person_{person_id}"
+
+
+def name_key(name: str) -> str:
+    """What two names that are the same to a person share: case, Unicode forms and spacing
+    aside ("diana  KRALL" is "Diana Krall")."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
 @dataclass(frozen=True, slots=True)

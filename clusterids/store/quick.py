@@ -1,0 +1,139 @@
+"""Reads of a SQLite library on the standard library's ``sqlite3``: what a read-only command
+asks when no daemon runs (``cli/quick.py``), without the ORM, the engine or the migrations.
+
+A quick read only ever reads, on a read-only connection. It answers only a library that the
+full open (store/library.py) would open as it is: current schema, a library id and a pack, no
+first copy to make, files the owner's only. Anything else is ``None`` from ``open_quick``, and
+the caller opens the library the full way, which migrates, repairs or says what is wrong.
+The queries are those of store/reads.py (``person_counts``, ``find_person``,
+``faces_with_paths``, ``photos_showing``) and return the same rows; tests compare the two.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from pathlib import Path
+
+from ..errors import NotFound, UserError
+from . import backup
+from .migrations import HEAD
+from .rows import MAX_ID, FaceRow, PersonRow, name_key
+
+DB_FILE = "library.db"  # as store/library.py names it
+_PERSON = "SELECT id, name, hidden, merged_into, cover_face_id FROM persons"
+_FACE = ("SELECT faces.id, faces.photo_id, faces.x1, faces.y1, faces.x2, faces.y2, faces.det_score, faces.person_id, "
+         "faces.pinned, faces.ignored, photos.path FROM faces JOIN photos ON faces.photo_id = photos.id")
+
+
+class QuickLibrary:
+    """A read-only connection to a library's database, and the pack it was made with."""
+
+    def __init__(self, conn: sqlite3.Connection, pack: str) -> None:
+        self.conn = conn
+        self.pack = pack
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> QuickLibrary:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- persons ---------------------------------------------------------------------------------
+
+    def person_counts(self) -> list[tuple[PersonRow, int, int]]:
+        """Every unmerged person, by id, with their faces and photos (``reads.person_counts``)."""
+        counts = {pid: (nf, np_) for pid, nf, np_ in self.conn.execute(
+            "SELECT person_id, count(id), count(DISTINCT photo_id) FROM faces WHERE person_id IS NOT NULL "
+            "GROUP BY person_id")}
+        rows = self.conn.execute(f"{_PERSON} WHERE merged_into IS NULL ORDER BY id")
+        return [(p, *counts.get(p.id, (0, 0))) for p in map(_person, rows)]
+
+    def find_person(self, token: str | int) -> PersonRow:
+        """A person by id or name (whatever its case); a merged person resolves to the one it
+        joined (``reads.find_person``, its errors word for word)."""
+        text = str(token).strip()
+        person = None
+        if text.isascii() and text.isdigit() and int(text) <= MAX_ID:  # "١٢" is a name, not an id
+            person = self._get(int(text))
+        if person is None and text:
+            key = name_key(text)
+            named = map(_person, self.conn.execute(
+                f"{_PERSON} WHERE name IS NOT NULL AND merged_into IS NULL ORDER BY id"))
+            matches = sorted((p for p in named if name_key(p.name or "") == key), key=lambda p: p.name != text)
+            exact = [p for p in matches if p.name == text]
+            if len(exact) == 1:
+                matches = exact
+            if len(matches) > 1:
+                raise UserError(f"{len(matches)} persons are named {text!r}", "give the person's id instead")
+            person = matches[0] if matches else None
+        if person is None:
+            raise NotFound(f"no person {text!r}", "see 'clusterids people --all' for ids and names")
+        seen = set()
+        while person.merged_into is not None and person.id not in seen:
+            seen.add(person.id)
+            person = self._get(person.merged_into) or person
+        return person
+
+    def _get(self, person_id: int) -> PersonRow | None:
+        row = self.conn.execute(f"{_PERSON} WHERE id = ?", (person_id,)).fetchone()
+        return _person(row) if row is not None else None
+
+    # -- faces and photos ------------------------------------------------------------------------
+
+    def faces_with_paths(self, person_id: int | None = None, unknown: bool = False,
+                         ignored: bool = False) -> list[tuple[FaceRow, str]]:
+        """Faces with their photo's path, by id (``reads.faces_with_paths``)."""
+        where, args = [], []
+        if person_id is not None:
+            where.append("faces.person_id = ?")
+            args.append(person_id)
+        if unknown or ignored:
+            where.append("faces.person_id IS NULL AND faces.ignored IS " + ("NOT NULL" if ignored else "NULL"))
+        sql = _FACE + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY faces.id"
+        return [(FaceRow(int(r[0]), int(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), r[9]), r[10])
+                for r in self.conn.execute(sql, args)]
+
+    def photos_showing(self, person_ids: list[int], any_of: bool = False) -> list[str]:
+        """Paths of the photos showing all of ``person_ids`` (any: ``any_of``), by path."""
+        marks = ", ".join("?" * len(person_ids))
+        sql = (f"SELECT photos.path FROM photos JOIN faces ON faces.photo_id = photos.id "
+               f"WHERE faces.person_id IN ({marks}) GROUP BY photos.id")
+        args: list[int] = list(person_ids)
+        if not any_of:
+            sql += " HAVING count(DISTINCT faces.person_id) = ?"
+            args.append(len(person_ids))
+        return [path for (path,) in self.conn.execute(sql + " ORDER BY photos.path", args)]
+
+
+def _person(row: tuple[int, str | None, int, int | None, int | None]) -> PersonRow:
+    return PersonRow(int(row[0]), row[1], bool(row[2]), row[3], row[4])
+
+
+def open_quick(root: Path) -> QuickLibrary | None:
+    """The library database in ``root`` opened read-only, or None when the full open would do
+    more than read it (see the module docstring)."""
+    db_file = root / DB_FILE
+    try:
+        for path in (db_file, root / (DB_FILE + "-wal"), root / (DB_FILE + "-shm")):
+            if path.exists() and (path.stat().st_mode & 0o077 or not stat.S_ISREG(path.stat().st_mode)):
+                return None  # the full open makes them the owner's only
+        if db_file.stat().st_size == 0 or backup.header_says_truncated(db_file) or not backup.any_copy(root):
+            return None  # emptied or cut short (the full open says so), or from before copies were kept
+        conn = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True, timeout=10.0)
+    except (OSError, sqlite3.Error):
+        return None
+    try:
+        meta = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('library_id', 'model', 'model_key', "
+                                 "'dim')").fetchall())
+        revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.Error:
+        conn.close()
+        return None
+    if revision != (HEAD,) or not {"library_id", "model", "model_key", "dim"} <= meta.keys():
+        conn.close()
+        return None
+    return QuickLibrary(conn, str(meta["model"]))
