@@ -3,8 +3,9 @@ asks when no daemon runs (``cli/quick.py``), without the ORM, the engine or the 
 
 A quick read only ever reads, on a read-only connection. It answers only a library that the
 full open (store/library.py) would open as it is: current schema, a library id and a pack, no
-first copy to make, files the owner's only. Anything else is ``None`` from ``open_quick``, and
-the caller opens the library the full way, which migrates, repairs or says what is wrong.
+first copy to make, files the owner's only, no lost WAL, no repair pending. Anything else is
+``None`` from ``open_quick``, and the caller opens the library the full way, which migrates,
+repairs or says what is wrong.
 The queries are those of store/reads.py (``person_counts``, ``find_person``,
 ``faces_with_paths``, ``photos_showing``) and return the same rows; tests compare the two.
 """
@@ -16,7 +17,7 @@ import stat
 from pathlib import Path
 
 from ..errors import NotFound, UserError
-from . import backup
+from . import backup, wal
 from .migrations import HEAD
 from .rows import MAX_ID, FaceRow, PersonRow, name_key
 
@@ -123,17 +124,21 @@ def open_quick(root: Path) -> QuickLibrary | None:
                 return None  # the full open makes them the owner's only
         if db_file.stat().st_size == 0 or backup.header_says_truncated(db_file) or not backup.any_copy(root):
             return None  # emptied or cut short (the full open says so), or from before copies were kept
+        if wal.inspect(db_file) is not None:
+            return None  # a lost or cut WAL: the full open says what may be lost
         conn = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True, timeout=10.0)
     except (OSError, sqlite3.Error):
         return None
     try:
         meta = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('library_id', 'model', 'model_key', "
-                                 "'dim')").fetchall())
+                                 "'dim', 'wal_lost')").fetchall())
         revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        # a repair pending (store/library.py pending_repair): the full open's first line says so
+        pending = meta.get("wal_lost") or conn.execute("SELECT 1 FROM outbox LIMIT 1").fetchone()
     except sqlite3.Error:
         conn.close()
         return None
-    if revision != (HEAD,) or not {"library_id", "model", "model_key", "dim"} <= meta.keys():
+    if revision != (HEAD,) or not {"library_id", "model", "model_key", "dim"} <= meta.keys() or pending:
         conn.close()
         return None
     return QuickLibrary(conn, str(meta["model"]))
