@@ -477,33 +477,3 @@ class Upload:
 class Saved:
     saved: list[str]
 
-
-# -- the unknown page (i18) ------------------------------------------------------------------------
-
-@dataclass(frozen=True, kw_only=True)
-class LookalikeGroup:
-    faces: list[FaceCard]  # by id
-    spread: float  # the mean cosine of its faces to their centre (1: all alike)
-
-
-@dataclass(frozen=True, kw_only=True)
-class UnknownPage:
-    total_faces: int  # every unknown face (in no person, not ignored)
-    groups: list[LookalikeGroup]  # largest first
-    total_groups: int  # the groups found; those past the page's limit are shown as single faces
-    singles: list[FaceCard]  # the faces of no group shown, by id, from the offset
-    total_singles: int
-    ignored: int  # faces put aside (the "Ignored" view)
-
-
-@dataclass(frozen=True, kw_only=True)
-class IgnoredCard:
-    id: int
-    photo: int
-    reason: str  # "ignored" or "not_a_face"
-
-
-@dataclass(frozen=True, kw_only=True)
-class IgnoredPage:
-    total: int
-    faces: list[IgnoredCard]  # the newest faces first (by id)

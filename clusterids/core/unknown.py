@@ -9,10 +9,11 @@ These reads use numpy: the page reaches them through the daemon; no CLI read imp
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .operations import Count, operation
-from .results import FaceCard, IgnoredCard, IgnoredPage, LookalikeGroup, UnknownPage
+from .results import FaceCard
 
 if TYPE_CHECKING:
     import numpy as np
@@ -21,6 +22,37 @@ if TYPE_CHECKING:
     from . import Core
 
 MAX_GROUPS = 500  # groups on one page at most; the faces of the others are shown as single faces
+
+
+# -- what the unknown page shows ---------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class LookalikeGroup:
+    faces: list[FaceCard]  # by id
+    spread: float  # the mean cosine of its faces to their centre (1: all alike)
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnknownPage:
+    total_faces: int  # every unknown face (in no person, not ignored)
+    groups: list[LookalikeGroup]  # largest first
+    total_groups: int  # the groups found; those past the page's limit are shown as single faces
+    singles: list[FaceCard]  # the faces of no group shown, by id, from the offset
+    total_singles: int
+    ignored: int  # faces put aside (the "Ignored" view)
+
+
+@dataclass(frozen=True, kw_only=True)
+class IgnoredCard:
+    id: int
+    photo: int
+    reason: str  # "ignored" or "not_a_face"
+
+
+@dataclass(frozen=True, kw_only=True)
+class IgnoredPage:
+    total: int
+    faces: list[IgnoredCard]  # the newest faces first (by id)
 
 
 class UnknownController:

@@ -17,7 +17,7 @@ from ..clustering.graph import Graph
 from ..clustering.people import GRAPH_FILE
 from ..errors import UserError
 from ..outputs import albums
-from ..store import outbox, reads
+from ..store import checks, outbox, reads
 from ..store.library import Library
 from .catchup import catch_up, record_repair
 
@@ -42,7 +42,7 @@ def check(lib: Library) -> Findings:
     with lib.db.read() as s:
         for kind, n in outbox.waiting(s).items():
             out.add(f"{n} {WAITING.get(kind, kind)} (the next command, or 'doctor --repair', does it)")
-        for text in reads.database_problems(s):
+        for text in checks.database_problems(s):
             out.add(text)
     _check_vectors(lib, out)
     _check_albums(lib, out)
