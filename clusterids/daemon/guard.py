@@ -77,10 +77,10 @@ class BodyLimit:
     ``limit`` for the uploads of photos, 1 MiB (JSON_LIMIT) for everything else; a body that
     is not all in after ``seconds`` is refused too (408), so a slow client holds nothing."""
 
-    def __init__(self, app: Any, limit: int, seconds: float = BODY_SECONDS) -> None:
+    def __init__(self, app: Any, limit: int, seconds: float | None = None) -> None:
         self.app = app
         self.limit = limit
-        self.seconds = seconds
+        self.seconds = BODY_SECONDS if seconds is None else seconds
 
     async def __call__(self, scope: dict[str, Any], receive: Callable[[], Any], send: Callable[[Any], Any]) -> None:
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
