@@ -34,6 +34,7 @@ from ..core.results import DaemonState, Fault, Indexed, Reclustered
 from ..errors import UserError
 from .client import STATE_FILE, new_token, read_state, take_lock
 from .events import Changes
+from .guard import HeadDeadline
 from .http import make_app
 from .watcher import Handler, Pending, now_iso, start_observer
 from .writer import WriteQueue
@@ -195,7 +196,8 @@ class Daemon:
             sock.bind(("127.0.0.1", self.settings.api_port))
             sock.listen(128)  # clients that read the state file early wait in the backlog, not refused
             port = sock.getsockname()[1]
-            server = uvicorn.Server(uvicorn.Config(make_app(token, self), log_level="warning", lifespan="off"))
+            server = uvicorn.Server(uvicorn.Config(make_app(token, self), log_level="warning", lifespan="off",
+                                                  http=HeadDeadline, timeout_keep_alive=5))
             api_jobs.put(functools.partial(server.run, sockets=[sock]))
             if lowered:
                 log.info("indexing runs at a lower priority (%s)", ", ".join(lowered))

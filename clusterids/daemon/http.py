@@ -25,9 +25,10 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar
 
-from fastapi import Depends, FastAPI, Query, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, StreamingResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, create_model
 from starlette.exceptions import HTTPException
@@ -88,7 +89,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "missing or wrong token"},
     403: {"model": ErrorBody, "description": "a foreign Host or Origin"},
     404: {"model": ErrorBody, "description": "a person, face or photo that does not exist"},
-    413: {"model": ErrorBody, "description": "a body larger than the operation takes"},
+    405: {"model": ErrorBody, "description": "a method the path does not take (Allow lists those it does)"},
+    408: {"model": ErrorBody, "description": "a request body that did not arrive in time"},
+    413: {"model": ErrorBody, "description": "a body larger than the operation takes (1 MiB of JSON)"},
     422: {"model": ErrorBody, "description": "a parameter of the wrong type, missing or unknown: the field named"},
     500: {"model": ErrorBody, "description": "an unexpected error, named by its incident in the daemon's log"},
 }
@@ -115,6 +118,9 @@ def make_app(token: str, runner: Runner, max_body: int = 0) -> FastAPI:
         refused = origin_refusal(request)
         if refused is not None:
             return JSONResponse({"error": refused, "hint": "open the page through 'clusterids ui'"}, status_code=403)
+        wrong = _off_schema(app, request)
+        if wrong is not None:
+            return wrong
         try:
             return await call_next(request)
         except Exception as exc:  # noqa: BLE001 - the one place an unexpected error becomes a line
@@ -189,6 +195,45 @@ def _errors(app: FastAPI) -> None:
                             headers=getattr(exc, "headers", None))
 
 
+def _api_routes(app: FastAPI) -> list[tuple[APIRoute, frozenset[str]]]:
+    """Each API route with the query parameters it takes (its dependencies' included)."""
+    found: list[tuple[APIRoute, frozenset[str]]] = app.state.__dict__.setdefault("api_routes", [])
+    if not found:
+        for route in app.router.routes:
+            if isinstance(route, APIRoute):
+                found.append((route, frozenset(_query_names(route.dependant))))
+    return found
+
+
+def _query_names(dependant: Any) -> set[str]:
+    return {p.alias for p in dependant.query_params}.union(*(_query_names(d) for d in dependant.dependencies))
+
+
+def _off_schema(app: FastAPI, request: Request) -> JSONResponse | None:
+    """A request the schema has no place for, answered as the schema says: a method a path does
+    not take is a 405 whose Allow lists exactly the methods documented for it (the page's
+    static files would otherwise answer for every /api path with their own 'GET, HEAD'), and
+    a query parameter an operation does not take is a 422 naming it, as an unknown key in a
+    JSON body is (i22)."""
+    path = request.url.path
+    if not path.startswith("/api/"):
+        return None
+    routes = [(route, names) for route, names in _api_routes(app) if route.path_regex.match(path)]
+    if not routes:
+        return None
+    allowed = {m for route, _ in routes for m in route.methods or ()}
+    if request.method not in allowed:
+        return JSONResponse({"error": f"{path} does not take {request.method[:10]}",
+                             "hint": "see /api/v1/openapi.json for the methods of each path"},
+                            status_code=405, headers={"Allow": ", ".join(sorted(allowed))})
+    names = next(names for route, names in routes if request.method in (route.methods or ()))
+    unknown = sorted(set(request.query_params) - names)
+    if unknown:
+        return JSONResponse({"error": f"{path}: {unknown[0][:40]}: not a parameter of this operation",
+                             "hint": "see /api/v1/openapi.json for what the operation takes"}, status_code=422)
+    return None
+
+
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     """Not a UserError (a bug, a fault of the machine): the traceback goes to the daemon's log
     under an incident number, the caller gets one line that names it."""
@@ -218,7 +263,8 @@ def _route(app: FastAPI, op: Operation, runner: Runner, auth: list[Any]) -> None
         app.get(path, **common)(read)
         return
     body = create_model(op.name.replace(".", "_") + "_params",  # type: ignore[call-overload]
-                        __config__=ConfigDict(extra="forbid"), **params)
+                        # strict: 0 is no boolean, "5" no number (JSON has types of its own)
+                        __config__=ConfigDict(extra="forbid", strict=True), **params)
 
     def write(params: Any) -> Any:
         return runner.call(op, dict(params))
@@ -258,8 +304,8 @@ def _file_routes(app: FastAPI, runner: Runner, auth: list[Any]) -> None:
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
     @app.post("/api/v1/upload", dependencies=auth, responses=ERRORS)
-    def upload(files: list[UploadFile]) -> dict[str, list[str]]:
-        saved = []
+    def upload(files: Annotated[list[UploadFile], File(min_length=1)]) -> dict[str, list[str]]:
+        saved = []  # at least one file: the schema says so, and an empty form is a 422
         for f in files:
             name, stream = f.filename or "photo.jpg", f.file
             path: Path = runner.write(lambda core: core.photos.save_upload(name, stream))  # noqa: B023

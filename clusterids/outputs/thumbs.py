@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NotFound, UserError
-from ..media.imaging import BadImage, decode
+from ..media.imaging import BadImage, decode, read_capped
 from ..store import reads
 from ..store.library import Library
 
@@ -50,9 +50,10 @@ def _jpeg(img: Any) -> bytes:
     return bytes(buf)
 
 
-def _decoded(path: Path, max_side: int, max_pixels: int, orientation: int | None = None) -> Any:
-    try:
-        return decode(path.read_bytes(), max_side, max_pixels, orientation)
+def _decoded(lib: Library, path: Path, max_side: int, orientation: int | None = None) -> Any:
+    try:  # a regular file only, within its size: a FIFO swapped in for the photo must not block (i22)
+        data = read_capped(str(path), lib.settings.max_file_bytes)
+        return decode(data, max_side, lib.settings.max_pixels, orientation)
     except (OSError, BadImage) as exc:
         raise NotFound(f"the photo {path} cannot be read now: {exc}", "index the folder again") from exc
 
@@ -82,7 +83,7 @@ def make_face_thumbs(lib: Library, photo_id: int) -> int:
     import cv2
 
     path, _, orientation = _photo(lib, photo_id)
-    d = _decoded(path, 2048, lib.settings.max_pixels, orientation)
+    d = _decoded(lib, path, 2048, orientation)
     h, w = d.bgr.shape[:2]
     for fid, box in boxes:
         x1, y1, x2, y2 = (v / d.scale for v in box)
@@ -132,7 +133,7 @@ def photo_thumb(lib: Library, photo_id: int, large: bool = False) -> Path:
     px = PHOTO_LARGE_PX if large else PHOTO_PX
 
     def make() -> bytes:
-        return _jpeg(_decoded(path, px, lib.settings.max_pixels, orientation).bgr)
+        return _jpeg(_decoded(lib, path, px, orientation).bgr)
 
     return _cached(lib, _preview_name(photo_id, sha, large), make)
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import NotFound
+from ..media.imaging import open_regular
 from ..store.library import Library
 from .albums import desired
 
@@ -43,13 +44,14 @@ def album_zip(lib: Library, person: int | None) -> Iterator[bytes]:
             for album in albums:
                 for entry, original in album.entries.items():
                     try:
-                        with open(original, "rb") as src, zf.open(f"{album.folder}/{entry}", "w",
+                        # a regular file only: a FIFO swapped in for a photo must not block the zip (i22)
+                        with open_regular(str(original)) as src, zf.open(f"{album.folder}/{entry}", "w",
                                                                    force_zip64=True) as dst:
                             while block := src.read(1 << 20):
                                 dst.write(block)
                                 yield sink.take()
                     except OSError:
-                        continue  # a photo that vanished since: the rest of the zip goes on
+                        continue  # a photo that vanished or is no file now: the rest of the zip goes on
                     yield sink.take()
         yield sink.take()
 
