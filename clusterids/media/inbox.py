@@ -18,7 +18,7 @@ SAFE = re.compile(r"[^A-Za-z0-9._ -]+")
 def inbox(library: Path) -> Path:
     """The library's inbox folder (made when missing)."""
     folder = library / "inbox"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # the library is its owner's only (i22.10)
     return folder
 
 
@@ -53,7 +53,8 @@ def save_upload(folder: Path, name: str, stream: BinaryIO) -> Path:
     stem, ext = os.path.splitext(clean)
     tmp = folder / f".upload-{secrets.token_hex(8)}"
     size = 0
-    with tmp.open("xb") as out:  # ours alone: never a file (or FIFO) that was there
+    # ours alone (never a file or FIFO that was there) and the owner's only, as the library is
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
         while chunk := stream.read(1 << 20):
             size += len(chunk)
             if size > MAX_UPLOAD:

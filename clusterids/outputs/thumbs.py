@@ -31,12 +31,13 @@ def _photo(lib: Library, photo_id: int) -> tuple[Path, str, int | None]:
 
 def _cached(lib: Library, name: str, make: Any) -> Path:
     folder = lib.root / THUMBS
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(mode=0o700, exist_ok=True)  # the library is its owner's only (i22.10)
     path = folder / name
     if not path.exists():
         data = make()
         tmp = folder / f".{name}.{secrets.token_hex(4)}"
-        tmp.write_bytes(data)
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+            out.write(data)
         os.replace(tmp, path)
     return path
 

@@ -65,3 +65,31 @@ def test_an_existing_library_is_made_owner_only_at_open(tmp_path: Path, umask_02
     assert _open_to_others(root) == []
     assert {p: os.readlink(p) for p in root.rglob("*") if p.is_symlink()} == links
     assert stat.S_IMODE((tmp_path / "photos" / "photo_000.jpg").stat().st_mode) == 0o644
+
+
+def test_thumbnails_and_uploads_are_owner_only_as_they_are_made(tmp_path: Path, umask_022: None) -> None:
+    """Made while the library is open (the daemon's page): the open's walk never sees them."""
+    import io
+
+    from clusterids.media.inbox import inbox, save_upload
+    from clusterids.outputs.thumbs import photo_thumb
+    from clusterids.store import reads
+
+    env, _ids = _library(tmp_path)
+    root = tmp_path / "library"
+    for folder in ("thumbs", "inbox"):
+        with contextlib.suppress(FileNotFoundError):
+            for path in sorted((root / folder).rglob("*"), reverse=True):
+                path.unlink() if path.is_file() else path.rmdir()
+            (root / folder).rmdir()
+    lib = open_synthetic(load_settings({}, environ=env))
+    try:
+        with lib.db.read() as s:
+            photo = reads.photo_at(s, str(tmp_path / "photos" / "photo_000.jpg"))
+        assert photo is not None
+        thumb = photo_thumb(lib, photo.id)
+        upload = save_upload(inbox(root), "new.jpg", io.BytesIO((tmp_path / "photos" / "photo_000.jpg").read_bytes()))
+        made = [thumb, thumb.parent, upload, upload.parent]
+        assert [oct(stat.S_IMODE(p.stat().st_mode)) for p in made] == ["0o600", "0o700", "0o600", "0o700"]
+    finally:
+        lib.close()
