@@ -1,7 +1,10 @@
 """Query latency at 100k faces: "photos of a person" and "search by photo", in-process and
 through the daemon's API.
 
-    python bench/query_latency.py [--faces 100000] [--persons 2000] [--repeat 50]
+    python bench/query_latency.py [--faces 100000] [--persons 2000] [--repeat 50] [--ttl 20]
+
+The daemon's resident memory (VmRSS) is sampled idle before any query, right after the searches
+by photo, and once the models' TTL (``--ttl`` seconds, ``model_ttl_seconds``) has passed unused.
 
 The library is synthetic (rows and vectors written straight into the store: the models play
 no part in these queries except search's own photo), then `clusterids watch` serves it.
@@ -36,6 +39,7 @@ from clusterids.store.library import Library  # noqa: E402
 PACK = SHARED / "models" / "scrfd500m-sface"
 SHOWING, SEARCH = operations.get("photos.showing"), operations.get("photos.search")
 QUERY = SHARED / "data" / "photos" / "solvay_conference_1927.jpg"
+LANDMARKS = [[30.0, 40.0], [70.0, 40.0], [50.0, 60.0], [35.0, 80.0], [65.0, 80.0]]  # a frontal face's five points
 
 
 def build(lib: Library, n_faces: int, n_persons: int) -> None:
@@ -52,7 +56,7 @@ def build(lib: Library, n_faces: int, n_persons: int) -> None:
         s.flush()
         s.bulk_insert_mappings(Face, [  # type: ignore[arg-type]
             {"id": i + 1, "photo_id": i // 2 + 1, "x1": 0.0, "y1": 0.0, "x2": 100.0, "y2": 100.0,
-             "landmarks": [], "det_score": 0.9, "size_px": 100.0, "sharpness": 50.0,
+             "landmarks": LANDMARKS, "det_score": 0.9, "size_px": 100.0, "sharpness": 50.0,
              "vector": vecs[i].tobytes(), "person_id": int(who[i]) + 1} for i in range(n_faces)])
         outbox.mark(s, outbox.VECTOR, range(1, n_faces + 1))
 
@@ -67,11 +71,24 @@ def timed(fn, repeat: int) -> dict[str, float]:
     return {"p50_ms": round(statistics.median(times), 2), "p95_ms": round(times[int(len(times) * 0.95) - 1], 2)}
 
 
+def rss_mb(pid: int) -> dict[str, int]:
+    """A process's resident memory now (VmRSS), in MB, and its parts: anonymous (the heap) and
+    file-backed (shared libraries' code, the vector engine's mapped segments)."""
+    fields = {"VmRSS:": "rss", "RssAnon:": "anon", "RssFile:": "file"}
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key = line.split(" ", 1)[0].split("\t", 1)[0]
+        if key in fields:
+            out[fields[key]] = int(line.split()[1]) // 1024
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--faces", type=int, default=100_000)
     ap.add_argument("--persons", type=int, default=2000)
     ap.add_argument("--repeat", type=int, default=50)
+    ap.add_argument("--ttl", type=float, default=20.0, help="the daemon's model_ttl_seconds for the memory samples")
     args = ap.parse_args()
     out: dict = {"faces": args.faces, "persons": args.persons}
     with tempfile.TemporaryDirectory() as tmp:
@@ -101,7 +118,7 @@ def main() -> None:
         empty = Path(tmp) / "watched"
         empty.mkdir()
         env = dict(os.environ) | {"CLUSTERIDS_LIBRARY": tmp + "/lib", "CLUSTERIDS_RECLUSTER_AFTER_FACES": "0",
-                                  "CLUSTERIDS_RECLUSTER_MINUTES": "0"}
+                                  "CLUSTERIDS_RECLUSTER_MINUTES": "0", "CLUSTERIDS_MODEL_TTL_SECONDS": str(args.ttl)}
         daemon = subprocess.Popen([sys.executable, "-m", "clusterids.cli", "watch", str(empty)], env=env,
                                   stderr=subprocess.DEVNULL)
         try:
@@ -116,10 +133,16 @@ def main() -> None:
                 except Exception:
                     time.sleep(0.2)
             it = iter(pids * 3)
+            time.sleep(5)  # the catch-up at start is done; what the idle daemon holds
+            memory = {"idle_mb": rss_mb(daemon.pid)}
             out["through_api"] = {
                 "photos_of_a_person": timed(lambda: remote.call(SHOWING, {"persons": [next(it)]}), args.repeat),
                 "search_by_photo": timed(lambda: remote.call(SEARCH, {"photo": str(QUERY)}), 5),
             }
+            memory["after_searches_mb"] = rss_mb(daemon.pid)
+            time.sleep(args.ttl + 5)  # the models unused past their TTL: unloaded by the idle loop
+            memory[f"after_ttl_{args.ttl:g}s_mb"] = rss_mb(daemon.pid)
+            out["daemon_memory"] = memory
         finally:
             daemon.terminate()
             daemon.wait(timeout=60)

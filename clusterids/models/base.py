@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import threading
 import time
 import warnings
@@ -205,6 +208,19 @@ def sharpness(crop_bgr: np.ndarray) -> float:
     return float(cv2.Laplacian(gray, cv2.CV_64F).var())
 
 
+def _give_back_memory() -> None:
+    """Return freed heap pages to the system (glibc keeps the ONNX sessions' arenas otherwise, and
+    an idle daemon would hold the models' memory after unloading them); nothing elsewhere."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return
+    try:
+        trim = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl, macOS)
+        return
+    trim(0)
+
+
 class FaceModel:
     """A model pack ready to run: lazy load guarded by a lock, then detect and embed.
 
@@ -263,7 +279,9 @@ class FaceModel:
             if ttl_seconds <= 0 or not self.loaded or time.monotonic() - self._last_used < ttl_seconds:
                 return False
             self._detector = self._recognizer = None
-            return True
+        gc.collect()
+        _give_back_memory()
+        return True
 
     def providers_in_use(self) -> list[str]:
         """The recognizer's providers as started (YuNet runs in OpenCV, on the CPU)."""
