@@ -16,10 +16,9 @@ import sqlite3
 import stat
 from pathlib import Path
 
-from ..errors import NotFound, UserError
 from . import backup, wal
 from .migrations import HEAD
-from .rows import MAX_ID, FaceRow, PersonRow, name_key
+from .rows import FaceRow, PersonRow, name_key, resolve_person
 
 DB_FILE = "library.db"  # as store/library.py names it
 _PERSON = "SELECT id, name, hidden, merged_into, cover_face_id FROM persons"
@@ -55,29 +54,13 @@ class QuickLibrary:
 
     def find_person(self, token: str | int) -> PersonRow:
         """A person by id or name (whatever its case); a merged person resolves to the one it
-        joined (``reads.find_person``, its errors word for word)."""
-        text = str(token).strip()
-        person = None
-        if text.isascii() and text.isdigit() and int(text) <= MAX_ID:  # "١٢" is a name, not an id
-            person = self._get(int(text))
-        if person is None and text:
-            key = name_key(text)
-            named = map(_person, self.conn.execute(
-                f"{_PERSON} WHERE name IS NOT NULL AND merged_into IS NULL ORDER BY id"))
-            matches = sorted((p for p in named if name_key(p.name or "") == key), key=lambda p: p.name != text)
-            exact = [p for p in matches if p.name == text]
-            if len(exact) == 1:
-                matches = exact
-            if len(matches) > 1:
-                raise UserError(f"{len(matches)} persons are named {text!r}", "give the person's id instead")
-            person = matches[0] if matches else None
-        if person is None:
-            raise NotFound(f"no person {text!r}", "see 'clusterids people --all' for ids and names")
-        seen = set()
-        while person.merged_into is not None and person.id not in seen:
-            seen.add(person.id)
-            person = self._get(person.merged_into) or person
-        return person
+        joined (``reads.find_person``: one rule, ``rows.resolve_person``)."""
+        return resolve_person(token, self._get, self._named)
+
+    def _named(self, text: str) -> list[PersonRow]:
+        key = name_key(text)
+        named = map(_person, self.conn.execute(f"{_PERSON} WHERE name IS NOT NULL AND merged_into IS NULL ORDER BY id"))
+        return sorted((p for p in named if name_key(p.name or "") == key), key=lambda p: p.name != text)
 
     def _get(self, person_id: int) -> PersonRow | None:
         row = self.conn.execute(f"{_PERSON} WHERE id = ?", (person_id,)).fetchone()

@@ -11,10 +11,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Result, case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..errors import NotFound, UserError
 from .db import Face, KeepApart, Outbox, Person, Photo, Rejection
 from .rows import MAX_ID as MAX_ID  # store/people.py finds it here
-from .rows import FaceRow, PersonCount, PersonRow, PhotoNames, PhotoRow, name_key
+from .rows import FaceRow, PersonCount, PersonRow, PhotoNames, PhotoRow, name_key, resolve_person
 
 _ID_CHUNK = 2000  # ids bound in one IN (...)
 
@@ -47,25 +46,7 @@ def find_person(session: Session, token: str | int) -> PersonRow:
 
 
 def _find_person(session: Session, token: str | int) -> Person:
-    text = str(token).strip()
-    person = None
-    if text.isascii() and text.isdigit() and int(text) <= MAX_ID:  # "١٢" is a name, not an id
-        person = session.get(Person, int(text))
-    if person is None and text:
-        matches = _named(session, text)
-        exact = [p for p in matches if p.name == text]
-        if len(exact) == 1:  # names that differ by case only, from before they were refused
-            matches = exact
-        if len(matches) > 1:
-            raise UserError(f"{len(matches)} persons are named {text!r}", "give the person's id instead")
-        person = matches[0] if matches else None
-    if person is None:
-        raise NotFound(f"no person {text!r}", "see 'clusterids people --all' for ids and names")
-    seen = set()
-    while person.merged_into is not None and person.id not in seen:
-        seen.add(person.id)
-        person = session.get(Person, person.merged_into) or person
-    return person
+    return resolve_person(token, lambda pid: session.get(Person, pid), lambda text: _named(session, text))
 
 
 def get_person(session: Session, person_id: int) -> PersonRow | None:

@@ -7,8 +7,11 @@ change is the store's own transaction (see store/people.py and store/photos.py).
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
+
+from ..errors import NotFound, UserError
 
 MAX_ID = 2**63 - 1  # larger ids name nothing, and SQLite cannot even bind them
 
@@ -96,3 +99,40 @@ class PersonCount:
     cover: int | None = None
     newest: str | None = None
     newest_estimated: bool = False  # the newest date is a file's modification time
+
+
+class _PersonLike(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def merged_into(self) -> int | None: ...
+
+
+P = TypeVar("P", bound=_PersonLike)
+
+
+def resolve_person(token: str | int, get: Callable[[int], P | None], named: Callable[[str], list[P]]) -> P:
+    """A person by id or name (whatever its case); a merged person resolves to the one it joined.
+    ``get`` reads a person by id, ``named`` the unmerged persons of a name (the exact spelling
+    first): the ORM's reads and the quick reads share this rule and its errors."""
+    text = str(token).strip()
+    person = None
+    if text.isascii() and text.isdigit() and int(text) <= MAX_ID:  # "١٢" is a name, not an id
+        person = get(int(text))
+    if person is None and text:
+        matches = named(text)
+        exact = [p for p in matches if p.name == text]
+        if len(exact) == 1:  # names that differ by case only, from before they were refused
+            matches = exact
+        if len(matches) > 1:
+            raise UserError(f"{len(matches)} persons are named {text!r}", "give the person's id instead")
+        person = matches[0] if matches else None
+    if person is None:
+        raise NotFound(f"no person {text!r}", "see 'clusterids people --all' for ids and names")
+    seen = set()
+    while person.merged_into is not None and person.id not in seen:
+        seen.add(person.id)
+        person = get(person.merged_into) or person
+    return person
