@@ -9,18 +9,9 @@ import numpy as np
 from clusterids.clustering.dbscan import edges
 from clusterids.clustering.merge import persons
 
-DIM = 128
+from .vectors import DIM, near, unit
+
 EPS = 0.45  # the open pack's
-
-
-def unit(v: np.ndarray) -> np.ndarray:
-    return v / np.linalg.norm(v, axis=-1, keepdims=True)
-
-
-def near(centre: np.ndarray, similarity: float, rng: np.random.Generator) -> np.ndarray:
-    other = rng.normal(size=DIM)
-    other -= (other @ centre) * centre
-    return unit(similarity * centre + np.sqrt(1 - similarity**2) * unit(other))
 
 
 def rule(vectors: np.ndarray) -> np.ndarray:

@@ -11,18 +11,7 @@ import numpy as np
 from clusterids.evaluation import largest_persons
 
 from .conftest import SCRFD_PACK, lfw_people, needs_shared, on_sqlite
-
-DIM = 128
-
-
-def unit(v: np.ndarray) -> np.ndarray:
-    return v / np.linalg.norm(v, axis=-1, keepdims=True)
-
-
-def near(centre: np.ndarray, similarity: float, rng: np.random.Generator) -> np.ndarray:
-    other = rng.normal(size=DIM)
-    other -= (other @ centre) * centre
-    return unit(similarity * centre + np.sqrt(1 - similarity**2) * unit(other))
+from .vectors import DIM, near, unit
 
 
 def test_the_report_names_the_pair_that_joined_two_identities() -> None:

@@ -10,18 +10,9 @@ from clusterids.clustering.dbscan import edges
 from clusterids.clustering.merge import persons
 from clusterids.clustering.spread import SPREAD_MARGIN, spread
 
-DIM = 128
+from .vectors import DIM, near, unit
+
 EPS = 0.45  # the open pack's
-
-
-def unit(v: np.ndarray) -> np.ndarray:
-    return v / np.linalg.norm(v, axis=-1, keepdims=True)
-
-
-def step(v: np.ndarray, similarity: float, rng: np.random.Generator) -> np.ndarray:
-    other = rng.normal(size=DIM)
-    other -= (other @ v) * v
-    return unit(similarity * v + np.sqrt(1 - similarity**2) * unit(other))
 
 
 def rule(vectors: np.ndarray) -> np.ndarray:
@@ -34,9 +25,9 @@ def test_a_chain_of_strangers_is_no_person_and_a_real_one_stays_whole() -> None:
     rng = np.random.default_rng(5)
     chain = [unit(rng.normal(size=DIM))]
     for _ in range(59):  # each face close to the one before: one DBSCAN cluster end to end
-        chain.append(step(chain[-1], 0.72, rng))
+        chain.append(near(chain[-1], 0.72, rng))
     centre = unit(rng.normal(size=DIM))
-    person = [step(centre, 0.85, rng) for _ in range(40)]  # one person, photographed 40 times
+    person = [near(centre, 0.85, rng) for _ in range(40)]  # one person, photographed 40 times
     vectors = np.array(chain + person)
     labels = rule(vectors)
     floor = 1.0 - EPS + SPREAD_MARGIN
@@ -56,9 +47,9 @@ def test_two_people_bridged_by_a_run_of_weak_faces_stay_two() -> None:
     rng = np.random.default_rng(0)
     run = [unit(rng.normal(size=DIM))]
     for _ in range(29):
-        run.append(step(run[-1], 0.72, rng))
-    ann = [step(run[0], 0.85, rng) for _ in range(20)]  # Ann's photos around the run's first face
-    bob = [step(run[-1], 0.85, rng) for _ in range(20)]  # Bob's around its last
+        run.append(near(run[-1], 0.72, rng))
+    ann = [near(run[0], 0.85, rng) for _ in range(20)]  # Ann's photos around the run's first face
+    bob = [near(run[-1], 0.85, rng) for _ in range(20)]  # Bob's around its last
     labels = rule(np.array(ann + bob + run))
     (a,), (b,) = set(labels[:20].tolist()), set(labels[20:40].tolist())
     assert a >= 0 and b >= 0 and a != b  # each whole, and two
