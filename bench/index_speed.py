@@ -2,6 +2,7 @@
 
     python bench/index_speed.py [PHOTO_FOLDER] [--model PACK] [--photos 100] [--rounds 3]
     python bench/index_speed.py --variants [--faceless N] [--photos 60] [--rounds 3]
+    python bench/index_speed.py --decode [--rounds 5]
 
 Without a folder, a synthetic library (bench/synth_library.py: 2-12 MP photos with 1-6 faces)
 is composed under bench/out/, plus the Solvay photo. Every arm runs on the same photos with the
@@ -209,10 +210,34 @@ def variants(paths: list[str], spec: str, faceless: int, rounds: int) -> dict[st
             "decode_s_per_photo": round(decode_s / len(paths), 4), "results": results}
 
 
+def decode_paths(paths: list[str], rounds: int) -> dict[str, Any]:
+    """The decode stage alone: Pillow's (the path before) against OpenCV's for JPEGs, alternated."""
+    settings = load_settings({"progress": False})
+    datas = [Path(p).read_bytes() for p in paths]
+
+    def arm(fast: bool) -> Arm:
+        def run() -> tuple[float, int]:
+            start, cpu = time.perf_counter(), time.process_time()
+            for d in datas:
+                decode(d, settings.decode_max_side, settings.max_pixels, fast_jpeg=fast)
+            cpu_s[fast].append(time.process_time() - cpu)
+            return time.perf_counter() - start, len(datas)
+        return run
+
+    cpu_s: dict[bool, list[float]] = {True: [], False: []}
+    results = alternate({"Pillow (before)": arm(False), "OpenCV for JPEGs": arm(True)}, rounds)
+    for name, fast in (("Pillow (before)", False), ("OpenCV for JPEGs", True)):
+        results[name]["ms_per_photo"] = round(results[name]["median_s"] / len(datas) * 1000, 2)
+        results[name]["median_cpu_s"] = round(statistics.median(cpu_s[fast]), 3)
+    return {"photos": len(datas), "decode_max_side": settings.decode_max_side, "arms": results,
+            "speedup": round(results["Pillow (before)"]["median_s"] / results["OpenCV for JPEGs"]["median_s"], 3)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--variants", action="store_true", help="time each face-finding option (see above)")
     ap.add_argument("--faceless", type=int, default=0, help="with --variants: photos without a face to add")
+    ap.add_argument("--decode", action="store_true", help="time the decode stage alone, before and now")
     ap.add_argument("folder", nargs="?", type=Path)
     ap.add_argument("--model", default=str(SCRFD_PACK))
     ap.add_argument("--photos", type=int, default=100)
@@ -227,7 +252,9 @@ def main() -> None:
             shutil.copy(SHARED / "data" / "photos" / "solvay_conference_1927.jpg", folder)
     paths = [f.path for f in scan([folder]) if isinstance(f, Seen)]
     started = os.getloadavg()
-    if args.variants:
+    if args.decode:
+        out = decode_paths(paths, args.rounds)
+    elif args.variants:
         out = variants(paths, args.model, args.faceless, args.rounds)
     else:
         out = compare(folder, paths, args.model, args.rounds)
