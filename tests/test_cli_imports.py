@@ -23,7 +23,7 @@ from .test_cli_words import build, runner
 # migrations' machinery, the daemon's web server, a vector-store client
 HEAVY = ("numpy", "onnxruntime", "cv2", "PIL", "sklearn", "scipy", "faiss", "qdrant_client", "alembic", "fastapi",
          "starlette", "uvicorn")
-# a read of a SQLite library (people, photos, faces) is stdlib sqlite3: no ORM, no settings' machinery
+# a read of a SQLite library (people, photos, faces, status) is stdlib sqlite3: no ORM, no settings' machinery
 READ_HEAVY = (*HEAVY, "sqlalchemy", "pydantic", "pydantic_settings", "pydantic_core", "qdrant_edge")
 # with a daemon, the command is a client: not even the database, the vector index or pydantic
 CLIENT_HEAVY = (*HEAVY, "sqlalchemy", "qdrant_edge", "pydantic", "pydantic_settings", "pydantic_core")
@@ -63,7 +63,7 @@ def test_a_read_without_a_daemon_imports_nothing_heavy(library, args):
     assert sorted(imported(library, args) & set(HEAVY)) == []
 
 
-@pytest.mark.parametrize("args", [a for a in READS if a[0] != "status"], ids=" ".join)
+@pytest.mark.parametrize("args", READS, ids=" ".join)
 def test_a_read_of_a_sqlite_library_imports_neither_the_orm_nor_pydantic(library, args):
     assert sorted(imported(library, args) & set(READ_HEAVY)) == []
 

@@ -23,7 +23,8 @@ from .test_cli_words import build, runner
 READS = [["people"], ["people", "--all"], ["faces"], ["faces", "--person", "1"], ["faces", "--person", "anna maría"],
          ["faces", "--unknown"], ["faces", "--ignored"], ["photos", "--person", "1"],
          ["photos", "--person", "1", "--person", "2"], ["photos", "--person", "1", "--person", "2", "--any"],
-         ["photos", "--person", "3"], ["faces", "--person", "nobody"], ["faces", "--person", "99999999999999999999"]]
+         ["photos", "--person", "3"], ["faces", "--person", "nobody"], ["faces", "--person", "99999999999999999999"],
+         ["status"], ["status", "--failed"]]
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +87,21 @@ def test_a_wrong_config_is_said_the_full_way(library, tmp_path):
 
 def test_the_setting_names_are_the_settings():
     assert set(Settings.model_fields) == sources.SETTING_NAMES
+    assert Settings.model_fields["lease_seconds"].default == quick.LEASE_SECONDS
+
+
+def test_status_without_its_vector_index_goes_the_full_way(library):
+    vectors = Path(library["CLUSTERIDS_LIBRARY"]) / "vectors"
+    kept = vectors.with_name("vectors-kept")
+    vectors.rename(kept)
+    try:
+        result = runner(library)("status", "--json")
+        assert json.loads(result.stdout)["repaired_at_open"]  # the full open rebuilt it, and says so
+    finally:
+        import shutil
+
+        shutil.rmtree(vectors, ignore_errors=True)
+        kept.rename(vectors)
 
 
 def test_the_environment_is_read_as_pydantic_settings_reads_it():
@@ -101,10 +117,10 @@ def test_the_short_operations_are_declared_as_it_says():
 
 
 def test_through_the_daemon_the_plain_json_answers_what_the_typed_result_answers(daemon):  # noqa: F811
-    for args in [*READS, ["status"]]:
+    for args in READS:
         for as_json in ([], ["--json"]):
             short, full = both_ways(daemon, args + as_json)
-            if args == ["status"]:  # the daemon's last event and queue move between two calls
+            if args[0] == "status":  # the daemon's last event and queue move between two calls
                 short, full = (_steady(short, as_json), _steady(full, as_json))
             assert (args, short) == (args, full)
 

@@ -1,5 +1,5 @@
-"""The read commands' short way: ``people``, ``faces``, ``photos`` (and ``status`` through a
-daemon) in well under a second on a large library.
+"""The read commands' short way: ``people``, ``faces``, ``photos`` and ``status`` in well under
+a second on a large library.
 
 Without a daemon, a SQLite library is read on the standard library's sqlite3 (store/quick.py),
 the library found from the same sources as the settings (clusterids/sources.py) without
@@ -22,10 +22,11 @@ import click
 
 from .. import sources
 
-# the operations answered here: name -> whether it only reads (a GET through the daemon); the
-# people, faces and photos ones also without a daemon (tests keep this equal to their declarations)
+# the operations answered here: name -> whether it only reads (a GET through the daemon; tests
+# keep this equal to their declarations)
 OPERATIONS = {"people.persons": True, "people.faces": True, "photos.showing": True, "library.status": False}
-WITHOUT_DAEMON = ("people.persons", "people.faces", "photos.showing")
+WITHOUT_DAEMON = ("people.persons", "people.faces", "photos.showing", "library.status")
+LEASE_SECONDS = 60.0  # Settings.lease_seconds's default (a test keeps them equal); a set value goes the full way
 MAX_NAME = 200  # core.operations.MAX_NAME: a longer text is refused there, with its words
 CLIENT_SIDE = frozenset({"progress"})  # as cli/core.py: settings that shape the output, not the work
 
@@ -44,7 +45,7 @@ def quick_read(ctx: click.Context, name: str, kwargs: dict[str, Any]) -> Any | N
     if not merged.keys() <= sources.SETTING_NAMES or not isinstance(library, str | Path) or not str(library):
         return None  # the full way names the unknown setting, or decides what an empty path means
     root = Path(str(library))
-    if merged.get("database_url") or merged.get("albums_dir"):
+    if merged.get("database_url") or merged.get("albums_dir") or merged.get("vector_store_url"):
         return None
     from ..daemon.client import find_daemon_at
 
@@ -67,7 +68,25 @@ def quick_read(ctx: click.Context, name: str, kwargs: dict[str, Any]) -> Any | N
             from ..models.packs import BUFFALO, LICENCES
 
             click.echo(f"{BUFFALO}: {LICENCES[BUFFALO]}", err=True)
+        if name == "library.status":
+            return _status(quick, root, merged, bool(kwargs.get("failed")))
         return _answer(quick, name, kwargs)
+
+
+def _status(quick: Any, root: Path, merged: dict[str, Any], failed: bool) -> dict[str, Any] | None:
+    """``library.status``'s plain result. Nothing is pending (open_quick answers no library with a
+    vector write or a repair to do), so the index holds every face's vector, as the full open's
+    comparison would find; an index folder gone or never made goes the full way, which rebuilds it."""
+    if "lease_seconds" in merged or not (root / "vectors" / "edge_config.json").is_file():
+        return None
+    photos, faces, failures = quick.counts()
+    state = quick.queue_state(LEASE_SECONDS)
+    return {"library": str(root), "model": quick.pack, "dim": quick.dim, "photos": photos, "faces": faces,
+            "vectors": faces, "failed": failures, "queue": state["queue"], "workers": state["workers"],
+            "repaired_at_open": {}, "last_repair": quick.meta_json("last_repair"),
+            "last_recluster": quick.meta_json("last_recluster"),
+            "last_incremental": quick.meta_json("last_incremental"), "daemon": None,
+            "failed_files": [{"path": p, "reason": e or ""} for p, e in quick.failed_files()] if failed else None}
 
 
 def _texts(kwargs: dict[str, Any]) -> list[Any]:

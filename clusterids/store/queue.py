@@ -14,8 +14,6 @@ Leases are wall-clock epoch seconds of the workers' machines: keep their clocks 
 
 from __future__ import annotations
 
-import os
-import socket
 import time
 import uuid
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ from sqlalchemy import Engine, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from .db import QueueItem, WorkerRow
+from .rows import worker_alive
 
 # A photo whose claim ran out this often (its worker died each time) is failed, not retried.
 MAX_ATTEMPTS = 5
@@ -116,20 +115,6 @@ def unregister(engine: Engine, worker: str) -> None:
         s.execute(delete(WorkerRow).where(WorkerRow.id == worker))
 
 
-def _alive(host: str, pid: int) -> bool:
-    """Whether a worker could still be running: one of this machine is asked by its pid (a worker
-    killed, or one whose last rows went with a lost WAL, is not live for the rest of its lease)."""
-    if host != socket.gethostname():
-        return True  # another machine's: its lease says
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def state(session: Session, lease_seconds: float) -> dict[str, Any]:
     """The queue (waiting, claimed) and the live workers: seen within one lease, and running
     where this machine can tell."""
@@ -141,7 +126,7 @@ def state(session: Session, lease_seconds: float) -> dict[str, Any]:
          "photos_done": w.photos_done, "seen_seconds_ago": round(now - w.seen_at, 1)}
         for w in session.scalars(select(WorkerRow).where(WorkerRow.seen_at >= now - lease_seconds)
                                  .order_by(WorkerRow.id))
-        if _alive(w.host, w.pid)
+        if worker_alive(w.host, w.pid)
     ]
     return {"queue": {"waiting": total - claimed, "claimed": claimed}, "workers": workers}
 

@@ -7,18 +7,22 @@ first copy to make, files the owner's only, no lost WAL, no repair pending. Anyt
 ``None`` from ``open_quick``, and the caller opens the library the full way, which migrates,
 repairs or says what is wrong.
 The queries are those of store/reads.py (``person_counts``, ``find_person``,
-``faces_with_paths``, ``photos_showing``) and return the same rows; tests compare the two.
+``faces_with_paths``, ``photos_showing``, the counts) and of ``queue.state`` and return the same
+rows; tests compare the two.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import stat
+import time
 from pathlib import Path
+from typing import Any
 
 from . import backup, wal
 from .migrations import HEAD
-from .rows import FaceRow, PersonRow, name_key, resolve_person
+from .rows import FaceRow, PersonRow, name_key, resolve_person, worker_alive
 
 DB_FILE = "library.db"  # as store/library.py names it
 _PERSON = "SELECT id, name, hidden, merged_into, cover_face_id FROM persons"
@@ -29,9 +33,10 @@ _FACE = ("SELECT faces.id, faces.photo_id, faces.x1, faces.y1, faces.x2, faces.y
 class QuickLibrary:
     """A read-only connection to a library's database, and the pack it was made with."""
 
-    def __init__(self, conn: sqlite3.Connection, pack: str) -> None:
+    def __init__(self, conn: sqlite3.Connection, pack: str, dim: int) -> None:
         self.conn = conn
         self.pack = pack
+        self.dim = dim
 
     def close(self) -> None:
         self.conn.close()
@@ -93,6 +98,37 @@ class QuickLibrary:
         return [path for (path,) in self.conn.execute(sql + " ORDER BY photos.path", args)]
 
 
+    # -- the library's state ---------------------------------------------------------------------
+
+    def counts(self) -> tuple[int, int, int]:
+        """Photos read, faces, photos failed (``reads.photo_count``, ``reads.face_count``)."""
+        ok, failed = (self.conn.execute("SELECT count(id) FROM photos WHERE status = ?", (st,)).fetchone()[0]
+                      for st in ("ok", "failed"))
+        return int(ok), int(self.conn.execute("SELECT count(id) FROM faces").fetchone()[0]), int(failed)
+
+    def failed_files(self) -> list[tuple[str, str | None]]:
+        """(path, reason) of every photo that failed, by path (``reads.failed_files``)."""
+        return [(p, e) for p, e in self.conn.execute("SELECT path, error FROM photos WHERE status = 'failed' "
+                                                      "ORDER BY path")]
+
+    def queue_state(self, lease_seconds: float) -> dict[str, Any]:
+        """The queue and the live workers (``queue.state``)."""
+        now = time.time()
+        claimed = self.conn.execute("SELECT count(id) FROM queue WHERE lease_until >= ?", (now,)).fetchone()[0]
+        total = self.conn.execute("SELECT count(id) FROM queue").fetchone()[0]
+        rows = self.conn.execute("SELECT id, host, pid, providers, photos_done, seen_at FROM workers "
+                                 "WHERE seen_at >= ? ORDER BY id", (now - lease_seconds,))
+        workers = [{"id": w, "host": host, "pid": pid, "providers": providers.split(","), "photos_done": done,
+                    "seen_seconds_ago": round(now - seen, 1)}
+                   for w, host, pid, providers, done, seen in rows if worker_alive(host, pid)]
+        return {"queue": {"waiting": total - claimed, "claimed": claimed}, "workers": workers}
+
+    def meta_json(self, key: str) -> dict[str, Any] | None:
+        """A stamp kept as JSON in the meta table (``stamps.last``), None when never written."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
+
+
 def _person(row: tuple[int, str | None, int, int | None, int | None]) -> PersonRow:
     return PersonRow(int(row[0]), row[1], bool(row[2]), row[3], row[4])
 
@@ -124,4 +160,4 @@ def open_quick(root: Path) -> QuickLibrary | None:
     if revision != (HEAD,) or not {"library_id", "model", "model_key", "dim"} <= meta.keys() or pending:
         conn.close()
         return None
-    return QuickLibrary(conn, str(meta["model"]))
+    return QuickLibrary(conn, str(meta["model"]), int(meta["dim"]))

@@ -6,6 +6,8 @@ change is the store's own transaction (see store/people.py and store/photos.py).
 
 from __future__ import annotations
 
+import os
+import socket
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -136,3 +138,17 @@ def resolve_person(token: str | int, get: Callable[[int], P | None], named: Call
         seen.add(person.id)
         person = get(person.merged_into) or person
     return person
+
+
+def worker_alive(host: str, pid: int) -> bool:
+    """Whether a worker could still be running: one of this machine is asked by its pid (a worker
+    killed, or one whose last rows went with a lost WAL, is not live for the rest of its lease)."""
+    if host != socket.gethostname():
+        return True  # another machine's: its lease says
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
