@@ -67,8 +67,8 @@ def origin_refusal(request: Request) -> str | None:
     return None
 
 
-class PayloadTooLarge(Exception):
-    pass
+class BodyRefused(Exception):
+    """The request's body is refused midway: past its limit (413) or too slow to arrive (408)."""
 
 
 class BodyLimit:
@@ -103,12 +103,12 @@ class BodyLimit:
                 message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
             except TimeoutError:
                 refusal = 408
-                raise PayloadTooLarge from None
+                raise BodyRefused from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
                     refusal = 413
-                    raise PayloadTooLarge
+                    raise BodyRefused
             return message
 
         async def watched(message: Any) -> None:
@@ -123,7 +123,7 @@ class BodyLimit:
 
         try:
             await self.app(scope, counted, watched)
-        except PayloadTooLarge:
+        except BodyRefused:
             if not started:
                 await self._refuse(send, limit, refusal or 413)
 
