@@ -12,7 +12,8 @@ carries the load average seen while it ran. The arms:
 - seed: for each photo, a full-resolution cv2.imread and InsightFace FaceAnalysis.get (every
   module of the pack), one photo at a time: the seed's loop;
 - pure model time: our detector and recognizer calls (detect_and_embed, the defaults) on
-  photos decoded beforehand: the limit for the same calls;
+  photos decoded beforehand, ``workers`` photos at once as index runs them: the limit for the
+  same calls; and the same one photo at a time with every core (how the models ran before);
 - clusterids index: end to end into a fresh library (read, hash, decode, models, SQLite, Qdrant);
 - clusterids index, flip_embed off: the same without any mirror (what flipping costs).
 
@@ -35,6 +36,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -88,12 +90,16 @@ def seed_arm(paths: list[str], pack_dir: Path) -> Arm:
 
 
 def model_arm(decoded: list[Decoded], settings: Settings, spec: str) -> Arm:
+    """The models alone as ``index`` runs them: ``workers`` photos at once, each with its share of
+    the cores (``model_threads``); with ``workers`` 1 and ``model_threads`` 0, one photo at a time
+    on every core (how they ran before)."""
     model = resolve(spec, settings).load(settings)
     detect_and_embed(model, settings, decoded[0])  # load the models outside the timing
 
     def run() -> tuple[float, int]:
         start = time.perf_counter()
-        faces = sum(len(detect_and_embed(model, settings, d)) for d in decoded)
+        with ThreadPoolExecutor(settings.workers) as pool:
+            faces = sum(pool.map(lambda d: len(detect_and_embed(model, settings, d)), decoded))
         return time.perf_counter() - start, faces
 
     return run
@@ -137,6 +143,8 @@ def compare(folder: Path, paths: list[str], spec: str, rounds: int) -> dict[str,
         arms = {
             "seed": seed_arm(paths, Path(spec)),
             "pure model time": model_arm(decoded, settings, spec),
+            "pure model time, one photo at a time on every core": model_arm(
+                decoded, settings.replace(workers=1, model_threads=0), spec),
             "clusterids index": index_arm(folder, settings, Path(tmp)),
             "clusterids index, flip_embed off": index_arm(folder, settings.replace(flip_embed=False),
                                                           Path(tmp)),

@@ -91,7 +91,9 @@ class Settings(BaseSettings):
     neighbors: int = _help("Neighbours kept per face in the stored similarity graph.", 32)
     albums_dir: str = _help("Album folder; empty: 'albums' inside the library.", "")
     album_link: LinkMode = _help("How album entries point at photos: symlink, hardlink or copy.", "symlink")
-    workers: int = _help("Threads decoding photos ahead of the models.", 2)
+    workers: int = _help("Photos read, decoded and run through the models at once, each in a thread of its own.", 2)
+    model_threads: int = _help("Threads onnxruntime gives each model call; 0: the cores shared among the 'workers' "
+                               "photos at once (one photo a core beats one photo on every core: nothing waits).", 0)
     batch_size: int = _help("Faces embedded per recognizer call (small batches are fastest on CPUs).", 8)
     settle_seconds: float = _help("Daemon: index a file once its size and mtime held still this long.", 2.0)
     recluster_minutes: float = _help("Daemon: recluster this often when faces were added (0: never).", 60.0)
@@ -203,6 +205,9 @@ def _validate(s: Settings) -> None:
     for name in positive:
         if getattr(s, name) <= 0:
             raise UserError(f"setting {name!r} must be positive, not {getattr(s, name)}", "fix the config")
+    if s.model_threads < 0:
+        raise UserError(f"setting 'model_threads' must be 0 (as many as fit) or more, not {s.model_threads}",
+                        "fix the config")
     if s.model_ttl_seconds < 0 or s.flip_min_yaw < 0 or not 0 <= s.model_nice <= 19:
         raise UserError("settings 'model_ttl_seconds' and 'flip_min_yaw' must be >= 0 and 'model_nice' 0-19, not "
                         f"{s.model_ttl_seconds}, {s.flip_min_yaw}, {s.model_nice}", "fix the config")

@@ -27,7 +27,7 @@ SETTING_NAMES = frozenset({
     "det_threshold", "min_face_px", "core_min_det_score", "core_min_face_px", "core_min_sharpness", "core_max_yaw",
     "weak_eps", "join_eps", "attach_eps", "weak_attach_eps", "retry_padded", "retry_turned", "flip_embed",
     "flip_min_yaw", "model_ttl_seconds", "model_nice", "model_io_idle", "eps", "min_samples", "neighbors",
-    "albums_dir", "album_link", "workers", "batch_size", "settle_seconds", "recluster_minutes",
+    "albums_dir", "album_link", "workers", "model_threads", "batch_size", "settle_seconds", "recluster_minutes",
     "recluster_after_faces", "watch_queue_max", "api_port", "poll_watch", "providers", "path_map", "lease_seconds",
     "claim_batch", "enqueue", "xmp_read", "xmp_write", "progress"})
 

@@ -66,6 +66,10 @@ def _task(claim: queue.Claim, pairs: list[tuple[str, str]], settings: Settings) 
     return stages.decode_stage(stages.metadata(stages.read(task, settings), settings), settings)
 
 
+def _models(task: Task | None, model: FaceModel, settings: Settings) -> Task | None:
+    return None if task is None else stages.detect_embed(task, model, settings)
+
+
 def _beat(engine: Any, worker: str, lease: float, stop: threading.Event) -> None:
     """Renew this worker's claims every quarter lease, whatever the models are doing: only a
     worker that died loses them."""
@@ -111,7 +115,7 @@ def _work(lib: Library, settings: Settings, report: WorkerReport, model: FaceMod
           should_stop: Callable[[], bool] | None, once: bool, poll_seconds: float) -> None:
     engine = lib.db.engine
     """Claim, run the models, store: until told to stop (or, with ``once``, nothing is left)."""
-    with ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="decode") as pool:
+    with ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="photo") as pool:
         while not (should_stop and should_stop()):
             token, claims = queue.claim(engine, report.worker, settings.claim_batch, settings.lease_seconds)
             if not claims:
@@ -119,10 +123,9 @@ def _work(lib: Library, settings: Settings, report: WorkerReport, model: FaceMod
                     break
                 time.sleep(poll_seconds)
                 continue
-            done = []  # the models first: no write lock is held while they run
-            for task in pool.map(lambda c: _task(c, pairs, settings), claims):
-                if task is not None:
-                    done.append(stages.detect_embed(task, model, settings))
+            # the models first, a photo a thread: no write lock is held while they run
+            done = [t for t in pool.map(lambda c: _models(_task(c, pairs, settings), model, settings), claims)
+                    if t is not None]
             counts = Report()
             with PhotoWriter(lib.db, commit_every=0) as writer:  # one transaction stores the claim
                 for task in done:

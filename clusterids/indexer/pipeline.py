@@ -1,8 +1,11 @@
 """An index run over folders: the stages composed over the tasks the scan plans.
 
 plan (scan.py: stat only, then against the database) -> read -> metadata (i20: the names in
-its XMP) -> dedupe -> decode, in a thread pool ahead of the models -> detect and embed -> store,
-on the calling thread (the library's one writer). A photo whose XMP sidecar alone changed is
+its XMP) -> dedupe -> decode -> detect and embed, ``workers`` photos at once in a thread pool
+-> store, in order, on the calling thread (the library's one writer). Each photo's models run on
+its own thread with a share of the cores (models/packs.py ``model_threads``): on two cores, two
+photos of one thread each keep both busy, where one photo on both waits at every layer for the
+core a decode holds. A photo whose XMP sidecar alone changed is
 read for its names only: no hash, no decode, no models. ``clusterids worker`` composes the
 same stages over its claims (daemon/worker.py).
 """
@@ -67,16 +70,20 @@ def plan(lib: Library, roots: list[str], report: Report, settle: float = 0.0) ->
 
 
 def ahead(items: Iterable[T], fn: Callable[[T], R], workers: int) -> Iterator[R]:
-    """Map ``fn`` over ``items`` in a thread pool, in order, with a bounded number in flight."""
-    limit = workers * 2 + 1
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode") as pool:
-        pending: deque[Future[R]] = deque()
+    """Map ``fn`` over ``items`` in a thread pool, in order, with a bounded number in flight; what
+    has not started when the caller stops reading is never run."""
+    limit = workers * 2
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="photo")
+    pending: deque[Future[R]] = deque()
+    try:
         for item in items:
             pending.append(pool.submit(fn, item))
             if len(pending) >= limit:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def index_paths(lib: Library, paths: Iterable[Path], progress: Progress | None = None,
@@ -101,18 +108,19 @@ def index_paths(lib: Library, paths: Iterable[Path], progress: Progress | None =
     if on_plan:
         on_plan(len(tasks))
     settings = lib.settings
+    model = None if enqueue or not tasks else lib.model()  # made here: the threads share one
 
     def prepare(task: Task) -> Task:
         stages.dedupe(stages.metadata(stages.read(task, settings), settings), lib.db)
-        return task if enqueue else stages.decode_stage(task, settings)
+        if model is None:
+            return task
+        return stages.detect_embed(stages.decode_stage(task, settings), model, settings)
 
     with PhotoWriter(lib.db, after_commit=after_commit) as writer:
         for problem in problems:
             writer.fail(problem.path, None, problem.reason)
             report.failed(problem.path, problem.reason)
         for done, task in enumerate(ahead(tasks, prepare, settings.workers), start=1):
-            if not enqueue:
-                stages.detect_embed(task, lib.model(), settings)
             if not stages.store(task, writer, gone, report):
                 # the known source vanished, or a changed sidecar turns the photo: do the work after all
                 again = stages.metadata(stages.read(Task(task.seen, task.known), settings), settings)

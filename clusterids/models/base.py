@@ -62,9 +62,10 @@ def choose_providers(setting: str) -> tuple[tuple[str, ...], list[str]]:
 
 
 def _session(model: bytes | str, providers: tuple[str, ...] = (CPU,),
-             notices: list[str] | None = None) -> ort.InferenceSession:
+             notices: list[str] | None = None, threads: int = 0) -> ort.InferenceSession:
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
+    opts.intra_op_num_threads = threads  # 0: onnxruntime's own choice (every core)
     # Spinning threads would steal the cores from the decoding threads running beside the models.
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
@@ -91,10 +92,10 @@ class ScrfdDetector:
     """InsightFace's SCRFD (and RetinaFace) detectors, through insightface's own decoder."""
 
     def __init__(self, path: Path, det_size: int, threshold: float, providers: tuple[str, ...] = (CPU,),
-                 notices: list[str] | None = None) -> None:
+                 notices: list[str] | None = None, threads: int = 0) -> None:
         from insightface.model_zoo.scrfd import SCRFD
 
-        model = SCRFD(model_file=str(path), session=_session(str(path), providers, notices))
+        model = SCRFD(model_file=str(path), session=_session(str(path), providers, notices, threads))
         model.prepare(-1, input_size=(det_size, det_size), det_thresh=threshold)
         self.model = model
 
@@ -112,6 +113,7 @@ class YuNetDetector:
     def __init__(self, path: Path, det_size: int, threshold: float) -> None:
         self.det_size = det_size
         self.model = cv2.FaceDetectorYN.create(str(path), "", (det_size, det_size), threshold, 0.3, 5000)
+        self._lock = threading.Lock()  # its input size is state: one photo at a time
 
     def detect(self, img_bgr: np.ndarray, size: int | None = None) -> list[Detection]:
         h, w = img_bgr.shape[:2]
@@ -119,8 +121,9 @@ class YuNetDetector:
         img = img_bgr if scale == 1.0 else cv2.resize(
             img_bgr, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA
         )
-        self.model.setInputSize((img.shape[1], img.shape[0]))
-        _, rows = self.model.detect(img)
+        with self._lock:
+            self.model.setInputSize((img.shape[1], img.shape[0]))
+            _, rows = self.model.detect(img)
         if rows is None:
             return []
         out = []
@@ -134,7 +137,8 @@ class YuNetDetector:
 class Recognizer:
     """An ArcFace-type recognizer (ArcFace, SFace) in onnxruntime, batched over faces."""
 
-    def __init__(self, path: Path, providers: tuple[str, ...] = (CPU,), notices: list[str] | None = None) -> None:
+    def __init__(self, path: Path, providers: tuple[str, ...] = (CPU,), notices: list[str] | None = None,
+                 threads: int = 0) -> None:
         model = onnx.load(str(path))
         # Models exported with batch 1 fixed: make the batch dimension symbolic.
         for value in (model.graph.input[0], model.graph.output[0]):
@@ -146,7 +150,7 @@ class Recognizer:
             n.startswith(("Mul", "_mul")) for n in names
         )
         self.mean, self.std = (0.0, 1.0) if mxnet_style else (127.5, 127.5)
-        self.session = _session(model.SerializeToString(), providers, notices)
+        self.session = _session(model.SerializeToString(), providers, notices, threads)
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
         self.size = int(inp.shape[2]) if isinstance(inp.shape[2], int) else 112
@@ -228,8 +232,9 @@ class FaceModel:
     TTL) to give their memory back; the next use loads them again, under the same lock."""
 
     def __init__(self, name: str, detector_path: Path, recognizer_path: Path, det_size: int,
-                 threshold: float, providers: tuple[str, ...] = (CPU,)) -> None:
+                 threshold: float, providers: tuple[str, ...] = (CPU,), threads: int = 0) -> None:
         self.name = name
+        self.threads = threads  # onnxruntime's per call (packs.model_threads); 0: its own choice
         self.providers = providers  # asked for; see providers_in_use() for what started
         self.notices: list[str] = []
         self.detector_path = detector_path
@@ -252,8 +257,8 @@ class FaceModel:
                     self._detector = YuNetDetector(self.detector_path, self.det_size, self.threshold or 0.7)
                 else:
                     self._detector = ScrfdDetector(self.detector_path, self.det_size, self.threshold or 0.5,
-                                                   self.providers, self.notices)
-                self._recognizer = Recognizer(self.recognizer_path, self.providers, self.notices)
+                                                   self.providers, self.notices, self.threads)
+                self._recognizer = Recognizer(self.recognizer_path, self.providers, self.notices, self.threads)
                 self._dim = self._recognizer.dim
             return self._detector, self._recognizer
 

@@ -9,6 +9,7 @@ refuses vectors made by another one.
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,9 +48,18 @@ class Pack:
 
         providers, notices = choose_providers(settings.providers)
         model = FaceModel(self.name, self.detector, self.recognizer, settings.det_size, settings.det_threshold,
-                          providers)
+                          providers, model_threads(settings))
         model.notices.extend(notices)
         return model
+
+
+def model_threads(settings: Settings) -> int:
+    """onnxruntime's threads for one model call: ``model_threads``, or the cores this process may
+    use shared among the ``workers`` photos run at once (at least one)."""
+    if settings.model_threads:
+        return settings.model_threads
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores // max(1, settings.workers))
 
 
 @functools.lru_cache(maxsize=16)
