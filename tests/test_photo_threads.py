@@ -7,7 +7,6 @@ import os
 import threading
 
 import numpy as np
-import pytest
 
 from clusterids.app import open_core
 from clusterids.config import load_settings
