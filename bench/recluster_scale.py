@@ -42,9 +42,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine  # noqa: E402
 
 EPS, MIN_SAMPLES, K = 0.45, 2, 32
+ROWS = 16_384  # rows of the synthetic vectors drawn at a time (float64: 64 MB at 512-D)
 
 
 def vectors(n: int, dim: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Filled in float32, ``ROWS`` rows at a time: the values are those of one float64 draw of
+    all rows (the generator's stream is the same), without an N x dim float64 temporary (8 GB
+    at 1M x 512-D) or the N x dim copy that normalising the whole array makes."""
     rng = np.random.default_rng(seed)
     sizes, total = [], 0
     while total < int(n * 0.9):
@@ -59,9 +63,14 @@ def vectors(n: int, dim: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
         part = truth[start : start + 200_000]
         centres = np.random.default_rng(seed + 1 + start).normal(size=(len(sizes), dim)).astype(np.float32)
         centres /= np.linalg.norm(centres, axis=1, keepdims=True)
-        x[start : start + len(part)] = centres[part] + rng.normal(scale=spread, size=(len(part), dim))
-    x[len(truth):] = rng.normal(size=(n - len(truth), dim))
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
+        for i in range(0, len(part), ROWS):
+            rows = part[i : i + ROWS]
+            x[start + i : start + i + len(rows)] = centres[rows] + rng.normal(scale=spread, size=(len(rows), dim))
+        del centres
+    for i in range(len(truth), n, ROWS):
+        x[i : min(n, i + ROWS)] = rng.normal(size=(min(n, i + ROWS) - i, dim))
+    for i in range(0, n, ROWS):
+        x[i : i + ROWS] /= np.linalg.norm(x[i : i + ROWS], axis=1, keepdims=True)
     labels = np.concatenate([truth, -1 - np.arange(n - len(truth))])
     return x, labels
 

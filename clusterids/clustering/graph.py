@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import tempfile
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,11 +114,9 @@ def _joined(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[np.
     return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))  # type: ignore[return-value]
 
 
-def neighbours(queries: np.ndarray, query_ids: np.ndarray, base: np.ndarray, base_ids: np.ndarray,
-               min_sim: float, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each query row, its at most ``k`` nearest base rows with similarity >= min_sim
-    (itself excluded). Exact: blockwise matrix products. Returns (query id, base id, sim)."""
-    parts = []
+def _blocks(queries: np.ndarray, query_ids: np.ndarray, base: np.ndarray, base_ids: np.ndarray,
+            min_sim: float, k: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """``neighbours``, one block of query rows at a time."""
     n = max(1, len(base))
     rows = max(1, BLOCK_CELLS // n)
     for start in range(0, len(queries), rows):
@@ -127,19 +126,39 @@ def neighbours(queries: np.ndarray, query_ids: np.ndarray, base: np.ndarray, bas
         s = sims[r, c]
         del sims
         if len(r):
-            parts.append(_top_k(r, query_ids[start + r], base_ids[c], s, k))
-    return _joined(parts)
+            yield _top_k(r, query_ids[start + r], base_ids[c], s, k)
 
 
-def approximate_neighbours(vectors: np.ndarray, ids: np.ndarray, rows: np.ndarray, min_sim: float,
-                           k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The same as ``neighbours(vectors[rows], ids[rows], vectors, ids, ...)``, searching only
-    the ``PROBES`` k-means cells nearest to each query row (see the module's docstring). Every
-    similarity kept is exact; a neighbour is missed only when it lies in a farther cell."""
+def neighbours(queries: np.ndarray, query_ids: np.ndarray, base: np.ndarray, base_ids: np.ndarray,
+               min_sim: float, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each query row, its at most ``k`` nearest base rows with similarity >= min_sim
+    (itself excluded). Exact: blockwise matrix products. Returns (query id, base id, sim)."""
+    return _joined(list(_blocks(queries, query_ids, base, base_ids, min_sim, k)))
+
+
+def _row_type(n: int) -> type[np.signedinteger]:
+    """Row numbers as int32 while they fit: half the memory of ids for every candidate edge."""
+    return np.int32 if n < 2**31 else np.int64
+
+
+def _exact_chunks(vectors: np.ndarray, rows: np.ndarray, min_sim: float,
+                  k: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The rows' neighbours by the exact product, as (query row, base row, sim), a block at a time."""
+    row = np.arange(len(vectors), dtype=_row_type(len(vectors)))
+    queries = vectors if len(rows) == len(vectors) else vectors[rows]  # all new: no copy of the vectors
+    yield from _blocks(queries, row[rows], vectors, row, min_sim, k)
+
+
+def _cell_chunks(vectors: np.ndarray, rows: np.ndarray, min_sim: float,
+                 k: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The rows' neighbours by the k-means cells (see the module's docstring), ``QUERY_CHUNK``
+    query rows at a time, as (query row, base row, sim): a chunk's candidates are dropped
+    before the next chunk is searched, so what is held beside the vectors is the kept edges."""
     import faiss
 
     x = np.ascontiguousarray(vectors, np.float32)
     n, dim = x.shape
+    row = np.arange(n, dtype=_row_type(n))
     cells = max(1, min(n // 40, int(round(CELLS_PER_ROOT * np.sqrt(n)))))  # faiss wants 39+ a cell
     probes = min(PROBES, cells)
     sample = x[np.random.default_rng(0).choice(n, min(n, cells * TRAIN_PER_CELL), replace=False)]
@@ -148,37 +167,76 @@ def approximate_neighbours(vectors: np.ndarray, ids: np.ndarray, rows: np.ndarra
     del sample
     home = np.concatenate([kmeans.index.search(x[i : i + QUERY_CHUNK], 1)[1][:, 0]
                            for i in range(0, n, QUERY_CHUNK)])  # each face lives in its nearest cell
-    members = np.argsort(home, kind="stable")
+    members = np.argsort(home, kind="stable").astype(row.dtype)
     member_at = np.searchsorted(home[members], np.arange(cells + 1))
     del home
-    out = []
-    # queries a chunk at a time, so that what is held beside the vectors stays small
     for i in range(0, len(rows), QUERY_CHUNK):
         chunk = rows[i : i + QUERY_CHUNK]
         _, probe = kmeans.index.search(x[chunk], probes)  # each query looks in its nearest cells
         flat = probe.ravel()
         order = np.argsort(flat, kind="stable")
         query_at = np.searchsorted(flat[order], np.arange(cells + 1))
-        query_rows = chunk[order // probes]
+        query_rows = row[chunk][order // probes]
+        del probe, flat, order
         parts = []
         for c in range(cells):
             base = members[member_at[c] : member_at[c + 1]]
             queries = query_rows[query_at[c] : query_at[c + 1]]
             if len(base) and len(queries):
-                part = neighbours(x[queries], ids[queries], x[base], ids[base], min_sim, k)
+                part = neighbours(x[queries], queries, x[base], base, min_sim, k)
                 if len(part[0]):
                     parts.append(part)
         # a face's best k over all its cells (a pair is met in one cell only: a face has one home)
         qa, qb, qs = _joined(parts)
-        out.append(_top_k(qa, qa, qb, qs, k))
-    return _joined(out)
+        del parts
+        yield _top_k(qa, qa, qb, qs, k)
+
+
+def approximate_neighbours(vectors: np.ndarray, ids: np.ndarray, rows: np.ndarray, min_sim: float,
+                           k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The same as ``neighbours(vectors[rows], ids[rows], vectors, ids, ...)``, searching only
+    the ``PROBES`` k-means cells nearest to each query row (see the module's docstring). Every
+    similarity kept is exact; a neighbour is missed only when it lies in a farther cell."""
+    return _joined([(ids[q], ids[b], s) for q, b, s in _cell_chunks(vectors, rows, min_sim, k)])
+
+
+def _pairs_once(chunks: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]],
+                n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The chunks' edges between rows (< n), each pair once: its key lo * n + hi (lo < hi),
+    sorted, and its similarity. An edge between two new faces is found from both sides; the
+    first found is kept. Each chunk becomes 12 bytes an edge at once, and one stable sort of
+    the keys finds the pairs met twice (no N x k copies of ids, no 2-D unique)."""
+    keys, sims = [], []
+    for q, b, s in chunks:
+        q64, b64 = q.astype(np.int64), b.astype(np.int64)
+        keys.append(np.minimum(q64, b64) * n + np.maximum(q64, b64))
+        sims.append(s.astype(np.float32, copy=False))
+        del q64, b64
+    if not keys:
+        return np.zeros(0, np.int64), np.zeros(0, np.float32)
+    key = np.concatenate(keys)
+    keys.clear()
+    sim = np.concatenate(sims)
+    sims.clear()
+    order = np.argsort(key, kind="stable")  # stable: of a pair met twice, the first found leads
+    key = key[order]
+    first = np.ones(len(key), bool)
+    np.not_equal(key[1:], key[:-1], out=first[1:])
+    keep = order[first]
+    del order
+    return key[first], sim[keep]
+
+
+def _after(kept: np.ndarray, new: np.ndarray) -> np.ndarray:
+    return np.concatenate([kept, new]) if len(kept) else new  # from scratch: no copy of the new edges
 
 
 def update(graph: Graph, ids: np.ndarray, vectors: np.ndarray, k: int,
            exact: bool | None = None) -> tuple[Graph, int]:
     """Bring the graph in step with the faces ``ids`` (sorted) and their unit ``vectors``.
     Returns the new graph and how many faces had their neighbours computed. ``exact``: the
-    exact product (True) or the index's candidates (False); None chooses by the batch's size."""
+    exact product (True) or the index's candidates (False); None chooses by the batch's size.
+    New edges come sorted by (a, b) after the kept ones."""
     ids = np.asarray(ids, np.int64)
     present = np.isin(graph.ids, ids)
     a, b, sim = graph.a, graph.b, graph.sim
@@ -186,28 +244,16 @@ def update(graph: Graph, ids: np.ndarray, vectors: np.ndarray, k: int,
         keep = np.isin(a, ids) & np.isin(b, ids)
         a, b, sim = a[keep], b[keep], sim[keep]
     is_new = ~np.isin(ids, graph.ids)
-    new_ids = ids[is_new]
-    if len(new_ids):
+    new_rows = np.flatnonzero(is_new)
+    if len(new_rows):
         if exact is None:
-            exact = len(new_ids) * len(ids) <= EXACT_MAX_PAIRS
-        if exact:
-            qa, qb, qs = neighbours(vectors[is_new], new_ids, vectors, ids, graph.min_sim, k)
-        else:
-            qa, qb, qs = approximate_neighbours(vectors, ids, np.flatnonzero(is_new), graph.min_sim, k)
-        # an edge between two new faces is found from both sides: store each once
-        lo, hi = np.minimum(qa, qb), np.maximum(qa, qb)
-        del qa, qb
-        both_new = np.isin(lo, new_ids) & np.isin(hi, new_ids)
-        span = int(ids.max()) + 1
-        if span < 2**31:  # one int64 key per pair: a 1-D unique, far faster than rows of two
-            _, first = np.unique(lo * span + hi, return_index=True)
-        else:
-            _, first = np.unique(np.stack([lo, hi], axis=1), axis=0, return_index=True)
-        once = np.zeros(len(lo), bool)
-        once[first] = True
-        keep = once | ~both_new
-        del once, both_new, first
-        a = np.concatenate([a, lo[keep]])
-        b = np.concatenate([b, hi[keep]])
-        sim = np.concatenate([sim, qs[keep]])
-    return Graph(ids, a, b, sim, graph.min_sim), int(len(new_ids))
+            exact = len(new_rows) * len(ids) <= EXACT_MAX_PAIRS
+        find = _exact_chunks if exact else _cell_chunks
+        n = len(ids)
+        key, new_sim = _pairs_once(find(vectors, new_rows, graph.min_sim, k), n)
+        # ids are sorted, so the lower row is the lower id: a < b holds
+        a = _after(a, ids[key // n])
+        b = _after(b, ids[key % n])
+        del key
+        sim = _after(sim, new_sim)
+    return Graph(ids, a, b, sim, graph.min_sim), int(len(new_rows))
