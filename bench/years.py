@@ -9,7 +9,8 @@ identity "split in two" has its faces in exactly two persons, each mostly that i
 lag-dev mostly one young and one adult person). For each way of scoring a pair of persons, at
 the queue's cuts (``clusterids.core.suggestions``, "likely" and "very likely"): the share of
 the split-in-two identities whose pair is suggested, and the precision of every suggested pair
-(right: both persons' main identity is one). Scores:
+(right: both persons' main identity is one); and, for those identities, their two persons' median
+score and how often each half's nearest person (by that score) is its other half. Scores:
 
 - ``mix``: the queue's (the mean of the two centres' cosine and of the three closest face pairs);
 - ``multi``: the same with several centres per person (its faces cut by average linkage at eps,
@@ -80,6 +81,15 @@ def report(name: str, flip: float) -> dict[str, Any]:
                          "mix": (float(one[a] @ one[b]) + top3) / 2,
                          "multi": (float((multi[a] @ multi[b].T).max()) + top3) / 2})
     out: dict[str, Any] = {"persons": len(persons), "identities_in_two_persons": len(in_two), "cuts": cut}
+    score_of = {tuple(sorted(r["pair"])): r for r in rows}
+    for key in ("mix", "multi"):  # how near the two halves are, and is each the other's nearest person
+        halves = [score_of[tuple(sorted(ks))][key] for ks in in_two.values()]
+        nearest = 0
+        for ks in in_two.values():
+            mine = [r for r in rows if ks[0] in r["pair"]]
+            nearest += max(mine, key=lambda r: r[key])["pair"] == tuple(sorted(ks))
+        out[f"{key} halves"] = {"median_score": round(float(np.median(halves)), 4) if halves else None,
+                                "partner_is_nearest": round(nearest / len(in_two), 4) if in_two else None}
     for key in ("mix", "multi"):
         for level, at in zip(("likely", "very likely"), cut, strict=True):
             shown = [r for r in rows if r[key] >= at]
