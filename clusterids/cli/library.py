@@ -189,9 +189,9 @@ def _print_strays(results: list[dict[str, Any]]) -> None:
     for r in results:
         if "persons_10" in r:
             worst = round(100 * r["max_stray_share_10"])
-            click.echo(f"{r['method']}: {r['stray_over_2pct']} of {count(r['persons_10'], 'person')} of 10+ faces "
-                       f"have more than 2% of other identities' faces (at most {worst}%); "
-                       f"{count(r['taken_over_2pct'], 'person')} hold more than 2% of another identity's faces")
+            click.echo(f"{r['method']}: persons holding more than 2% of another identity's faces: "
+                       f"{r['taken_over_2pct']}; of the {count(r['persons_10'], 'person')} of 10+ faces, "
+                       f"{r['stray_over_2pct']} with more than 2% of other identities' faces (at most {worst}%)")
 
 
 def _print_largest(persons: list[dict[str, Any]]) -> None:
