@@ -17,7 +17,7 @@ EPS = 0.45  # the open pack's
 def rule(vectors: np.ndarray) -> np.ndarray:
     v = vectors.astype(np.float32)
     a, b, s = edges(v, 0.3, 32)  # as the stored graph keeps them
-    return persons(v, a, b, s, EPS, 2, EPS, 0.62, 0.5, np.ones(len(v), bool), np.arange(len(v)))
+    return persons(v, a, b, s, EPS, 2, EPS, 0.65, 0.6, np.ones(len(v), bool), np.arange(len(v)))
 
 
 def test_a_one_off_face_near_a_small_person_stays_unknown_and_a_large_one_takes_its_own() -> None:

@@ -20,7 +20,7 @@ JOIN_WIDE = 0.05  # as measured (docs/benchmarks.md)
 def rule(vectors: np.ndarray) -> np.ndarray:
     v = vectors.astype(np.float32)
     a, b, s = edges(v, 0.3, 32)  # as the stored graph keeps them
-    return persons(v, a, b, s, EPS, 2, EPS, 0.62, 0.5, np.ones(len(v), bool), np.arange(len(v)), join_wide=JOIN_WIDE)
+    return persons(v, a, b, s, EPS, 2, EPS, 0.65, 0.6, np.ones(len(v), bool), np.arange(len(v)), join_wide=JOIN_WIDE)
 
 
 def views(bridging: int, back: int, apart: float = 62) -> tuple[np.ndarray, int]:

@@ -19,11 +19,11 @@ ROUNDS = 3
 # A stray face joins a person only when this many of its trusted faces are near it too, not its
 # centre alone; each may be SUPPORT_SLACK farther than the centre's reach (one face is noisier
 # than a mean). bench/calibrate.py, docs/benchmarks.md "Calibrated on the union of the dev sets".
-ATTACH_SUPPORT = 5
+ATTACH_SUPPORT = 4
 SUPPORT_SLACK = 0.1
 # ... and only when its person's nearest centre is this much nearer than any other person's: a
 # face as close to two look-alikes (siblings, a child and a parent) is evidence for neither.
-ATTACH_LEAD = 0.08
+ATTACH_LEAD = 0.1
 # With JOIN_WIDE above 0, clusters whose centres are up to that much beyond join_eps are one
 # person when JOIN_PAIRS trusted faces of each have a face of the other within that reach (a
 # two-level join: centres alone where close, several face pairs farther). Off: 0.05 gave lag-dev
