@@ -152,7 +152,7 @@ def one(what: str, n: int, dim: int, out: Path) -> dict:
         photo = np.repeat(np.arange(n), np.random.default_rng(3).integers(1, 7, n))[:n]
         np.random.default_rng(4).shuffle(photo)
         start = time.perf_counter()
-        labels = persons(x, g.a, g.b, g.sim, EPS, MIN_SAMPLES, 0.45, 0.58, 0.5, np.ones(n, bool), photo)
+        labels = persons(x, g.a, g.b, g.sim, EPS, MIN_SAMPLES, 0.45, 0.65, 0.6, np.ones(n, bool), photo)
         res["seconds"] = round(time.perf_counter() - start, 2)
         res["clusters"] = int(labels.max() + 1)
     elif what == "add1pct":

@@ -17,7 +17,7 @@ EPS = 0.45  # the open pack's
 def rule(vectors: np.ndarray) -> np.ndarray:
     v = vectors.astype(np.float32)
     a, b, s = edges(v, 0.3, 32)  # as the stored graph keeps them
-    return persons(v, a, b, s, EPS, 2, EPS, 0.58, 0.5, np.ones(len(v), bool), np.arange(len(v)))
+    return persons(v, a, b, s, EPS, 2, EPS, 0.65, 0.6, np.ones(len(v), bool), np.arange(len(v)))
 
 
 def test_a_one_off_face_near_a_small_person_stays_unknown_and_a_large_one_takes_its_own() -> None:
@@ -31,3 +31,29 @@ def test_a_one_off_face_near_a_small_person_stays_unknown_and_a_large_one_takes_
     assert len(set(labels[:3].tolist())) == 1 and labels[0] >= 0
     assert labels[3] == -1  # before: attached to Ann by her centre
     assert labels[12] == labels[4] >= 0  # Bob keeps his blurred photo
+
+
+def _at(first: np.ndarray, second: np.ndarray, to_first: float, to_second: float,
+        rng: np.random.Generator) -> np.ndarray:
+    """A unit vector at the given cosines to two unit vectors (not parallel)."""
+    e2 = second - (second @ first) * first
+    e2 /= np.linalg.norm(e2)
+    y = (to_second - (second @ first) * to_first) / (second @ e2)
+    rest = rng.normal(size=len(first))
+    rest -= (rest @ first) * first + (rest @ e2) * e2
+    return to_first * first + y * e2 + np.sqrt(1 - to_first**2 - y**2) * unit(rest)
+
+
+def test_a_face_as_close_to_two_look_alikes_stays_unknown_and_a_nearer_one_joins() -> None:
+    rng = np.random.default_rng(4)
+    ann = unit(rng.normal(size=DIM))
+    bea = _at(ann, unit(rng.normal(size=DIM)), 0.3, 0.0, rng)  # Ann's sister: centres at cosine 0.3
+    sisters = [near(ann, 0.88, rng) for _ in range(8)] + [near(bea, 0.88, rng) for _ in range(8)]
+    between = _at(ann, bea, 0.5, 0.5, rng)  # a blurred photo of one of them, as near to both
+    nearer = _at(ann, bea, 0.52, 0.1, rng)  # a poor photo of Ann
+    v = np.array(sisters + [between, nearer])
+    assert (v[:16] @ between).max() < 1 - EPS and (v[:16] @ nearer).max() < 1 - EPS  # no DBSCAN link
+    labels = rule(v)
+    assert labels[0] >= 0 and labels[8] >= 0 and labels[0] != labels[8]
+    assert labels[16] == -1  # before: given to whichever sister's centre came first
+    assert labels[17] == labels[0]

@@ -65,3 +65,6 @@ def test_eval_prints_the_largest_persons_and_their_links(run, run_json, env, tmp
     text = run(*wide, "--model", str(SCRFD_PACK), "eval", data).stdout
     assert "largest persons (clusterids):" in text and "6 faces, 50% " in text and "1 other identity in it" in text
     assert f"{link['a']} ({link['a_identity']}) ~ {link['b']} ({link['b_identity']}): cosine" in text
+    ours = next(r for r in report["results"] if r["method"] == "clusterids")
+    assert (ours["taken_over_2pct"], ours["persons_10"], ours["stray_over_2pct"]) == (1, 0, 0)  # all of the other's 3
+    assert "clusterids: persons holding more than 2% of another identity's faces: 1; of the 0 persons of 10+" in text

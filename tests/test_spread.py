@@ -54,3 +54,21 @@ def test_two_people_bridged_by_a_run_of_weak_faces_stay_two() -> None:
     (a,), (b,) = set(labels[:20].tolist()), set(labels[20:40].tolist())
     assert a >= 0 and b >= 0 and a != b  # each whole, and two
     assert (labels == a).sum() < 40 and (labels == b).sum() < 40  # neither took the run whole
+
+
+def test_what_is_found_inside_a_chain_is_faces_alike_on_average() -> None:
+    """Inside a loose group, a group is kept only when its faces are on average within eps less
+    the margin of each other, every pair counted (average linkage): a dense stretch of a chain
+    whose ends are strangers is no person. Fails with HDBSCAN inside (before: a stretch of 6
+    chain faces whose pairs average 0.55)."""
+    rng = np.random.default_rng(5)
+    chain = [unit(rng.normal(size=DIM))]
+    for _ in range(59):
+        chain.append(near(chain[-1], 0.72, rng))
+    vectors = np.array(chain)
+    labels = rule(vectors)
+    assert spread(vectors) < 1.0 - EPS + SPREAD_MARGIN  # the premise: one loose group
+    for k in set(labels[labels >= 0].tolist()):
+        g = vectors[labels == k]
+        pairs = (g @ g.T)[np.triu_indices(len(g), 1)]
+        assert pairs.mean() >= 1.0 - EPS + SPREAD_MARGIN - 1e-6, (k, len(g), pairs.mean())

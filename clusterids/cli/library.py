@@ -175,12 +175,23 @@ def eval_cmd(ctx: click.Context, folder: str, as_json: bool) -> None:
         table(r["results"], ["method", "bcubed_precision", "bcubed_recall", "bcubed_f1", "pairwise_precision",
                               "pairwise_recall", "pairwise_f1", "persons", "unknown", "largest_purity"])
         click.echo(f"photos with no face found: {r['photos_without_face']}")
+        _print_strays(r["results"])
         _print_largest(r.get("largest_persons") or [])
         eps = r["suggested_eps"]
         click.echo(f"suggested eps for this library: {eps}" if eps is not None else
                    "suggested eps: none (the distances show no clear gap between same and other persons)")
 
     emit(result, as_json, render)
+
+
+def _print_strays(results: list[dict[str, Any]]) -> None:
+    """Each method's persons with faces of other identities (issue 17's 2%), in words."""
+    for r in results:
+        if "persons_10" in r:
+            worst = round(100 * r["max_stray_share_10"])
+            click.echo(f"{r['method']}: persons holding more than 2% of another identity's faces: "
+                       f"{r['taken_over_2pct']}; of the {count(r['persons_10'], 'person')} of 10+ faces, "
+                       f"{r['stray_over_2pct']} with more than 2% of other identities' faces (at most {worst}%)")
 
 
 def _print_largest(persons: list[dict[str, Any]]) -> None:

@@ -21,6 +21,18 @@ ROUNDS = 3
 # than a mean). bench/calibrate.py, docs/benchmarks.md "Calibrated on the union of the dev sets".
 ATTACH_SUPPORT = 4
 SUPPORT_SLACK = 0.1
+# ... and only when its person's nearest centre is this much nearer than any other person's: a
+# face as close to two look-alikes (siblings, a child and a parent) is evidence for neither.
+ATTACH_LEAD = 0.1
+# With JOIN_WIDE above 0, clusters whose centres are up to that much beyond join_eps are one
+# person when JOIN_PAIRS trusted faces of each have a face of the other within that reach (a
+# two-level join: centres alone where close, several face pairs farther). Off: 0.05 gave lag-dev
+# pairwise precision +0.008 and nothing elsewhere, but that band (0.50-0.55 for the open pack) is
+# where the merge suggestions offer two persons for the user to join (core/suggestions.py,
+# tests/test_suggestions.py); docs/benchmarks.md "Evidence a person would accept".
+JOIN_WIDE = 0.0
+JOIN_PAIRS = 2
+RIVALS = 8  # centres looked at for the rival person (beyond them, all are farther)
 
 
 def _sums(vectors: np.ndarray, labels: np.ndarray, use: np.ndarray, k: int) -> np.ndarray:
@@ -50,21 +62,36 @@ def _photos_of(labels: np.ndarray, group: np.ndarray) -> list[set[int]]:
 
 
 def join_clusters(vectors: np.ndarray, labels: np.ndarray, min_sim: float, trusted: np.ndarray,
-                  group: np.ndarray | None = None) -> np.ndarray:
+                  group: np.ndarray | None = None, pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                  wide: float = 0.0, needed: int = JOIN_PAIRS) -> np.ndarray:
     """Clusters whose centres have cosine similarity >= ``min_sim`` become one (rounds until
-    stable); clusters sharing a photo are never joined. Labels renumbered from 0."""
+    stable); clusters sharing a photo are never joined. With ``pairs`` (the graph's edges: rows
+    a, b and similarity) and ``wide`` above 0, clusters whose centres are up to ``wide`` farther
+    join too, when ``needed`` trusted faces on each side have a face of the other within that
+    wider reach (a person would accept several look-alike pairs, not one). Labels renumbered
+    from 0."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
     labels = labels.copy()
+    reach = min_sim - wide if pairs is not None and wide > 0 else min_sim
     for _ in range(ROUNDS):
         k = int(labels.max()) + 1
         if k < 2:
             break
         centres = _centres(vectors, labels, trusted)
         ids = np.arange(k, dtype=np.int64)
-        a, b, _ = neighbours(centres, ids, centres, ids, min_sim, 16)
+        a, b, s = neighbours(centres, ids, centres, ids, reach, 16)
         keep = a < b
-        a, b = a[keep], b[keep]
+        a, b, s = a[keep], b[keep], s[keep]
+        if reach < min_sim and pairs is not None and len(a):
+            backed = _cross_faces(labels, *pairs, trusted, reach, k)
+            key = a * k + b
+            ok = s >= min_sim
+            found = np.searchsorted(backed[0], key)
+            hit = found < len(backed[0])
+            hit[hit] = backed[0][found[hit]] == key[hit]
+            ok[hit] |= backed[1][found[hit]] >= needed
+            a, b = a[ok], b[ok]
         if group is not None and len(a):
             photos = _photos_of(labels, group)
             ok = np.array([not (photos[i] & photos[j]) for i, j in zip(a.tolist(), b.tolist(), strict=True)], bool)
@@ -76,16 +103,34 @@ def join_clusters(vectors: np.ndarray, labels: np.ndarray, min_sim: float, trust
     return labels
 
 
+def _cross_faces(labels: np.ndarray, a: np.ndarray, b: np.ndarray, sim: np.ndarray, trusted: np.ndarray,
+                 min_sim: float, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each two clusters (key x * k + y, x < y, sorted) with trusted faces within ``min_sim``
+    of each other: the fewer, over the two sides, of the faces in such a pair."""
+    la, lb = labels[a], labels[b]
+    m = (la >= 0) & (lb >= 0) & (la != lb) & trusted[a] & trusted[b] & (sim >= min_sim)
+    a, b, la, lb = a[m], b[m], la[m], lb[m]
+    low = la < lb
+    key = np.where(low, la * k + lb, lb * k + la)
+    counts = []
+    for face in (np.where(low, a, b), np.where(low, b, a)):  # the lower cluster's face, the other's
+        distinct = np.unique(np.stack([key, face], axis=1), axis=0) if len(key) else np.zeros((0, 2), np.int64)
+        counts.append(np.unique(distinct[:, 0], return_counts=True))
+    keys = counts[0][0]  # both sides list the same keys
+    return keys, np.minimum(counts[0][1], counts[1][1])
+
+
 def attach(vectors: np.ndarray, labels: np.ndarray, centre_labels: np.ndarray, trusted: np.ndarray,
            min_sim: float, weak_min_sim: float, group: np.ndarray | None = None, support: int = 1,
-           slack: float = SUPPORT_SLACK) -> np.ndarray:
+           slack: float = SUPPORT_SLACK, lead: float = 0.0) -> np.ndarray:
     """Each face left unknown joins the person of its most similar cluster centre (clusters as
     DBSCAN made them: ``centre_labels``, a person's several views) when within reach, unless
     that person already holds a face of its photo. With ``support`` above 1 the face must also
     be within that reach less ``slack`` of as many of the person's trusted faces (so a person
     with fewer takes no stray face): a centre lies near many strangers, several of one person's
     faces do not (a one-off face near one or two of them is how the composed library's persons
-    went wrong)."""
+    went wrong). With ``lead`` above 0 the person's nearest centre must also be that much nearer
+    than the nearest centre of any other person (among the face's RIVALS nearest centres)."""
     out = labels.copy()
     noise = np.flatnonzero(out < 0)
     if not len(noise) or centre_labels.max() < 0:
@@ -95,10 +140,13 @@ def attach(vectors: np.ndarray, labels: np.ndarray, centre_labels: np.ndarray, t
     member = centre_labels >= 0
     person_of[centre_labels[member]] = labels[member]
     need = np.where(trusted[noise], min_sim, weak_min_sim)
-    # each stray face's 3 nearest centres, blockwise (no noise x centres matrix in memory)
+    # each stray face's nearest centres, blockwise (no noise x centres matrix in memory); down to
+    # the reach less the lead, so a rival person within the lead is seen
     qa, qb, qs = neighbours(vectors[noise], np.arange(len(noise), dtype=np.int64), centres,
-                            np.arange(len(centres), dtype=np.int64) + len(noise), float(min(min_sim, weak_min_sim)), 3)
+                            np.arange(len(centres), dtype=np.int64) + len(noise),
+                            float(min(min_sim, weak_min_sim) - lead), RIVALS if lead > 0 else 3)
     order = np.lexsort((-qs, qa))
+    rival = _rivals(qa[order], person_of[qb[order] - len(noise)], qs[order], len(noise)) if lead > 0 else None
     photos = _photos_of(out, group) if group is not None else None
     backers = _trusted_members(labels, trusted) if support > 1 else []
     banks: dict[int, np.ndarray] = {}
@@ -108,6 +156,8 @@ def attach(vectors: np.ndarray, labels: np.ndarray, centre_labels: np.ndarray, t
             continue
         p = int(person_of[c])
         if p < 0:
+            continue
+        if rival is not None and sim - rival[row] < lead:
             continue
         if support > 1:
             if p not in banks:  # each person's trusted faces gathered once, not per stray face
@@ -123,6 +173,21 @@ def attach(vectors: np.ndarray, labels: np.ndarray, centre_labels: np.ndarray, t
     return out
 
 
+def _rivals(row: np.ndarray, person: np.ndarray, sim: np.ndarray, n: int) -> np.ndarray:
+    """For each stray face (``row``, its centres sorted nearest first): the similarity of the
+    nearest centre of another person than its nearest centre's (-inf: none among them)."""
+    out = np.full(n, -np.inf)
+    first = np.r_[True, row[1:] != row[:-1]] if len(row) else np.zeros(0, bool)
+    top = person[first][np.cumsum(first) - 1]  # each pair's face's nearest person
+    other = person != top
+    seen = np.flatnonzero(other)
+    if len(seen):  # the first of each face's other persons, sorted nearest first
+        r = row[seen]
+        keep = np.r_[True, r[1:] != r[:-1]]
+        out[r[keep]] = sim[seen[keep]]
+    return out
+
+
 def _trusted_members(labels: np.ndarray, trusted: np.ndarray) -> list[np.ndarray]:
     """Each person's trusted faces (rows), as the persons stand before attaching."""
     rows = np.flatnonzero((labels >= 0) & trusted)
@@ -134,9 +199,11 @@ def _trusted_members(labels: np.ndarray, trusted: np.ndarray) -> list[np.ndarray
 def persons(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, sim: np.ndarray, eps: float, min_samples: int,
             join_eps: float, attach_eps: float, weak_attach_eps: float, trusted: np.ndarray,
             group: np.ndarray | None = None, weak_eps: float | None = None, attach_support: int = ATTACH_SUPPORT,
-            support_slack: float = SUPPORT_SLACK) -> np.ndarray:
+            support_slack: float = SUPPORT_SLACK, attach_lead: float = ATTACH_LEAD,
+            join_wide: float = JOIN_WIDE) -> np.ndarray:
     """The whole rule: tight DBSCAN over the graph's edges (trusted cores only), clusters
-    joined by their centres, stray faces attached (near several of a person's faces), and
+    joined by their centres (or, a little farther, by several face pairs), stray faces attached
+    (near several of a person's faces, and nearer to it than to any other person by a lead), and
     every group whose faces spread too far from their centre clustered again by density
     (clustering/spread.py). A distance of 0 turns a stage off."""
     from .dbscan import _apart, dbscan_graph
@@ -146,10 +213,12 @@ def persons(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, sim: np.ndarray, 
     tight = dbscan_graph(n, a, b, sim, eps, min_samples, trusted, group, weak_eps)
     if len(tight) == 0 or tight.max() < 0:
         return tight
-    joined = join_clusters(vectors, tight, 1.0 - join_eps, trusted, group) if join_eps else tight
+    joined = tight
+    if join_eps:
+        joined = join_clusters(vectors, tight, 1.0 - join_eps, trusted, group, (a, b, sim), join_wide)
     if group is not None:
         joined = _apart(joined, group, a, b, sim)
     if attach_eps:
         joined = attach(vectors, joined, np.where(joined >= 0, tight, -1), trusted, 1.0 - attach_eps,
-                        1.0 - (weak_attach_eps or attach_eps), group, attach_support, support_slack)
+                        1.0 - (weak_attach_eps or attach_eps), group, attach_support, support_slack, attach_lead)
     return split_loose(vectors, joined, eps)

@@ -29,9 +29,9 @@ from .quality import trusted
 
 GRAPH_FILE = "graph.npz"
 GRAPH_MIN_SIM = 0.3  # the graph keeps edges down to this similarity, so eps up to 0.7 needs no rebuild
-# Calibrated on the union of the dev sets (bench/quality.py --calibrate, docs/benchmarks.md):
+# Calibrated on the union of the dev sets (bench/calibrate.py, docs/benchmarks.md; 512-D: not measured here):
 # recognizer dim -> (eps, min_samples, join_eps, attach_eps, weak_attach_eps)
-PACK_DEFAULTS = {128: (0.45, 2, 0.45, 0.58, 0.5), 512: (0.5, 2, 0.5, 0.63, 0.55)}
+PACK_DEFAULTS = {128: (0.45, 2, 0.45, 0.65, 0.6), 512: (0.5, 2, 0.5, 0.63, 0.55)}
 NAMED_SHARE = 0.25  # a named person holding this share of a cluster's faces keeps them
 
 

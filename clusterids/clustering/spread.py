@@ -13,8 +13,11 @@ import numpy as np
 
 SPREAD_MARGIN = 0.05  # a group must average at least 1 - eps + this to its centre (0.60 at eps 0.45)
 MIN_GROUP = 4  # smaller groups are too few to measure a spread
-DENSE = 3  # HDBSCAN's min_cluster_size and min_samples inside a loose group
-ROUNDS = 4  # how deep a loose group is looked into again
+DENSE = 3  # the least faces of a group found inside a loose group (HDBSCAN's sizes beyond AVERAGE_MAX)
+ROUNDS = 4  # how deep a loose group is looked into again (HDBSCAN)
+# Average linkage keeps all pairs' distances: up to this many faces (about 128 MB); a larger
+# loose group is cut by density (HDBSCAN) first, then each part by average linkage.
+AVERAGE_MAX = 4000
 
 
 def spread(vectors: np.ndarray) -> float:
@@ -33,24 +36,41 @@ def _spreads(vectors: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.ndarra
 
 
 def split_loose(vectors: np.ndarray, labels: np.ndarray, eps: float) -> np.ndarray:
-    """Labels with every group looser than the bound re-clustered by density, and again inside
-    what is still loose, ROUNDS deep; a group still loose then, and faces in no dense core, are
-    left unknown (-1). Renumbered from 0."""
+    """Labels with every group looser than the bound cut again by average linkage; faces in no
+    group of DENSE or more are left unknown (-1). Renumbered from 0."""
     out = labels.copy()
     if not len(out) or out.max() < 0:
         return out
     floor = 1.0 - eps + SPREAD_MARGIN
+    inner = eps - SPREAD_MARGIN
     nxt = int(out.max()) + 1
     spreads, sizes = _spreads(vectors, out, nxt)
     for k in np.flatnonzero((sizes >= MIN_GROUP) & (spreads < floor)).tolist():
         members = np.flatnonzero(labels == k)
         out[members] = -1
-        for group in _dense(vectors, members, floor, ROUNDS):
+        for group in _average(vectors, members, inner, floor):
             out[group] = nxt
             nxt += 1
     kept = out >= 0  # renumbered from 0, as the later stages and the plan expect
     out[kept] = np.unique(out[kept], return_inverse=True)[1]
     return out
+
+
+def _average(vectors: np.ndarray, members: np.ndarray, inner: float, floor: float) -> list[np.ndarray]:
+    """The groups of DENSE faces or more that average linkage cut at ``inner`` (cosine distance)
+    finds among ``members``; beyond AVERAGE_MAX faces, inside each of HDBSCAN's groups."""
+    from sklearn.cluster import AgglomerativeClustering
+
+    if len(members) < DENSE:
+        return []
+    if len(members) > AVERAGE_MAX:
+        parts = _dense(vectors, members, floor, ROUNDS)  # each compact by the floor, or small
+        return [g for part in parts for g in ([part] if len(part) > AVERAGE_MAX else
+                                              _average(vectors, part, inner, floor))]
+    cut = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
+                                  distance_threshold=inner).fit_predict(vectors[members])
+    sizes = np.bincount(cut)
+    return [members[cut == k] for k in np.flatnonzero(sizes >= DENSE).tolist()]
 
 
 def _dense(vectors: np.ndarray, members: np.ndarray, floor: float, rounds: int) -> list[np.ndarray]:
