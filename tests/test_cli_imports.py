@@ -65,7 +65,8 @@ def test_a_read_without_a_daemon_imports_nothing_heavy(library, args):
 
 @pytest.mark.parametrize("args", READS, ids=" ".join)
 def test_a_read_of_a_sqlite_library_imports_neither_the_orm_nor_pydantic(library, args):
-    assert sorted(imported(library, args) & set(READ_HEAVY)) == []
+    heavy = set(READ_HEAVY) - ({"qdrant_edge"} if args[0] == "status" else set())  # status counts the vectors
+    assert sorted(imported(library, args) & heavy) == []
 
 
 @pytest.fixture

@@ -74,12 +74,16 @@ def quick_read(ctx: click.Context, name: str, kwargs: dict[str, Any]) -> Any | N
 
 
 def _status(quick: Any, root: Path, merged: dict[str, Any], failed: bool) -> dict[str, Any] | None:
-    """``library.status``'s plain result. Nothing is pending (open_quick answers no library with a
-    vector write or a repair to do), so the index holds every face's vector, as the full open's
-    comparison would find; an index folder gone or never made goes the full way, which rebuilds it."""
+    """``library.status``'s plain result. The vector index is opened for its count; an index that
+    cannot be opened or holds other than every face's vector goes the full way, which says what
+    is wrong or compares and mends."""
+    from ..store.quick import vector_count
+
     if "lease_seconds" in merged or not (root / "vectors" / "edge_config.json").is_file():
         return None
     photos, faces, failures = quick.counts()
+    if vector_count(root / "vectors") != faces:
+        return None
     state = quick.queue_state(LEASE_SECONDS)
     return {"library": str(root), "model": quick.pack, "dim": quick.dim, "photos": photos, "faces": faces,
             "vectors": faces, "failed": failures, "queue": state["queue"], "workers": state["workers"],

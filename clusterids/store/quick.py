@@ -129,6 +129,23 @@ class QuickLibrary:
         return json.loads(row[0]) if row and row[0] else None
 
 
+def vector_count(folder: Path) -> int | None:
+    """The points in the embedded vector index in ``folder`` (the engine opens it as the full
+    open does), or None when it cannot be opened: the full open then says why and what to do."""
+    try:
+        import qdrant_edge
+
+        shard = qdrant_edge.EdgeShard.load(str(folder))
+    except Exception:  # noqa: BLE001 - any failure is the full open's to report
+        return None
+    try:
+        return int(shard.info().points_count)
+    except Exception:  # noqa: BLE001
+        return None
+    finally:
+        shard.close()
+
+
 def _person(row: tuple[int, str | None, int, int | None, int | None]) -> PersonRow:
     return PersonRow(int(row[0]), row[1], bool(row[2]), row[3], row[4])
 
