@@ -83,15 +83,20 @@ def scores(truth: list[str], predicted: np.ndarray) -> dict[str, float]:
             "bcubed_precision": bp, "bcubed_recall": br, "bcubed_f1": f(bp, br)}
 
 
+def _held(truth: list[str], predicted: np.ndarray) -> dict[int, Counter[str]]:
+    """Each person's labelled faces, counted by identity (unknown faces, -1, left out)."""
+    held: dict[int, Counter[str]] = {}
+    for t, p in zip(truth, np.asarray(predicted).tolist(), strict=True):
+        if p >= 0:
+            held.setdefault(p, Counter())[t] += 1
+    return held
+
+
 def purity(truth: list[str], predicted: np.ndarray) -> dict[str, Any]:
     """What a giant person looks like: the largest person's size and purity (share of its
     majority identity); the largest share of a person's faces that belong to other identities;
     the largest share of an identity's faces (of 3 or more) held by a person of another identity."""
-    pred = np.asarray(predicted)
-    held: dict[int, Counter[str]] = {}
-    for t, p in zip(truth, pred.tolist(), strict=True):
-        if p >= 0:
-            held.setdefault(p, Counter())[t] += 1
+    held = _held(truth, predicted)
     if not held:
         return {"largest_person": 0, "largest_purity": 1.0, "max_foreign_share": 0.0, "max_taken_share": 0.0}
     totals = Counter(truth)
@@ -118,12 +123,8 @@ def stray_shares(truth: list[str], predicted: np.ndarray) -> dict[str, Any]:
     per person: its stray share (its faces of identities other than its main one, over its
     faces); ``persons_10`` persons of STRAY_MIN_FACES labelled faces or more, ``stray_over_2pct``
     of them above 2%, and the largest stray share among them (``max_stray_share_10``)."""
-    pred = np.asarray(predicted)
     totals = Counter(truth)
-    held: dict[int, Counter[str]] = {}
-    for t, p in zip(truth, pred.tolist(), strict=True):
-        if p >= 0:
-            held.setdefault(p, Counter())[t] += 1
+    held = _held(truth, predicted)
     literal = large = over = 0
     worst = 0.0
     for c in held.values():

@@ -124,8 +124,8 @@ def index_paths(lib: Library, paths: Iterable[Path], progress: Progress | None =
             if not stages.store(task, writer, gone, report):
                 # the known source vanished, or a changed sidecar turns the photo: do the work after all
                 again = stages.metadata(stages.read(Task(task.seen, task.known), settings), settings)
-                if not enqueue:
-                    again = stages.detect_embed(stages.decode_stage(again, settings), lib.model(), settings)
+                if model is not None:
+                    again = stages.detect_embed(stages.decode_stage(again, settings), model, settings)
                 stages.store(again, writer, gone, report)
             if progress:
                 progress(done, report.faces_added)
