@@ -5,6 +5,10 @@
     python bench/cli_start.py [--faces 100000] [--persons 2000] [--repeat 7]
     python bench/cli_start.py --library /tmp/r21/lib --base /tmp/r21-base --repeat 5   # issue 21
 
+With ``--base`` and no daemon, the older tree reads its own copy of the library (its ``status``
+opens the vector index, and the engine rewrites files even when it only loads one, which stales
+this tree's seal); with the daemon, both trees' commands ask it.
+
 Every command runs in a fresh process; the runs are interleaved so that load from elsewhere
 hits all alike (with ``--base``, each command of this tree is followed by the same command of
 the older checkout BASE, run with BASE first on PYTHONPATH). Wall and CPU (user + system) times
@@ -18,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -91,16 +96,23 @@ def main() -> None:
             settings = load_settings({"library": str(library), "model": str(PACK), "progress": False})
             with open_library(settings, create=True) as lib:
                 build(lib, args.faces, args.persons)
+        # opened and closed once by this tree: the catch-up done, the vector index sealed (store/seal.py)
+        with open_library(load_settings({"library": str(library), "progress": False})):
+            pass
         here = str(Path(__file__).resolve().parents[1])
         env = dict(os.environ) | {"CLUSTERIDS_LIBRARY": str(library), "CLUSTERIDS_RECLUSTER_AFTER_FACES": "0",
                                   "CLUSTERIDS_RECLUSTER_MINUTES": "0", "PYTHONPATH": here}
         envs = {"now": env} | ({"base": env | {"PYTHONPATH": str(base)}} if base else {})
+        alone = dict(envs)
+        if base:  # without a daemon on its own copy: an older tree's status opens the index, whose load rewrites files
+            shutil.copytree(library, Path(tmp) / "base-lib", symlinks=True)
+            alone["base"] = envs["base"] | {"CLUSTERIDS_LIBRARY": str(Path(tmp) / "base-lib")}
         commands = _commands(env)
         out["library"] = str(args.library) if args.library else "synthetic"
-        out["without_daemon"] = measure(commands, envs, args.repeat)
+        out["without_daemon"] = measure(commands, alone, args.repeat)
         watched = Path(tmp) / "watched"
         watched.mkdir()
-        with running_daemon(env, str(watched)):
+        with running_daemon(env, str(watched)):  # both trees' commands ask this tree's daemon
             out["with_daemon"] = measure(commands, envs, args.repeat)
     out["machine"] = machine()
     print(json.dumps(out, indent=1))

@@ -133,3 +133,39 @@ def _steady(answer: tuple[int, str], as_json: list[str]) -> tuple[int, object]:
         data.pop("daemon", None)
         return code, data
     return code, text.split("daemon:")[0]
+
+
+def test_status_takes_the_count_from_the_seal_while_the_index_is_as_sealed(library, monkeypatch):
+    """The vector index's seal (store/seal.py), written at its clean close, answers status's
+    count without opening the engine; a file changed since sends status to the engine."""
+    from clusterids.store import quick as store_quick
+    from clusterids.store import seal
+
+    vectors = Path(library["CLUSTERIDS_LIBRARY"]) / "vectors"
+    faces = json.loads(runner(library)("status", "--json").stdout)["faces"]
+    assert seal.sealed_count(vectors) == faces
+    opened: list[Path] = []
+    monkeypatch.setattr(store_quick, "vector_count", lambda folder: opened.append(folder) or faces)
+    assert json.loads(runner(library)("status", "--json").stdout)["vectors"] == faces
+    assert opened == []
+    config = vectors / "edge_config.json"
+    config.write_bytes(config.read_bytes())  # the same bytes, written again: not as sealed
+    assert seal.sealed_count(vectors) is None
+    assert json.loads(runner(library)("status", "--json").stdout)["vectors"] == faces
+    assert opened == [vectors]
+
+
+def test_opening_the_index_removes_its_seal(tmp_path):
+    from clusterids.store import seal
+    from clusterids.store.vectors import EdgeIndex
+
+    index = EdgeIndex(tmp_path / "vectors", DIM)
+    index.upsert([1, 2], np.stack([unit(np.ones(DIM)), unit(np.arange(DIM, dtype=float))]).astype(np.float32),
+                 [None, 3], [10, 11])
+    index.close()
+    assert seal.sealed_count(tmp_path / "vectors") == 2
+    again = EdgeIndex(tmp_path / "vectors", DIM)
+    assert not seal.seal_path(tmp_path / "vectors").exists()  # a crash now leaves no seal to trust
+    again.delete([1])
+    again.close()
+    assert seal.sealed_count(tmp_path / "vectors") == 1

@@ -74,15 +74,19 @@ def quick_read(ctx: click.Context, name: str, kwargs: dict[str, Any]) -> Any | N
 
 
 def _status(quick: Any, root: Path, merged: dict[str, Any], failed: bool) -> dict[str, Any] | None:
-    """``library.status``'s plain result. The vector index is opened for its count; an index that
-    cannot be opened or holds other than every face's vector goes the full way, which says what
-    is wrong or compares and mends."""
+    """``library.status``'s plain result. The vector index's count is its seal's where its files
+    are as sealed (store/seal.py), else the index is opened for it; an index that cannot be
+    opened or holds other than every face's vector goes the full way, which says what is wrong
+    or compares and mends."""
     from ..store.quick import vector_count
+    from ..store.seal import sealed_count
 
     if "lease_seconds" in merged or not (root / "vectors" / "edge_config.json").is_file():
         return None
     photos, faces, failures = quick.counts()
-    if vector_count(root / "vectors") != faces:
+    folder = root / "vectors"
+    points = sealed_count(folder)
+    if (points if points is not None else vector_count(folder)) != faces:
         return None
     state = quick.queue_state(LEASE_SECONDS)
     return {"library": str(root), "model": quick.pack, "dim": quick.dim, "photos": photos, "faces": faces,
