@@ -89,6 +89,27 @@ def test_copy_is_reused_move_keeps_faces_delete_removes(run_json, photos, env):
         lib.close()
 
 
+@needs_shared
+@on_sqlite
+def test_a_copy_of_a_photo_is_not_a_second_sighting(run_json, photos, env, tmp_path):
+    """The same photos kept twice (a folder copied into the library): every stranger of the
+    group photo made a person of two, their face and its copy; now the copies take their
+    original's person, and the persons are those of the photos alone."""
+    run_json("index", photos)
+    run_json("recluster")
+    before = run_json("people")
+    shutil.copytree(photos, tmp_path / "copies")
+    shutil.move(tmp_path / "copies", photos / "copies")
+    report = run_json("index", photos)
+    assert report["photos_reused"] == len(list((photos / "copies").rglob("*.jpg"))) == 13
+    for step in ("index", "recluster"):  # the incremental step's persons, then a full recluster's
+        if step == "recluster":
+            run_json("recluster")
+        after = run_json("people")
+        assert len(after) == len(before), (before, after)
+        assert sorted(p["faces"] for p in after) == sorted(2 * p["faces"] for p in before)
+
+
 def _load(env):
     from clusterids.config import load_settings
 

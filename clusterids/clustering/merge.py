@@ -33,6 +33,11 @@ ATTACH_LEAD = 0.1
 JOIN_WIDE = 0.0
 JOIN_PAIRS = 2
 RIVALS = 8  # centres looked at for the rival person (beyond them, all are farther)
+# Faces this similar in two photos are one face seen twice: the same pixels (a copy of a photo,
+# whose faces reuse the original's vectors; a file whose metadata alone differs). One sighting,
+# not two: a stranger in a photo kept twice is no person, and a copy follows its original.
+# Two shots of one moment (a burst, a rescan) stay below it: 0.995 at most on lag-dev.
+COPY_SIM = 0.9999
 
 
 def _sums(vectors: np.ndarray, labels: np.ndarray, use: np.ndarray, k: int) -> np.ndarray:
@@ -210,6 +215,16 @@ def persons(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, sim: np.ndarray, 
     from .spread import split_loose
 
     n = len(vectors)
+    original = _originals(n, a, b, sim, group)
+    if original is not None:  # the rule over one face of each copy; the copies take its person
+        kept = np.flatnonzero(original == np.arange(n))
+        row = np.full(n, -1, np.int64)
+        row[kept] = np.arange(len(kept))
+        edge = (row[a] >= 0) & (row[b] >= 0)
+        labels = persons(vectors[kept], row[a[edge]], row[b[edge]], sim[edge], eps, min_samples, join_eps,
+                         attach_eps, weak_attach_eps, trusted[kept], None if group is None else group[kept],
+                         weak_eps, attach_support, support_slack, attach_lead, join_wide)
+        return labels[row[original]] if len(labels) else np.full(n, -1, np.int64)
     tight = dbscan_graph(n, a, b, sim, eps, min_samples, trusted, group, weak_eps)
     if len(tight) == 0 or tight.max() < 0:
         return tight
@@ -222,3 +237,21 @@ def persons(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, sim: np.ndarray, 
         joined = attach(vectors, joined, np.where(joined >= 0, tight, -1), trusted, 1.0 - attach_eps,
                         1.0 - (weak_attach_eps or attach_eps), group, attach_support, support_slack, attach_lead)
     return split_loose(vectors, joined, eps)
+
+
+def _originals(n: int, a: np.ndarray, b: np.ndarray, sim: np.ndarray, group: np.ndarray | None) -> np.ndarray | None:
+    """Each face's original (the first of the faces COPY_SIM alike across photos, itself where it
+    has no copy), or None when no face has a copy."""
+    copy = sim >= COPY_SIM
+    if group is not None:
+        copy &= group[a] != group[b]
+    if not copy.any():
+        return None
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    _, comp = connected_components(coo_matrix((np.ones(int(copy.sum())), (a[copy], b[copy])), shape=(n, n)),
+                                   directed=False)
+    first = np.full(int(comp.max()) + 1, n, np.int64)
+    np.minimum.at(first, comp, np.arange(n, dtype=np.int64))
+    return first[comp]
