@@ -45,6 +45,22 @@ def person_of(centre: np.ndarray, n: int, seed: int, spread: float = 0.995) -> l
     return [[near(centre, spread, seed + k)] for k in range(n)]
 
 
+def twins_of(centres: list[np.ndarray], n: int, seed: int, spread: float = 0.9999) -> list[list[list[np.ndarray]]]:
+    """``n`` photos of each of two close people, faces tight around their centre yet no copies of one
+    another (merge.COPY_SIM), each face moved only away from both centres so that no face of one
+    comes closer to the other person than their centres are."""
+    span = np.linalg.qr(np.array(centres).T)[0]
+    out = []
+    for i, centre in enumerate(centres):
+        faces = []
+        for k in range(n):
+            other = np.random.default_rng(seed + 10 * i + k).normal(size=DIM)
+            other -= span @ (span.T @ other)
+            faces.append([unit(spread * centre + np.sqrt(1 - spread**2) * unit(other))])
+        out.append(faces)
+    return out
+
+
 def calls(lib: Library) -> Callable[..., Any]:
     """Operations as the CLI and the daemon run them on ``lib`` (the call, then the catch-up)."""
     return partial(run, Core(lib))
@@ -69,8 +85,8 @@ def test_a_person_found_twice_is_asked_once_and_never_after_a_photo_together(lib
     between = (max(likely, very) + (1 - eps)) / 2 if very < 1 - eps else (likely + (1 - eps)) / 2
     assert likely < between < 1 - eps  # close, yet not close enough for the recluster to join them
     twin = near(BASIS[0], between, 1)
-    ids = add_photos(lib, tmp_path / "photos", person_of(BASIS[0], 5, 10, 0.99999) + person_of(twin, 5, 20, 0.99999)
-                     + person_of(BASIS[1], 5, 30))
+    ann, twin_ann = twins_of([BASIS[0], twin], 6, 10)
+    ids = add_photos(lib, tmp_path / "photos", ann[:5] + twin_ann[:5] + person_of(BASIS[1], 5, 30))
     call = calls(lib)
     call("people.recluster")
     a, b = (owner(lib, ids[i][0]) for i in (0, 5))
@@ -78,7 +94,7 @@ def test_a_person_found_twice_is_asked_once_and_never_after_a_photo_together(lib
     (m,) = call("people.suggest").merges
     assert sorted(m.persons) == sorted([a, b]) and m.likelihood in ("likely", "very likely")
     # one photo shows them side by side: two people after all, never asked again
-    both = add_photos(lib, tmp_path / "photos", [[near(BASIS[0], 0.99999, 40), near(twin, 0.99999, 41)]], start=15)
+    both = add_photos(lib, tmp_path / "photos", [ann[5] + twin_ann[5]], start=15)
     call("people.assign", person=str(a), face_ids=[both[0][0]])
     call("people.assign", person=str(b), face_ids=[both[0][1]])
     assert call("people.suggest").merges == []
