@@ -81,18 +81,20 @@ def test_the_alignment_gives_insightfaces_crops_on_real_faces() -> None:
     assert cosine.min() >= 0.9999, sorted(cosine)[:5]
 
 
-def test_read_only_file_mappings_are_the_ones_paged_out() -> None:
+def test_read_only_and_shared_file_mappings_are_the_ones_paged_out() -> None:
     maps = """\
 55d0a0000000-55d0a0021000 r--p 00000000 08:01 1234  /usr/bin/python3.11
 55d0a0021000-55d0a0200000 r-xp 00021000 08:01 1234  /usr/bin/python3.11
 55d0a0400000-55d0a0420000 rw-p 00400000 08:01 1234  /usr/bin/python3.11
 55d0a1000000-55d0a2000000 rw-p 00000000 00:00 0     [heap]
 7f0000000000-7f0000100000 r--s 00000000 08:01 99    /lib/vectors/segment.bin
+7f0000100000-7f0000180000 rw-s 00000000 08:01 98    /lib/vectors/wal/closed-100
 7f0000200000-7f0000300000 ---p 00000000 00:00 0
 7ffd0000000-7ffd0021000 r-xp 00000000 00:00 0       [vdso]
 """
-    assert memory.read_only_file_mappings(maps) == [
-        (0x55D0A0000000, 0x21000), (0x55D0A0021000, 0x1DF000), (0x7F0000000000, 0x100000)]
+    assert memory.file_mappings(maps) == [
+        (0x55D0A0000000, 0x21000), (0x55D0A0021000, 0x1DF000), (0x7F0000000000, 0x100000),
+        (0x7F0000100000, 0x80000)]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="MADV_PAGEOUT and /proc are Linux's")
@@ -121,3 +123,52 @@ def test_paging_out_drops_clean_file_pages_and_keeps_their_contents(tmp_path: Pa
         assert before - after >= 48 << 10, (before, after)  # most of the 64 MB mapping left the RSS
         assert sum(mapped[i] for i in range(0, len(mapped), 4096)) == total
         assert bytes(mapped[-4096:]) == data[-4096:]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="MADV_PAGEOUT and /proc are Linux's")
+def test_paging_out_a_written_shared_mapping_drops_its_pages_and_keeps_what_was_written(tmp_path: Path) -> None:
+    """The vector engine writes through shared mappings: on an idle daemon their pages leave
+    the RSS (those written and flushed too), and what was written stays, in the mapping and in
+    the file. Before, only read-only mappings were paged out."""
+    import mmap
+
+    path = tmp_path / "segment"
+    path.write_bytes(bytes(64 << 20))
+    written = np.random.default_rng(1).integers(0, 255, 64 << 20, np.uint8).tobytes()
+    with path.open("r+b") as fh, mmap.mmap(fh.fileno(), 0) as mapped:
+        mapped[:] = written
+        mapped.flush()  # as the engine's flush leaves them: written to the file, clean
+        before = _rss_file_kb()
+        if memory.page_out_files() == 0:
+            pytest.skip("this kernel has no MADV_PAGEOUT (Linux < 5.4)")
+        after = _rss_file_kb()
+        assert before - after >= 48 << 10, (before, after)
+        assert mapped[:] == written
+    assert path.read_bytes() == written
+
+
+def _rss_file_kb() -> int:
+    line = next(x for x in Path("/proc/self/status").read_text().splitlines() if x.startswith("RssFile:"))
+    return int(line.split()[1])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="MADV_PAGEOUT and /proc are Linux's")
+def test_a_file_mapped_twice_leaves_the_rss_and_keeps_what_was_written(tmp_path: Path) -> None:
+    """The vector engine maps each segment twice (a read-only and a writable view); the page-out
+    alone passes over pages mapped twice, so they stayed resident on an idle daemon."""
+    import mmap
+
+    path = tmp_path / "chunk"
+    path.write_bytes(bytes(32 << 20))
+    written = np.random.default_rng(2).integers(0, 255, 32 << 20, np.uint8).tobytes()
+    with path.open("r+b") as fh, mmap.mmap(fh.fileno(), 0) as rw, \
+            mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as ro:
+        rw[:] = written  # not flushed: dirty pages, as the engine may leave them
+        assert ro[:] == written  # both views hold every page now
+        before = _rss_file_kb()
+        if memory.page_out_files() == 0:
+            pytest.skip("this kernel has no MADV_PAGEOUT (Linux < 5.4)")
+        after = _rss_file_kb()
+        assert before - after >= 48 << 10, (before, after)  # of the 64 MB the two views held
+        assert ro[:] == written and rw[:] == written
+    assert path.read_bytes() == written

@@ -24,6 +24,15 @@ SUPPORT_SLACK = 0.1
 # ... and only when its person's nearest centre is this much nearer than any other person's: a
 # face as close to two look-alikes (siblings, a child and a parent) is evidence for neither.
 ATTACH_LEAD = 0.1
+# ... a lead a turned face (TURNED_YAW, models/pose.py) of LARGE_FACE_PX or more needs: a profile
+# lies far from its person's frontal views, and so no nearer than strangers to any of them, yet
+# a large one keeps the detail that tells people apart. Small turned faces (a print, a crowd:
+# upscaled for the recognizer) and frontal ones keep the full lead. cfp-dev's profiles were left
+# unknown by it (BCubed 0.954 -> 0.961); lag-dev (faces of 50-65 px) and the composed library
+# (one-off frontal strangers) are unchanged. docs/benchmarks.md "A lead for large profiles".
+ATTACH_LEAD_TURNED = 0.05
+TURNED_YAW = 0.4
+LARGE_FACE_PX = 80
 # With JOIN_WIDE above 0, clusters whose centres are up to that much beyond join_eps are one
 # person when JOIN_PAIRS trusted faces of each have a face of the other within that reach (a
 # two-level join: centres alone where close, several face pairs farther). Off: 0.05 gave lag-dev
@@ -127,7 +136,7 @@ def _cross_faces(labels: np.ndarray, a: np.ndarray, b: np.ndarray, sim: np.ndarr
 
 def attach(vectors: np.ndarray, labels: np.ndarray, centre_labels: np.ndarray, trusted: np.ndarray,
            min_sim: float, weak_min_sim: float, group: np.ndarray | None = None, support: int = 1,
-           slack: float = SUPPORT_SLACK, lead: float = 0.0) -> np.ndarray:
+           slack: float = SUPPORT_SLACK, lead: float | np.ndarray = 0.0) -> np.ndarray:
     """Each face left unknown joins the person of its most similar cluster centre (clusters as
     DBSCAN made them: ``centre_labels``, a person's several views) when within reach, unless
     that person already holds a face of its photo. With ``support`` above 1 the face must also
@@ -135,11 +144,14 @@ def attach(vectors: np.ndarray, labels: np.ndarray, centre_labels: np.ndarray, t
     with fewer takes no stray face): a centre lies near many strangers, several of one person's
     faces do not (a one-off face near one or two of them is how the composed library's persons
     went wrong). With ``lead`` above 0 the person's nearest centre must also be that much nearer
-    than the nearest centre of any other person (among the face's RIVALS nearest centres)."""
+    than the nearest centre of any other person (among the face's RIVALS nearest centres); an
+    array gives each face its own lead (``leads``)."""
     out = labels.copy()
     noise = np.flatnonzero(out < 0)
     if not len(noise) or centre_labels.max() < 0:
         return out
+    lead_of = np.broadcast_to(np.asarray(lead, np.float64), (len(vectors),))[noise]
+    rivalled = bool((lead_of > 0).any())
     centres = _centres(vectors, centre_labels, trusted)
     person_of = np.full(len(centres), -1, np.int64)
     member = centre_labels >= 0
@@ -149,9 +161,9 @@ def attach(vectors: np.ndarray, labels: np.ndarray, centre_labels: np.ndarray, t
     # the reach less the lead, so a rival person within the lead is seen
     qa, qb, qs = neighbours(vectors[noise], np.arange(len(noise), dtype=np.int64), centres,
                             np.arange(len(centres), dtype=np.int64) + len(noise),
-                            float(min(min_sim, weak_min_sim) - lead), RIVALS if lead > 0 else 3)
+                            float(min(min_sim, weak_min_sim) - lead_of.max()), RIVALS if rivalled else 3)
     order = np.lexsort((-qs, qa))
-    rival = _rivals(qa[order], person_of[qb[order] - len(noise)], qs[order], len(noise)) if lead > 0 else None
+    rival = _rivals(qa[order], person_of[qb[order] - len(noise)], qs[order], len(noise)) if rivalled else None
     photos = _photos_of(out, group) if group is not None else None
     backers = _trusted_members(labels, trusted) if support > 1 else []
     banks: dict[int, np.ndarray] = {}
@@ -162,7 +174,7 @@ def attach(vectors: np.ndarray, labels: np.ndarray, centre_labels: np.ndarray, t
         p = int(person_of[c])
         if p < 0:
             continue
-        if rival is not None and sim - rival[row] < lead:
+        if rival is not None and sim - rival[row] < lead_of[row]:
             continue
         if support > 1:
             if p not in banks:  # each person's trusted faces gathered once, not per stray face
@@ -204,13 +216,14 @@ def _trusted_members(labels: np.ndarray, trusted: np.ndarray) -> list[np.ndarray
 def persons(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, sim: np.ndarray, eps: float, min_samples: int,
             join_eps: float, attach_eps: float, weak_attach_eps: float, trusted: np.ndarray,
             group: np.ndarray | None = None, weak_eps: float | None = None, attach_support: int = ATTACH_SUPPORT,
-            support_slack: float = SUPPORT_SLACK, attach_lead: float = ATTACH_LEAD,
+            support_slack: float = SUPPORT_SLACK, attach_lead: float | np.ndarray = ATTACH_LEAD,
             join_wide: float = JOIN_WIDE) -> np.ndarray:
     """The whole rule: tight DBSCAN over the graph's edges (trusted cores only), clusters
     joined by their centres (or, a little farther, by several face pairs), stray faces attached
     (near several of a person's faces, and nearer to it than to any other person by a lead), and
     every group whose faces spread too far from their centre clustered again by density
-    (clustering/spread.py). A distance of 0 turns a stage off."""
+    (clustering/spread.py). A distance of 0 turns a stage off. ``attach_lead``: one for every
+    face, or each face's own (``leads``)."""
     from .dbscan import _apart, dbscan_graph
     from .spread import split_loose
 
@@ -223,7 +236,8 @@ def persons(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, sim: np.ndarray, 
         edge = (row[a] >= 0) & (row[b] >= 0)
         labels = persons(vectors[kept], row[a[edge]], row[b[edge]], sim[edge], eps, min_samples, join_eps,
                          attach_eps, weak_attach_eps, trusted[kept], None if group is None else group[kept],
-                         weak_eps, attach_support, support_slack, attach_lead, join_wide)
+                         weak_eps, attach_support, support_slack,
+                         attach_lead[kept] if isinstance(attach_lead, np.ndarray) else attach_lead, join_wide)
         return labels[row[original]] if len(labels) else np.full(n, -1, np.int64)
     tight = dbscan_graph(n, a, b, sim, eps, min_samples, trusted, group, weak_eps)
     if len(tight) == 0 or tight.max() < 0:
@@ -237,6 +251,14 @@ def persons(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, sim: np.ndarray, 
         joined = attach(vectors, joined, np.where(joined >= 0, tight, -1), trusted, 1.0 - attach_eps,
                         1.0 - (weak_attach_eps or attach_eps), group, attach_support, support_slack, attach_lead)
     return split_loose(vectors, joined, eps)
+
+
+def leads(size_px: np.ndarray, yaw: np.ndarray, lead: float = ATTACH_LEAD,
+          turned_lead: float = ATTACH_LEAD_TURNED) -> np.ndarray:
+    """The lead each face needs over a rival person to be attached: ``turned_lead`` for a large
+    turned face, ``lead`` for any other (``size_px``: the shorter side of each face's box)."""
+    large_turned = (np.asarray(size_px) >= LARGE_FACE_PX) & (np.asarray(yaw) >= TURNED_YAW)
+    return np.where(large_turned, turned_lead, lead)
 
 
 def _originals(n: int, a: np.ndarray, b: np.ndarray, sim: np.ndarray, group: np.ndarray | None) -> np.ndarray | None:
