@@ -8,14 +8,15 @@ On the model outputs kept by bench/face_cache.py (the vectors indexing makes wit
 flip_min_yaw), sweeps the rule's few parameters (eps, join_eps and the wider join by
 several face pairs, attach_eps and weak_attach_eps, how many of a person's trusted faces a stray face must be near to
 join it and how much farther than the centre's reach they may be, and the lead its person must
-have over any other) and prints every set's figures
+have over any other, and the smaller lead of a large profile) and prints every set's figures
 beside the seed's rule, Immich's rule, DBSCAN(0.5, 2) and HDBSCAN on the same vectors. The
 default is picked by one criterion over all the sets at once, never one set's number:
 
   feasible: LFW BCubed F1 >= 0.985 and pairwise F1 >= 0.99 (release 0.2's), pairwise
-            precision >= 0.99 on every set where one of the baselines reaches it, and on
-            cfp-dev and lfw BCubed F1 and pairwise F1 no lower than the rule's before this
-            calibration (KEEP: a change that wins lag-dev but loses cfp-dev or lfw is not taken);
+            precision >= 0.99 on every set where one of the baselines reaches it, and
+            BCubed F1 and pairwise F1 no lower than the rule's before the first calibration on
+            lfw, and at least issue 17's 0.955 on cfp-dev (KEEP: a change that wins lag-dev but
+            loses cfp-dev or lfw is not taken);
   best:     the highest minimum over the sets of pairwise precision (lag-dev's, where no
             baseline reaches 0.99), then the highest mean over the sets of pairwise F1.
 """
@@ -38,9 +39,9 @@ from flip_yaw import dbscan_05_2, selective  # noqa: E402
 from quality_sets import Cached, score  # noqa: E402
 
 from clusterids import evaluation  # noqa: E402
-from clusterids.clustering.merge import ATTACH_LEAD, ATTACH_SUPPORT, JOIN_WIDE, SUPPORT_SLACK  # noqa: E402
+from clusterids.clustering import merge  # noqa: E402
 from clusterids.clustering.people import params_for  # noqa: E402
-from clusterids.clustering.quality import trusted  # noqa: E402
+from clusterids.clustering.quality import trusted, yaw  # noqa: E402
 from clusterids.config import load_settings  # noqa: E402
 
 KEYS = ("bcubed_f1", "pairwise_f1", "pairwise_precision", "pairwise_recall", "unknown", "largest_person",
@@ -49,13 +50,16 @@ BASELINES = {"seed DBSCAN(0.55, 1)": evaluation.seed_rule, "Immich rule (0.5, 3)
              "DBSCAN(0.5, 2)": dbscan_05_2, "HDBSCAN(3)": evaluation.hdbscan_rule}
 GRID = {"eps": (0.42, 0.45), "join_eps": (0.45, 0.48), "attach_eps": (0.58, 0.62, 0.65),
         "weak_attach_eps": (0.5, 0.55, 0.6), "attach_support": (4, 5), "support_slack": (0.1,),
-        "attach_lead": (0.05, 0.08, 0.1, 0.12)}
+        "attach_lead": (0.05, 0.08, 0.1, 0.12), "turned_lead": (0.05, 0.1)}
 QUICK = {"eps": (0.45,), "join_eps": (0.45,), "attach_eps": (0.58, 0.6, 0.62), "weak_attach_eps": (0.5, 0.6),
-         "attach_support": (4, 5), "support_slack": (0.05, 0.1), "attach_lead": (0.0, 0.05, 0.08, 0.1)}
+         "attach_support": (4, 5), "support_slack": (0.05, 0.1), "attach_lead": (0.0, 0.05, 0.08, 0.1),
+         "turned_lead": (0.05, 0.1)}
 PRECISION = 0.99  # the composed library's target; the baselines reach it on every set but lag-dev
-# (BCubed F1, pairwise F1) of the rule before this calibration (a23fce1: support 4, slack 0.1,
-# no lead, no wide join, HDBSCAN inside loose groups), on the same caches
-KEEP = {"lfw": (0.9915, 0.9979), "cfp-dev": (0.9510, 0.9459)}
+# (BCubed F1, pairwise F1) no point may fall below: on lfw the rule's before the first calibration
+# (a23fce1: support 4, slack 0.1, no lead, no wide join, HDBSCAN inside loose groups), on cfp-dev
+# issue 17's target (before, the a23fce1 rule's 0.9510 / 0.9459: a point 0.0004 more precise on
+# lag-dev but below the target on cfp-dev was picked over one that meets both)
+KEEP = {"lfw": (0.9915, 0.9979), "cfp-dev": (0.955, 0.955)}
 LFW_FLOOR = (0.985, 0.99)
 
 
@@ -81,11 +85,14 @@ def ours(p: Prepared, point: dict[str, Any]) -> np.ndarray:
     d = params_for(p.vectors.shape[1], s)
     c = p.cached
     gate = trusted(s, c.score, c.size, c.sharp, c.kps)
+    lead = merge.leads(c.size, yaw(c.kps), point.get("attach_lead", merge.ATTACH_LEAD),
+                       point.get("turned_lead", merge.ATTACH_LEAD_TURNED))
     return evaluation.ours(p.vectors, point.get("eps", d.eps), d.min_samples, gate, c.photo, s.weak_eps or None,
                            point.get("join_eps", d.join_eps), point.get("attach_eps", d.attach_eps),
-                           point.get("weak_attach_eps", d.weak_attach_eps), point.get("attach_support", ATTACH_SUPPORT),
-                           point.get("support_slack", SUPPORT_SLACK), point.get("attach_lead", ATTACH_LEAD),
-                           point.get("join_wide", JOIN_WIDE))
+                           point.get("weak_attach_eps", d.weak_attach_eps),
+                           point.get("attach_support", merge.ATTACH_SUPPORT),
+                           point.get("support_slack", merge.SUPPORT_SLACK), lead,
+                           point.get("join_wide", merge.JOIN_WIDE))
 
 
 def pick(rows: list[dict[str, Any]], baselines: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any] | None:
@@ -122,7 +129,7 @@ def timing(sets: dict[str, Prepared], rounds: int = 5) -> dict[str, Any]:
         a, b, sim = edges(p.vectors, 0.3, 32)
         gate = trusted(s, c.score, c.size, c.sharp, c.kps)
         d = params_for(p.vectors.shape[1], s)
-        seconds: dict[int, list[float]] = {1: [], ATTACH_SUPPORT: []}
+        seconds: dict[int, list[float]] = {1: [], merge.ATTACH_SUPPORT: []}
         for _ in range(rounds):
             for support in seconds:
                 start = time.perf_counter()

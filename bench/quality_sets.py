@@ -18,6 +18,7 @@ from face_cache import OUT  # noqa: E402
 
 from clusterids import evaluation  # noqa: E402
 from clusterids.clustering.dbscan import dbscan_exact  # noqa: E402
+from clusterids.clustering.merge import leads  # noqa: E402
 from clusterids.clustering.people import params_for  # noqa: E402
 from clusterids.clustering.quality import trusted, yaw  # noqa: E402
 from clusterids.config import load_settings  # noqa: E402
@@ -109,7 +110,8 @@ def ours(c: Cached, flip: bool = True, apart: bool = True, **overrides: Any) -> 
     p = params_for(c.raw.shape[1], s)
     gate = trusted(s, c.score, c.size, c.sharp, c.kps)
     return evaluation.ours(c.vectors(flip), p.eps, p.min_samples, gate, c.photo if apart else None,
-                           s.weak_eps or None, p.join_eps, p.attach_eps, p.weak_attach_eps)
+                           s.weak_eps or None, p.join_eps, p.attach_eps, p.weak_attach_eps,
+                           attach_lead=leads(c.size, yaw(c.kps)))
 
 
 def v02(c: Cached) -> np.ndarray:

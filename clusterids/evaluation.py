@@ -220,10 +220,11 @@ def hdbscan_rule(vectors: np.ndarray, **_: Any) -> np.ndarray:
 def ours(vectors: np.ndarray, eps: float = 0.45, min_samples: int = 3, can_core: np.ndarray | None = None,
          group: np.ndarray | None = None, weak_eps: float | None = None, join_eps: float = 0.0,
          attach_eps: float = 0.0, weak_attach_eps: float = 0.0, attach_support: int = ATTACH_SUPPORT,
-         support_slack: float = SUPPORT_SLACK, attach_lead: float = ATTACH_LEAD, join_wide: float = JOIN_WIDE,
-         **_: Any) -> np.ndarray:
+         support_slack: float = SUPPORT_SLACK, attach_lead: float | np.ndarray = ATTACH_LEAD,
+         join_wide: float = JOIN_WIDE, **_: Any) -> np.ndarray:
     """The recluster's rule on vectors directly (edges: each face's 64 nearest within eps, or
-    within the wide join's reach where it is farther: the stored graph holds them too)."""
+    within the wide join's reach where it is farther: the stored graph holds them too);
+    ``attach_lead`` one for all faces or each face's (merge.leads, as the recluster has it)."""
     a, b, s = edges(vectors, 1.0 - max(eps, join_eps + join_wide if join_eps else 0.0), 64)
     trusted = np.ones(len(vectors), bool) if can_core is None else can_core
     return persons(vectors, a, b, s, eps, min_samples, join_eps, attach_eps, weak_attach_eps, trusted, group, weak_eps,
@@ -276,7 +277,7 @@ def evaluate(lib: Library, root: Path, methods: list[str] | None = None, eps: fl
     for name in methods or list(METHODS):
         labels = METHODS[name](faces.vectors, eps=eps, min_samples=min_samples, can_core=faces.can_core,
                                group=faces.photo, weak_eps=lib.settings.weak_eps or None, join_eps=p.join_eps,
-                               attach_eps=p.attach_eps, weak_attach_eps=p.weak_attach_eps)
+                               attach_eps=p.attach_eps, weak_attach_eps=p.weak_attach_eps, attach_lead=faces.leads())
         picked = labels[scored.rows]
         row: dict[str, Any] = {"method": name, **{k: round(v, 4) for k, v in scores(scored.truth, picked).items()}}
         row["persons"] = int(len(set(picked[picked >= 0].tolist())))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from clusterids.clustering.dbscan import edges
-from clusterids.clustering.merge import persons
+from clusterids.clustering.merge import leads, persons
 
 from .vectors import DIM, near, unit
 
@@ -57,3 +57,29 @@ def test_a_face_as_close_to_two_look_alikes_stays_unknown_and_a_nearer_one_joins
     assert labels[0] >= 0 and labels[8] >= 0 and labels[0] != labels[8]
     assert labels[16] == -1  # before: given to whichever sister's centre came first
     assert labels[17] == labels[0]
+
+
+def test_a_large_profile_joins_with_a_smaller_lead_and_a_small_or_frontal_face_does_not() -> None:
+    """A profile lies far from its person's frontal views, and so hardly nearer to them than to
+    anyone else: cfp-dev's profiles stayed unknown under the full lead. A large turned face needs
+    the smaller lead (merge.leads); a small turned one, or a frontal one, still needs the full."""
+    rng = np.random.default_rng(8)
+    ann = unit(rng.normal(size=DIM))
+    bea = _at(ann, unit(rng.normal(size=DIM)), 0.3, 0.0, rng)
+    sisters = [near(ann, 0.88, rng) for _ in range(8)] + [near(bea, 0.88, rng) for _ in range(8)]
+    centres = [unit(np.mean(sisters[:8], axis=0)), unit(np.mean(sisters[8:], axis=0))]
+    stray = _at(*centres, 0.53, 0.46, rng)  # nearer Ann by 0.07: less than the full lead
+    v = np.array(sisters + [stray]).astype(np.float32)
+    a, b, s = edges(v, 0.3, 32)
+
+    def person_of_stray(size_px: float, yaw: float) -> int:
+        lead = leads(np.full(len(v), size_px), np.r_[np.zeros(16), yaw])
+        labels = persons(v, a, b, s, EPS, 2, EPS, 0.65, 0.6, np.ones(len(v), bool), np.arange(len(v)),
+                         attach_lead=lead)
+        assert labels[0] >= 0 and labels[8] >= 0 and labels[0] != labels[8]
+        return int(labels[16]) if labels[16] < 0 else int(labels[16] == labels[0])
+
+    assert person_of_stray(160, 1.2) == 1  # a large profile: Ann's (before: unknown)
+    assert person_of_stray(60, 1.2) == -1  # a small profile: unknown
+    assert person_of_stray(160, 0.1) == -1  # a large frontal face: unknown
+    assert person_of_stray(60, 0.1) == -1

@@ -24,14 +24,15 @@ SUPPORT_SLACK = 0.1
 # ... and only when its person's nearest centre is this much nearer than any other person's: a
 # face as close to two look-alikes (siblings, a child and a parent) is evidence for neither.
 ATTACH_LEAD = 0.1
-# ... a lead a turned face (TURNED_YAW, models/pose.py) of LARGE_FACE_PX or more needs: a profile
-# lies far from its person's frontal views, and so no nearer than strangers to any of them, yet
-# a large one keeps the detail that tells people apart. Small turned faces (a print, a crowd:
-# upscaled for the recognizer) and frontal ones keep the full lead. cfp-dev's profiles were left
-# unknown by it (BCubed 0.954 -> 0.961); lag-dev (faces of 50-65 px) and the composed library
-# (one-off frontal strangers) are unchanged. docs/benchmarks.md "A lead for large profiles".
+# ... a lead a profile (yaw TURNED_YAW or more: the nose past the outer eye, models/pose.py) of
+# LARGE_FACE_PX or more needs: a profile lies far from its person's frontal views, and so hardly
+# nearer to them than to anyone else, yet a large one keeps the detail that tells people apart.
+# Small profiles (a print, a crowd: upscaled for the recognizer) and faces less turned keep the
+# full lead. cfp-dev's profiles were left unknown by it (BCubed 0.954 -> 0.961); lfw-dev,
+# lag-dev (faces of 50-65 px) and the composed library (one-off frontal strangers) are unchanged
+# (yaw 0.4 cost lfw-dev 0.001). docs/benchmarks.md "A smaller lead for large profiles".
 ATTACH_LEAD_TURNED = 0.05
-TURNED_YAW = 0.4
+TURNED_YAW = 0.8
 LARGE_FACE_PX = 80
 # With JOIN_WIDE above 0, clusters whose centres are up to that much beyond join_eps are one
 # person when JOIN_PAIRS trusted faces of each have a face of the other within that reach (a
@@ -256,9 +257,9 @@ def persons(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, sim: np.ndarray, 
 def leads(size_px: np.ndarray, yaw: np.ndarray, lead: float = ATTACH_LEAD,
           turned_lead: float = ATTACH_LEAD_TURNED) -> np.ndarray:
     """The lead each face needs over a rival person to be attached: ``turned_lead`` for a large
-    turned face, ``lead`` for any other (``size_px``: the shorter side of each face's box)."""
-    large_turned = (np.asarray(size_px) >= LARGE_FACE_PX) & (np.asarray(yaw) >= TURNED_YAW)
-    return np.where(large_turned, turned_lead, lead)
+    profile, ``lead`` for any other (``size_px``: the shorter side of each face's box)."""
+    profile = (np.asarray(size_px) >= LARGE_FACE_PX) & (np.asarray(yaw) >= TURNED_YAW)
+    return np.where(profile, turned_lead, lead)
 
 
 def _originals(n: int, a: np.ndarray, b: np.ndarray, sim: np.ndarray, group: np.ndarray | None) -> np.ndarray | None:

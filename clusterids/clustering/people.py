@@ -24,8 +24,8 @@ from ..store import reads
 from ..store.library import Library
 from .graph import Graph
 from .graph import update as update_graph
-from .merge import persons
-from .quality import trusted
+from .merge import ATTACH_LEAD, leads, persons
+from .quality import trusted, yaw
 
 GRAPH_FILE = "graph.npz"
 GRAPH_MIN_SIM = 0.3  # the graph keeps edges down to this similarity, so eps up to 0.7 needs no rebuild
@@ -66,6 +66,14 @@ class FaceTable:
     can_core: np.ndarray
     photo: np.ndarray  # the photo's id: faces of one photo are different people
     norm: np.ndarray | None = None  # the recognizer's raw output length (NaN: not known)
+    size: np.ndarray | None = None  # the shorter side of each face's box, in pixels
+    yaw: np.ndarray | None = None  # how far each face is turned (models/pose.py)
+
+    def leads(self) -> float | np.ndarray:
+        """The lead each face needs to be attached (merge.leads; one for all without sizes)."""
+        if self.size is None or self.yaw is None:
+            return ATTACH_LEAD
+        return leads(self.size, self.yaw)
 
 
 def load_faces(lib: Library, ids: Iterable[int] | None = None) -> FaceTable:
@@ -89,6 +97,8 @@ def load_faces(lib: Library, ids: Iterable[int] | None = None) -> FaceTable:
         can_core=trusted(s, det, size, sharp, kps),
         photo=np.array([r[8] for r in rows], np.int64),
         norm=np.array([np.nan if r[9] is None else r[9] for r in rows], np.float32),
+        size=size,
+        yaw=yaw(kps),
     )
 
 
@@ -270,7 +280,8 @@ def labels_for(lib: Library, faces: FaceTable, graph: Graph, p: Params) -> np.nd
     """The person rule over the stored graph: each face's cluster (-1: none)."""
     pos = np.searchsorted(faces.ids, graph.a), np.searchsorted(faces.ids, graph.b)
     return persons(faces.vectors, pos[0], pos[1], graph.sim, p.eps, p.min_samples, p.join_eps, p.attach_eps,
-                   p.weak_attach_eps, faces.can_core, faces.photo, lib.settings.weak_eps or None)
+                   p.weak_attach_eps, faces.can_core, faces.photo, lib.settings.weak_eps or None,
+                   attach_lead=faces.leads())
 
 
 def moves(faces: FaceTable, result: Plan) -> tuple[list[int], dict[int, int | None]]:
