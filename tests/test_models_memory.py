@@ -107,17 +107,13 @@ def test_paging_out_drops_clean_file_pages_and_keeps_their_contents(tmp_path: Pa
     path = tmp_path / "blob"
     path.write_bytes(data)
 
-    def rss_file_kb() -> int:
-        line = next(x for x in Path("/proc/self/status").read_text().splitlines() if x.startswith("RssFile:"))
-        return int(line.split()[1])
-
     with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
         assert bytes(mapped[: 16 << 20]) == data[: 16 << 20]
         mapped.madvise(mmap.MADV_WILLNEED)
         total = sum(mapped[i] for i in range(0, len(mapped), 4096))  # touch every page
-        before = rss_file_kb()
+        before = _resident_kb(path)
         done = memory.page_out_files()
-        after = rss_file_kb()
+        after = _resident_kb(path)
         if done == 0:
             pytest.skip("this kernel has no MADV_PAGEOUT (Linux < 5.4)")
         assert before - after >= 48 << 10, (before, after)  # most of the 64 MB mapping left the RSS
@@ -138,37 +134,51 @@ def test_paging_out_a_written_shared_mapping_drops_its_pages_and_keeps_what_was_
     with path.open("r+b") as fh, mmap.mmap(fh.fileno(), 0) as mapped:
         mapped[:] = written
         mapped.flush()  # as the engine's flush leaves them: written to the file, clean
-        before = _rss_file_kb()
+        before = _resident_kb(path)
         if memory.page_out_files() == 0:
             pytest.skip("this kernel has no MADV_PAGEOUT (Linux < 5.4)")
-        after = _rss_file_kb()
+        after = _resident_kb(path)
         assert before - after >= 48 << 10, (before, after)
         assert mapped[:] == written
     assert path.read_bytes() == written
 
 
-def _rss_file_kb() -> int:
-    line = next(x for x in Path("/proc/self/status").read_text().splitlines() if x.startswith("RssFile:"))
-    return int(line.split()[1])
+def _resident_kb(path: Path) -> int:
+    """The resident KB of this process's mappings of ``path`` (/proc/self/smaps): counted per
+    file, whether the folder is on a disk or on tmpfs, and whatever else the process holds."""
+    total, mine = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        parts = line.split()
+        if "-" in parts[0] and not parts[0].endswith(":"):
+            mine = len(parts) > 5 and parts[5] == str(path)
+        elif mine and parts[0] == "Rss:":
+            total += int(parts[1])
+    return total
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="MADV_PAGEOUT and /proc are Linux's")
-def test_a_file_mapped_twice_leaves_the_rss_and_keeps_what_was_written(tmp_path: Path) -> None:
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="MADV_DONTNEED and /proc are Linux's")
+def test_the_index_files_mapped_twice_are_let_go_of_and_keep_what_was_written(tmp_path: Path) -> None:
     """The vector engine maps each segment twice (a read-only and a writable view); the page-out
-    alone passes over pages mapped twice, so they stayed resident on an idle daemon."""
+    passed over its pages (shared, mapped twice: /proc/PID/smaps), so they stayed resident on an
+    idle daemon. Only the files of the folder named are let go of: a mapping elsewhere stays."""
     import mmap
 
-    path = tmp_path / "chunk"
-    path.write_bytes(bytes(32 << 20))
+    (tmp_path / "vectors").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    chunk, other = tmp_path / "vectors" / "chunk", tmp_path / "elsewhere" / "chunk"
     written = np.random.default_rng(2).integers(0, 255, 32 << 20, np.uint8).tobytes()
-    with path.open("r+b") as fh, mmap.mmap(fh.fileno(), 0) as rw, \
-            mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as ro:
+    for path in (chunk, other):
+        path.write_bytes(bytes(32 << 20))
+    with chunk.open("r+b") as fh, mmap.mmap(fh.fileno(), 0) as rw, \
+            mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as ro, \
+            other.open("r+b") as gh, mmap.mmap(gh.fileno(), 0) as kept, \
+            mmap.mmap(gh.fileno(), 0, access=mmap.ACCESS_READ) as kept_ro:
         rw[:] = written  # not flushed: dirty pages, as the engine may leave them
-        assert ro[:] == written  # both views hold every page now
-        before = _rss_file_kb()
-        if memory.page_out_files() == 0:
-            pytest.skip("this kernel has no MADV_PAGEOUT (Linux < 5.4)")
-        after = _rss_file_kb()
-        assert before - after >= 48 << 10, (before, after)  # of the 64 MB the two views held
-        assert ro[:] == written and rw[:] == written
-    assert path.read_bytes() == written
+        kept[:] = written
+        assert ro[:] == written and kept_ro[:] == written  # both views hold every page now
+        before, kept_before = _resident_kb(chunk), _resident_kb(other)
+        assert memory.let_go_of_shared(tmp_path / "vectors") >= 64 << 20
+        assert before >= 60 << 10 and _resident_kb(chunk) <= 4 << 10, (before, _resident_kb(chunk))
+        assert kept_before >= 60 << 10 and _resident_kb(other) >= kept_before  # not under the folder: kept
+        assert ro[:] == written and rw[:] == written and kept[:] == written
+    assert chunk.read_bytes() == written and other.read_bytes() == written

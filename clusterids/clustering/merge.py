@@ -238,7 +238,7 @@ def persons(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, sim: np.ndarray, 
         labels = persons(vectors[kept], row[a[edge]], row[b[edge]], sim[edge], eps, min_samples, join_eps,
                          attach_eps, weak_attach_eps, trusted[kept], None if group is None else group[kept],
                          weak_eps, attach_support, support_slack,
-                         attach_lead[kept] if isinstance(attach_lead, np.ndarray) else attach_lead, join_wide)
+                         np.asarray(attach_lead)[kept] if np.ndim(attach_lead) else attach_lead, join_wide)
         return labels[row[original]] if len(labels) else np.full(n, -1, np.int64)
     tight = dbscan_graph(n, a, b, sim, eps, min_samples, trusted, group, weak_eps)
     if len(tight) == 0 or tight.max() < 0:

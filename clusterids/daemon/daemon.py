@@ -32,6 +32,8 @@ from ..core import Core, Hooks, operations
 from ..core.operations import Operation
 from ..core.results import DaemonState, Fault, Indexed, Reclustered
 from ..errors import UserError
+from ..models import memory
+from ..store.library import VECTORS_DIR
 from .client import STATE_FILE, new_token, read_state, take_lock
 from .events import Changes
 from .guard import HeadDeadline
@@ -252,7 +254,10 @@ class Daemon:
                 self._guarded("reconcile", self._reconcile)
             if not ready:
                 self._guarded("crops", self._make_crops)
-                if self._core().lib.unload_idle_model(self.settings.model_ttl_seconds):
+                lib = self._core().lib
+                if lib.unload_idle_model(self.settings.model_ttl_seconds):
+                    # this thread is the index's one writer: nothing maps or unmaps its files meanwhile
+                    memory.let_go_of_shared(lib.root / VECTORS_DIR)
                     log.info("models unloaded after %d s unused", self.settings.model_ttl_seconds)
 
     def _catch_up(self) -> None:

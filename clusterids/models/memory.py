@@ -5,8 +5,10 @@ keeps in its arenas (``malloc_trim`` returns it), and file-backed pages: the cod
 onnxruntime, OpenCV and the rest, read in by the first search, and the vector engine's mapped
 segments (at 100k faces more than half of the idle daemon's file-backed memory). ``MADV_PAGEOUT``
 (Linux 5.4) asks the kernel to reclaim the latter now; their contents are kept (the file), and a
-page used again is read back in on touch. Everything here is best effort: where the system lacks a call
-(not Linux, not glibc, an older kernel) it does nothing, and it never raises.
+page used again is read back in on touch. The page-out passes over pages mapped twice, as the
+vector engine maps its segments; ``let_go_of_shared`` unmaps those. Everything here is best
+effort: where the system lacks a call (not Linux, not glibc, an older kernel) it does nothing,
+and it never raises.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 MADV_DONTNEED = 4  # linux/mman-common.h
@@ -41,51 +44,77 @@ def trim_heap() -> bool:
     return True
 
 
-def file_mappings(maps: str, shared_only: bool = False) -> list[tuple[int, int]]:
+def file_mappings(maps: str) -> list[tuple[int, int]]:
     """The address ranges of ``/proc/PID/maps`` text whose pages the file holds: read-only
     mappings (the libraries' code and constants) and shared ones (the vector engine's segments
     and log, whose written pages the kernel writes back before it reclaims them). Private
-    writable mappings are left: their written pages are the process's own, not the file's.
-    ``shared_only``: the shared ones alone."""
+    writable mappings are left: their written pages are the process's own, not the file's."""
     ranges = []
     for line in maps.splitlines():
         parts = line.split(maxsplit=5)
         if len(parts) < 6 or not parts[5].startswith("/"):
             continue  # anonymous, or a pseudo-mapping ([vdso], [stack])
-        if "s" not in parts[1] and ("w" in parts[1] or shared_only):
+        if "s" not in parts[1] and "w" in parts[1]:
             continue  # private and writable: copied-on-write pages are not in the file
         start, end = (int(v, 16) for v in parts[0].split("-"))
         ranges.append((start, end - start))
     return ranges
 
 
-def page_out_files() -> int:
-    """Ask the kernel to reclaim the process's file-backed pages (``MADV_PAGEOUT``), then let go
-    of the shared mappings' pages (``MADV_DONTNEED``); returns the bytes of the ranges the
-    page-out accepted (0 off Linux or before 5.4).
-
-    The page-out passes over a page mapped twice, and the vector engine maps its segments twice
-    (a read-only and a writable view): their pages stay resident until this process lets go of
-    them. For a shared mapping that is safe at any moment (mmap(2)): written pages stay in the
-    file's cache, marked for writing, and a later touch maps the file's current page again.
-    Private mappings are never let go of this way: their written pages would be lost."""
+def _madvise() -> Callable[[int, int, int], int] | None:
     if not sys.platform.startswith("linux"):
-        return 0
+        return None
     libc = _libc()
     madvise = getattr(libc, "madvise", None) if libc is not None else None
     if madvise is None:
-        return 0
+        return None
     madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
     madvise.restype = ctypes.c_int
+    return madvise
+
+
+def _maps() -> str | None:
     try:
-        maps = Path("/proc/self/maps").read_text()
+        return Path("/proc/self/maps").read_text()
     except OSError:
+        return None
+
+
+def page_out_files() -> int:
+    """Ask the kernel to reclaim the process's file-backed pages (``MADV_PAGEOUT``); returns
+    the bytes of the ranges it accepted (0 off Linux or before 5.4). Harmless on any range, even
+    one mapped anew meanwhile: nothing is dropped, pages are written back or left."""
+    madvise, maps = _madvise(), _maps()
+    if madvise is None or maps is None:
         return 0
     done = 0
     for start, length in file_mappings(maps):
         if madvise(start, length, MADV_PAGEOUT) == 0:  # EINVAL before Linux 5.4: nothing done
             done += length
-    if done:
-        for start, length in file_mappings(maps, shared_only=True):
-            madvise(start, length, MADV_DONTNEED)
+    return done
+
+
+def let_go_of_shared(folder: Path) -> int:
+    """Unmap the pages of the shared mappings of files inside ``folder`` (``MADV_DONTNEED``);
+    returns the bytes of the ranges let go of (0 off Linux).
+
+    The page-out passes over a page mapped twice, and the vector engine maps its segments twice
+    (a read-only and a writable view), so their pages stay resident until the process lets go of
+    them. For a shared mapping that is safe (mmap(2)): written pages stay in the file's cache,
+    marked for writing, and a later touch maps the file's page again. But a range unmapped and
+    mapped anew as private memory after /proc/self/maps was read would be zeroed: so only the
+    files of ``folder``, and only from the thread that alone maps and unmaps them (the daemon's
+    writer, which owns the vector index), and on a fresh read of the maps."""
+    madvise, maps = _madvise(), _maps()
+    if madvise is None or maps is None:
+        return 0
+    inside = str(folder.resolve()).rstrip("/") + "/"
+    done = 0
+    for line in maps.splitlines():
+        parts = line.split(maxsplit=5)
+        if len(parts) < 6 or "s" not in parts[1] or not parts[5].startswith(inside):
+            continue
+        start, end = (int(v, 16) for v in parts[0].split("-"))
+        if madvise(start, end - start, MADV_DONTNEED) == 0:
+            done += end - start
     return done
