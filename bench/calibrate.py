@@ -41,7 +41,7 @@ from quality_sets import Cached, score  # noqa: E402
 from clusterids import evaluation  # noqa: E402
 from clusterids.clustering import merge  # noqa: E402
 from clusterids.clustering.people import params_for  # noqa: E402
-from clusterids.clustering.quality import trusted, yaw  # noqa: E402
+from clusterids.clustering.quality import trusted  # noqa: E402
 from clusterids.config import load_settings  # noqa: E402
 
 KEYS = ("bcubed_f1", "pairwise_f1", "pairwise_precision", "pairwise_recall", "unknown", "largest_person",
@@ -85,8 +85,7 @@ def ours(p: Prepared, point: dict[str, Any]) -> np.ndarray:
     d = params_for(p.vectors.shape[1], s)
     c = p.cached
     gate = trusted(s, c.score, c.size, c.sharp, c.kps)
-    lead = merge.leads(c.size, yaw(c.kps), point.get("attach_lead", merge.ATTACH_LEAD),
-                       point.get("turned_lead", merge.ATTACH_LEAD_TURNED))
+    lead = c.leads(point.get("attach_lead", merge.ATTACH_LEAD), point.get("turned_lead", merge.ATTACH_LEAD_TURNED))
     return evaluation.ours(p.vectors, point.get("eps", d.eps), d.min_samples, gate, c.photo, s.weak_eps or None,
                            point.get("join_eps", d.join_eps), point.get("attach_eps", d.attach_eps),
                            point.get("weak_attach_eps", d.weak_attach_eps),

@@ -27,7 +27,6 @@ from face_cache import OUT  # noqa: E402
 from quality_sets import Cached, score  # noqa: E402
 
 from clusterids import evaluation  # noqa: E402
-from clusterids.clustering.merge import leads  # noqa: E402
 from clusterids.clustering.people import params_for  # noqa: E402
 from clusterids.clustering.quality import trusted  # noqa: E402
 from clusterids.config import load_settings  # noqa: E402
@@ -51,7 +50,7 @@ def ours(c: Cached, vectors: np.ndarray) -> np.ndarray:
     p = params_for(c.raw.shape[1], s)
     gate = trusted(s, c.score, c.size, c.sharp, c.kps)
     return evaluation.ours(vectors, p.eps, p.min_samples, gate, c.photo, s.weak_eps or None, p.join_eps,
-                           p.attach_eps, p.weak_attach_eps, attach_lead=leads(c.size, yaw(c.kps)))
+                           p.attach_eps, p.weak_attach_eps, attach_lead=c.leads())
 
 
 METHODS = {"clusterids": ours, "seed DBSCAN(0.55, 1)": lambda c, v: evaluation.seed_rule(v),

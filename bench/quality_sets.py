@@ -17,8 +17,8 @@ from common import machine  # noqa: E402
 from face_cache import OUT  # noqa: E402
 
 from clusterids import evaluation  # noqa: E402
+from clusterids.clustering import merge  # noqa: E402
 from clusterids.clustering.dbscan import dbscan_exact  # noqa: E402
-from clusterids.clustering.merge import leads  # noqa: E402
 from clusterids.clustering.people import params_for  # noqa: E402
 from clusterids.clustering.quality import trusted, yaw  # noqa: E402
 from clusterids.config import load_settings  # noqa: E402
@@ -48,6 +48,10 @@ class Cached:
         self.flip = z["flip"]
         self.size = np.minimum(self.bbox[:, 2] - self.bbox[:, 0], self.bbox[:, 3] - self.bbox[:, 1])
         self.rows, self.truth = self._labelled()
+
+    def leads(self, lead: float = merge.ATTACH_LEAD, turned: float = merge.ATTACH_LEAD_TURNED) -> np.ndarray:
+        """The lead each face needs to be attached, as the recluster gives it (merge.leads)."""
+        return merge.leads(self.size, yaw(self.kps), lead, turned)
 
     def _labelled(self) -> tuple[np.ndarray, list[str]]:
         rows, truth = [], []
@@ -111,7 +115,7 @@ def ours(c: Cached, flip: bool = True, apart: bool = True, **overrides: Any) -> 
     gate = trusted(s, c.score, c.size, c.sharp, c.kps)
     return evaluation.ours(c.vectors(flip), p.eps, p.min_samples, gate, c.photo if apart else None,
                            s.weak_eps or None, p.join_eps, p.attach_eps, p.weak_attach_eps,
-                           attach_lead=leads(c.size, yaw(c.kps)))
+                           attach_lead=c.leads())
 
 
 def v02(c: Cached) -> np.ndarray:

@@ -23,7 +23,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -120,6 +123,16 @@ def in_process(core, args: argparse.Namespace, out: dict, pids: list[str], rng: 
     }
 
 
+@contextmanager
+def built(library: str, args: argparse.Namespace) -> Iterator[Any]:
+    """The synthetic library of ``args`` built at ``library``, open."""
+    settings = load_settings({"library": library, "model": str(PACK), "progress": False})
+    with open_core(settings, create=True) as core:
+        build(core.lib, args.faces, args.persons)
+        core.catch_up()
+        yield core
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--faces", type=int, default=100_000)
@@ -131,11 +144,8 @@ def main() -> None:
     args = ap.parse_args()
     out: dict = {"faces": args.faces, "persons": args.persons}
     if args.build_into:
-        settings = load_settings({"library": args.build_into, "model": str(PACK), "progress": False})
-        with open_core(settings, create=True) as core:
-            build(core.lib, args.faces, args.persons)
-            core.catch_up()
-        return
+        with built(args.build_into, args):
+            return
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings({"library": tmp + "/lib", "model": str(PACK), "progress": False})
         rng = np.random.default_rng(1)
@@ -146,9 +156,7 @@ def main() -> None:
                             "--build-into", tmp + "/lib"], check=True)
             out["build_s"] = round(time.perf_counter() - t, 1)
         else:
-            with open_core(settings, create=True) as core:
-                build(core.lib, args.faces, args.persons)
-                core.catch_up()
+            with built(tmp + "/lib", args) as core:
                 out["build_s"] = round(time.perf_counter() - t, 1)
                 in_process(core, args, out, pids, rng)
         empty = Path(tmp) / "watched"

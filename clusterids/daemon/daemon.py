@@ -257,7 +257,7 @@ class Daemon:
                 lib = self._core().lib
                 if lib.unload_idle_model(self.settings.model_ttl_seconds):
                     # this thread is the index's one writer: nothing maps or unmaps its files meanwhile
-                    memory.let_go_of_shared(lib.root / VECTORS_DIR)
+                    memory.give_back(lib.root / VECTORS_DIR)
                     log.info("models unloaded after %d s unused", self.settings.model_ttl_seconds)
 
     def _catch_up(self) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import importlib.util
 import sys
 import threading
@@ -15,8 +14,6 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 import onnxruntime as ort
-
-from . import memory
 
 ort.set_default_logger_severity(3)
 # OpenCV 5 warns about DNN targets on every detector load: errors only.
@@ -273,7 +270,8 @@ class FaceModel:
     """A model pack ready to run: lazy load guarded by a lock, then detect and embed.
 
     Models not used for a while can be unloaded (``unload``, ``unload_if_idle``: Immich's model
-    TTL) to give their memory back; the next use loads them again, under the same lock."""
+    TTL) to give their memory back (models/memory.py `give_back`, by the process that owns them);
+    the next use loads them again, under the same lock."""
 
     def __init__(self, name: str, detector_path: Path, recognizer_path: Path, det_size: int,
                  threshold: float, providers: tuple[str, ...] = (CPU,), threads: int = 0) -> None:
@@ -328,9 +326,6 @@ class FaceModel:
             if ttl_seconds <= 0 or not self.loaded or time.monotonic() - self._last_used < ttl_seconds:
                 return False
             self._detector = self._recognizer = None
-        gc.collect()
-        memory.trim_heap()
-        memory.page_out_files()
         return True
 
     def providers_in_use(self) -> list[str]:

@@ -6,17 +6,19 @@ onnxruntime, OpenCV and the rest, read in by the first search, and the vector en
 segments (at 100k faces more than half of the idle daemon's file-backed memory). ``MADV_PAGEOUT``
 (Linux 5.4) asks the kernel to reclaim the latter now; their contents are kept (the file), and a
 page used again is read back in on touch. The page-out passes over pages mapped twice, as the
-vector engine maps its segments; ``let_go_of_shared`` unmaps those. Everything here is best
-effort: where the system lacks a call (not Linux, not glibc, an older kernel) it does nothing,
-and it never raises.
+vector engine maps its segments; ``let_go_of_shared`` unmaps those. ``give_back`` does all of
+it, in that order, for the daemon once the models are unloaded. Everything here is best effort:
+where the system lacks a call (not Linux, not glibc, an older kernel) it does nothing, and it
+never raises.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 MADV_DONTNEED = 4  # linux/mman-common.h
@@ -44,21 +46,22 @@ def trim_heap() -> bool:
     return True
 
 
+def _mappings(maps: str) -> Iterator[tuple[int, int, str, str]]:
+    """Each file mapping of ``/proc/PID/maps`` text: (start, length, permissions, path)."""
+    for line in maps.splitlines():
+        parts = line.split(maxsplit=5)
+        if len(parts) < 6 or not parts[5].startswith("/"):
+            continue  # anonymous, or a pseudo-mapping ([vdso], [stack])
+        start, end = (int(v, 16) for v in parts[0].split("-"))
+        yield start, end - start, parts[1], parts[5]
+
+
 def file_mappings(maps: str) -> list[tuple[int, int]]:
     """The address ranges of ``/proc/PID/maps`` text whose pages the file holds: read-only
     mappings (the libraries' code and constants) and shared ones (the vector engine's segments
     and log, whose written pages the kernel writes back before it reclaims them). Private
     writable mappings are left: their written pages are the process's own, not the file's."""
-    ranges = []
-    for line in maps.splitlines():
-        parts = line.split(maxsplit=5)
-        if len(parts) < 6 or not parts[5].startswith("/"):
-            continue  # anonymous, or a pseudo-mapping ([vdso], [stack])
-        if "s" not in parts[1] and "w" in parts[1]:
-            continue  # private and writable: copied-on-write pages are not in the file
-        start, end = (int(v, 16) for v in parts[0].split("-"))
-        ranges.append((start, end - start))
-    return ranges
+    return [(start, length) for start, length, perms, _ in _mappings(maps) if "s" in perms or "w" not in perms]
 
 
 def _madvise() -> Callable[[int, int, int], int] | None:
@@ -110,11 +113,17 @@ def let_go_of_shared(folder: Path) -> int:
         return 0
     inside = str(folder.resolve()).rstrip("/") + "/"
     done = 0
-    for line in maps.splitlines():
-        parts = line.split(maxsplit=5)
-        if len(parts) < 6 or "s" not in parts[1] or not parts[5].startswith(inside):
-            continue
-        start, end = (int(v, 16) for v in parts[0].split("-"))
-        if madvise(start, end - start, MADV_DONTNEED) == 0:
-            done += end - start
+    for start, length, perms, path in _mappings(maps):
+        if "s" in perms and path.startswith(inside) and madvise(start, length, MADV_DONTNEED) == 0:
+            done += length
     return done
+
+
+def give_back(index_folder: Path | None = None) -> None:
+    """Give an idle process's memory back once its models are unloaded: the freed heap, the
+    file-backed pages, and, where the caller owns it, the vector index's (``let_go_of_shared``)."""
+    gc.collect()  # the sessions' last references, before their arenas are trimmed
+    trim_heap()
+    page_out_files()
+    if index_folder is not None:
+        let_go_of_shared(index_folder)
