@@ -50,7 +50,8 @@ class Settings(BaseSettings):
                                 "command-line index or recluster that changed something always copies); the "
                                 "way back from a damaged database ('clusterids restore'); 0: no copies.", 1.0)
     backup_keep: int = _help("How many copies of library.db backups/ keeps (the newest).", 3)
-    decode_max_side: int = _help("Decode large photos at a reduced size with this longest side.", 2560)
+    decode_max_side: int = _help("Decode large photos at a reduced size near this longest side (up to 1.5x it).",
+                                 2560)
     det_size: int = _help("Detector input size in pixels (square).", 640)
     det_threshold: float = _help("Minimum detection score of a stored face; 0: the detector's default "
                                  "(SCRFD 0.5, YuNet 0.7).", 0.0)

@@ -6,13 +6,14 @@ stages untouched, to be stored as failed.
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..config import Settings
 from ..dates import taken
-from ..media.imaging import BadImage, content_hash, decode, exif_orientation, read_capped
+from ..media.imaging import BadImage, Scratch, content_hash, decode, exif_orientation, read_capped
 from ..store import reads
 from ..store.database import Database
 from ..store.photos import Gone, NewFace, PhotoFacts, PhotoWriter
@@ -63,11 +64,25 @@ def dedupe(task: Task, db: Database) -> Task:
     return task
 
 
+_threads = threading.local()
+NO_PIXELS = np.empty((0, 0, 3), np.uint8)
+
+
+def _scratch() -> Scratch:
+    """This thread's memory to decode into (media/imaging.py Scratch)."""
+    scratch: Scratch | None = getattr(_threads, "scratch", None)
+    if scratch is None:
+        scratch = _threads.scratch = Scratch()
+    return scratch
+
+
 def decode_stage(task: Task, settings: Settings) -> Task:
+    """The photo's pixels, in this thread's scratch: the models' stage must follow on this thread."""
     if task.data is None or task.failed or task.reuse:
         return task
     try:
-        task.decoded = decode(task.data, settings.decode_max_side, settings.max_pixels, task.orientation)
+        task.decoded = decode(task.data, settings.decode_max_side, settings.max_pixels, task.orientation,
+                              scratch=_scratch())
     except BadImage as exc:
         task.error = str(exc)
     task.data = None  # decoded: the bytes are no longer needed
@@ -80,6 +95,7 @@ def detect_embed(task: Task, model: FaceModel, settings: Settings) -> Task:
     task.faces = [NewFace(tuple(r.bbox), r.landmarks, r.det_score, r.size_px, r.sharpness,  # type: ignore[arg-type]
                           np.asarray(r.vector, np.float32).tobytes(), r.norm)
                   for r in detect_and_embed(model, settings, task.decoded)]
+    task.decoded.bgr = NO_PIXELS  # they lie in the thread's scratch, which its next photo overwrites
     return task
 
 

@@ -54,7 +54,7 @@ def _jpeg(img: Any) -> bytes:
 def _decoded(lib: Library, path: Path, max_side: int, orientation: int | None = None) -> Any:
     try:  # a regular file only, within its size: a FIFO swapped in for the photo must not block (i22)
         data = read_capped(str(path), lib.settings.max_file_bytes)
-        return decode(data, max_side, lib.settings.max_pixels, orientation)
+        return decode(data, max_side, lib.settings.max_pixels, orientation, slack=1.0)
     except (OSError, BadImage) as exc:
         raise NotFound(f"the photo {path} cannot be read now: {exc}", "index the folder again") from exc
 
