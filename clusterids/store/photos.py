@@ -154,13 +154,15 @@ class PhotoWriter:
         if self.commit_every and self.pending >= self.commit_every:
             self.commit()
 
-    def _photo(self, path: str) -> Photo:
+    def _photo(self, path: str) -> tuple[Photo, bool]:
+        """The photo row of ``path``, and whether it is new (made now)."""
         photo = self.session.scalar(select(Photo).where(Photo.path == path))
-        if photo is None:
-            photo = Photo(path=path, size=0, mtime_ns=0)
-            self.session.add(photo)
-            self.session.flush()
-        return photo
+        if photo is not None:
+            return photo, False
+        photo = Photo(path=path, size=0, mtime_ns=0)
+        self.session.add(photo)
+        self.session.flush()
+        return photo, True
 
     def _drop_faces(self, photo: Photo) -> None:
         ids = list(self.session.scalars(select(Face.id).where(Face.photo_id == photo.id)))
@@ -172,8 +174,9 @@ class PhotoWriter:
 
     def _emptied(self, path: str) -> Photo:
         """The photo row of ``path`` (new if need be), its old faces dropped."""
-        photo = self._photo(path)
-        self._drop_faces(photo)
+        photo, new = self._photo(path)
+        if not new:  # a row made now has no faces to drop
+            self._drop_faces(photo)
         return photo
 
     def _xmp(self, photo: Photo, seen: Seen, xmp: XmpSeen | None, faces_new: bool) -> None:
