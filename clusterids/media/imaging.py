@@ -144,29 +144,29 @@ class Scratch:
         return self._buffer
 
 
-def _turbo(data: bytes, r: int, scratch: Scratch | None) -> np.ndarray | None:
-    """libjpeg-turbo's reduced decode (simplejpeg), straight into ``scratch`` where given: the
-    pixels OpenCV's decode gives, without its second array and copy. None where it declines
-    (CMYK, a damaged file): OpenCV's decode and then Pillow's follow."""
+def _turbo(data: bytes, h: int, w: int, scratch: Scratch | None) -> np.ndarray | None:
+    """libjpeg-turbo's decode at the DCT scale that gives ``h`` x ``w`` (simplejpeg), straight
+    into ``scratch`` where given: the pixels OpenCV's decode gives, without its second array and
+    copy. None where it declines (CMYK, a damaged file): OpenCV's decode and then Pillow's follow."""
     import simplejpeg
 
+    buffer = scratch.take(h * w * 3) if scratch is not None else None
     try:
-        height, width, _, _ = simplejpeg.decode_jpeg_header(data)
-        h, w = -(-height // r), -(-width // r)
-        buffer = scratch.take(h * w * 3) if scratch is not None else None
         bgr = simplejpeg.decode_jpeg(data, colorspace="BGR", min_height=h, min_width=w, buffer=buffer)
     except ValueError:
         return None
     return bgr if bgr.shape == (h, w, 3) else None
 
 
-def _bgr_jpeg(data: bytes, r: int, orientation: int, scratch: Scratch | None = None) -> np.ndarray | None:
-    """A JPEG's reduced decode (libjpeg's DCT scaling) straight to BGR, turned as ``orientation``
-    says; about a quarter of Pillow's decode, array copy and colour swap."""
-    import cv2
-
-    bgr = _turbo(data, r, scratch)
+def _bgr_jpeg(data: bytes, r: int, size: tuple[int, int], orientation: int,
+              scratch: Scratch | None = None) -> np.ndarray | None:
+    """A JPEG's reduced decode (libjpeg's DCT scaling by ``r`` to ``size``, width and height)
+    straight to BGR, turned as ``orientation`` says; about a quarter of Pillow's decode, array
+    copy and colour swap."""
+    bgr = _turbo(data, size[1], size[0], scratch)
     if bgr is None:
+        import cv2
+
         flags = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
                  8: cv2.IMREAD_REDUCED_COLOR_8}[r]
         bgr = cv2.imdecode(np.frombuffer(data, np.uint8), flags | cv2.IMREAD_IGNORE_ORIENTATION)
@@ -215,7 +215,8 @@ def decode(data: bytes, max_side: int, max_pixels: int, orientation: int | None 
                 r *= 2
         # the pixels the decode will really hold, checked before anything reads them (reading
         # a PNG's EXIF may decode the whole image)
-        if -(-width // r) * -(-height // r) > max_pixels:
+        reduced = (-(-width // r), -(-height // r))  # what a decode at 1/r holds: libjpeg rounds up
+        if reduced[0] * reduced[1] > max_pixels:
             raise BadImage(f"{width}x{height} pixels is over the limit of {max_pixels} (max_pixels setting)")
         if orientation not in TRANSPOSE and orientation != 1:
             orientation = img.getexif().get(ORIENTATION, 1)
@@ -223,10 +224,10 @@ def decode(data: bytes, max_side: int, max_pixels: int, orientation: int | None 
         swapped = orientation in (5, 6, 7, 8)
         taken_at = _taken_at(img)
         if jpeg and fast_jpeg and img.mode in ("RGB", "L", "CMYK"):
-            bgr = _bgr_jpeg(data, r, orientation or 1, scratch)
-        if bgr is None:  # Pillow: other formats, and what OpenCV would not read
+            bgr = _bgr_jpeg(data, r, reduced, orientation or 1, scratch)
+        if bgr is None:  # Pillow: other formats, and what libjpeg-turbo and OpenCV would not read
             if r > 1:
-                img.draft("RGB", (-(-width // r), -(-height // r)))
+                img.draft("RGB", reduced)
             img.load()
             if orientation in TRANSPOSE:  # our own turn: a sidecar's orientation may replace EXIF's
                 img = img.transpose(Image.Transpose(TRANSPOSE[orientation]))
