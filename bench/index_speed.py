@@ -159,6 +159,10 @@ def compare(folder: Path, paths: list[str], spec: str, rounds: int) -> dict[str,
         "photos": n, "model": spec, "folder": str(folder), "rounds": rounds, "arms": results,
         "speedup_vs_seed": round(results["seed"]["median_s"] / ours, 3),
         "fraction_of_pure_model_time": round(results["pure model time"]["median_s"] / ours, 3),
+        # each round's own ratio (its two arms ran a minute apart): the spread says how far load moved it
+        "fraction_of_pure_model_time_by_round": [
+            round(m / o, 3) for m, o in zip(results["pure model time"]["runs_s"], results["clusterids index"]["runs_s"],
+                                            strict=True)],
         "flip_cost_over_no_flip": round(ours / results["clusterids index, flip_embed off"]["median_s"] - 1, 3),
         "rescan_unchanged_s_per_1000": round(rescan_s / n * 1000, 3), "rescan_unchanged": unchanged,
     }
