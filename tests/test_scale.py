@@ -29,7 +29,7 @@ from clusterids.store.library import Library, collection_name
 from clusterids.store.migrations import HEAD
 from clusterids.store.vectors import EdgeIndex, ServerIndex
 
-from .conftest import lfw_people, needs_shared, postgres_database
+from .conftest import lfw_people, needs_shared, on_sqlite, postgres_database
 
 # -- the schema and its migrations -----------------------------------------------------------------
 
@@ -381,6 +381,28 @@ def test_worker_indexes_the_queue_like_a_plain_index(run_json, env, photos, tmp_
         index_paths(lib, [photos])
         assert _per_photo(lib) == ours
     assert all(str(p).startswith(str(photos)) for p in ours)  # stored under the library's path
+
+
+@needs_shared
+@on_sqlite
+def test_an_idle_worker_lets_its_photo_threads_go(run_json, env, photos):
+    """A worker's photo threads each keep the memory they decode into (up to max_pixels x 3
+    bytes): once the queue is empty they end, and the next claim starts them again."""
+    import threading
+
+    from clusterids.daemon import worker
+
+    queued = run_json("index", "--enqueue", photos)["photos_queued"]
+    seen: list[list[str]] = []
+
+    def should_stop() -> bool:  # checked before each claim; the idle loop polls every 10 ms
+        seen.append(sorted(t.name for t in threading.enumerate() if t.name.startswith("photo")))
+        return len(seen) > 30
+
+    report = worker.run(load_settings({}, environ=env), should_stop=should_stop, poll_seconds=0.01)
+    assert report.photos == queued > 0
+    assert any(seen), "the worker's photo threads were never seen at work"
+    assert seen[-1] == [] and seen[-2] == [], seen[-3:]
 
 
 KILL_PHOTOS = int(os.environ.get("CLUSTERIDS_KILL_PHOTOS", "120"))

@@ -113,16 +113,22 @@ def run(settings: Settings, should_stop: Callable[[], bool] | None = None, once:
 
 def _work(lib: Library, settings: Settings, report: WorkerReport, model: FaceModel, pairs: list[tuple[str, str]],
           should_stop: Callable[[], bool] | None, once: bool, poll_seconds: float) -> None:
-    engine = lib.db.engine
     """Claim, run the models, store: until told to stop (or, with ``once``, nothing is left)."""
-    with ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="photo") as pool:
+    engine = lib.db.engine
+    pool: ThreadPoolExecutor | None = None
+    try:
         while not (should_stop and should_stop()):
             token, claims = queue.claim(engine, report.worker, settings.claim_batch, settings.lease_seconds)
             if not claims:
                 if once:
                     break
+                if pool is not None:  # idle: its threads end, and with them the memory each decodes into
+                    pool.shutdown()
+                    pool = None
                 time.sleep(poll_seconds)
                 continue
+            if pool is None:
+                pool = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="photo")
             # the models first, a photo a thread: no write lock is held while they run
             done = [t for t in pool.map(lambda c: _models(_task(c, pairs, settings), model, settings), claims)
                     if t is not None]
@@ -138,3 +144,6 @@ def _work(lib: Library, settings: Settings, report: WorkerReport, model: FaceMod
                 queue.heartbeat(engine, report.worker, settings.lease_seconds, len(claims))
             else:
                 report.lost += len(claims)
+    finally:
+        if pool is not None:
+            pool.shutdown()
