@@ -45,6 +45,61 @@ needs_tools = pytest.mark.skipif(not (needs_exiftool and packet.available()),
                                  reason="needs exiftool and Exempi (apt-get install libimage-exiftool-perl libexempi8)")
 
 
+SIDECAR = """<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:mwg-rs="http://www.metadataworkinggroup.com/schemas/regions/"
+ xmlns:stArea="http://ns.adobe.com/xmp/sType/Area#" xmlns:stDim="http://ns.adobe.com/xap/1.0/sType/Dimensions#">
+<mwg-rs:Regions rdf:parseType="Resource"><mwg-rs:AppliedToDimensions stDim:w="400" stDim:h="200" stDim:unit="pixel"/>
+<mwg-rs:RegionList><rdf:Bag><rdf:li><rdf:Description mwg-rs:Name="Ann" mwg-rs:Type="Face">
+<mwg-rs:Area stArea:x="0.5" stArea:y="0.5" stArea:w="0.2" stArea:h="0.3" stArea:unit="normalized"/>
+</rdf:Description></rdf:li></rdf:Bag></mwg-rs:RegionList></mwg-rs:Regions></rdf:Description></rdf:RDF></x:xmpmeta>"""
+
+
+@pytest.mark.skipif(not packet.available(), reason="needs Exempi (apt-get install libexempi8)")
+def test_the_toolkit_is_used_by_one_thread_at_a_time(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The Adobe XMP toolkit keeps process-global state, and the indexer's photo threads read
+    XMP side by side: every call into it, from an XMPMeta's making (the namespaces registered
+    once) to its freeing, must hold packet's lock (a segfault once, in an index run of XMP photos)."""
+    import threading
+
+    from libxmp import XMPMeta
+
+    unheld: list[str] = []
+
+    def guard(name: str, fn: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            lock = packet._lock
+            if not (lock._is_owned() if hasattr(lock, "_is_owned") else lock.locked()):  # a Lock: held by any
+                unheld.append(name)
+            return fn(*args, **kwargs)
+        return call
+
+    for name in ("__init__", "__del__", "parse_from_str", "does_property_exist", "get_property",
+                 "count_array_items", "serialize_to_unicode"):
+        monkeypatch.setattr(XMPMeta, name, guard(name, getattr(XMPMeta, name)))
+    monkeypatch.setattr(XMPMeta, "register_namespace",
+                        staticmethod(guard("register_namespace", XMPMeta.register_namespace)))
+    # the first use registers the namespaces: let it come from the threads below
+    getattr(packet, "_registered", packet._toolkit).cache_clear()
+    path = tmp_path / "p.jpg.xmp"
+    path.write_text(SIDECAR)
+    names: list[list[str | None]] = []
+
+    def reader() -> None:
+        for _ in range(10):
+            meta, problem = sidecars.read_sidecar(str(path))
+            assert problem is None and meta is not None
+            names.append([r.name for r in meta.regions])
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert names == [["Ann"]] * 40
+    assert unheld == [], sorted(set(unheld))
+    assert "Ann" in packet.read(SIDECAR, packet.serialise) and unheld == []
+
+
 # -- the orientation maths, against the pixels the decoder turns ---------------------------------
 
 @pytest.mark.parametrize("o", range(1, 9))

@@ -82,15 +82,19 @@ def _one(lib: Library, photo: PhotoNames, rows: list[reads.NamedFace], embed: bo
     faces = _faces(photo, o, rows)
     if not faces and not ours and not st.get("tags"):
         return "skipped"
-    meta, path, before = _base(photo, embed)
-    merged = write.merge(meta, faces, _stored_size(photo, o), ours, st.get("tags") or [])
+    with packet.held():  # the toolkit's objects made, used and freed by this thread alone
+        meta, path, before = _base(photo, embed)
+        merged = write.merge(meta, faces, _stored_size(photo, o), ours, st.get("tags") or [])
+        unchanged = (not embed and path is not None and before is not None
+                     and packet.serialise(packet.parse(before)) == merged.text)
+        del meta
+    if unchanged:
+        return "unchanged"
     if not embed and path is not None:
-        if before is not None and packet.serialise(packet.parse(before)) == merged.text:
-            return "unchanged"
         write.write_atomic(path, merged.text)
     else:
         write.embed(photo.path, merged.text)
-    read_back = xmp_regions.of(packet.parse(merged.text), "sidecar")
+    read_back = packet.read(merged.text, lambda meta: xmp_regions.of(meta, "sidecar"))
     st = xmp_state.updated(st, read_back, faces_new=False) or {}
     st["ours"] = [[n.name, *n.box] for n in merged.ours]
     st["tags"] = merged.tags

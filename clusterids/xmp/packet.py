@@ -11,7 +11,9 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from ..errors import UserError
 
@@ -35,15 +37,27 @@ WANTED_IN_SIDECAR = (*WANTED, NS["tiff"].encode())
 MISSING = ("XMP face regions are not read or written: the Exempi library is missing",
            "install it (apt-get install libexempi8), or set xmp_read = false")
 
-_lock = threading.Lock()  # one parse at a time: the toolkit's own locking is not documented
+# Every use of the toolkit, from an XMPMeta's making to its freeing (namespaces registered once
+# included), one thread at a time: the Adobe XMP toolkit keeps process-global state (the
+# namespace table, its string pools) and is not thread-safe, while the indexer's photo threads
+# read XMP side by side and the catch-up writes sidecars (ansel and exiv2 crashed so; see held()).
+_lock = threading.RLock()
+
+
+T = TypeVar("T")
 
 
 class Damaged(Exception):
     """The XMP cannot be parsed; the message is one line."""
 
 
-@functools.cache
 def _toolkit() -> Any:
+    with _lock:  # the first calls may come from two photo threads at once
+        return _registered()
+
+
+@functools.cache
+def _registered() -> Any:
     logging.getLogger("libxmp").setLevel(logging.CRITICAL)  # it logs each failure we report ourselves
     try:
         import libxmp
@@ -86,17 +100,40 @@ def wanted(packet: bytes, sidecar: bool = False) -> bool:
     return any(uri in packet for uri in (WANTED_IN_SIDECAR if sidecar else WANTED))
 
 
+@contextmanager
+def held() -> Iterator[None]:
+    """The toolkit to this thread alone (re-entrant): hold it from the making of an XMPMeta to
+    its last use, and let the XMPMeta go (``del``) before leaving, so that it is freed inside."""
+    with _lock:
+        yield
+
+
+def read(text: bytes | str, fn: Callable[[Any], T]) -> T:
+    """``fn`` of the packet's XMPMeta, parsed, read and freed in one hold of the toolkit;
+    ``Damaged`` when it is not XMP. ``fn`` must return plain data, no part of the XMPMeta."""
+    with _lock:
+        meta = parse(text)
+        try:
+            return fn(meta)
+        finally:
+            del meta
+
+
 def parse(text: bytes | str) -> Any:
-    """An XMPMeta of the packet; ``Damaged`` when it is not XMP."""
-    libxmp = exempi()
-    meta = libxmp.XMPMeta()
+    """An XMPMeta of the packet; ``Damaged`` when it is not XMP. Outside ``held()`` or
+    ``read()``, it would be used and freed with the toolkit unheld."""
     raw = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
     with _lock:
+        libxmp = exempi()
+        meta = libxmp.XMPMeta()
         try:
             meta.parse_from_str(raw, xmpmeta_wrap=not raw.lstrip().startswith(("<x:xmpmeta", "<?xpacket")))
         except libxmp.XMPError as exc:
-            raise Damaged(f"not valid XMP ({exc})") from None
-    return meta
+            error = str(exc)
+            del meta  # freed here, not where the traceback is dropped
+        else:
+            return meta
+    raise Damaged(f"not valid XMP ({error})")
 
 
 def serialise(meta: Any) -> str:
@@ -107,7 +144,8 @@ def serialise(meta: Any) -> str:
 
 
 def new() -> Any:
-    return exempi().XMPMeta()
+    with _lock:
+        return exempi().XMPMeta()
 
 
 def get(meta: Any, ns: str, path: str) -> str | None:

@@ -80,7 +80,7 @@ def read_sidecar(path: str) -> tuple[Metadata | None, str | None]:
     if not data.strip():  # an empty file (a program that made it and wrote nothing yet)
         return Metadata(where="sidecar"), None
     try:
-        return of(packet.parse(data), "sidecar"), None
+        return packet.read(data, lambda meta: of(meta, "sidecar")), None
     except packet.Damaged as exc:
         return None, f"the sidecar {path} is damaged ({exc}): its names are not read; fix or remove it"
 
@@ -95,7 +95,7 @@ def read(data: bytes, sidecar: str | None) -> Metadata | None:
     if found is not None and packet.wanted(found):
         try:
             # the photo's own orientation is EXIF's (the decoder reads it): only a sidecar's overrides it
-            own = replace(of(packet.parse(found), "photo"), orientation=None)
+            own = replace(packet.read(found, lambda meta: of(meta, "photo")), orientation=None)
         except packet.Damaged as exc:
             problems.append(f"the photo's own XMP is damaged ({exc}): its names are not read")
     side: Metadata | None = None
