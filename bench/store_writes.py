@@ -1,11 +1,11 @@
 """The indexer's writer alone: CPU per photo stored (photo row, its faces, their outbox marks).
 
     python bench/store_writes.py [--photos 500] [--faces 5]
-    python bench/store_writes.py --against /tmp/base [--rounds 5]
+    python bench/store_writes.py --base /tmp/base [--rounds 5]
 
 Writes synthetic photos of ``--faces`` faces each (128-D vectors) through PhotoWriter into a
 fresh SQLite library, the way an index run's one writer does, and prints the writer thread's CPU
-per photo. With ``--against TREE`` it runs itself alternately from TREE and from this checkout
+per photo. With ``--base TREE`` it runs itself alternately from TREE and from this checkout
 in fresh processes (A, B, A, B, ...) and reports each one's median.
 """
 
@@ -52,14 +52,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--photos", type=int, default=500)
     ap.add_argument("--faces", type=int, default=5)
-    ap.add_argument("--against", type=Path, help="another checkout to alternate with")
+    ap.add_argument("--base", type=Path, help="an older checkout to alternate against (git worktree add ...)")
     ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
-    if args.against is None:
+    if args.base is None:
         print(json.dumps({"cpu_ms_per_photo": round(once(args.photos, args.faces) * 1000, 3)}))
         return
     here = Path(__file__).resolve().parents[1]
-    runs: dict[str, list[float]] = {str(args.against): [], str(here): []}
+    runs: dict[str, list[float]] = {str(args.base): [], str(here): []}
     for _ in range(args.rounds):
         for tree in runs:
             env = dict(os.environ, PYTHONPATH=tree)

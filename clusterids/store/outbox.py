@@ -15,9 +15,9 @@ indexer marks the photo, the catch-up makes the names corrections.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from .db import Outbox, get_meta, set_meta
@@ -46,7 +46,7 @@ def mark(session: Session, kind: str, refs: Iterable[int] = (0,)) -> None:
     """Inside the transaction of a change: derived state of ``kind`` must follow ``refs``."""
     rows = [{"kind": kind, "ref": int(r)} for r in refs]
     for start in range(0, len(rows), CHUNK):
-        session.execute(insert(cast(Table, Outbox.__table__)), rows[start : start + CHUNK])  # Core: no ORM bulk work
+        session.execute(insert(Outbox), rows[start : start + CHUNK])
 
 
 def take(session: Session, kind: str, limit: int = CHUNK) -> tuple[int, list[int]]:

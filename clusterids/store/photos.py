@@ -161,7 +161,6 @@ class PhotoWriter:
         if self.commit_every and self.pending >= self.commit_every:
             self.commit()
 
-
     def _drop_faces(self, photo: Photo) -> None:
         ids = list(self.session.scalars(select(Face.id).where(Face.photo_id == photo.id)))
         if ids:
