@@ -5,7 +5,8 @@ import { el, say } from "./dom.js";
 import { loadPersons, persons } from "./state.js";
 import { count, label } from "./words.js";
 
-const who = (id) => label(persons.get(id) || { id });
+// a person's words: as they are called now, else (gone) as a correction's record called them
+const whoIs = (id, called = new Map()) => (persons.has(id) ? label(persons.get(id)) : called.get(id) || label({ id }));
 
 /** The photos of ``faceIds`` where ``personId`` now shows more than once (the warning's subject). */
 async function photosTwice(personId, faceIds) {
@@ -38,9 +39,13 @@ export async function assignFaces(faceIds, target) {
   return r;
 }
 
-/** What an undo undid, in words (the persons are read again: the undo may have brought one back). */
-function undoneWords(op, args) {
+/** What an undo undid, in words: each person as the persons read again after it call them (the
+ * undo may have brought one back); one it took away (a person the correction made) as
+ * ``correction``, the entry as it read before the undo, called them. */
+function undoneWords(op, args, correction) {
   const faces = args.faces ? count(args.faces.length, "face") : "";
+  const called = new Map(((correction && correction.persons) || []).map((p) => [p.id, p.label]));
+  const who = (id) => whoIs(id, called);
   switch (op) {
     case "assign": return `moving ${faces} to ${who(args.person)}`;
     case "reject": return `${faces} marked as not ${who(args.person)}`;
@@ -58,5 +63,5 @@ function undoneWords(op, args) {
 export async function undoLast() {
   const r = await api.undo();
   await loadPersons();
-  say(`Undone: ${undoneWords(r.undone, r.args || {})}.`);
+  say(`Undone: ${undoneWords(r.undone, r.args || {}, r.correction)}.`);
 }

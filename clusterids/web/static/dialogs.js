@@ -3,7 +3,7 @@ import * as api from "./api.js";
 import { assignFaces } from "./actions.js";
 import { dialog, el, faceImg, say } from "./dom.js";
 import { persons } from "./state.js";
-import { count, label } from "./words.js";
+import { count, label, nameKey } from "./words.js";
 
 export function openDialog(title, ...body) {
   dialog.replaceChildren(el("h2", { id: "dialog-title", text: title }), ...body);
@@ -36,8 +36,8 @@ export function resolvePerson(text) {
   const m = /^Person_(\d+)$/.exec(t);
   if (m && persons.has(Number(m[1]))) return { id: Number(m[1]) };
   for (const p of persons.values()) if (p.name === t || label(p) === t) return { id: p.id };
-  const folded = t.toLocaleLowerCase();
-  for (const p of persons.values()) if (p.name && p.name.toLocaleLowerCase() === folded) return { id: p.id };
+  const key = nameKey(t);
+  for (const p of persons.values()) if (p.name && nameKey(p.name) === key) return { id: p.id };
   return { name: t };
 }
 
@@ -89,9 +89,35 @@ export async function askAssign(faceIds, except) {
 }
 
 /** "Merge with…": a person by name, then the confirmation. True when merged. */
+/** The persons to tap instead of typing a name (``except`` aside, hidden ones only by name): those
+ * the merge suggestions pair with ``except`` first, then by photos; the typed text filters them. */
+function mergeChoices(except, input, pick, most = 24) {
+  const grid = el("div", { class: "pick-grid", id: "merge-choices" });
+  const likely = new Map();  // person id -> the suggestion's words
+  const draw = () => {
+    const key = nameKey(input.value);
+    const shown = [...persons.values()].filter((p) => p.id !== except && !p.hidden && (!key || nameKey(label(p)).includes(key)))
+      .sort((a, b) => (likely.has(b.id) - likely.has(a.id)) || ((b.photos || 0) - (a.photos || 0)));
+    grid.replaceChildren(...shown.slice(0, most).map((p) => el("button", {
+      type: "button", class: "pick-person", "data-person": p.id, "aria-label": `merge with ${label(p)}`, onclick: () => pick(p),
+    }, personChoice(p), likely.has(p.id) ? el("span", { class: "meta likely", text: likely.get(p.id) }) : null)));
+  };
+  input.addEventListener("input", draw);
+  draw();
+  api.suggestions(except).then((s) => {  // the list is there at once; the likely ones move up when known
+    for (const m of s.merges || []) {
+      const [a, b] = m.persons;
+      if (a === except || b === except) likely.set(a === except ? b : a, `${m.likelihood} the same`);
+    }
+    if (likely.size && grid.isConnected) draw();
+  }).catch(() => {});
+  return grid;
+}
+
 export async function askMerge(id) {
-  const { input, node } = nameInput("merge-name", "Merge with (a person's name)", id);
-  const form = el("form", { method: "dialog", onsubmit: (e) => { e.preventDefault(); dialog.close("ok"); } }, node,
+  const { input, node } = nameInput("merge-name", "Merge with (a person's name, or tap one)", id);
+  const choices = mergeChoices(id, input, (p) => { input.value = label(p); dialog.close("ok"); });
+  const form = el("form", { method: "dialog", onsubmit: (e) => { e.preventDefault(); dialog.close("ok"); } }, node, choices,
     buttons(el("button", { type: "button", onclick: closeWith("cancel"), text: "Cancel" }),
       el("button", { type: "submit", class: "primary", text: "Next" })));
   if (await openDialog(`Merge ${label(persons.get(id) || { id })} with…`, form) !== "ok") return false;

@@ -19,10 +19,36 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-/** The status line: a sentence, and optionally nodes after it (a photo the sentence is about). */
+const TOAST_MS = 8000;
+let toast = null;
+let toastTimer = 0;
+
+/** The status line: a sentence, and optionally nodes after it (a photo the sentence is about).
+ * When the line is scrolled out of sight (an action far down a phone's page), the sentence also
+ * shows for a while at the bottom of the screen, where the eye is; a tap puts it away. */
 export function say(text, kind = "", ...nodes) {
-  statusLine.replaceChildren(text, ...nodes.filter((n) => n));
+  const shown = nodes.filter((n) => n);
+  statusLine.replaceChildren(text, ...shown);
   statusLine.className = kind;
+  const header = document.querySelector("header");
+  const hidden = statusLine.getBoundingClientRect().bottom <= (header ? header.getBoundingClientRect().bottom : 0);
+  if (!text || !hidden) {
+    if (toast) toast.hidden = true;
+    return;
+  }
+  if (!toast) {
+    // the status line is the one read aloud (aria-live): this copy is for the eye only
+    toast = el("div", { id: "toast", "aria-hidden": "true", onclick: () => { toast.hidden = true; } });
+    document.body.append(toast);
+  }
+  toast.replaceChildren(text, ...shown.map((n) => n.cloneNode(true)));
+  toast.className = kind;
+  const bar = document.querySelector(".selbar");  // on a phone it sits at the bottom: above it
+  const barTop = bar && getComputedStyle(bar).position === "fixed" && bar.offsetParent ? bar.getBoundingClientRect().top : innerHeight;
+  toast.style.bottom = `${Math.max(8, innerHeight - barTop + 8)}px`;
+  toast.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { toast.hidden = true; }, TOAST_MS);
 }
 
 /** Runs an action from a click or key: its error goes to the status line, never to the console only. */

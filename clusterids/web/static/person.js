@@ -6,14 +6,15 @@ import { act, el, say, view } from "./dom.js";
 import { faceGrid } from "./faces.js";
 import { loadPersons, persons, redraw } from "./state.js";
 import { timeline } from "./timeline.js";
-import { label } from "./words.js";
+import { label, nameKey } from "./words.js";
 
 const FACE_PAGE = 120;
 
 async function renameTo(data, input) {
   const value = input.value.trim();
   if (value === (data.name || "")) return;
-  const clash = [...persons.values()].find((p) => p.name === value && p.id !== data.id);
+  // the server refuses a name another person has in any case or spacing: the same test here
+  const clash = [...persons.values()].find((p) => p.name && nameKey(p.name) === nameKey(value) && p.id !== data.id);
   if (clash) {
     // the name is someone else's: the same person, most likely, so offer the merge
     const r = await confirmMerge(clash.id, data.id);
@@ -21,7 +22,13 @@ async function renameTo(data, input) {
     else input.value = data.name || "";
     return;
   }
-  const r = await api.rename(data.id, value);
+  let r;
+  try {
+    r = await api.rename(data.id, value);
+  } catch (e) {
+    input.value = data.name || "";  // not renamed: the field must not say it was
+    throw e;
+  }
   data.name = r.name;
   persons.set(data.id, { ...persons.get(data.id), name: r.name });
   say(r.name ? `Renamed to ${r.name}.` : `The name is removed: this is ${label({ id: data.id, label: r.label })} again.`);

@@ -75,9 +75,15 @@ export async function unknownView(alive) {
     namesList(), el("ul", { class: "groups", id: "groups" }, ...data.groups.map(groupCard))) : null;
   const singlesTitle = data.groups.length && data.total_singles
     ? el("h2", { id: "singles-title", text: "Single faces" }) : null;
+  // how a face gets its name is not on the face: said once, above them
+  const howTo = data.total_singles ? [
+    el("p", { class: "meta hint keys-hint", id: "unknown-how",
+      text: "Select faces (click them, or space), then drag them onto a person or choose one under \u201cMove to\u201d; a new name makes a new person." }),
+    el("p", { class: "meta hint touch-hint", id: "unknown-how-touch",
+      text: "Tap faces to select them, then \u201cMove to\u2026\u201d gives them a person, or a new name." })] : [];
   if (!alive()) return;
   document.title = "Unknown faces · ClusterIdentities";
   view.replaceChildren(el("div", { class: "layout" },
-    el("div", { class: "main" }, title, grid.countLine, ignoredLink, groups, singlesTitle, grid.selBar,
+    el("div", { class: "main" }, title, grid.countLine, ignoredLink, groups, singlesTitle, ...howTo, grid.selBar,
       grid.faces, grid.moreFaces), grid.side));
 }

@@ -10,6 +10,10 @@ export function count(n, word, many = PLURALS[word] || `${word}s`) {
 /** A person's label: the server's when it sends one, else the name, else Person_ID. */
 export const label = (p) => (p && (p.label || p.name)) || `Person_${p && p.id}`;
 
+/** What two names that are the same to a person share, as the server compares them (store/rows.py
+ * name_key): case, Unicode forms and spacing aside ("diana  KRALL" is "Diana Krall"). */
+export const nameKey = (name) => (name || "").normalize("NFKC").toLowerCase().split(/\s+/).filter(Boolean).join(" ");
+
 /** "Ann", "Ann and Bob", "Ann, Bob and Carl". */
 export function listed(items) {
   if (items.length <= 1) return items.join("");
