@@ -47,7 +47,7 @@ export async function peopleView(alive) {
     el("div", { class: "toolbar" },
       el("label", { class: "field inline" }, el("span", { class: "visually-hidden", text: "Filter by name" }), filter),
       el("label", { class: "field inline" }, el("span", { text: "Sort by" }), sort),
-      check("show-hidden", "hidden", pr.hidden, "hidden"), check("show-unnamed", "unnamed", pr.unnamed, "unnamed"),
+      check("show-hidden", "hidden", pr.hidden, "show hidden"), check("show-unnamed", "unnamed", pr.unnamed, "show unnamed"),
       el("a", { href: "#/unknown", class: "textlink", text: `${count(page.unknown, "unknown face")}` })),
     el("p", { class: "meta hint keys-hint", text: "Drag a person onto another to merge them, or focus one and press m." }),
     el("p", { class: "meta hint touch-hint", text: "To merge two persons, open one and choose \u201cMerge with…\u201d." }),
