@@ -148,3 +148,15 @@ def test_every_view_passes_axe_and_has_targets_that_fit(site: Site, open_page: A
         page.click("#more")
         check("the menu")
     assert {k: v for k, v in found.items() if v} == {}
+
+
+@needs_shared
+@needs_chromium
+def test_a_long_dialog_opens_at_its_title_on_a_phone(site: Site, open_page: Any) -> None:
+    page = open_page("#/", "phone")
+    page.keyboard.press("?")  # the shortcuts: longer than a phone's screen, its button at the end
+    page.wait_for_selector("dialog[open] dl.keys")
+    top = page.evaluate("document.querySelector('#dialog-title').getBoundingClientRect().top")
+    assert 0 <= top < page.viewport_size["height"] / 2  # the title in sight, not scrolled away by the focus
+    assert page.evaluate("document.activeElement.textContent") == "Close"  # the focus where it was
+    page.keyboard.press("Escape")

@@ -9,7 +9,10 @@ export function openDialog(title, ...body) {
   dialog.replaceChildren(el("h2", { id: "dialog-title", text: title }), ...body);
   dialog.showModal();
   const first = dialog.querySelector("input:not([type=radio]), input:checked, button.primary");
-  if (first) first.focus();
+  // focused where the answer is, yet opened at its title: a long dialog on a phone would
+  // otherwise open scrolled to its last button (showModal's own focus scrolls it too)
+  if (first) first.focus({ preventScroll: true });
+  dialog.scrollTop = 0;
   return new Promise((resolve) => {
     dialog.onclose = () => resolve(dialog.returnValue);
   });
