@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .browser import Site, fresh_persons, merge_by_keyboard, needs_chromium, status
+from .browser import Site, axe_violations, fresh_persons, merge_by_keyboard, needs_chromium, status
 from .conftest import LFW, SOLVAY, needs_shared
 from .test_daemon import wait_until
 
@@ -94,6 +94,7 @@ def test_the_merge_dialog_offers_persons_to_tap(site: Site, open_page: Any) -> N
     page = open_page(f"#/person/{one['id']}", "phone")
     page.click("#merge-with")
     page.wait_for_selector("dialog[open] #merge-choices .pick-person")  # faces to tap, not only a name to know
+    assert not axe_violations(page)
     page.fill("dialog[open] #merge-name", "tappy")  # the typed text filters them
     page.wait_for_function("document.querySelectorAll('dialog[open] #merge-choices .pick-person').length === 1")
     page.click(f"dialog[open] .pick-person[data-person='{two['id']}']")

@@ -91,7 +91,6 @@ export async function askAssign(faceIds, except) {
   return assignFaces(faceIds, resolvePerson(input.value));
 }
 
-/** "Merge with…": a person by name, then the confirmation. True when merged. */
 /** The persons to tap instead of typing a name (``except`` aside, hidden ones only by name): those
  * the merge suggestions pair with ``except`` first, then by photos; the typed text filters them. */
 function mergeChoices(except, input, pick, most = 24) {
@@ -102,7 +101,7 @@ function mergeChoices(except, input, pick, most = 24) {
     const shown = [...persons.values()].filter((p) => p.id !== except && !p.hidden && (!key || nameKey(label(p)).includes(key)))
       .sort((a, b) => (likely.has(b.id) - likely.has(a.id)) || ((b.photos || 0) - (a.photos || 0)));
     grid.replaceChildren(...shown.slice(0, most).map((p) => el("button", {
-      type: "button", class: "pick-person", "data-person": p.id, "aria-label": `merge with ${label(p)}`, onclick: () => pick(p),
+      type: "button", class: "pick-person", "data-person": p.id, onclick: () => pick(p),  // named by its caption
     }, personChoice(p), likely.has(p.id) ? el("span", { class: "meta likely", text: likely.get(p.id) }) : null)));
   };
   input.addEventListener("input", draw);
@@ -117,6 +116,7 @@ function mergeChoices(except, input, pick, most = 24) {
   return grid;
 }
 
+/** "Merge with…": a person by name or by a tap, then the confirmation. True when merged. */
 export async function askMerge(id) {
   const { input, node } = nameInput("merge-name", "Merge with (a person's name, or tap one)", id);
   const choices = mergeChoices(id, input, (p) => { input.value = label(p); dialog.close("ok"); });
