@@ -5,9 +5,6 @@ import { el, say } from "./dom.js";
 import { loadPersons, persons } from "./state.js";
 import { count, label } from "./words.js";
 
-// a person's words: as they are called now, else (gone) as a correction's record called them
-const whoIs = (id, called = new Map()) => (persons.has(id) ? label(persons.get(id)) : called.get(id) || label({ id }));
-
 /** The photos of ``faceIds`` where ``personId`` now shows more than once (the warning's subject). */
 async function photosTwice(personId, faceIds) {
   const page = await api.person(personId, 0, 2000);
@@ -45,7 +42,7 @@ export async function assignFaces(faceIds, target) {
 function undoneWords(op, args, correction) {
   const faces = args.faces ? count(args.faces.length, "face") : "";
   const called = new Map(((correction && correction.persons) || []).map((p) => [p.id, p.label]));
-  const who = (id) => whoIs(id, called);
+  const who = (id) => (persons.has(id) ? label(persons.get(id)) : called.get(id) || label({ id }));
   switch (op) {
     case "assign": return `moving ${faces} to ${who(args.person)}`;
     case "reject": return `${faces} marked as not ${who(args.person)}`;

@@ -44,7 +44,9 @@ export function say(text, kind = "", ...nodes) {
   toast.replaceChildren(text, ...shown.map((n) => n.cloneNode(true)));
   toast.className = kind;
   const bar = document.querySelector(".selbar");  // on a phone it sits at the bottom: above it
-  const barTop = bar && getComputedStyle(bar).position === "fixed" && bar.offsetParent ? bar.getBoundingClientRect().top : innerHeight;
+  // (a fixed element has no offsetParent: whether it is drawn is whether it has boxes)
+  const barTop = bar && getComputedStyle(bar).position === "fixed" && bar.getClientRects().length
+    ? bar.getBoundingClientRect().top : innerHeight;
   toast.style.bottom = `${Math.max(8, innerHeight - barTop + 8)}px`;
   toast.hidden = false;
   clearTimeout(toastTimer);

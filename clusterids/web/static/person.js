@@ -14,7 +14,8 @@ async function renameTo(data, input) {
   const value = input.value.trim();
   if (value === (data.name || "")) return;
   // the server refuses a name another person has in any case or spacing: the same test here
-  const clash = [...persons.values()].find((p) => p.name && nameKey(p.name) === nameKey(value) && p.id !== data.id);
+  const key = nameKey(value);
+  const clash = [...persons.values()].find((p) => p.name && nameKey(p.name) === key && p.id !== data.id);
   if (clash) {
     // the name is someone else's: the same person, most likely, so offer the merge
     const r = await confirmMerge(clash.id, data.id);
