@@ -3,6 +3,7 @@ random SIGKILLs during index, recluster and corrections. After each: the invaria
 
 from __future__ import annotations
 
+import errno
 import os
 import random
 import shutil
@@ -79,9 +80,7 @@ def test_really_full_disk_pauses_and_resumes(flib, run_json, tmp_path):
         env = flib["env"] | FAST
         d = DaemonProc(env, flib["photos"]).start()
         try:
-            free = shutil.disk_usage(mnt).free
-            with (mnt / "filler").open("wb") as fh:
-                fh.write(b"\0" * (free - 32 * 1024))
+            _fill(mnt / "filler", 32 * 1024)
             spare = next(flib["spare"].iterdir())
             shutil.copytree(spare, flib["photos"] / "new")
             wait_until(lambda: run_json("status")["daemon"]["paused"] is not None, 60, "the pause")
@@ -95,6 +94,19 @@ def test_really_full_disk_pauses_and_resumes(flib, run_json, tmp_path):
         assert problems(flib["env"]) == []
     finally:
         subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def _fill(path: Path, leave: int) -> None:
+    """Fill the disk of ``path`` but ``leave`` bytes, whatever the daemon writes meanwhile (one
+    write of the free space measured before failed when the daemon's start wrote after it)."""
+    with path.open("wb", buffering=0) as fh:
+        while (free := shutil.disk_usage(path.parent).free - leave) > 0:
+            try:
+                fh.write(b"\0" * min(free, 1 << 20))
+            except OSError as exc:  # the daemon took the rest: the disk is full all the same
+                if exc.errno != errno.ENOSPC:
+                    raise
+                break
 
 
 class Corrector(threading.Thread):
