@@ -217,3 +217,12 @@ def test_search_by_a_photo_shows_each_face_on_it(site: Site, open_page: Any) -> 
     page.hover("#search-results .result >> nth=2")
     assert page.inner_text("#box-label").startswith("3: ")
     assert "active" in page.get_attribute("#viewer .box[data-face='3']", "class").split()
+
+
+@needs_shared
+@needs_chromium
+def test_a_long_file_name_breaks_in_the_viewer_on_a_phone(site: Site, open_page: Any) -> None:
+    """The viewer's title is the photo's file name: one without spaces must not widen the page."""
+    longest = max(site.json("faces"), key=lambda f: len(Path(f["photo"]).name))
+    page = open_photo(open_page, site.photo_id(Path(longest["photo"]).name), "phone")
+    assert len(page.inner_text("h1")) >= 30 and sideways(page) == 0

@@ -91,6 +91,7 @@ def test_people_move_to_another_pack_and_engine_with_their_corrections(source, t
     run(old, "people.assign", person="Bob", face_ids=[faces["p2.jpg"][1]])
     run(old, "people.reject", person="Ann", face_ids=[faces["p3.jpg"][0]])
     run(old, "people.hide", person="Bob")
+    run(old, "people.born", person="Bob", date="1990-04-02")
     run(old, "people.ignore", face_ids=[faces["p1.jpg"][1]])  # i18: put aside travels too
     run(old, "people.ignore", face_ids=[faces["p3.jpg"][1]], not_a_face=True)
     ann = run(old, "people.persons")[0].id
@@ -116,13 +117,14 @@ def test_people_move_to_another_pack_and_engine_with_their_corrections(source, t
         assert [u.reason for u in result.unmatched] == ["no photo with this content in the library"]
         people = {p.name: p for p in run(new, "people.persons", include_hidden=True)}
         assert sorted(people) == ["Bob", "ann"] and people["Bob"].hidden and people["ann"].faces == 3
+        assert run(new, "people.person", person=str(people["Bob"].id)).born == "1990-04-02"
         got = {(Path(f.photo).name, f.id) for f in run(new, "people.faces", person="ann")}
         assert {("p0.jpg", moved["p0.jpg"][0]), ("p1.jpg", moved["p1.jpg"][0])} <= got
         with new.db.read() as s:
             assert reads.get_face(s, moved["p1.jpg"][0]).pinned
             assert reads.rejections(s, face_id=moved["p3.jpg"][0]) == [(moved["p3.jpg"][0], people["ann"].id)]
         assert invariants.check(new).ok, invariants.check(new).problems
-        assert run(new, "people.undo").undone in ("hide", "reject", "assign")
+        assert run(new, "people.undo").undone in ("born", "hide", "reject", "assign")
     finally:
         new.close()
 

@@ -109,6 +109,30 @@ def unignore_cmd(ctx: click.Context, faces: tuple[int, ...], as_json: bool) -> N
                 f"{'is' if len(r['faces']) == 1 else 'are'} unknown again", face_ids=list(faces))
 
 
+@cli.command("mark-face")
+@click.argument("photo")
+@click.argument("box", metavar="X1,Y1,X2,Y2")
+@click.argument("person", required=False)
+@json_option
+@click.pass_context
+def mark_face_cmd(ctx: click.Context, photo: str, box: str, person: str | None, as_json: bool) -> None:
+    """Mark a face the detector missed: the box X1,Y1,X2,Y2 (pixels of PHOTO as shown, an id or
+    path) becomes a face, PERSON's when given (a new name creates that person); one correction
+    that 'undo' takes back."""
+    try:
+        corners = [float(v) for v in box.replace(" ", "").split(",")]
+    except ValueError:
+        raise UserError(f"the box {box!r} is not four numbers", "write it like 120,80,260,240 (x1,y1,x2,y2)") from None
+
+    def said(r: dict[str, Any]) -> str:
+        who = f"person {r['person']} ({plain(r['label'])})" if r.get("person") is not None else "an unknown face"
+        made = f"; created person {r['person']}" if r.get("created") else ""
+        how = "" if r.get("found") else " (no landmarks found in the box: placed by the face's usual shape)"
+        return f"face {r['face']} marked in photo {r['photo']}: {who}{made}{how}"
+
+    _correction(ctx, "mark_face", as_json, said, photo=photo, box=corners, person=person)
+
+
 @cli.command("merge")
 @click.argument("persons", nargs=-1, required=True)
 @click.option("--name", help="The name to keep when the persons have different names.")
@@ -169,6 +193,28 @@ def rename_cmd(ctx: click.Context, person: str, name: str, as_json: bool) -> Non
     _correction(ctx, "rename", as_json, lambda r: f"person {r['person']} is called {plain(r['name'])} from now on"
                 if r["name"] else f"person {r['person']} has no name now (shown as {plain(r['label'])})",
                 person=person, name=name)
+
+
+@cli.command("born")
+@click.argument("person")
+@click.argument("date")
+@json_option
+@click.pass_context
+def born_cmd(ctx: click.Context, person: str, date: str, as_json: bool) -> None:
+    """PERSON was born on DATE (YYYY-MM-DD; "" removes it): their faces in photos taken before it
+    leave them and never come back, unless you gave them by hand (a parent's childhood photo is
+    not their child's)."""
+
+    def said(r: dict[str, Any]) -> str:
+        who = plain(r["label"])
+        if not r["born"]:
+            return f"{who} has no birth date now"
+        left = f"; {count(len(r['left']), 'face')} from photos taken before it left them" if r["left"] else ""
+        kept = f"; {count(len(r['pinned_before']), 'face')} before it kept (given by hand)" \
+            if r["pinned_before"] else ""
+        return f"{who} was born on {r['born']}{left}{kept}"
+
+    _correction(ctx, "born", as_json, said, person=person, date=date)
 
 
 def _person_command(name: str, doc: str, message: Callable[[dict[str, Any]], str]) -> None:

@@ -95,6 +95,8 @@ def correction(c: dict[str, Any]) -> str:
         reason = c.get("args", {}).get("reason")
         how = " as not a face" if reason == "not_a_face" else ""
         return f"{faces_phrase(faces)} {f'ignored{how}' if op == 'ignore' else 'taken back from the ignored'}"
+    if op == "mark_face":
+        return f"{faces_phrase(faces)} marked by hand" + (f" as {who}" if persons else "")
     if op == "merge":
         was = plain(first.get("was") or first["label"])
         others = listed([plain(p.get("was") or p["label"]) for p in persons[1:]])
@@ -107,6 +109,9 @@ def correction(c: dict[str, Any]) -> str:
         was = plain(first.get("was") or first["label"])
         name = c.get("args", {}).get("name")
         return f"{was} renamed {plain(name)}" if name else f"{was}'s name removed"
+    if op == "born":
+        when = c.get("args", {}).get("born")
+        return f"{who} born on {when}" if when else f"{who}'s birth date removed"
     if op in ("hide", "unhide"):
         return f"{who} {'hidden' if op == 'hide' else 'shown again'}"
     return f"{plain(str(op))} of {who}"

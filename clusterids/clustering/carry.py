@@ -3,7 +3,8 @@
 A new pack makes new faces (new ids, slightly different boxes). Each old face that belonged
 to a person, was pinned, rejected from someone or ignored hands that over to the new face of the same
 photo whose box overlaps it most (intersection over union at least 0.5), so names, albums
-and corrections survive a change of model.
+and corrections survive a change of model. A face the user marked by hand that no new face
+overlaps is embedded again from its box by the new pack first.
 """
 
 from __future__ import annotations
@@ -41,13 +42,38 @@ def remember(lib: Library) -> dict[str, list[Carried]]:
         rejected: dict[int, list[int]] = defaultdict(list)
         for fid, pid in reads.rejections(s):
             rejected[fid].append(pid)
-        for fid, x1, y1, x2, y2, person, pinned, path, ignored in reads.faces_with_boxes(s):
-            if person is not None or pinned or fid in rejected or ignored is not None:
+        for fid, x1, y1, x2, y2, person, pinned, path, ignored, origin in reads.faces_with_boxes(s):
+            hand = origin == "hand"
+            if person is not None or pinned or fid in rejected or ignored is not None or hand:
                 out[path].append(Carried((x1, y1, x2, y2), person, bool(pinned), tuple(rejected.get(fid, ())),
-                                         ignored))
+                                         ignored, hand))
     return out
 
 
 def restore(lib: Library, old: dict[str, list[Carried]]) -> int:
     """Hand each remembered face's person, pin and rejections to its new face; returns how many."""
+    _mark_again(lib, old)
     return grouping.carry_over(lib.db, old, best_match)
+
+
+def _mark_again(lib: Library, old: dict[str, list[Carried]]) -> None:
+    """The faces marked by hand that the new pack did not find, embedded again from their boxes;
+    a photo that cannot be read now keeps its person's other faces, and loses only those."""
+    from ..store.photos import add_faces
+    from ..xmp.embed import region_faces
+    from ..xmp.names import decoded_now
+
+    for path, faces in old.items():
+        hand = [f for f in faces if f.hand]
+        if not hand:
+            continue
+        with lib.db.read() as s:
+            photo = reads.photo_at(s, path)
+            found = [(f.x1, f.y1, f.x2, f.y2) for f in reads.faces(s, photo_id=photo.id)] if photo is not None else []
+        missed = [f.box for f in hand if best_match(f.box, found) is None]
+        if photo is None or photo.status != "ok" or not missed:
+            continue
+        decoded = decoded_now(lib, photo)
+        if isinstance(decoded, str):
+            continue
+        add_faces(lib.db, photo.id, region_faces(lib.model(), lib.settings, decoded, missed, origin="hand"))

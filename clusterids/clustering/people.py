@@ -133,7 +133,7 @@ def known(lib: Library) -> Known:
     with lib.db.read() as session:
         persons = reads.persons(session)
         rejected: dict[int, set[int]] = defaultdict(set)
-        for f, p in reads.rejections(session):
+        for f, p in reads.refusals(session):  # rejections, and photos from before a birth date
             rejected[f].add(p)
     return Known({pid: p.merged_into for pid, p in persons.items()},
                  frozenset(pid for pid, p in persons.items() if p.name), dict(rejected))

@@ -10,6 +10,7 @@ from ..store.rows import label
 from .operations import MAX_NAME, Count, Name, PersonRef, operation
 from .results import (
     Assigned,
+    Born,
     Correction,
     Cover,
     Face,
@@ -17,6 +18,7 @@ from .results import (
     Hidden,
     Ignored,
     KeptApart,
+    Marked,
     Merged,
     Moved,
     Named,
@@ -177,6 +179,27 @@ class PeopleController:
                        labels=[r.label for r in rows if r])
 
     @operation()
+    def mark_face(self, photo: str, box: list[float], person: PersonRef | None = None) -> Marked:
+        """A face the detector missed: BOX (x1, y1, x2, y2 in the photo's pixels as shown) in PHOTO
+        (an id or path) becomes a face, PERSON's when given (a new name creates that person), else
+        an unknown face; one correction, which undo takes back by deleting the face."""
+        from .. import faults
+        from ..store import people as store_people
+        from . import marks
+
+        if person is not None:
+            _check_name(person)
+        row = marks.photo_of(self.lib, photo)
+        box_kept = marks.checked_box(self.lib, row, box)
+        face = marks.embedded(self.lib, row, box_kept)
+        done = store_people.mark_face(self.lib.db, row.id, face, person)
+        faults.point("correct.after_commit")
+        who = done.person
+        return Marked(face=done.face, photo=row.id, bbox=list(box_kept), found=face.det_score > 0,
+                      person=who.id if who else None, name=who.name if who else None,
+                      label=who.label if who else None, created=done.created)
+
+    @operation()
     def merge(self, persons: list[PersonRef], name: Name | None = None) -> Merged:
         """Make PERSONS one person from now on, keeping the first one's id and the one name among
         them (NAME: the name to keep when they have different names)."""
@@ -215,6 +238,17 @@ class PeopleController:
         _check_name(text)
         row = store_people.set_person(self.lib.db, "rename", person, name=text or None)
         return Renamed(person=row.id, name=row.name, label=row.label)
+
+    @operation()
+    def born(self, person: PersonRef, date: str | None) -> Born:
+        """PERSON was born on DATE (YYYY-MM-DD; empty: no date): their faces in photos taken
+        before it (by a camera's or a file name's date) leave them, and none comes back, unless
+        pinned to them by hand; one correction."""
+        from ..store import people as store_people
+
+        done = store_people.set_born(self.lib.db, person, birth_date(date))
+        return Born(person=done.person.id, born=done.person.born, label=done.person.label, left=done.left,
+                    pinned_before=done.pinned_before)
 
     @operation()
     def hide(self, person: PersonRef) -> Hidden:
@@ -318,7 +352,7 @@ class PeopleController:
         return PersonPage(
             id=row.id if row else None, name=row.name if row else "Unknown faces",
             label=row.label if row else "Unknown faces", hidden=row.hidden if row else False,
-            cover=row.cover_face_id if row else None, total_faces=len(faces),
+            cover=row.cover_face_id if row else None, born=row.born if row else None, total_faces=len(faces),
             has_album=row is not None and not row.hidden,
             faces=[FaceCard(id=f.id, photo=f.photo_id, det_score=f.det_score) for f in faces[offset: offset + limit]],
             total_photos=len(photo_ids),
@@ -344,6 +378,26 @@ def _twice(lib: Library, who: str, photo_ids: list[int]) -> str:
     more = f" and {len(photo_ids) - len(names)} more" if len(photo_ids) > len(names) else ""
     return f"{len(photo_ids)} photos now show {who} twice ({', '.join(names)}{more}): in each, one of the two " \
            "faces may be someone else"
+
+
+def birth_date(text: str | None) -> str | None:
+    """A birth date as stored ("YYYY-MM-DD"), None for none; a date that is none, one line."""
+    from datetime import date
+
+    from ..dates import FIRST_YEAR
+    from ..errors import UserError
+
+    t = (text or "").strip()
+    if not t:
+        return None
+    try:
+        when = date.fromisoformat(t)
+    except ValueError:
+        raise UserError(f"{t[:40]!r} is not a date", "write it as YYYY-MM-DD, e.g. 2012-05-30") from None
+    if not FIRST_YEAR <= when.year <= date.today().year:
+        raise UserError(f"{when.isoformat()} is not a birth date a photo can follow",
+                        f"give a year from {FIRST_YEAR} to this one")
+    return when.isoformat()
 
 
 def _check_name(name: str) -> None:

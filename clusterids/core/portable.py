@@ -1,6 +1,6 @@
 """Portable people: a library's persons and corrections in one JSON file, and back (i20).
 
-``people export FILE`` writes every person (name, hidden, cover) and every corrected face as
+``people export FILE`` writes every person (name, hidden, cover, birth date) and every corrected face as
 (photo content hash, box, person): assigned and split faces (pinned), rejected ones, the
 faces of named persons (members, so that a name given to a cluster travels too), and (i18) the
 ignored faces with their reason. Boxes are in
@@ -26,6 +26,7 @@ from ..store import people as store_people
 from ..store.library import Library
 from ..store.rows import FaceRow, PhotoRow
 from ..xmp import match
+from .people import birth_date
 from .results import PeopleExported, PeopleImported, Unmatched
 
 FORMAT, VERSION = "clusterids-people", 1
@@ -52,7 +53,8 @@ def export(lib: Library, file: str) -> PeopleExported:
         cover = all_faces.get(person.cover_face_id) if person.cover_face_id else None
         entry = _face_entry(cover, photos[cover.photo_id], person.id) \
             if cover is not None and cover.person_id == person.id else None
-        persons.append({"key": person.id, "name": person.name, "hidden": person.hidden, "cover": entry})
+        persons.append({"key": person.id, "name": person.name, "hidden": person.hidden, "cover": entry,
+                        **({"born": person.born} if person.born else {})})
     for face in all_faces.values():
         if face.ignored is not None:
             ignored.append({**_face_entry(face, photos[face.photo_id], None), "reason": face.ignored})
@@ -179,6 +181,9 @@ def import_file(lib: Library, file: str) -> PeopleImported:
             continue
         if person.get("hidden"):
             store_people.set_person(lib.db, "hide", str(target[key]), hidden=True)
+        if isinstance(person.get("born"), str):
+            with contextlib.suppress(UserError):  # not a date this version reads: the rest goes on
+                store_people.set_born(lib.db, str(target[key]), birth_date(person["born"]))
         cover = finder.find(person["cover"]) if person.get("cover") else None
         if isinstance(cover, int):
             with contextlib.suppress(UserError):  # the cover face went to someone else here

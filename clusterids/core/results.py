@@ -269,6 +269,20 @@ class Assigned:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Marked:
+    """A face marked by hand, as one correction."""
+
+    face: int
+    photo: int
+    bbox: list[float]  # as kept: the box given, inside the photo
+    found: bool  # the detector found the face's landmarks inside the box (else ArcFace's template was laid over it)
+    person: int | None  # None: an unknown face, which the instant assignment may place
+    name: str | None
+    label: str | None
+    created: bool
+
+
+@dataclass(frozen=True, kw_only=True)
 class Rejected:
     face: int
     faces: list[int]
@@ -314,6 +328,17 @@ class Renamed:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Born:
+    """A person's birth date set (or removed: ``born`` None), as one correction."""
+
+    person: int
+    born: str | None  # "YYYY-MM-DD"
+    label: str
+    left: list[int]  # their faces in photos taken before it: unknown faces now
+    pinned_before: list[int]  # faces dated before it that the user gave them by hand: kept
+
+
+@dataclass(frozen=True, kw_only=True)
 class Hidden:
     person: int
     hidden: bool
@@ -344,7 +369,7 @@ class Correction:
 
     id: int
     at: str  # when, UTC (ISO 8601, "Z")
-    op: str  # assign, reject, ignore, unignore, merge, split, rename, hide, unhide
+    op: str  # assign, reject, ignore, unignore, merge, split, rename, hide, unhide, mark_face
     args: dict[str, Any]
     faces: list[int]
     persons: list[Named]  # person (or into) first, then the merged ones, then the new one of a split
@@ -442,6 +467,7 @@ class PersonPage:
     faces: list[FaceCard]
     total_photos: int
     photos: list[PhotoCard]
+    born: str | None = None  # "YYYY-MM-DD": photos taken before it are not theirs
 
 
 @dataclass(frozen=True, kw_only=True)

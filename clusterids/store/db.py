@@ -89,6 +89,8 @@ class Person(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The face the user chose to show this person by (None: the best face).
     cover_face_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    # "YYYY-MM-DD": photos taken before it (by a date the camera or the file name gave) are not theirs
+    born: Mapped[str | None] = mapped_column(String(10), default=None)
 
 
 class Face(Base):
@@ -113,7 +115,8 @@ class Face(Base):
     )
     # A manual assignment: every recluster keeps it.
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
-    # i20: "detector", or "metadata" for a face made from a named XMP region the detector missed
+    # i20: "detector", or "metadata" for a face made from a named XMP region the detector missed;
+    # "hand" for a face the user marked by hand (a box drawn on the photo)
     origin: Mapped[str] = mapped_column(String(16), default="detector")
     # i18: why the user put the face aside ("ignored", or "not_a_face" for a detection that is no
     # face at all); None: a face like any other. An ignored face is in no person and no suggestion.

@@ -126,14 +126,16 @@ def join(db: Database, person_id: int, face_ids: list[int]) -> list[int]:
 
 @dataclass(frozen=True)
 class Carried:
-    """What a face carried across a change of model: its box, person, pin, rejections and why
-    it is ignored."""
+    """What a face carried across a change of model: its box, person, pin, rejections, why
+    it is ignored, and whether the user marked it by hand (then the new pack embeds it again
+    from its box where it finds no face there)."""
 
     box: tuple[float, float, float, float]
     person: int | None
     pinned: bool
     rejected: tuple[int, ...] = ()
     ignored: str | None = None
+    hand: bool = False
 
 
 def carry_over(db: Database, old: Mapping[str, list[Carried]], match: Any) -> int:

@@ -19,6 +19,7 @@ from ..errors import NotFound, UserError
 from . import corrections_log, journal, outbox
 from .database import Database
 from .db import Face, Journal, KeepApart, Person, Photo, Rejection
+from .photos import NewFace, insert_faces
 from .reads import MAX_ID, _find_person, _named, name_key, person_row
 from .rows import PersonRow, label
 
@@ -35,7 +36,7 @@ def _snapshot(session: Session, faces: Iterable[Face], persons: Iterable[Person]
     faces = list(faces)
     return {
         "faces": [[f.id, f.person_id, f.pinned, f.ignored] for f in faces],
-        "persons": [[p.id, p.name, p.hidden, p.merged_into] for p in persons],
+        "persons": [[p.id, p.name, p.hidden, p.merged_into, p.born] for p in persons],
         "rejections": {str(f.id): sorted(session.scalars(select(Rejection.person_id)
                                                          .where(Rejection.face_id == f.id))) for f in faces},
         "created": [],
@@ -110,6 +111,13 @@ class Split:
 
 
 @dataclass(frozen=True)
+class Marked:
+    face: int
+    person: PersonRow | None  # the person it was given, None: an unknown face
+    created: bool
+
+
+@dataclass(frozen=True)
 class Undone:
     op: str
     args: dict[str, Any]
@@ -138,6 +146,53 @@ def assign(db: Database, person: str | None, face_ids: list[int], create: bool =
         photos = {f.photo_id for f in faces}
         shared = sorted(pid for pid, n in _faces_per_photo(s, target.id, photos) if n > 1)
         return Assigned(person_row(target), ids, created, shared)
+
+
+def mark_face(db: Database, photo_id: int, face: NewFace, person: str | None) -> Marked:
+    """A face the detector missed, marked by hand (``face``: embedded from the box drawn), as
+    one correction: pinned to ``person`` when given (a name no person has creates that person),
+    else an unknown face that the instant assignment may place. Its undo deletes the face. The
+    plain journal keeps the face whole (``made``), so that a replay makes it again."""
+    import base64
+
+    with db.transaction() as s:
+        photo = s.get(Photo, photo_id)
+        if photo is None or photo.status != "ok":
+            raise NotFound(f"there is no indexed photo {photo_id}", "index it first")
+        target, created = _target(s, person, True) if person is not None else (None, False)
+        made_person = [target.id] if created and target is not None else []
+        fid = insert_faces(s, photo_id, [face])[0]
+        made = s.get(Face, fid)
+        assert made is not None
+        made.origin = "hand"
+        if target is not None:
+            made.person_id, made.pinned = target.id, True
+        before = {"faces": [], "persons": [], "rejections": {}, "created": made_person,
+                  "made": [fid]}
+        outbox.mark(s, outbox.VECTOR, [fid])
+        if target is None:
+            outbox.mark(s, outbox.ASSIGN, [fid])
+        _moved(s, [fid])
+        extra: dict[str, Any] = {"path": photo.path, "made": {
+            "bbox": list(face.bbox), "landmarks": face.landmarks, "det_score": face.det_score,
+            "size_px": face.size_px, "sharpness": face.sharpness, "norm": face.norm,
+            "vector": base64.b64encode(face.vector).decode("ascii")}}
+        if created and target is not None:
+            extra["created_name"] = target.name
+        _journal(s, "mark_face", {"faces": [fid], "photo": photo_id, "person": target.id if target else None},
+                 before, **extra)
+        s.flush()
+        return Marked(fid, person_row(target) if target is not None else None, created)
+
+
+def made_face(line: dict[str, Any]) -> NewFace:
+    """The face a journal line of ``mark_face`` made, whole again (for its replay)."""
+    import base64
+
+    m = line["made"]
+    return NewFace(bbox=tuple(float(v) for v in m["bbox"]), landmarks=m["landmarks"],  # type: ignore[arg-type]
+                   det_score=float(m["det_score"]), size_px=float(m["size_px"]), sharpness=float(m["sharpness"]),
+                   vector=base64.b64decode(m["vector"]), norm=m.get("norm"), origin="hand")
 
 
 def _target(session: Session, person: str | None, create: bool) -> tuple[Person, bool]:
@@ -243,6 +298,7 @@ def merge(db: Database, persons: list[str], name: str | None = None) -> Merged:
         for p in others:
             p.merged_into = keep.id
         keep.name = kept_name
+        keep.born = keep.born or next((p.born for p in others if p.born), None)
         _moved(s, [f.id for f in faces])
         _sidecars(s, persons=[keep.id])
         _journal(s, "merge", {"into": keep.id, "persons": ids, "name": kept_name}, before)
@@ -309,6 +365,36 @@ def set_person(db: Database, op: str, person: str, **values: Any) -> PersonRow:
         return person_row(target)
 
 
+@dataclass(frozen=True)
+class Born:
+    person: PersonRow
+    left: list[int]  # the person's faces in photos taken before the date: unknown faces now
+    pinned_before: list[int]  # those the user gave them by hand, kept
+
+
+def set_born(db: Database, person: str, born: str | None) -> Born:
+    """A person's birth date (None: none): their faces in photos taken before it leave them,
+    unless pinned to them by hand; no later recluster, assignment or suggestion gives them such
+    a face (``reads.refusals``). One journal entry; its undo puts the faces back."""
+    with db.transaction() as s:
+        target = _find_person(s, person)
+        early = [] if born is None else list(s.scalars(
+            select(Face).join(Photo, Face.photo_id == Photo.id)
+            .where(Face.person_id == target.id, Photo.taken_estimated.is_(False), Photo.taken_at.is_not(None),
+                   Photo.taken_at < born).order_by(Face.id)))
+        left = [f for f in early if not f.pinned]
+        before = _snapshot(s, left, [target])
+        target.born = born
+        for f in left:
+            f.person_id = None
+        ids = [f.id for f in left]
+        _moved(s, ids)
+        outbox.mark(s, outbox.ASSIGN, ids)  # someone else's, perhaps (a parent's childhood photo)
+        _journal(s, "born", {"person": target.id, "born": born, "faces": ids}, before)
+        s.flush()
+        return Born(person_row(target), ids, [f.id for f in early if f.pinned])
+
+
 def set_cover(db: Database, person: str, face_id: int) -> PersonRow:
     """Show ``person`` by this face of theirs (a choice of display: not in the journal)."""
     with db.transaction() as s:
@@ -346,6 +432,14 @@ def undo(db: Database) -> Undone:
         what = journal.entry(s, entry)  # its persons called as the correction left them
         before = entry.before
         moved: list[int] = []
+        made = [f for f in (s.get(Face, fid) for fid in before.get("made", [])) if f is not None]
+        if made:  # faces marked by hand go again
+            ids = [f.id for f in made]
+            _sidecars(s, faces=ids)
+            s.execute(delete(Rejection).where(Rejection.face_id.in_(ids)))
+            s.execute(delete(Face).where(Face.id.in_(ids)))
+            outbox.mark(s, outbox.VECTOR, ids)
+            outbox.mark(s, outbox.ALBUMS)
         for fid, person_id, pinned, *ignored in before["faces"]:  # entries before i18 have no ignored
             face = s.get(Face, fid)
             if face is None:
@@ -355,9 +449,11 @@ def undo(db: Database) -> Undone:
             face.person_id, face.pinned = person_id, pinned
             face.ignored = ignored[0] if ignored else None
             moved.append(fid)
-        for pid, name, hidden, merged_into in before["persons"]:
+        for pid, name, hidden, merged_into, *born in before["persons"]:  # entries before birth dates have none
             p = s.get(Person, pid) or Person(id=pid)
             p.name, p.hidden, p.merged_into = name, hidden, merged_into
+            if born:
+                p.born = born[0]
             s.add(p)
         for fid, person_ids in before["rejections"].items():
             s.execute(delete(Rejection).where(Rejection.face_id == int(fid)))

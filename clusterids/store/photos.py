@@ -44,7 +44,8 @@ class NewFace:
     vector: bytes
     norm: float | None = None
     person_id: int | None = None  # a copy of a known photo keeps its faces' persons
-    origin: str = "detector"  # "metadata": made from a named XMP region the detector missed (i20)
+    # "metadata": made from a named XMP region the detector missed (i20); "hand": marked by hand
+    origin: str = "detector"
     ignored: str | None = None  # i18: a copy of a known photo keeps its faces put aside
 
 
@@ -79,7 +80,7 @@ def xmp_state(old: dict[str, Any] | None, said: dict[str, Any], faces_new: bool)
     return state or None
 
 
-def _insert_faces(session: Session, photo_id: int, faces: list[NewFace]) -> list[int]:
+def insert_faces(session: Session, photo_id: int, faces: list[NewFace]) -> list[int]:
     """The faces' rows in one bulk INSERT, their ids in the order given: the unit of work's
     objects cost the indexer's one writer more than the statement did."""
     if not faces:
@@ -198,7 +199,7 @@ class PhotoWriter:
         if photo.id is None:  # new: its id, for its faces and marks
             self.session.flush()
         self._xmp(photo, seen, xmp, faces_new=True)
-        ids = _insert_faces(self.session, photo.id, faces)
+        ids = insert_faces(self.session, photo.id, faces)
         outbox.mark(self.session, outbox.VECTOR, ids)
         outbox.mark(self.session, outbox.ASSIGN, [i for i, f in zip(ids, faces, strict=True)
                                                   if f.person_id is None and f.ignored is None])
@@ -313,6 +314,6 @@ def add_faces(db: Database, photo_id: int, faces: list[NewFace]) -> list[int]:
     """More faces for a photo already stored (i20: faces made from named XMP regions the
     detector missed), their vectors marked for the catch-up; the new faces' ids."""
     with db.transaction() as s:
-        ids = _insert_faces(s, photo_id, faces)
+        ids = insert_faces(s, photo_id, faces)
         outbox.mark(s, outbox.VECTOR, ids)
         return ids

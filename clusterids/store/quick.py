@@ -25,7 +25,7 @@ from .migrations import HEAD
 from .rows import FaceRow, PersonRow, name_key, resolve_person, worker_alive
 
 DB_FILE = "library.db"  # as store/library.py names it
-_PERSON = "SELECT id, name, hidden, merged_into, cover_face_id FROM persons"
+_PERSON = "SELECT id, name, hidden, merged_into, cover_face_id, born FROM persons"
 _FACE = ("SELECT faces.id, faces.photo_id, faces.x1, faces.y1, faces.x2, faces.y2, faces.det_score, faces.person_id, "
          "faces.pinned, faces.ignored, photos.path FROM faces JOIN photos ON faces.photo_id = photos.id")
 
@@ -146,8 +146,8 @@ def vector_count(folder: Path) -> int | None:
         shard.close()
 
 
-def _person(row: tuple[int, str | None, int, int | None, int | None]) -> PersonRow:
-    return PersonRow(int(row[0]), row[1], bool(row[2]), row[3], row[4])
+def _person(row: tuple[int, str | None, int, int | None, int | None, str | None]) -> PersonRow:
+    return PersonRow(int(row[0]), row[1], bool(row[2]), row[3], row[4], row[5])
 
 
 def open_quick(root: Path) -> QuickLibrary | None:

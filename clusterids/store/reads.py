@@ -26,7 +26,7 @@ def _tuples(result: Result[Any]) -> list[Any]:
 # -- persons ----------------------------------------------------------------------------------
 
 def person_row(p: Person) -> PersonRow:
-    return PersonRow(p.id, p.name, bool(p.hidden), p.merged_into, p.cover_face_id)
+    return PersonRow(p.id, p.name, bool(p.hidden), p.merged_into, p.cover_face_id, p.born)
 
 
 def _named(session: Session, name: str, other_than: Iterable[int] = ()) -> list[Person]:
@@ -116,6 +116,21 @@ def rejections(session: Session, person_id: int | None = None, face_id: int | No
     if face_id is not None:
         q = q.where(Rejection.face_id == face_id)
     return _tuples(session.execute(q))
+
+
+def refusals(session: Session, face_id: int | None = None) -> list[tuple[int, int]]:
+    """(face, person) of every face that may not be that person: a rejection, or a photo taken
+    before the person's birth date (by a date the camera or the file name gave; a face the user
+    pinned to that person stays theirs). Of one face, when given."""
+    if session.scalar(select(Person.id).where(Person.born.is_not(None)).limit(1)) is None:
+        return rejections(session, face_id=face_id)  # no birth date: no join over every face
+    born = (select(Face.id, Person.id).join(Photo, Face.photo_id == Photo.id)
+            .join(Person, (Person.born.is_not(None)) & (Person.merged_into.is_(None)) & (Photo.taken_at < Person.born))
+            .where(Photo.taken_estimated.is_(False), Photo.taken_at.is_not(None),
+                   (Face.pinned.is_(False)) | (Face.person_id.is_(None)) | (Face.person_id != Person.id)))
+    if face_id is not None:
+        born = born.where(Face.id == face_id)
+    return rejections(session, face_id=face_id) + _tuples(session.execute(born))
 
 
 def any_person(session: Session) -> bool:
@@ -429,13 +444,14 @@ def faceless_photo_count(session: Session, prefix: str) -> int:
     return int(session.scalar(q) or 0)
 
 
-# (face, x1, y1, x2, y2, person, pinned, path, ignored)
-CarriedFace = tuple[int, float, float, float, float, int | None, bool, str, str | None]
+# (face, x1, y1, x2, y2, person, pinned, path, ignored, origin)
+CarriedFace = tuple[int, float, float, float, float, int | None, bool, str, str | None, str]
 
 
 def faces_with_boxes(session: Session) -> list[CarriedFace]:
-    """Every face with its box, person, pin, photo path and why it is ignored."""
-    q = select(Face.id, Face.x1, Face.y1, Face.x2, Face.y2, Face.person_id, Face.pinned, Photo.path, Face.ignored) \
+    """Every face with its box, person, pin, photo path, why it is ignored and where it came from."""
+    q = select(Face.id, Face.x1, Face.y1, Face.x2, Face.y2, Face.person_id, Face.pinned, Photo.path, Face.ignored,
+               Face.origin) \
         .join(Photo, Face.photo_id == Photo.id)
     return _tuples(session.execute(q))
 

@@ -25,6 +25,7 @@ class PersonRow:
     hidden: bool
     merged_into: int | None
     cover_face_id: int | None
+    born: str | None = None  # "YYYY-MM-DD"
 
     @property
     def label(self) -> str:

@@ -1,5 +1,6 @@
-"""Faces made from named regions that no detected face is under (a face the detector missed:
-small, turned away, in the distance), so that a name the user gave is not lost."""
+"""Faces made from boxes no detected face is under (a face the detector missed: small, turned
+away, in the distance): named regions another program wrote, so that a name the user gave is
+not lost, and faces the user marks by hand (core/marks.py)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ TEMPLATE = np.array([[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366],
                      [70.7299, 92.2041]], np.float32) / 112.0
 
 
-def region_faces(model: FaceModel, settings: Settings, decoded: Decoded, boxes: list[Box]) -> list[NewFace]:
-    """Faces embedded from named regions (boxes in the photo's own pixels, as displayed): the
+def region_faces(model: FaceModel, settings: Settings, decoded: Decoded, boxes: list[Box],
+                 origin: str = "metadata") -> list[NewFace]:
+    """Faces embedded from boxes (in the photo's own pixels, as displayed): the
     detector's landmarks where it finds the face inside a padded crop of the region, else the
     landmarks of ArcFace's template laid over the region."""
     from ..models.base import sharpness
@@ -52,5 +54,5 @@ def region_faces(model: FaceModel, settings: Settings, decoded: Decoded, boxes: 
                     landmarks=[[round(float(x) * scale, 2), round(float(y) * scale, 2)] for x, y in kps],
                     det_score=round(score, 4), size_px=round(min(box[2] - box[0], box[3] - box[1]), 1),
                     sharpness=round(sharpness(crop), 2), vector=np.asarray(vec, np.float32).tobytes(),
-                    origin="metadata")
+                    origin=origin)
             for (box, kps, score), crop, vec in zip(found, crops, vectors, strict=True)]

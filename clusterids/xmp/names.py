@@ -27,7 +27,7 @@ from ..store import reads
 from ..store import xmp as store_xmp
 from ..store.library import Library
 from ..store.photos import add_faces
-from ..store.rows import PhotoNames
+from ..store.rows import PhotoNames, PhotoRow
 from . import match, orient
 from . import state as xmp_state
 from .embed import region_faces
@@ -66,7 +66,7 @@ class Applied:
     retry: list[int] = field(default_factory=list)
 
 
-def orientation_of(photo: PhotoNames) -> int:
+def orientation_of(photo: PhotoNames | PhotoRow) -> int:
     """The orientation the photo's boxes are in: as stored, else (a photo indexed before it was
     kept) the EXIF one it was decoded with."""
     if photo.orientation is not None:
@@ -108,7 +108,8 @@ def _plan_photo(plan: Plan, photo: PhotoNames, faces: list[tuple[int, orient.Box
     plan.applied[photo.id] = (sorted(xmp_state.keys(st)), frozenset(f for f, _ in faces))
 
 
-def _decoded(lib: Library, photo: PhotoNames) -> Decoded | str:
+def decoded_now(lib: Library, photo: PhotoNames | PhotoRow) -> Decoded | str:
+    """The photo as it is now, turned as its boxes are; or why it cannot be read now."""
     settings = lib.settings
     try:
         data = read_capped(photo.path, settings.max_file_bytes)
@@ -127,7 +128,7 @@ def _add_missing(lib: Library, plan: Plan, photos: dict[int, PhotoNames]) -> int
         plan.skipped += [(photo.path, n, "the region is too small for a face") for n, _ in small]
         if not regions:
             continue
-        decoded = _decoded(lib, photo)
+        decoded = decoded_now(lib, photo)
         try:
             if isinstance(decoded, str):
                 raise UserError(decoded)

@@ -45,6 +45,7 @@ def test_every_correction_after_the_copy_is_replayed(tmp_path):
     _call(core, "people.undo")  # Bob is unnamed again
     _call(core, "people.reject", person="Ada", face_ids=[ids[0][0]])
     _call(core, "people.ignore", face_ids=[ids[1][0]], not_a_face=True)
+    _call(core, "people.born", person="Ada", date="1990-01-01")
     lib.close()
     before = corrections_state(env)
 
@@ -53,19 +54,20 @@ def test_every_correction_after_the_copy_is_replayed(tmp_path):
         db.with_name(db.name + extra).unlink(missing_ok=True)
     db.write_bytes(db.read_bytes()[: db.stat().st_size // 2])
     done = offline(settings).call(operations.get("backups.restore"), {})
-    assert done.corrections_replayed == 10 and done.corrections_skipped == [], done
+    assert done.corrections_replayed == 11 and done.corrections_skipped == [], done
     assert corrections_state(env) == before
     assert problems(env) == []
     lib = open_synthetic(settings)
     with lib.db.read() as s:
         assert reads.ignored_ids(s) == {ids[1][0]}
+        assert reads.get_person(s, a).born == "1990-01-01"
     lib.close()
     # new corrections number after the replayed ones: a second restore replays nothing twice
     lib = open_synthetic(settings)
     _call(Core(lib), "people.rename", person=str(a), name="Ada L")
     lib.close()
     again = offline(settings).call(operations.get("backups.restore"), {})
-    assert again.corrections_replayed == 11 and corrections_state(env)["named"][a][0] == "Ada L"
+    assert again.corrections_replayed == 12 and corrections_state(env)["named"][a][0] == "Ada L"
 
 
 def test_the_daemon_copies_at_most_every_backup_hours(tmp_path):

@@ -50,9 +50,11 @@ function undoneWords(op, args, correction) {
     case "split": return `splitting ${faces} from ${who(args.person)} into a new person`;
     case "rename": return args.name ? `renaming ${who(args.person)} to ${args.name}` : `removing the name of ${who(args.person)}`;
     case "hide": return `hiding ${who(args.person)}`;
+    case "born": return args.born ? `the birth date of ${who(args.person)}` : `removing the birth date of ${who(args.person)}`;
     case "unhide": return `showing ${who(args.person)} again`;
     case "ignore": return `ignoring ${faces}`;
     case "unignore": return `taking back ${faces}`;
+    case "mark_face": return `marking face ${(args.faces || [])[0]} by hand`;
     default: return op.replace(/_/g, " ");
   }
 }

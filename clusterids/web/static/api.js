@@ -109,9 +109,14 @@ export const merge = (keepId, otherId, name = null) =>
 export const split = (personId, faceIds) => correct("split", { person: String(personId), face_ids: faceIds, photos: [] });
 export const cover = (personId, faceId) => correct("cover", { person: String(personId), face: faceId });
 export const rename = (personId, name) => correct("rename", { person: String(personId), name });
+/** ``date`` "YYYY-MM-DD", or "" for none: photos taken before it are not the person's. */
+export const born = (personId, date) => correct("born", { person: String(personId), date });
 export const hide = (personId, hidden) => correct(hidden ? "hide" : "unhide", { person: String(personId) });
 export const keepApart = (a, b) => correct("keep_apart", { persons: [String(a), String(b)] });
 export const undo = () => correct("undo");
+/** A face the detector missed, marked by hand: ``box`` [x1, y1, x2, y2] in the photo's pixels as
+ * shown; ``person`` an id (as a string) or a name, or null for an unknown face. One correction. */
+export const markFace = (photoId, box, person) => correct("mark_face", { photo: String(photoId), box, person });
 /** Put faces aside (a stranger, a crowd; ``notAFace``: no face at all), one correction. */
 export const ignore = (faceIds, notAFace = false) => correct("ignore", { face_ids: faceIds, not_a_face: notAFace });
 export const unignore = (faceIds) => correct("unignore", { face_ids: faceIds });

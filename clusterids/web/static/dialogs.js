@@ -91,6 +91,21 @@ export async function askAssign(faceIds, except) {
   return assignFaces(faceIds, resolvePerson(input.value));
 }
 
+/** Who a face marked by hand is: a person, a new name, or nobody yet ("" : an unknown face, which
+ * the library may place). null: cancelled, nothing is marked. */
+export async function askMarked() {
+  const { input, node } = nameInput("mark-name", "Name (an existing person, a new name, or leave it empty)");
+  input.required = false;
+  const form = el("form", { method: "dialog", onsubmit: (e) => { e.preventDefault(); dialog.close("ok"); } },
+    el("p", { class: "meta", text: "The box you drew becomes a face of this photo. Undo takes it away." }), node,
+    buttons(el("button", { type: "button", onclick: closeWith("cancel"), text: "Cancel" }),
+      el("button", { type: "submit", class: "primary", id: "mark-ok", text: "Mark the face" })));
+  if (await openDialog("Who is this face?", form) !== "ok") return null;
+  if (!input.value.trim()) return "";
+  const who = resolvePerson(input.value);
+  return who.id !== undefined ? String(who.id) : who.name;
+}
+
 /** The persons to tap instead of typing a name (``except`` aside, hidden ones only by name): those
  * the merge suggestions pair with ``except`` first, then by photos; the typed text filters them. */
 function mergeChoices(except, input, pick, most = 24) {

@@ -1,12 +1,13 @@
-// A person's page: the name (renamed in place), hide, merge, suggestions, the album; the faces
-// to sort and the photos by date.
+// A person's page: the name (renamed in place), the birth date, hide, merge, suggestions, the
+// album; the faces to sort and the photos by date.
 import * as api from "./api.js";
 import { askMerge, confirmMerge } from "./dialogs.js";
 import { act, el, say, view } from "./dom.js";
 import { faceGrid } from "./faces.js";
 import { loadPersons, persons, redraw } from "./state.js";
 import { timeline } from "./timeline.js";
-import { label, nameKey } from "./words.js";
+import { dayText } from "./dates.js";
+import { count, label, nameKey } from "./words.js";
 
 const FACE_PAGE = 120;
 
@@ -47,6 +48,26 @@ function nameField(data) {
   return [el("label", { class: "visually-hidden", for: "rename", text: "Name" }), name];
 }
 
+/** "Born": a date field; photos taken before it leave the person (unless given by hand). */
+function bornField(data) {
+  const input = el("input", { type: "date", id: "born", value: data.born || "", max: new Date().toISOString().slice(0, 10) });
+  input.addEventListener("change", () => act(async () => {
+    let r;
+    try {
+      r = await api.born(data.id, input.value);
+    } catch (e) {
+      input.value = data.born || "";
+      throw e;
+    }
+    data.born = r.born;
+    const left = r.left.length ? ` ${count(r.left.length, "face")} from photos taken before it left ${r.label}.` : "";
+    say(r.born ? `${r.label} was born on ${dayText(r.born, false)}.${left} Undo reverts it.`
+      : `${r.label} has no birth date now.`);
+    if (r.left.length) await redraw();
+  }));
+  return el("label", { class: "born" }, el("span", { class: "meta", text: "Born" }), input);
+}
+
 export async function personView(id, alive) {
   const [data] = await Promise.all([api.person(id, 0, FACE_PAGE), loadPersons()]);
   const grid = faceGrid(data, data);  // data.name follows a rename made here
@@ -60,6 +81,7 @@ export async function personView(id, alive) {
       if (await askMerge(data.id)) await redraw();
     }) }),
     el("a", { class: "button", href: `#/suggestions/${data.id}`, id: "suggest-person", text: "Suggestions" }),
+    bornField(data),
     data.has_album
       ? el("a", { class: "button", id: "download-person", href: api.albumsZipUrl(data.id), text: "Download album" })
       : el("span", { class: "meta", id: "no-album", text: "Hidden people have no album: unhide to download it." }));

@@ -1,6 +1,8 @@
 // A photo with its face boxes, zoomed and panned by wheel, pinch, double tap or double click,
 // drag and keys. The boxes carry no text: the one name shown is that of the face under the
 // pointer, tapped, or focused in the strip below, so names never collide, even in a crowd.
+// While a face is being marked by hand (mark()), one pointer draws a box instead of panning;
+// two still pinch, so a small face can be zoomed to first.
 import { el } from "./dom.js";
 
 const MAX_ZOOM = 8;
@@ -56,6 +58,32 @@ export function photoStage({ src, width, height, alt, faces, onPick = () => {}, 
 
   // -- zoom and pan: translate, then scale, from the top left corner ---------------------------
   let z = 1, tx = 0, ty = 0;
+
+  // -- a face marked by hand: a box dragged from corner to corner, in the photo's pixels --------
+  let marking = null;  // onBox([x1, y1, x2, y2]) while the user marks a face
+  let sketch = null;  // the box being drawn: {node, from: [x, y], to: [x, y]} in the photo's pixels
+  const onPhoto = ([x, y]) => {  // a stage point in the photo's pixels (the stage has the photo's ratio)
+    const f = width / stage.clientWidth;
+    return [Math.min(width, Math.max(0, ((x - tx) / z) * f)), Math.min(height, Math.max(0, ((y - ty) / z) * f))];
+  };
+  const sketched = () => {
+    const [a, b] = [sketch.from, sketch.to];
+    return [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[0], b[0]), Math.max(a[1], b[1])];
+  };
+  function drawSketch() {
+    const [x1, y1, x2, y2] = sketched();
+    Object.assign(sketch.node.style, { left: `${(100 * x1) / width}%`, top: `${(100 * y1) / height}%`,
+      width: `${(100 * (x2 - x1)) / width}%`, height: `${(100 * (y2 - y1)) / height}%` });
+  }
+  function clearSketch() {
+    if (sketch) sketch.node.remove();
+    sketch = null;
+  }
+  function mark(onBox) {
+    marking = onBox;
+    stage.classList.toggle("marking", Boolean(onBox));
+    if (!onBox) clearSketch();
+  }
   function apply() {
     const W = stage.clientWidth, H = stage.clientHeight;
     z = Math.min(MAX_ZOOM, Math.max(1, z));
@@ -117,6 +145,13 @@ export function photoStage({ src, width, height, alt, faces, onPick = () => {}, 
     const [x, y] = local(e);
     pointers.set(e.pointerId, { x, y });
     if (pointers.size === 1) moved = false;
+    clearSketch();  // a second finger pinches; a new drag draws anew
+    if (marking && pointers.size === 1) {
+      e.preventDefault();  // no text selection, no image drag
+      sketch = { node: el("div", { class: "box sketch", id: "sketch" }), from: onPhoto([x, y]), to: onPhoto([x, y]) };
+      canvas.append(sketch.node);
+      drawSketch();
+    }
     begin();
   });
   window.addEventListener("pointermove", (e) => {
@@ -133,6 +168,9 @@ export function photoStage({ src, width, height, alt, faces, onPick = () => {}, 
       z = nz;
       moved = true;
       apply();
+    } else if (pts.length === 1 && sketch) {
+      sketch.to = onPhoto([x, y]);
+      drawSketch();
     } else if (pts.length === 1) {
       const dx = x - start.mid[0], dy = y - start.mid[1];
       if (Math.hypot(dx, dy) > 6) moved = true;
@@ -148,7 +186,16 @@ export function photoStage({ src, width, height, alt, faces, onPick = () => {}, 
     const [x, y] = local(e);
     const was = pointers.size;
     pointers.delete(e.pointerId);
-    if (e.type === "pointercancel") { if (pointers.size) begin(); return; }
+    if (e.type === "pointercancel") { clearSketch(); if (pointers.size) begin(); return; }
+    if (sketch && marking) {
+      sketch.to = onPhoto([x, y]);
+      drawSketch();
+      const box = sketched();
+      // a tap, or a box too small to hold a face on the screen, marks nothing
+      if (Math.min(box[2] - box[0], box[3] - box[1]) * (stage.clientWidth / width) * z < 12) clearSketch();
+      else marking(box.map((v) => Math.round(v * 10) / 10));
+      return;
+    }
     if (was === 2 || start.n === 2) { if (pointers.size) begin(); return; }
     const dx = x - start.mid[0], dy = y - start.mid[1];
     if (moved) {
@@ -209,7 +256,7 @@ export function photoStage({ src, width, height, alt, faces, onPick = () => {}, 
   resized.observe(stage);
 
   return {
-    node: stage, activate, key, fit,
+    node: stage, activate, key, fit, mark, clearSketch,
     close: () => { gone.abort(); resized.disconnect(); },
     zoomIn: () => zoomTo(z * 1.5, ...centre()),
     zoomOut: () => zoomTo(z / 1.5, ...centre()),

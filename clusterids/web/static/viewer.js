@@ -1,10 +1,10 @@
 // The photo viewer: the photo (zoom and pan), previous and next through the list it was opened
 // from (arrow keys, swipe, links), and a strip of its faces, each a target of 44 px at least:
 // tap to name, open the person, ignore (a stranger in the background) or take back; in a crowd,
-// ignore all its small unknown faces at once.
+// ignore all its small unknown faces at once; and mark by hand a face the detector missed.
 import * as api from "./api.js";
 import { dayText } from "./dates.js";
-import { askAssign } from "./dialogs.js";
+import { askAssign, askMarked } from "./dialogs.js";
 import { act, dialog, el, faceImg, say, view } from "./dom.js";
 import { around } from "./lists.js";
 import { photoStage } from "./stage.js";
@@ -69,6 +69,7 @@ export async function photoView(id, alive, params) {
     onSwipe: go,
   });
   strip.append(...data.faces.map((f) => stripItem(f, stage, name)));
+  const marker = markControl(data.id, stage);
 
   const step = (target, rel, text, labelText) => target === null ? null
     : el("a", { class: "button", href: `#/photo/${target}?from=${from}`, rel, id: `photo-${rel}`, "aria-label": labelText, text,
@@ -84,6 +85,7 @@ export async function photoView(id, alive, params) {
 
   const onKey = (e) => {
     if (dialog.open || e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === "Escape" && marker.on()) { e.preventDefault(); marker.stop(); return; }
     if (e.target.closest && e.target.closest("input, textarea, select")) return;
     if (stage.key(e)) e.preventDefault();
     else if (e.key === "ArrowRight" || e.key === "ArrowLeft") { e.preventDefault(); go(e.key === "ArrowRight" ? 1 : -1); }
@@ -111,5 +113,36 @@ export async function photoView(id, alive, params) {
     bar, el("div", { class: "viewer-body" }, stage.node, el("section", { class: "faces-panel", "aria-labelledby": "strip-title" },
       el("h2", { id: "strip-title", text: data.faces.length ? "Who is in this photo" : "No face was found in this photo" }),
       data.faces.length ? el("p", { class: "meta", text: "Choose a face to say who it is." }) : null,
-      crowd, strip)));
+      crowd, strip, marker.node)));
+}
+
+/** "Mark a missed face": while on, a drag on the photo draws the face's box (zoom first for a
+ * small one), then the face is named, or left unknown, in one correction. */
+function markControl(photoId, stage) {
+  const hint = el("span", { class: "meta", id: "mark-hint", "aria-live": "polite" });
+  const toggle = el("button", { type: "button", class: "small", id: "mark-face", "aria-pressed": "false",
+    text: "Mark a missed face", onclick: () => (on() ? stop() : start()) });
+  const on = () => toggle.getAttribute("aria-pressed") === "true";
+  const stop = () => {
+    stage.mark(null);
+    toggle.setAttribute("aria-pressed", "false");
+    hint.textContent = "";
+  };
+  const drawn = (box) => act(async () => {
+    const person = await askMarked();
+    if (person === null) { stage.clearSketch(); return; }
+    const r = await api.markFace(photoId, box, person || null);
+    stop();
+    const how = r.found ? "" : " (no eyes or mouth were found in it: check that it holds the face)";
+    say(`Face ${r.face} marked${r.label ? ` as ${r.label}` : " as an unknown face"}${how}. Undo takes it away.`);
+    await redraw();
+  });
+  function start() {
+    stage.mark(drawn);
+    toggle.setAttribute("aria-pressed", "true");
+    hint.textContent = matchMedia("(pointer: coarse)").matches
+      ? "Drag a finger around the face, corner to corner; pinch to zoom to a small one first."
+      : "Drag around the face, corner to corner; zoom to a small one first. Esc stops.";
+  }
+  return { node: el("p", { class: "mark-face" }, toggle, hint), on, stop };
 }

@@ -1,0 +1,29 @@
+"""A person's birth date on their page: set, said in words, kept across a reload, undone. Runs on
+the page tests' one library (tests/browser.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .browser import Site, axe_violations, fresh_persons, needs_chromium, sideways, status
+from .conftest import needs_shared
+
+
+@needs_shared
+@needs_chromium
+def test_a_birth_date_is_set_on_the_person_page_kept_and_undone(site: Site, open_page: Any) -> None:
+    (person,) = fresh_persons(site, 1)
+    page = open_page(f"#/person/{person['id']}", "phone")
+    page.wait_for_selector("#born")
+    assert page.input_value("#born") == "" and axe_violations(page) == [] and sideways(page) == 0
+    page.fill("#born", "2001-05-30")
+    page.wait_for_function("document.querySelector('#status').textContent.includes('born')")
+    assert "was born on 30 May 2001" in status(page)
+    assert site.api(f"people/person?person={person['id']}")["born"] == "2001-05-30"
+    page.reload()
+    page.wait_for_selector("#born")
+    assert page.input_value("#born") == "2001-05-30"
+    page.keyboard.press("u")
+    page.wait_for_function("document.querySelector('#status').textContent.includes('Undone')")
+    assert "the birth date of" in status(page)
+    assert site.api(f"people/person?person={person['id']}")["born"] is None

@@ -1,0 +1,89 @@
+"""Marking by hand a face the detector missed, in the photo viewer: a drag with the mouse, or a
+finger on a phone, draws its box; the face is named (or left unknown) in one correction, and
+undo takes it away. Runs on the page tests' one library (tests/browser.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .browser import Site, axe_violations, fresh_persons, needs_chromium, sideways, status
+from .conftest import needs_shared
+from .test_page_viewer import open_photo, touches
+
+
+def _photo_of(site: Site, person: int) -> int:
+    face = site.json("faces", "--person", person)[0]
+    return site.photo_id(Path(face["photo"]).name)
+
+
+def _drag(page: Any, size: str, start: tuple[float, float], end: tuple[float, float]) -> None:
+    """From ``start`` to ``end`` (shares of the photo's width and height) by mouse or by finger."""
+    b = page.locator("#viewer").bounding_box()
+    (x0, y0), (x1, y1) = ((b["x"] + b["width"] * fx, b["y"] + b["height"] * fy) for fx, fy in (start, end))
+    if size == "phone":
+        steps = [[(x0 + (x1 - x0) * k / 6, y0 + (y1 - y0) * k / 6)] for k in range(7)]
+        touches(page, *steps, steps[-1])
+    else:
+        page.mouse.move(x0, y0)
+        page.mouse.down()
+        page.mouse.move(x1, y1, steps=6)
+        page.mouse.up()
+
+
+@needs_shared
+@needs_chromium
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_a_missed_face_is_marked_by_a_drag_named_in_one_correction_and_undone(site: Site, open_page: Any,
+                                                                               size: str) -> None:
+    (person,) = fresh_persons(site, 1)
+    photo = _photo_of(site, person["id"])
+    before = site.api(f"photos/view?photo={photo}")
+    page = open_photo(open_page, photo, size)
+    page.click("#mark-face") if size == "desktop" else page.tap("#mark-face")
+    assert page.get_attribute("#mark-face", "aria-pressed") == "true" and page.inner_text("#mark-hint")
+    # the top left corner of an LFW photo: away from its face, the size of one
+    _drag(page, size, (0.04, 0.04), (0.3, 0.32))
+    page.wait_for_selector("dialog[open] #mark-name")
+    assert axe_violations(page) == []
+    name = f"Marked {size.title()}"
+    if size == "desktop":
+        page.keyboard.type(name)
+        page.keyboard.press("Enter")
+    else:
+        # a tap within Chromium's double-tap time of the drag's end is no click: a person reads first
+        page.wait_for_timeout(700)
+        page.tap("#mark-ok")  # left empty: an unknown face
+    page.wait_for_function("document.querySelector('#status').textContent.includes('marked')")
+    after = site.api(f"photos/view?photo={photo}")
+    (new,) = [f for f in after["faces"] if f["id"] not in {g["id"] for g in before["faces"]}]
+    w, h = after["width"], after["height"]
+    assert new["bbox"] == pytest.approx([0.04 * w, 0.04 * h, 0.3 * w, 0.32 * h], abs=0.02 * w)
+    if size == "desktop":
+        assert new["name"] == name and f"Face {new['id']} marked as {name}" in status(page)
+    else:
+        assert "as an unknown face" in status(page)
+    page.wait_for_selector(f"#strip [data-face='{new['id']}']")
+    assert page.get_attribute("#mark-face", "aria-pressed") == "false" and sideways(page) == 0
+
+    page.keyboard.press("u")
+    page.wait_for_function("document.querySelector('#status').textContent.includes('Undone')")
+    assert f"marking face {new['id']} by hand" in status(page)
+    assert [f["id"] for f in site.api(f"photos/view?photo={photo}")["faces"]] == [f["id"] for f in before["faces"]]
+
+
+@needs_shared
+@needs_chromium
+def test_a_tap_or_escape_while_marking_marks_nothing(site: Site, open_page: Any) -> None:
+    (person,) = fresh_persons(site, 1)
+    photo = _photo_of(site, person["id"])
+    page = open_photo(open_page, photo, "desktop")
+    page.click("#mark-face")
+    b = page.locator("#viewer").bounding_box()
+    page.mouse.click(b["x"] + 20, b["y"] + 20)  # a click is no box
+    page.keyboard.press("Escape")
+    assert page.get_attribute("#mark-face", "aria-pressed") == "false"
+    assert page.locator("dialog[open]").count() == 0 and page.locator("#sketch").count() == 0
+    assert len(site.api(f"photos/view?photo={photo}")["faces"]) == 1
