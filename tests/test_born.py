@@ -23,8 +23,9 @@ from .test_core_synthetic import owner, persons_of, run
 
 
 @pytest.fixture
-def lib(tmp_path: Path) -> Iterator[Library]:
-    with synthetic_library(tmp_path) as library:
+def lib(tmp_path: Path, database_url: str) -> Iterator[Library]:
+    """On both engines: the dates are compared in SQL (PostgreSQL's collation, SQLite's bytes)."""
+    with synthetic_library(tmp_path, **({"database_url": database_url} if database_url else {})) as library:
         yield library
 
 
@@ -97,8 +98,28 @@ def test_undo_puts_the_faces_back_and_a_bad_date_is_one_line(lib: Library, famil
         from clusterids.store.db import Person
 
         assert s.scalar(select(Person.born).where(Person.id == son)) is None
-    bad_dates = (("30/05/2012", "is not a date"), ("1700-01-01", "not a birth date"), ("2012-02-30", "not a date"))
+    bad_dates = (("30/05/2012", "is not a date"), ("1700-01-01", "not a birth date"), ("2012-02-30", "not a date"),
+                 ("2999-01-01", "in the future"))
     for bad, said in bad_dates:
         with pytest.raises(UserError, match=said):
             run(core, "people.born", person=str(son), date=bad)
     assert run(core, "people.born", person=str(son), date="").born is None
+
+
+def test_a_merge_holds_the_birth_date_for_every_face_and_its_undo_gives_them_back(lib: Library, tmp_path) -> None:
+    rng = np.random.default_rng(8)
+    a, b = unit(rng.normal(size=DIM)), unit(rng.normal(size=DIM))
+    ids = add_photos(lib, tmp_path / "photos", [[unit(c + 0.04 * rng.normal(size=DIM))] for c in [a] * 5 + [b] * 4])
+    years = [1975 + k for k in range(5)] + [2012 + k for k in range(4)]
+    _dated(lib, ids, [f"{y}-06-01T12:00:00" for y in years])
+    core = Core(lib)
+    run(core, "people.recluster")
+    dad, son = owner(lib, ids[0][0]), owner(lib, ids[5][0])
+    assert dad is not None and son is not None and dad != son
+    run(core, "people.born", person=str(son), date="2012-01-01")
+    run(core, "people.merge", persons=[str(dad), str(son)])  # the son's date comes with him
+    assert core.people.person(str(dad)).born == "2012-01-01"
+    assert sorted(persons_of(lib)[dad]) == sorted(f[0] for f in ids[5:])
+    run(core, "people.undo")
+    assert core.people.person(str(dad)).born is None
+    assert sorted(persons_of(lib)[dad]) == sorted(f[0] for f in ids[:5])

@@ -118,3 +118,20 @@ def test_a_change_of_model_embeds_a_face_marked_by_hand_again_where_the_new_pack
     (face,) = _faces(env)
     assert face.origin == "hand" and face.bbox == made["bbox"] and face.pinned
     assert len(face.vector) == 4 * 128 and face.person_id == made["person"]
+
+
+@needs_shared
+@on_sqlite
+def test_a_face_marked_by_hand_moves_to_another_library_where_its_pack_misses_it(tmp_path, env, run_json):
+    photo = _one_photo(tmp_path)
+    run_json("--model", SCRFD_PACK, "index", photo.parent, *MISSED)
+    run_json("mark-face", photo, "83,66,168,189", "Ann Marked")
+    file = tmp_path / "people.json"
+    run_json("people", "export", file)
+    other = ("-L", tmp_path / "other")
+    assert run_json(*other, "--model", "open", "index", photo.parent, *MISSED)["faces_added"] == 0
+    result = run_json(*other, "people", "import", file)
+    assert result["faces_assigned"] == 1 and result["unmatched"] == [], result
+    (face,) = run_json(*other, "faces")
+    assert face["bbox"] == [83.0, 66.0, 168.0, 189.0]
+    assert next(p for p in run_json(*other, "people") if p["id"] == face["person"])["name"] == "Ann Marked"

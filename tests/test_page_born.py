@@ -16,10 +16,19 @@ def test_a_birth_date_is_set_on_the_person_page_kept_and_undone(site: Site, open
     page = open_page(f"#/person/{person['id']}", "phone")
     page.wait_for_selector("#born")
     assert page.input_value("#born") == "" and axe_violations(page) == [] and sideways(page) == 0
-    page.fill("#born", "2001-05-30")
+    # typed as a person types it: each digit of the year changes the field ("0002-05-30", ...)
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.post_data or "") if r.url.endswith("/people/born") else None)
+    page.click("#born")
+    page.keyboard.type("05302001")
+    page.keyboard.press("Enter")
     page.wait_for_function("document.querySelector('#status').textContent.includes('born')")
     assert "was born on 30 May 2001" in status(page)
     assert site.api(f"people/person?person={person['id']}")["born"] == "2001-05-30"
+    page.wait_for_timeout(2000)  # past the field's settling time: nothing more is sent
+    history = site.api("people/history?limit=5")
+    assert [h["op"] for h in history].count("born") == 1 and history[0]["args"]["born"] == "2001-05-30"
+    assert len(sent) == 1 and "2001-05-30" in sent[0], sent  # no year half typed was ever sent
     page.reload()
     page.wait_for_selector("#born")
     assert page.input_value("#born") == "2001-05-30"

@@ -130,6 +130,8 @@ def mark_face_cmd(ctx: click.Context, photo: str, box: str, person: str | None, 
         how = "" if r.get("found") else " (no landmarks found in the box: placed by the face's usual shape)"
         return f"face {r['face']} marked in photo {r['photo']}: {who}{made}{how}"
 
+    if not (photo.isascii() and photo.isdigit()):  # a path: this shell's, not the daemon's working folder
+        photo = os.path.abspath(photo)
     _correction(ctx, "mark_face", as_json, said, photo=photo, box=corners, person=person)
 
 

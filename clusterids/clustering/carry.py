@@ -15,17 +15,13 @@ from collections.abc import Sequence
 from ..store import grouping, reads
 from ..store.grouping import Carried
 from ..store.library import Library
+from ..store.rows import box_iou
 
 MIN_IOU = 0.5
 Box = tuple[float, float, float, float]
 
 
-def iou(a: Sequence[float], b: Sequence[float]) -> float:
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = w * h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
+iou = box_iou  # the store's: a replay of the journal finds faces by their boxes too
 
 
 def best_match(box: Box, candidates: Sequence[Box], min_iou: float = MIN_IOU) -> int | None:

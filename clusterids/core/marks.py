@@ -40,19 +40,21 @@ def checked_box(lib: Library, photo: PhotoRow, box: list[float]) -> tuple[float,
     from ..store import reads
 
     if len(box) != 4 or not all(math.isfinite(v) for v in box):
-        raise UserError(f"a face's box is four numbers x1,y1,x2,y2, not {box}",
+        given = f"{len(box)} numbers" if len(box) != 4 else _box(box)
+        raise UserError(f"a face's box is four numbers x1,y1,x2,y2, not {given}",
                         "give the corners in the photo's pixels")
     w, h = photo.width or 0, photo.height or 0
     x1, y1, x2, y2 = max(0.0, box[0]), max(0.0, box[1]), min(float(w), box[2]), min(float(h), box[3])
     least = max(8.0, lib.settings.min_face_px / 2)
     if min(x2 - x1, y2 - y1) < least:
-        raise UserError(f"the box {_box(box)} is too small for a face in this {w}x{h} photo",
+        raise UserError(f"the box {_box(box)} is too small for a face in this {w}x{h} photo" if w and h
+                        else f"the box {_box(box)} is too small for a face",
                         f"draw it around the whole face, at least {least:g} pixels a side")
     with lib.db.read() as s:
         faces = reads.faces(s, photo_id=photo.id)
     for f in faces:
         if iou((x1, y1, x2, y2), f.bbox) >= SAME_FACE_IOU:
-            raise UserError(f"face {f.id} is already there", f"name it instead: clusterids assign {f.id} NAME")
+            raise UserError(f"face {f.id} is already there", "name that face instead")
     return round(x1, 2), round(y1, 2), round(x2, 2), round(y2, 2)
 
 

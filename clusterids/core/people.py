@@ -394,9 +394,11 @@ def birth_date(text: str | None) -> str | None:
         when = date.fromisoformat(t)
     except ValueError:
         raise UserError(f"{t[:40]!r} is not a date", "write it as YYYY-MM-DD, e.g. 2012-05-30") from None
-    if not FIRST_YEAR <= when.year <= date.today().year:
+    if when > date.today():
+        raise UserError(f"{when.isoformat()} is in the future", "give the day the person was born")
+    if when.year < FIRST_YEAR:
         raise UserError(f"{when.isoformat()} is not a birth date a photo can follow",
-                        f"give a year from {FIRST_YEAR} to this one")
+                        f"give a year from {FIRST_YEAR} on")
     return when.isoformat()
 
 

@@ -2,8 +2,9 @@
 
 ``people export FILE`` writes every person (name, hidden, cover, birth date) and every corrected face as
 (photo content hash, box, person): assigned and split faces (pinned), rejected ones, the
-faces of named persons (members, so that a name given to a cluster travels too), and (i18) the
-ignored faces with their reason. Boxes are in
+faces of named persons (members, so that a name given to a cluster travels too), (i18) the
+ignored faces with their reason, and the faces marked by hand (``hand``: where the other
+library finds no face there, its models make one from the box, as ``mark-face`` does). Boxes are in
 the photo's displayed pixels with the photo's size, so nothing depends on the model pack or the
 database engine. ``people import FILE`` applies them to another library as corrections (the
 store's: in the journal, undone by ``undo``), finding each face by its photo's hash and the best
@@ -49,6 +50,7 @@ def export(lib: Library, file: str) -> PeopleExported:
         by_id = reads.persons(s, merged=False)
         all_faces = {f.id: f for f, _ in reads.faces_with_paths(s)}
         rejections = reads.rejections(s)
+        hand = reads.hand_faces(s)
     for person in by_id.values():
         cover = all_faces.get(person.cover_face_id) if person.cover_face_id else None
         entry = _face_entry(cover, photos[cover.photo_id], person.id) \
@@ -59,10 +61,13 @@ def export(lib: Library, file: str) -> PeopleExported:
         if face.ignored is not None:
             ignored.append({**_face_entry(face, photos[face.photo_id], None), "reason": face.ignored})
         owner = by_id.get(face.person_id) if face.person_id is not None else None
+        marked = {"hand": True} if face.id in hand else {}
         if owner is None or not (face.pinned or owner.name):
+            if marked and face.ignored is None:  # an unknown face marked by hand: made there too
+                faces.append({**_face_entry(face, photos[face.photo_id], None), "state": "marked", **marked})
             continue
         faces.append({**_face_entry(face, photos[face.photo_id], owner.id),
-                      "state": "assigned" if face.pinned else "member"})
+                      "state": "assigned" if face.pinned else "member", **marked})
     for face_id, person_id in rejections:
         rejected_face = all_faces.get(face_id)
         if rejected_face is not None and person_id in by_id:
@@ -126,6 +131,27 @@ class _Finder:
             return f"no face at this place in the photo (best overlap {best:.2f})"
         return fid
 
+    def mark(self, entry: dict[str, Any], why: str) -> int | str:
+        """A face marked by hand in the other library and found nowhere here, made from its box by
+        this library's models (one correction, as ``mark-face`` makes it); else why not."""
+        from . import marks
+
+        sha = str(entry.get("photo") or "")
+        with self.lib.db.read() as s:
+            photo = reads.photo_with_content(s, sha)
+        if photo is None:
+            return why
+        w, h = (entry.get("size") or [None, None])[:2]
+        fx, fy = (photo.width or 1) / float(w or photo.width or 1), (photo.height or 1) / float(h or photo.height or 1)
+        x1, y1, x2, y2 = (float(v) for v in entry["box"])
+        try:
+            box = marks.checked_box(self.lib, photo, [x1 * fx, y1 * fy, x2 * fx, y2 * fy])
+            made = store_people.mark_face(self.lib.db, photo.id, marks.embedded(self.lib, photo, box), None)
+        except UserError as exc:
+            return f"{why}; not made from its box: {exc}"
+        self.cache.pop(sha, None)
+        return made.face
+
 
 def import_file(lib: Library, file: str) -> PeopleImported:
     """Apply a people file to this library as corrections; what matched and what did not."""
@@ -140,6 +166,8 @@ def import_file(lib: Library, file: str) -> PeopleImported:
     aside: dict[str, list[int]] = defaultdict(list)  # reason -> faces
     for state, entry in entries:
         found = finder.find(entry)
+        if isinstance(found, str) and entry.get("hand") is True:
+            found = finder.mark(entry, found)
         if isinstance(found, str):
             unmatched.append(Unmatched(photo=entry.get("photo"), path=entry.get("path"), box=entry.get("box"),
                                        state=state, reason=found))

@@ -107,7 +107,7 @@ def _face_suggestions(lib: Library, face_ids: list[int], only: int | None, limit
         points = [(fid, photo, blob) for fid, photo, person, blob in reads.points(s, face_ids)
                   if person is None and fid not in ignored]
         persons = reads.persons(s, merged=False)  # hidden ones too: a rival, never a suggestion
-        rejected = set(reads.refusals(s))
+        rejected = set(reads.refusals(s, [fid for fid, _, _ in points]))
     near: dict[int, set[int]] = {}
     for fid, _photo, blob in points:
         hits = lib.index.search(np.frombuffer(blob, dtype=np.float32), 30, min_score=cut[0] - WIDE)

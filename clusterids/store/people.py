@@ -65,7 +65,19 @@ def _sidecars(session: Session, faces: list[int] | None = None, persons: list[in
 
 def _journal(session: Session, op: str, args: dict[str, Any], before: dict[str, Any], **extra: Any) -> None:
     session.add(Journal(op=op, args=args, before=before))
-    corrections_log.record(session, op, args, **extra)
+    corrections_log.record(session, op, args, **extra, where=_where(session, args.get("faces") or []))
+
+
+def _where(session: Session, face_ids: list[int]) -> list[list[Any] | None]:
+    """Where each face is (photo path and box), for the plain journal: after a restore the photos
+    indexed since the copy have faces under other ids, found again by their place (store/replay.py)."""
+    session.flush()
+    at: dict[int, list[Any]] = {}
+    for start in range(0, len(face_ids), outbox.CHUNK):
+        q = (select(Face.id, Photo.path, Face.x1, Face.y1, Face.x2, Face.y2).join(Photo, Face.photo_id == Photo.id)
+             .where(Face.id.in_(face_ids[start: start + outbox.CHUNK])))
+        at.update({row[0]: list(row[1:]) for row in session.execute(q)})
+    return [at.get(fid) for fid in face_ids]
 
 
 def _reject(session: Session, face_id: int, person_id: int) -> None:
@@ -289,7 +301,9 @@ def merge(db: Database, persons: list[str], name: str | None = None) -> Merged:
         faces = list(s.scalars(select(Face).where(Face.person_id.in_(ids))))
         rejected = list(s.scalars(select(Face).join(Rejection, Rejection.face_id == Face.id)
                                   .where(Rejection.person_id.in_(ids))))
-        before = _snapshot(s, {f.id: f for f in faces + rejected}.values(), [keep, *others])
+        born = keep.born or next((p.born for p in others if p.born), None)  # the kept person's first
+        early = [f for f in _dated_before(s, [keep.id, *ids], born) if not f.pinned]
+        before = _snapshot(s, {f.id: f for f in faces + rejected + early}.values(), [keep, *others])
         for f in faces:
             f.person_id = keep.id
         for r in list(s.scalars(select(Rejection).where(Rejection.person_id.in_(ids)))):
@@ -298,8 +312,11 @@ def merge(db: Database, persons: list[str], name: str | None = None) -> Merged:
         for p in others:
             p.merged_into = keep.id
         keep.name = kept_name
-        keep.born = keep.born or next((p.born for p in others if p.born), None)
-        _moved(s, [f.id for f in faces])
+        keep.born = born
+        for f in early:  # a birth date now holds for every face of the merged person
+            f.person_id = None
+        outbox.mark(s, outbox.ASSIGN, [f.id for f in early])
+        _moved(s, [f.id for f in faces + early])
         _sidecars(s, persons=[keep.id])
         _journal(s, "merge", {"into": keep.id, "persons": ids, "name": kept_name}, before)
         return Merged(person_row(keep), [person_row(p) for p in others], len(faces), kept_label)
@@ -378,10 +395,7 @@ def set_born(db: Database, person: str, born: str | None) -> Born:
     a face (``reads.refusals``). One journal entry; its undo puts the faces back."""
     with db.transaction() as s:
         target = _find_person(s, person)
-        early = [] if born is None else list(s.scalars(
-            select(Face).join(Photo, Face.photo_id == Photo.id)
-            .where(Face.person_id == target.id, Photo.taken_estimated.is_(False), Photo.taken_at.is_not(None),
-                   Photo.taken_at < born).order_by(Face.id)))
+        early = _dated_before(s, [target.id], born)
         left = [f for f in early if not f.pinned]
         before = _snapshot(s, left, [target])
         target.born = born
@@ -395,6 +409,17 @@ def set_born(db: Database, person: str, born: str | None) -> Born:
         return Born(person_row(target), ids, [f.id for f in early if f.pinned])
 
 
+def _dated_before(session: Session, person_ids: list[int], born: str | None) -> list[Face]:
+    """The faces of these persons in photos taken before ``born`` (a date the camera, the XMP or
+    the file name gave: never an estimated one), by id."""
+    if born is None:
+        return []
+    return list(session.scalars(
+        select(Face).join(Photo, Face.photo_id == Photo.id)
+        .where(Face.person_id.in_(person_ids), Photo.taken_estimated.is_(False), Photo.taken_at.is_not(None),
+               Photo.taken_at < born).order_by(Face.id)))
+
+
 def set_cover(db: Database, person: str, face_id: int) -> PersonRow:
     """Show ``person`` by this face of theirs (a choice of display: not in the journal)."""
     with db.transaction() as s:
@@ -403,7 +428,7 @@ def set_cover(db: Database, person: str, face_id: int) -> PersonRow:
         if face.person_id != target.id:
             raise UserError(f"face {face.id} is not a face of person {target.id}", "choose one of its faces")
         target.cover_face_id = face.id
-        corrections_log.record(s, "cover", {"person": target.id, "face": face.id})
+        corrections_log.record(s, "cover", {"person": target.id, "face": face.id}, where=_where(s, [face.id]))
         s.flush()
         return person_row(target)
 

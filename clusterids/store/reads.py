@@ -118,19 +118,24 @@ def rejections(session: Session, person_id: int | None = None, face_id: int | No
     return _tuples(session.execute(q))
 
 
-def refusals(session: Session, face_id: int | None = None) -> list[tuple[int, int]]:
+def refusals(session: Session, face_ids: list[int] | None = None) -> list[tuple[int, int]]:
     """(face, person) of every face that may not be that person: a rejection, or a photo taken
     before the person's birth date (by a date the camera or the file name gave; a face the user
-    pinned to that person stays theirs). Of one face, when given."""
+    pinned to that person stays theirs). Of ``face_ids`` only, when given (the pairs of every
+    face number its faces times the persons with a date: the questions ask of a few)."""
+    one = face_ids[0] if face_ids is not None and len(face_ids) == 1 else None
+    refused = rejections(session, face_id=one)
     if session.scalar(select(Person.id).where(Person.born.is_not(None)).limit(1)) is None:
-        return rejections(session, face_id=face_id)  # no birth date: no join over every face
+        return refused  # no birth date: no join over the faces
     born = (select(Face.id, Person.id).join(Photo, Face.photo_id == Photo.id)
             .join(Person, (Person.born.is_not(None)) & (Person.merged_into.is_(None)) & (Photo.taken_at < Person.born))
             .where(Photo.taken_estimated.is_(False), Photo.taken_at.is_not(None),
                    (Face.pinned.is_(False)) | (Face.person_id.is_(None)) | (Face.person_id != Person.id)))
-    if face_id is not None:
-        born = born.where(Face.id == face_id)
-    return rejections(session, face_id=face_id) + _tuples(session.execute(born))
+    if face_ids is None:
+        return refused + _tuples(session.execute(born))
+    for start in range(0, len(face_ids), 500):
+        refused += _tuples(session.execute(born.where(Face.id.in_(face_ids[start: start + 500]))))
+    return refused
 
 
 def any_person(session: Session) -> bool:
@@ -371,6 +376,18 @@ def photos_under(session: Session, roots: list[str]) -> list[PhotoState]:
     return _tuples(session.execute(
         select(Photo.id, Photo.path, Photo.size, Photo.mtime_ns, Photo.status, Photo.sha256, Photo.xmp_sidecar)
         .where(_under(roots))))
+
+
+def photo_with_content(session: Session, sha256: str) -> PhotoRow | None:
+    """A photo read without error that has this content (the first, of copies)."""
+    row = session.execute(select(*_PHOTO_COLUMNS).where(Photo.sha256 == sha256, Photo.status == "ok")
+                          .order_by(Photo.id).limit(1)).first()
+    return _photo(row) if row is not None else None
+
+
+def hand_faces(session: Session) -> set[int]:
+    """The faces the user marked by hand."""
+    return set(session.scalars(select(Face.id).where(Face.origin == "hand")))
 
 
 def content_known(session: Session, sha256: str) -> bool:

@@ -1,10 +1,14 @@
 """Replaying the plain journal (store/corrections_log.py) onto a database put back from a copy:
 each correction made after the copy, in order, through the same store functions that made it.
 
-Persons a replayed correction creates get new ids, and so do faces marked by hand; later lines
-that name them are translated.
-A line that no longer applies (its face came after the copy and was indexed again under another
-id) is skipped with its reason, never guessed at.
+Persons a replayed correction creates get new ids; later lines that name them are translated.
+Faces are found by where they are: a line records each face's photo and box (``where``), and
+the restore indexed the photos that came or changed since the copy again, under other ids, so a
+face is the one of that photo whose box overlaps the recorded one most (a face marked by hand
+is made again by its own line, with its box). A line from before ``where`` was kept names the
+ids alone. A line that no longer applies (its faces are nowhere now) is skipped with its
+reason, never guessed at, and so is an ``undo`` of a line that was skipped: it would undo
+another correction.
 """
 
 from __future__ import annotations
@@ -17,7 +21,14 @@ from ..errors import UserError
 from . import corrections_log, people
 from .database import Database
 from .db import get_meta, set_meta
+from .reads import faces as faces_of
 from .reads import photo_at
+from .rows import box_iou
+
+SAME_PLACE = 0.5  # a face indexed again has its box again; two faces overlap far less
+# the corrections with a journal entry, which an ``undo`` line reverts (cover and keep_apart have none)
+JOURNALED = frozenset({"assign", "reject", "ignore", "unignore", "merge", "split", "rename", "hide", "unhide",
+                       "mark_face", "born"})
 
 
 @dataclass
@@ -32,26 +43,58 @@ def replay(db: Database, root: Path) -> Replayed:
     lines = corrections_log.lines_after(root, held)
     out = Replayed()
     ids: dict[int, int] = {}  # a person the original created -> the one its replay created
-    made: dict[int, int] = {}  # a face marked by hand -> the one its replay made
+    undoable: list[bool] = []  # the journal entries the replay made (True) or skipped (False), in order
     for line in lines:
+        op = str(line.get("op"))
         try:
+            if op == "undo" and undoable and not undoable.pop():
+                raise ValueError("the correction it undid was skipped")
             with corrections_log.replaying(line["seq"]):
-                _one(db, str(line.get("op")), dict(line.get("args") or {}), line, ids, made)
+                _one(db, op, dict(line.get("args") or {}), line, ids)
             out.applied += 1
+            if op in JOURNALED:
+                undoable.append(True)
         except (UserError, KeyError, TypeError, ValueError) as exc:
-            out.skipped.append(f"{line['seq']} {line.get('op')}: {exc}")
+            out.skipped.append(f"{line['seq']} {op}: {exc}")
+            if op in JOURNALED:
+                undoable.append(False)
     if lines:
         with db.transaction() as s:  # new corrections number after every line, replayed or not
             set_meta(s, "journal_seq", str(max(held, lines[-1]["seq"])))
     return out
 
 
-def _one(db: Database, op: str, args: dict[str, Any], line: dict[str, Any], ids: dict[int, int],
-         made: dict[int, int]) -> None:
+def _found(db: Database, line: dict[str, Any], key: str = "faces") -> list[int]:
+    """The faces a line names, in this database: by their place where the line recorded it."""
+    given = args_faces(line, key)
+    where = line.get("where")
+    if not isinstance(where, list) or len(where) != len(given):
+        return given
+    out = []
+    with db.read() as s:
+        for _fid, at in zip(given, where, strict=True):
+            if not at:
+                continue
+            photo = photo_at(s, str(at[0]))
+            boxes = [(f.id, (f.x1, f.y1, f.x2, f.y2)) for f in faces_of(s, photo_id=photo.id)] if photo else []
+            best = max(((box_iou(at[1:5], b), i) for i, b in boxes), default=(0.0, None))
+            if best[1] is not None and best[0] >= SAME_PLACE:
+                out.append(int(best[1]))
+    if given and not out:
+        raise ValueError(f"{'its face is' if len(given) == 1 else 'its faces are'} not in the library now")
+    return out
+
+
+def args_faces(line: dict[str, Any], key: str) -> list[int]:
+    value = (line.get("args") or {}).get(key)
+    return [int(f) for f in value] if isinstance(value, list) else [int(value)] if value is not None else []
+
+
+def _one(db: Database, op: str, args: dict[str, Any], line: dict[str, Any], ids: dict[int, int]) -> None:
     def who(key: str = "person") -> str:
         return str(ids.get(int(args[key]), int(args[key])))
 
-    faces = [made.get(int(f), int(f)) for f in args.get("faces", [])]
+    faces = _found(db, line) if op != "mark_face" else []
     if op == "mark_face":
         with db.read() as s:
             photo = photo_at(s, str(line["path"]))
@@ -60,7 +103,6 @@ def _one(db: Database, op: str, args: dict[str, Any], line: dict[str, Any], ids:
         person = line.get("created_name") if "created_name" in line else \
             (who() if args.get("person") is not None else None)
         marked = people.mark_face(db, photo.id, people.made_face(line), person)
-        made[int(args["faces"][0])] = marked.face
         if "created_name" in line and marked.person is not None:
             ids[int(args["person"])] = marked.person.id
     elif op == "assign":
@@ -81,7 +123,8 @@ def _one(db: Database, op: str, args: dict[str, Any], line: dict[str, Any], ids:
     elif op == "born":
         people.set_born(db, who(), args.get("born"))
     elif op == "cover":
-        people.set_cover(db, who(), int(args["face"]))
+        (face,) = _found(db, line, "face")
+        people.set_cover(db, who(), face)
     elif op == "keep_apart":
         people.keep_apart(db, [str(ids.get(int(p), int(p))) for p in args["persons"]])
     elif op in ("ignore", "unignore"):

@@ -32,7 +32,7 @@ def assign_new_faces(lib: Library, face_ids: list[int]) -> int:
             blob = reads.face_vector(s, fid)
             if face is None or blob is None or face.person_id is not None or face.ignored is not None:
                 continue
-            rejected = {pid for _, pid in reads.refusals(s, face_id=fid)}
+            rejected = {pid for _, pid in reads.refusals(s, [fid])}
             rejected |= {resolve(x) for x in reads.others_in_photo(s, face.photo_id, fid)}
             rejected |= taken[face.photo_id]
             votes: Counter[int] = Counter()

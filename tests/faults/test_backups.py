@@ -84,6 +84,35 @@ def test_restore_of_an_older_copy_indexes_what_came_after(sixty, env, run, run_j
 
 
 @needs_shared
+def test_a_replay_finds_each_face_by_its_place_when_the_ids_moved(sixty, env, run_json):
+    """After the copy: a face marked by hand on an old photo, then a new photo indexed and its face
+    named. The restore indexes the new photo again first, so its face takes the id the hand face
+    had; the replay must still name the new photo's face, and make the hand face again."""
+    library = sixty["library"]
+    older = sorted((library / "backups").glob("library-*.db"))[-1]
+    old_photo = sorted((sixty["photos"]).rglob("*.jpg"))[0]
+    marked = run_json("mark-face", old_photo, "2,2,60,60")  # the corner of an LFW photo: no face there
+    extra = sixty["photos"] / "later"
+    extra.mkdir()
+    new_photo = lfw_people(7, min_photos=10, max_photos=1)[-1]
+    shutil.copy(new_photo, extra / new_photo.name)
+    run_json("index", sixty["photos"])
+    (new_face,) = [f for f in run_json("faces") if f["photo"].endswith(new_photo.name)]
+    assert new_face["id"] > marked["face"]
+    run_json("assign", new_face["id"], "Zed")
+    restored = run_json("restore", older.name)
+    assert restored["corrections_skipped"] == [] and restored["corrections_replayed"] == 3, restored
+    faces = run_json("faces")
+    (zed,) = [f for f in faces if f["photo"].endswith(new_photo.name)]
+    assert zed["id"] != new_face["id"], "the test's premise: the ids moved"
+    assert {p["name"] for p in run_json("people")} >= {"Zed"} and zed["person"] is not None
+    assert next(p for p in run_json("people") if p["id"] == zed["person"])["name"] == "Zed"
+    (hand,) = [f for f in faces if f["photo"] == str(old_photo) and f["bbox"] == [2.0, 2.0, 60.0, 60.0]]
+    assert hand["person"] is None
+    assert problems(env) == []
+
+
+@needs_shared
 def test_copies_are_generations(sixty, run_json):
     library = sixty["library"]
     for _ in range(4):

@@ -106,3 +106,32 @@ def test_a_library_is_copied_before_its_migration(tmp_path):
     assert copy.photos == 1
     open_engine(f"sqlite:///{db}").dispose()
     assert len(backup.copies(tmp_path)) == 1  # an up-to-date library is not copied at each open
+
+
+def test_an_undo_of_a_correction_that_no_longer_applies_undoes_nothing_else(tmp_path):
+    """A photo left its folder after the copy: the correction of its face is skipped, and so is
+    the undo of that correction (it would otherwise undo the rename before it)."""
+    env, ids = _library(tmp_path)
+    settings = load_settings({}, environ=env)
+    lib = open_synthetic(settings)
+    core = Core(lib)
+    a = core.people.persons()[0].id
+    _call(core, "people.rename", person=str(a), name="Ada")
+    _call(core, "people.ignore", face_ids=[ids[4][0]])
+    _call(core, "people.undo")
+    with lib.db.read() as s:
+        gone = reads.get_photo(s, reads.get_face(s, ids[4][0]).photo_id).path
+    lib.close()
+    Path(gone).unlink()
+    db = tmp_path / "library" / "library.db"
+    for extra in ("-wal", "-shm"):
+        db.with_name(db.name + extra).unlink(missing_ok=True)
+    db.write_bytes(db.read_bytes()[: db.stat().st_size // 2])
+    done = offline(settings).call(operations.get("backups.restore"), {})
+    assert done.corrections_replayed == 1, done
+    assert [line.split(": ", 1)[1] for line in done.corrections_skipped] == \
+        ["its face is not in the library now", "the correction it undid was skipped"]
+    lib = open_synthetic(settings)
+    with lib.db.read() as s:
+        assert reads.get_person(s, a).name == "Ada"
+    lib.close()

@@ -48,24 +48,42 @@ function nameField(data) {
   return [el("label", { class: "visually-hidden", for: "rename", text: "Name" }), name];
 }
 
-/** "Born": a date field; photos taken before it leave the person (unless given by hand). */
+const FIRST_YEAR = 1826;  // the oldest photograph (clusterids/dates.py): an earlier year is a typing in progress
+const SETTLE_MS = 1500;
+
+/** "Born": a date field; photos taken before it leave the person (unless given by hand). Typed
+ * digit by digit, the field changes with every one of the year's ("0002-05-30", "0020-05-30"…):
+ * the date is sent when it holds still, on Enter, or when the field is left. */
 function bornField(data) {
   const input = el("input", { type: "date", id: "born", value: data.born || "", max: new Date().toISOString().slice(0, 10) });
-  input.addEventListener("change", () => act(async () => {
-    let r;
-    try {
-      r = await api.born(data.id, input.value);
-    } catch (e) {
-      input.value = data.born || "";
-      throw e;
-    }
-    data.born = r.born;
-    const left = r.left.length ? ` ${count(r.left.length, "face")} from photos taken before it left ${r.label}.` : "";
-    say(r.born ? `${r.label} was born on ${dayText(r.born, false)}.${left} Undo reverts it.`
-      : `${r.label} has no birth date now.`);
-    if (r.left.length) await redraw();
-  }));
+  let timer = null;
+  let sent = null;  // the date on its way: a blur right after Enter sends nothing twice
+  const commit = () => {
+    clearTimeout(timer);
+    const value = input.value;
+    if (value === (data.born || "") || value === sent || (value && Number(value.slice(0, 4)) < FIRST_YEAR)) return;
+    sent = value;
+    act(() => setBorn(data, input, value).finally(() => { sent = null; }));
+  };
+  input.addEventListener("change", () => { clearTimeout(timer); timer = setTimeout(commit, SETTLE_MS); });
+  input.addEventListener("blur", commit);
+  input.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); commit(); } });
   return el("label", { class: "born" }, el("span", { class: "meta", text: "Born" }), input);
+}
+
+async function setBorn(data, input, value) {
+  let r;
+  try {
+    r = await api.born(data.id, value);
+  } catch (e) {
+    input.value = data.born || "";
+    throw e;
+  }
+  data.born = r.born;
+  const left = r.left.length ? ` ${count(r.left.length, "face")} from photos taken before it left ${r.label}.` : "";
+  say(r.born ? `${r.label} was born on ${dayText(r.born, false)}.${left} Undo reverts it.`
+    : `${r.label} has no birth date now.`);
+  if (r.left.length) await redraw();
 }
 
 export async function personView(id, alive) {
