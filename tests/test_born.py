@@ -103,7 +103,11 @@ def test_undo_puts_the_faces_back_and_a_bad_date_is_one_line(lib: Library, famil
     for bad, said in bad_dates:
         with pytest.raises(UserError, match=said):
             run(core, "people.born", person=str(son), date=bad)
-    assert run(core, "people.born", person=str(son), date="").born is None
+    # no date again is no correction (nothing to undo); a person is found by how they are called
+    assert run(core, "people.born", person=f"person_{son}", date="").born is None
+    assert core.people.history(10) == []
+    with pytest.raises(UserError, match="how an unnamed person is called"):
+        run(core, "people.assign", person="Person_999", face_ids=[family["old"][0]])
 
 
 def test_a_merge_holds_the_birth_date_for_every_face_and_its_undo_gives_them_back(lib: Library, tmp_path) -> None:

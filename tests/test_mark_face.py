@@ -64,10 +64,14 @@ def test_a_face_marked_by_hand_is_embedded_as_the_detector_would_and_undo_takes_
     assert (face.id, face.origin, face.pinned, face.person_id) == (made["face"], "hand", True, made["person"])
     # the detector's landmarks inside the box: the vector the detector's own face has
     assert float(np.frombuffer(face.vector, np.float32) @ detected.vector) > 0.97
-    again = run("mark-face", "1", box, ok=False)
-    assert again.exit_code == 1 and f"face {face.id} is already there" in again.stderr
+    for twice in (box, "60,30,200,230", "230,240,70,50"):  # the same box, a loose one, corners reversed
+        again = run("mark-face", "1", twice, ok=False)
+        assert again.exit_code == 1 and f"this face has a box already (face {face.id})" in again.stderr, twice
+    assert "is outside this 250x250 photo" in run("mark-face", "1", "300,300,400,400", ok=False).stderr
+    assert run_json("mark-face", "1", "-8,-8,40,40", f"Person_{made['person']}")["person"] == made["person"]
     assert "marked by hand as Ann Marked" in run("history").stdout
 
+    assert run_json("undo")["undone"] == "mark_face" and len(_faces(env)) == 1
     assert run_json("undo")["undone"] == "mark_face"
     assert _faces(env) == [] and run_json("people") == []  # the person it created goes with it
 

@@ -35,4 +35,10 @@ def test_a_birth_date_is_set_on_the_person_page_kept_and_undone(site: Site, open
     page.keyboard.press("u")
     page.wait_for_function("document.querySelector('#status').textContent.includes('Undone')")
     assert "the birth date of" in status(page)
+    page.reload()
+    page.wait_for_selector("#born")
+    page.click("#born")
+    page.keyboard.type("01011800")  # before the first photograph: said once the field is left
+    page.keyboard.press("Enter")
+    assert "1800 is before the first photograph" in status(page)
     assert site.api(f"people/person?person={person['id']}")["born"] is None

@@ -109,7 +109,7 @@ def unignore_cmd(ctx: click.Context, faces: tuple[int, ...], as_json: bool) -> N
                 f"{'is' if len(r['faces']) == 1 else 'are'} unknown again", face_ids=list(faces))
 
 
-@cli.command("mark-face")
+@cli.command("mark-face", context_settings={"ignore_unknown_options": True})  # a box may begin "-3,"
 @click.argument("photo")
 @click.argument("box", metavar="X1,Y1,X2,Y2")
 @click.argument("person", required=False)
@@ -127,7 +127,7 @@ def mark_face_cmd(ctx: click.Context, photo: str, box: str, person: str | None, 
     def said(r: dict[str, Any]) -> str:
         who = f"person {r['person']} ({plain(r['label'])})" if r.get("person") is not None else "an unknown face"
         made = f"; created person {r['person']}" if r.get("created") else ""
-        how = "" if r.get("found") else " (no landmarks found in the box: placed by the face's usual shape)"
+        how = "" if r.get("found") else " (no eyes or mouth were found in the box: check that it holds a face)"
         return f"face {r['face']} marked in photo {r['photo']}: {who}{made}{how}"
 
     if not (photo.isascii() and photo.isdigit()):  # a path: this shell's, not the daemon's working folder

@@ -5,6 +5,7 @@ where it finds the face inside the box, else ArcFace's template laid over it).""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..errors import NotFound, UserError
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
     from ..store.photos import NewFace
     from ..store.rows import PhotoRow
 
-SAME_FACE_IOU = 0.5  # a box over a face already there by this much is that face
+SAME_FACE = 0.5  # a box covering half a face already there (or half of it covered by one) is that face
 
 
 def photo_of(lib: Library, photo: str) -> PhotoRow:
@@ -36,7 +37,6 @@ def photo_of(lib: Library, photo: str) -> PhotoRow:
 def checked_box(lib: Library, photo: PhotoRow, box: list[float]) -> tuple[float, float, float, float]:
     """``box`` (x1, y1, x2, y2 in the photo's pixels as shown) inside the photo, large enough for
     a face, and over no face the photo has; else why not, in one line."""
-    from ..clustering.carry import iou
     from ..store import reads
 
     if len(box) != 4 or not all(math.isfinite(v) for v in box):
@@ -44,7 +44,10 @@ def checked_box(lib: Library, photo: PhotoRow, box: list[float]) -> tuple[float,
         raise UserError(f"a face's box is four numbers x1,y1,x2,y2, not {given}",
                         "give the corners in the photo's pixels")
     w, h = photo.width or 0, photo.height or 0
-    x1, y1, x2, y2 = max(0.0, box[0]), max(0.0, box[1]), min(float(w), box[2]), min(float(h), box[3])
+    lo_x, hi_x, lo_y, hi_y = min(box[0], box[2]), max(box[0], box[2]), min(box[1], box[3]), max(box[1], box[3])
+    if w and h and (hi_x <= 0 or hi_y <= 0 or lo_x >= w or lo_y >= h):
+        raise UserError(f"the box {_box(box)} is outside this {w}x{h} photo", "give corners inside it")
+    x1, y1, x2, y2 = max(0.0, lo_x), max(0.0, lo_y), min(float(w), hi_x), min(float(h), hi_y)
     least = max(8.0, lib.settings.min_face_px / 2)
     if min(x2 - x1, y2 - y1) < least:
         raise UserError(f"the box {_box(box)} is too small for a face in this {w}x{h} photo" if w and h
@@ -53,9 +56,18 @@ def checked_box(lib: Library, photo: PhotoRow, box: list[float]) -> tuple[float,
     with lib.db.read() as s:
         faces = reads.faces(s, photo_id=photo.id)
     for f in faces:
-        if iou((x1, y1, x2, y2), f.bbox) >= SAME_FACE_IOU:
-            raise UserError(f"face {f.id} is already there", "name that face instead")
+        if covered((x1, y1, x2, y2), f.bbox) >= SAME_FACE:
+            raise UserError(f"this face has a box already (face {f.id})", "choose that face to name it")
     return round(x1, 2), round(y1, 2), round(x2, 2), round(y2, 2)
+
+
+def covered(a: Sequence[float], b: Sequence[float]) -> float:
+    """How much of the smaller of two boxes the other covers: a loose box drawn around a face
+    covers all of it, however much larger (the page asks the same before it asks a name)."""
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return w * h / smaller if smaller > 0 else 0.0
 
 
 def embedded(lib: Library, photo: PhotoRow, box: tuple[float, float, float, float]) -> NewFace:

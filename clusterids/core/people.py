@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..store.rows import label
+from ..store.rows import LABEL, label
 from .operations import MAX_NAME, Count, Name, PersonRef, operation
 from .results import (
     Assigned,
@@ -235,6 +235,8 @@ class PeopleController:
         text = (name or "").strip()
         if text.isdigit():
             raise UserError(f"the name {text!r} is all digits and would read as a person id", "choose another")
+        if LABEL.fullmatch(text):
+            raise UserError(f"the name {text!r} is how an unnamed person is called", "choose another")
         _check_name(text)
         row = store_people.set_person(self.lib.db, "rename", person, name=text or None)
         return Renamed(person=row.id, name=row.name, label=row.label)

@@ -21,7 +21,7 @@ from .database import Database
 from .db import Face, Journal, KeepApart, Person, Photo, Rejection
 from .photos import NewFace, insert_faces
 from .reads import MAX_ID, _find_person, _named, name_key, person_row
-from .rows import PersonRow, label
+from .rows import LABEL, PersonRow, label
 
 
 def _face(session: Session, face_id: int | str) -> Face:
@@ -220,6 +220,9 @@ def _target(session: Session, person: str | None, create: bool) -> tuple[Person,
         name = person.strip()
         if not create or not name or name.isdigit():
             raise
+        if LABEL.fullmatch(name):
+            raise UserError(f"{name!r} is how an unnamed person is called, and there is no such person",
+                            "give a real name, or see 'clusterids people --all' for the persons") from None
         return _new_person(session, name), True
 
 
@@ -395,6 +398,8 @@ def set_born(db: Database, person: str, born: str | None) -> Born:
     a face (``reads.refusals``). One journal entry; its undo puts the faces back."""
     with db.transaction() as s:
         target = _find_person(s, person)
+        if target.born == born:  # nothing changes: no correction to undo
+            return Born(person_row(target), [], [])
         early = _dated_before(s, [target.id], born)
         left = [f for f in early if not f.pinned]
         before = _snapshot(s, left, [target])

@@ -7,6 +7,7 @@ change is the store's own transaction (see store/people.py and store/photos.py).
 from __future__ import annotations
 
 import os
+import re
 import socket
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -39,6 +40,9 @@ def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
     inter = w * h
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return inter / union if union > 0 else 0.0
+
+
+LABEL = re.compile(r"person_(\d+)", re.IGNORECASE)  # "Person_12": how person 12 is called until named
 
 
 def label(person_id: int, name: str | None) -> str:
@@ -141,6 +145,9 @@ def resolve_person(token: str | int, get: Callable[[int], P | None], named: Call
         if len(matches) > 1:
             raise UserError(f"{len(matches)} persons are named {text!r}", "give the person's id instead")
         person = matches[0] if matches else None
+    called = LABEL.fullmatch(text)
+    if person is None and called and int(called[1]) <= MAX_ID:  # as an unnamed person is called
+        person = get(int(called[1]))
     if person is None:
         raise NotFound(f"no person {text!r}", "see 'clusterids people --all' for ids and names")
     seen = set()

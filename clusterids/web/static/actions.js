@@ -62,5 +62,9 @@ function undoneWords(op, args, correction) {
 export async function undoLast() {
   const r = await api.undo();
   await loadPersons();
+  // the person shown may be one the undone correction made, and the undo took away: the
+  // redraw that follows shows the people instead (no hashchange: it would clear what undo says)
+  const shown = /^#\/person\/(\d+)/.exec(location.hash);
+  if (shown && ((r.correction && r.correction.created) || []).includes(Number(shown[1]))) history.replaceState(null, "", "#/");
   say(`Undone: ${undoneWords(r.undone, r.args || {}, r.correction)}.`);
 }

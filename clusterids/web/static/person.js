@@ -58,16 +58,20 @@ function bornField(data) {
   const input = el("input", { type: "date", id: "born", value: data.born || "", max: new Date().toISOString().slice(0, 10) });
   let timer = null;
   let sent = null;  // the date on its way: a blur right after Enter sends nothing twice
-  const commit = () => {
+  const commit = (done) => {  // done: Enter, or the field left (else the field held still)
     clearTimeout(timer);
     const value = input.value;
-    if (value === (data.born || "") || value === sent || (value && Number(value.slice(0, 4)) < FIRST_YEAR)) return;
+    if (value === (data.born || "") || value === sent) return;
+    if (value && Number(value.slice(0, 4)) < FIRST_YEAR) {
+      if (done) say(`${value.slice(0, 4)} is before the first photograph (${FIRST_YEAR}): give the year again.`, "error");
+      return;
+    }
     sent = value;
     act(() => setBorn(data, input, value).finally(() => { sent = null; }));
   };
-  input.addEventListener("change", () => { clearTimeout(timer); timer = setTimeout(commit, SETTLE_MS); });
-  input.addEventListener("blur", commit);
-  input.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); commit(); } });
+  input.addEventListener("change", () => { clearTimeout(timer); timer = setTimeout(() => commit(false), SETTLE_MS); });
+  input.addEventListener("blur", () => commit(true));
+  input.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); commit(true); } });
   return el("label", { class: "born" }, el("span", { class: "meta", text: "Born" }), input);
 }
 

@@ -69,7 +69,7 @@ export async function photoView(id, alive, params) {
     onSwipe: go,
   });
   strip.append(...data.faces.map((f) => stripItem(f, stage, name)));
-  const marker = markControl(data.id, stage);
+  const marker = markControl(data, stage);
 
   const step = (target, rel, text, labelText) => target === null ? null
     : el("a", { class: "button", href: `#/photo/${target}?from=${from}`, rel, id: `photo-${rel}`, "aria-label": labelText, text,
@@ -81,7 +81,8 @@ export async function photoView(id, alive, params) {
     el("span", { class: "zoom" },
       el("button", { type: "button", id: "zoom-out", "aria-label": "Zoom out", text: "−", onclick: () => stage.zoomOut() }),
       el("button", { type: "button", id: "zoom-fit", text: "Fit", onclick: () => stage.fit() }),
-      el("button", { type: "button", id: "zoom-in", "aria-label": "Zoom in", text: "+", onclick: () => stage.zoomIn() })));
+      el("button", { type: "button", id: "zoom-in", "aria-label": "Zoom in", text: "+", onclick: () => stage.zoomIn() })),
+    marker.toggle);
 
   const onKey = (e) => {
     if (dialog.open || e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
@@ -110,17 +111,27 @@ export async function photoView(id, alive, params) {
   document.title = `${data.name} · ClusterIdentities`;
   view.replaceChildren(el("h1", { text: data.name }),
     el("p", { class: "meta", id: "photo-meta", text: `${when ? when + " · " : ""}${count(data.faces.length, "face")}` }),
-    bar, el("div", { class: "viewer-body" }, stage.node, el("section", { class: "faces-panel", "aria-labelledby": "strip-title" },
+    bar, marker.hint, el("div", { class: "viewer-body" }, stage.node, el("section", { class: "faces-panel", "aria-labelledby": "strip-title" },
       el("h2", { id: "strip-title", text: data.faces.length ? "Who is in this photo" : "No face was found in this photo" }),
       data.faces.length ? el("p", { class: "meta", text: "Choose a face to say who it is." }) : null,
-      crowd, strip, marker.node)));
+      crowd, strip)));
 }
 
-/** "Mark a missed face": while on, a drag on the photo draws the face's box (zoom first for a
- * small one), then the face is named, or left unknown, in one correction. */
-function markControl(photoId, stage) {
-  const hint = el("span", { class: "meta", id: "mark-hint", "aria-live": "polite" });
-  const toggle = el("button", { type: "button", class: "small", id: "mark-face", "aria-pressed": "false",
+// How much of the smaller of two boxes the other covers (core/marks.py covered): a loose box
+// drawn around a face that has one already is that face.
+function covered(a, b) {
+  const w = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
+  const h = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
+  const smaller = Math.min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]));
+  return smaller > 0 ? (w * h) / smaller : 0;
+}
+
+/** "Mark a missed face" (beside the zoom, above the photo): while on, a drag on the photo draws
+ * the face's box (zoom first for a small one), then the face is named, or left unknown, in one
+ * correction. A box over a face that has one is that face: it is chosen instead, before any name. */
+function markControl(data, stage) {
+  const hint = el("p", { class: "meta mark-hint", id: "mark-hint", "aria-live": "polite" });
+  const toggle = el("button", { type: "button", id: "mark-face", "aria-pressed": "false",
     text: "Mark a missed face", onclick: () => (on() ? stop() : start()) });
   const on = () => toggle.getAttribute("aria-pressed") === "true";
   const stop = () => {
@@ -129,9 +140,16 @@ function markControl(photoId, stage) {
     hint.textContent = "";
   };
   const drawn = (box) => act(async () => {
+    const there = data.faces.find((f) => covered(box, f.bbox) >= 0.5);
+    if (there) {
+      stage.clearSketch();
+      stage.activate(there.id);
+      say(`This face has a box already (${who(there)}): choose it to say who it is.`, "error");
+      return;
+    }
     const person = await askMarked();
     if (person === null) { stage.clearSketch(); return; }
-    const r = await api.markFace(photoId, box, person || null);
+    const r = await api.markFace(data.id, box, person || null);
     stop();
     const how = r.found ? "" : " (no eyes or mouth were found in it: check that it holds the face)";
     say(`Face ${r.face} marked${r.label ? ` as ${r.label}` : " as an unknown face"}${how}. Undo takes it away.`);
@@ -144,5 +162,5 @@ function markControl(photoId, stage) {
       ? "Drag a finger around the face, corner to corner; pinch to zoom to a small one first."
       : "Drag around the face, corner to corner; zoom to a small one first. Esc stops.";
   }
-  return { node: el("p", { class: "mark-face" }, toggle, hint), on, stop };
+  return { toggle, hint, on, stop };
 }
