@@ -16,7 +16,7 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
-from . import outbox, queue
+from . import edits, outbox, queue
 from .database import Database
 from .db import Face, Photo, utcnow
 
@@ -162,23 +162,25 @@ class PhotoWriter:
         if self.commit_every and self.pending >= self.commit_every:
             self.commit()
 
-    def _drop_faces(self, photo: Photo) -> None:
-        ids = list(self.session.scalars(select(Face.id).where(Face.photo_id == photo.id)))
+    def _drop_faces(self, photo: Photo, keep: frozenset[int] = frozenset()) -> None:
+        ids = [i for i in self.session.scalars(select(Face.id).where(Face.photo_id == photo.id)) if i not in keep]
         if ids:
             self.session.execute(delete(Face).where(Face.id.in_(ids)))
             self.session.expire(photo, ["faces"])
             outbox.mark(self.session, outbox.VECTOR, ids)
             outbox.mark(self.session, outbox.ALBUMS)
 
-    def _emptied(self, path: str) -> Photo:
-        """The photo row of ``path``, its old faces dropped; or a new one, written with the
-        session's next flush (one INSERT with everything the caller sets on it)."""
-        photo = self.session.scalar(select(Photo).where(Photo.path == path))
+    def _emptied(self, path: str, keep: frozenset[int] = frozenset(),
+                 found: tuple[Photo | None] | None = None) -> Photo:
+        """The photo row of ``path`` (``found``: read already), its old faces dropped (but
+        ``keep``); or a new one, written with the session's next flush (one INSERT with
+        everything the caller sets on it)."""
+        photo = found[0] if found is not None else self.session.scalar(select(Photo).where(Photo.path == path))
         if photo is None:
             photo = Photo(path=path, size=0, mtime_ns=0)
             self.session.add(photo)
         else:
-            self._drop_faces(photo)
+            self._drop_faces(photo, keep)
         return photo
 
     def _xmp(self, photo: Photo, seen: Seen, xmp: XmpSeen | None, faces_new: bool) -> None:
@@ -190,7 +192,10 @@ class PhotoWriter:
             outbox.mark(self.session, outbox.NAMES, [photo.id])
 
     def _indexed(self, photo: Photo, seen: Seen, sha256: str, facts: PhotoFacts, faces: list[NewFace],
-                 xmp: XmpSeen | None = None) -> None:
+                 xmp: XmpSeen | None = None, old: list[edits.Was] | None = None,
+                 keep: frozenset[int] = frozenset()) -> None:
+        """The photo's row and its new faces; ``old``: what its faces carried before an edit,
+        handed to the new faces before anything is marked or committed (store/edits.py)."""
         photo.size, photo.mtime_ns, photo.sha256 = seen.size, seen.mtime_ns, sha256
         photo.width, photo.height, photo.taken_at = facts.width, facts.height, facts.taken_at
         photo.orientation = facts.orientation
@@ -198,11 +203,13 @@ class PhotoWriter:
         photo.status, photo.error, photo.indexed_at = "ok", None, utcnow()
         if photo.id is None:  # new: its id, for its faces and marks
             self.session.flush()
-        self._xmp(photo, seen, xmp, faces_new=True)
         ids = insert_faces(self.session, photo.id, faces)
+        carried, lost = edits.hand_over(self.session, photo.id, old, keep) if old else (set(), 0)
+        # the names its XMP gives apply again only where a face that held one was not found again
+        self._xmp(photo, seen, xmp, faces_new=not old or lost > 0)
         outbox.mark(self.session, outbox.VECTOR, ids)
         outbox.mark(self.session, outbox.ASSIGN, [i for i, f in zip(ids, faces, strict=True)
-                                                  if f.person_id is None and f.ignored is None])
+                                                  if f.person_id is None and f.ignored is None and i not in carried])
         if any(f.person_id is not None for f in faces):
             outbox.mark(self.session, outbox.ALBUMS)
         self.added.extend(ids)
@@ -218,7 +225,15 @@ class PhotoWriter:
 
     def store(self, seen: Seen, sha256: str, facts: PhotoFacts, faces: list[NewFace],
               xmp: XmpSeen | None = None) -> None:
-        self._indexed(self._emptied(seen.path), seen, sha256, facts, faces, xmp)
+        """The photo with the faces the models found. One indexed before (an edit changed it)
+        hands what the user did to its faces over to the new ones (store/edits.py)."""
+        photo = self.session.scalar(select(Photo).where(Photo.path == seen.path))
+        old = edits.remember(self.session, photo.id) if photo is not None and photo.status == "ok" else []
+        # a hand face's box means the same pixels only in the same frame: size and turn alike
+        same_frame = photo is not None and (photo.width, photo.height, photo.orientation or 1) == \
+            (facts.width, facts.height, facts.orientation or 1)
+        keep = frozenset(w.face for w in old if w.hand and same_frame)
+        self._indexed(self._emptied(seen.path, keep, (photo,)), seen, sha256, facts, faces, xmp, old, keep)
 
     def sidecar_only(self, seen: Seen, xmp: XmpSeen | None, orientation: int, exif: int) -> bool:
         """Only the photo's XMP sidecar changed: keep what it says, no models. False when the

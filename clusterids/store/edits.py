@@ -1,0 +1,109 @@
+"""What the user did to a photo's faces, kept through an edit of the photo (its content changed:
+exposure, a re-save, a retouch), in the indexer's own transaction.
+
+An edited photo is read again and its faces replaced by the models' new ones. Before, the old
+faces went with everything done to them: a name given by ``assign`` to the only face of a
+person took the person away. Now each old face that carried something (a person, a pin, a
+rejection, being ignored) hands it to the new face whose box overlaps it most (intersection over
+union at least 0.5) and whose vector is alike, as a change of model pack does (clustering/carry.py);
+a face that moved in the frame (a crop, a turn) is found by a vector far closer still. A face marked by hand
+stays as it is while the photo keeps its size (its box still means the same pixels), unless a
+new face of the detector lies over it, which then takes it over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from . import outbox
+from .db import Face, Person, Rejection
+from .rows import box_iou
+
+SAME_FACE = 0.5  # a face found again in the edited pixels has nearly its box again...
+ALIKE = 0.5  # ...and nearly its vector (cosine): two people who swapped places never pass both
+MOVED = 0.8  # a face away from its old box (a crop, a turn) is found by its vector alone, this close
+
+
+@dataclass(frozen=True)
+class Was:
+    """An old face of the photo and what it carried."""
+
+    face: int
+    box: tuple[float, float, float, float]
+    vector: bytes
+    person: int | None
+    pinned: bool
+    rejected: tuple[int, ...]
+    ignored: str | None
+    hand: bool
+
+
+def remember(session: Session, photo_id: int) -> list[Was]:
+    """The photo's faces that carry something the user did, or were marked by hand (locked on a
+    server until the transaction ends: a correction meanwhile waits, and is not overwritten)."""
+    faces = session.execute(select(Face.id, Face.x1, Face.y1, Face.x2, Face.y2, Face.vector, Face.person_id,
+                                   Face.pinned, Face.ignored, Face.origin)
+                            .where(Face.photo_id == photo_id).order_by(Face.id).with_for_update()).all()
+    rejected: dict[int, list[int]] = {}
+    for fid, pid in session.execute(select(Rejection.face_id, Rejection.person_id)
+                                    .where(Rejection.face_id.in_([f[0] for f in faces]))):
+        rejected.setdefault(fid, []).append(pid)
+    return [Was(fid, (x1, y1, x2, y2), vector, person, bool(pinned), tuple(rejected.get(fid, ())), ignored,
+                origin == "hand")
+            for fid, x1, y1, x2, y2, vector, person, pinned, ignored, origin in faces
+            if person is not None or pinned or fid in rejected or ignored or origin == "hand"]
+
+
+def hand_over(session: Session, photo_id: int, old: list[Was], kept: frozenset[int]) -> tuple[set[int], int]:
+    """Give each old face's person, pin, rejections and ignoring to the new face over it, the
+    closest pairs first; a hand face still there (``kept``) is taken over by a new face over it,
+    or stays. The new faces that took something over, and how many old ones found none."""
+    import numpy as np
+
+    new = [f for f in session.scalars(select(Face).where(Face.photo_id == photo_id).order_by(Face.id))
+           if f.id not in kept]
+    pairs = []  # (in place, how close, old, new): the faces in place first, then those that moved
+    for i, was in enumerate(old):
+        v = np.frombuffer(was.vector, np.float32)
+        for j, f in enumerate(new):
+            w = np.frombuffer(f.vector, np.float32)
+            alike = float(v @ w) if len(v) == len(w) else -1.0
+            overlap = box_iou(was.box, (f.x1, f.y1, f.x2, f.y2))
+            if overlap >= SAME_FACE and alike >= ALIKE:
+                pairs.append((1, overlap, i, j))
+            elif alike >= MOVED:
+                pairs.append((0, alike, i, j))
+    persons = set(session.scalars(select(Person.id).where(Person.id.in_({w.person for w in old} |
+                                                                        {p for w in old for p in w.rejected}))))
+    taken_old: set[int] = set()
+    carried: set[int] = set()
+    gone: list[int] = []
+    for _, _, i, j in sorted(pairs, reverse=True):
+        target = new[j]
+        if i in taken_old or target.id in carried:
+            continue
+        was = old[i]
+        taken_old.add(i)
+        carried.add(target.id)
+        if was.person in persons:
+            target.person_id, target.pinned = was.person, was.pinned
+        if was.ignored is not None:
+            target.person_id, target.pinned, target.ignored = None, False, was.ignored
+        for pid in was.rejected:
+            if pid in persons:
+                session.add(Rejection(face_id=target.id, person_id=pid))
+        if was.face in kept:  # the detector finds it now: its face takes the hand face's place
+            gone.append(was.face)
+    if gone:
+        session.execute(delete(Face).where(Face.id.in_(gone)))
+        outbox.mark(session, outbox.VECTOR, gone)
+    if carried:
+        session.flush()
+        outbox.mark(session, outbox.PAYLOAD, sorted(carried))
+        outbox.mark(session, outbox.ALBUMS)
+        outbox.mark(session, outbox.SIDECAR, [photo_id])
+    lost = sum(1 for i, w in enumerate(old) if i not in taken_old and w.face not in kept)
+    return carried, lost

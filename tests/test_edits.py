@@ -1,0 +1,85 @@
+"""An edited photo (its content changed: a re-save, an exposure change) is read again, and what
+the user did to its faces goes over to the new faces: a name, a pin, a rejection, a face marked
+by hand. Before, the name given to its only face went with the old face, and the person too."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from PIL import Image
+
+from clusterids.app import open_core
+from clusterids.config import load_settings
+from clusterids.store import reads
+
+from .conftest import LFW, SCRFD_PACK, needs_shared, on_sqlite
+
+
+@needs_shared
+def test_an_edited_photo_keeps_its_names_rejections_and_hand_faces(tmp_path: Path, env, run_json) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for p in sorted((LFW / "Aaron_Sorkin").glob("*.jpg")):
+        shutil.copy(p, folder / p.name)
+    edited, other = sorted(folder.glob("*.jpg"))
+    run_json("--model", SCRFD_PACK, "index", folder)
+    faces = {Path(f["photo"]).name: f["id"] for f in run_json("faces")}
+    ann = run_json("assign", faces[edited.name], "Ann Edit")["person"]
+    bea = run_json("assign", faces[other.name], "Bea Edit")["person"]
+    run_json("reject", faces[edited.name], "Bea Edit")
+    hand = run_json("mark-face", edited, "1,1,40,40", "Hand Made")
+
+    with Image.open(edited) as img:
+        img.load()
+        img.save(edited, quality=70)  # the same pixels' size, another content
+    result = run_json("index", folder)
+    assert result["photos_changed"] == 1, result
+    now = [f for f in run_json("faces") if Path(f["photo"]).name == edited.name]
+    detected = [f for f in now if f["id"] != hand["face"]]
+    assert len(detected) == 1 and detected[0]["id"] != faces[edited.name]  # a new face...
+    assert detected[0]["person"] == ann  # ...with the name the old one had
+    assert [f["person"] for f in now if f["id"] == hand["face"]] == [hand["person"]]  # the hand face stays
+    assert {p["name"] for p in run_json("people")} == {"Ann Edit", "Bea Edit", "Hand Made"}
+    core = open_core(load_settings({}, environ=env))
+    try:
+        with core.lib.db.read() as s:
+            assert reads.get_face(s, detected[0]["id"]).pinned
+            assert reads.rejections(s, face_id=detected[0]["id"]) == [(detected[0]["id"], bea)]
+    finally:
+        core.lib.close()
+
+    with Image.open(edited) as img:  # cropped: another frame, the hand box means other pixels now
+        img.crop((0, 0, 200, 200)).save(edited, quality=90)
+    run_json("index", folder)
+    assert hand["face"] not in {f["id"] for f in run_json("faces")}
+
+
+@needs_shared
+@on_sqlite
+def test_two_people_who_swap_places_in_an_edit_keep_their_own_names(tmp_path: Path, run_json) -> None:
+    """The halves of a photo of two people swapped (a mirror, a turn): the box over each name's
+    old place now holds the other person; each name follows its own face, found by its vector."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    left, right = (sorted((LFW / name).glob("*.jpg"))[0] for name in ("Aaron_Sorkin", "AJ_Cook"))
+    pair = folder / "pair.jpg"
+
+    def compose(first: Path, second: Path) -> None:
+        with Image.open(first) as a, Image.open(second) as b:
+            both = Image.new("RGB", (a.width + b.width, max(a.height, b.height)))
+            both.paste(a, (0, 0))
+            both.paste(b, (a.width, 0))
+            both.save(pair, quality=92)
+
+    compose(left, right)
+    run_json("--model", SCRFD_PACK, "index", folder)
+    faces = sorted(run_json("faces"), key=lambda f: f["bbox"][0])
+    assert len(faces) == 2, faces
+    run_json("assign", faces[0]["id"], "Left Person")
+    run_json("assign", faces[1]["id"], "Right Person")
+    compose(right, left)
+    run_json("index", folder)
+    now = sorted(run_json("faces"), key=lambda f: f["bbox"][0])
+    names = {p["id"]: p["name"] for p in run_json("people")}
+    assert [names.get(f["person"]) for f in now] == ["Right Person", "Left Person"]
