@@ -53,6 +53,21 @@ def test_an_edited_photo_keeps_its_names_rejections_and_hand_faces(tmp_path: Pat
         img.crop((0, 0, 200, 200)).save(edited, quality=90)
     run_json("index", folder)
     assert hand["face"] not in {f["id"] for f in run_json("faces")}
+    (latest,) = [f for f in run_json("faces") if Path(f["photo"]).name == edited.name]
+    assert latest["person"] == ann and latest["id"] != detected[0]["id"]  # carried twice
+
+    # undo of a correction made before the edits reaches the face that took it over
+    def rejections() -> list[tuple[int, int]]:
+        core = open_core(load_settings({}, environ=env))
+        try:
+            with core.lib.db.read() as s:
+                return reads.rejections(s, face_id=latest["id"])
+        finally:
+            core.lib.close()
+
+    assert rejections() == [(latest["id"], bea)]
+    assert [run_json("undo")["undone"] for _ in range(2)] == ["mark_face", "reject"]
+    assert rejections() == [] and bea in {p["id"] for p in run_json("people")}
 
 
 @needs_shared

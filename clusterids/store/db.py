@@ -190,6 +190,15 @@ class KeepApart(Base):
     person_b: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True)
 
 
+class FaceMove(Base):
+    """A face that an edit of its photo replaced, and the face that took over what the user did
+    to it (store/edits.py): ``undo`` of a correction made before the edit follows it."""
+
+    __tablename__ = "face_moves"
+    old_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    new_id: Mapped[int] = mapped_column(BigInteger)
+
+
 class Outbox(Base):
     """Derived state still to bring in step with the database (see store/outbox.py)."""
 

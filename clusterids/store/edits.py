@@ -19,7 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from . import outbox
-from .db import Face, Person, Rejection
+from .db import Face, FaceMove, Person, Rejection
 from .rows import box_iou
 
 SAME_FACE = 0.5  # a face found again in the edited pixels has nearly its box again...
@@ -88,6 +88,7 @@ def hand_over(session: Session, photo_id: int, old: list[Was], kept: frozenset[i
         was = old[i]
         taken_old.add(i)
         carried.add(target.id)
+        session.merge(FaceMove(old_id=was.face, new_id=target.id))  # undo of an older correction follows
         if was.person in persons:
             target.person_id, target.pinned = was.person, was.pinned
         if was.ignored is not None:

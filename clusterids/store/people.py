@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from ..errors import NotFound, UserError
 from . import corrections_log, journal, outbox
 from .database import Database
-from .db import Face, Journal, KeepApart, Person, Photo, Rejection
+from .db import Face, FaceMove, Journal, KeepApart, Person, Photo, Rejection
 from .photos import NewFace, insert_faces
 from .reads import MAX_ID, _find_person, _named, name_key, person_row
 from .rows import LABEL, PersonRow, label
@@ -425,6 +425,19 @@ def _dated_before(session: Session, person_ids: list[int], born: str | None) -> 
                Photo.taken_at < born).order_by(Face.id)))
 
 
+def _now(session: Session, face_id: int) -> Face | None:
+    """The face ``face_id`` is now: itself, or the face an edit of its photo handed it to."""
+    for _ in range(32):  # a chain of edits, never a loop
+        face = session.get(Face, face_id)
+        if face is not None:
+            return face
+        moved = session.get(FaceMove, face_id)
+        if moved is None:
+            return None
+        face_id = moved.new_id
+    return None
+
+
 def set_cover(db: Database, person: str, face_id: int) -> PersonRow:
     """Show ``person`` by this face of theirs (a choice of display: not in the journal)."""
     with db.transaction() as s:
@@ -471,26 +484,29 @@ def undo(db: Database) -> Undone:
             outbox.mark(s, outbox.VECTOR, ids)
             outbox.mark(s, outbox.ALBUMS)
         for fid, person_id, pinned, *ignored in before["faces"]:  # entries before i18 have no ignored
-            face = s.get(Face, fid)
+            face = _now(s, fid)
             if face is None:
                 continue
             if person_id is not None and s.get(Person, person_id) is None:  # a recluster dropped it since
                 person_id, pinned = None, False
             face.person_id, face.pinned = person_id, pinned
             face.ignored = ignored[0] if ignored else None
-            moved.append(fid)
+            moved.append(face.id)
         for pid, name, hidden, merged_into, *born in before["persons"]:  # entries before birth dates have none
             p = s.get(Person, pid) or Person(id=pid)
             p.name, p.hidden, p.merged_into = name, hidden, merged_into
             if born:
                 p.born = born[0]
             s.add(p)
-        for fid, person_ids in before["rejections"].items():
-            s.execute(delete(Rejection).where(Rejection.face_id == int(fid)))
+        for old_fid, person_ids in before["rejections"].items():
+            face_now = _now(s, int(old_fid))
+            if face_now is None:
+                continue
+            s.execute(delete(Rejection).where(Rejection.face_id == face_now.id))
             s.flush()
             for pid in person_ids:
                 if s.get(Person, pid) is not None:
-                    s.add(Rejection(face_id=int(fid), person_id=pid))
+                    s.add(Rejection(face_id=face_now.id, person_id=pid))
         s.flush()
         for pid in before.get("created", []):
             created = s.get(Person, pid)

@@ -7,4 +7,4 @@ migrations by name in a table ``migrations``; those names are the revision ids h
 library is stamped at the last one it had and upgraded from there.
 """
 
-HEAD = "born"
+HEAD = "face_moves"
