@@ -68,7 +68,8 @@ def test_a_face_marked_by_hand_is_embedded_as_the_detector_would_and_undo_takes_
         again = run("mark-face", "1", twice, ok=False)
         assert again.exit_code == 1 and f"this face has a box already (face {face.id})" in again.stderr, twice
     assert "is outside this 250x250 photo" in run("mark-face", "1", "300,300,400,400", ok=False).stderr
-    assert run_json("mark-face", "1", "-8,-8,40,40", f"Person_{made['person']}")["person"] == made["person"]
+    second = run_json("mark-face", "1", "-8,-8,40,40", f"Person_{made['person']}")
+    assert second["person"] == made["person"] and "now shows Ann Marked twice" in second["warnings"][0]
     assert "marked by hand as Ann Marked" in run("history").stdout
 
     assert run_json("undo")["undone"] == "mark_face" and len(_faces(env)) == 1

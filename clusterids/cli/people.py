@@ -132,7 +132,12 @@ def mark_face_cmd(ctx: click.Context, photo: str, box: str, person: str | None, 
 
     if not (photo.isascii() and photo.isdigit()):  # a path: this shell's, not the daemon's working folder
         photo = os.path.abspath(photo)
-    _correction(ctx, "mark_face", as_json, said, photo=photo, box=corners, person=person)
+    def render(r: dict[str, Any]) -> None:
+        click.echo(said(r))
+        for w in r.get("warnings", []):
+            click.echo(f"warning: {plain(w)}", err=True)
+
+    emit(call(ctx, "people.mark_face", photo=photo, box=corners, person=person), as_json, render)
 
 
 @cli.command("merge")

@@ -195,9 +195,10 @@ class PeopleController:
         done = store_people.mark_face(self.lib.db, row.id, face, person)
         faults.point("correct.after_commit")
         who = done.person
+        warnings = [_twice(self.lib, who.label, [row.id])] if who is not None and done.twice else []
         return Marked(face=done.face, photo=row.id, bbox=list(box_kept), found=face.det_score > 0,
                       person=who.id if who else None, name=who.name if who else None,
-                      label=who.label if who else None, created=done.created)
+                      label=who.label if who else None, created=done.created, warnings=warnings)
 
     @operation()
     def merge(self, persons: list[PersonRef], name: Name | None = None) -> Merged:

@@ -280,6 +280,7 @@ class Marked:
     name: str | None
     label: str | None
     created: bool
+    warnings: list[str] = field(default_factory=list)  # the photo shows the person twice now
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -127,6 +127,7 @@ class Marked:
     face: int
     person: PersonRow | None  # the person it was given, None: an unknown face
     created: bool
+    twice: bool = False  # the photo shows that person twice now
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,8 @@ def mark_face(db: Database, photo_id: int, face: NewFace, person: str | None) ->
         _journal(s, "mark_face", {"faces": [fid], "photo": photo_id, "person": target.id if target else None},
                  before, **extra)
         s.flush()
-        return Marked(fid, person_row(target) if target is not None else None, created)
+        twice = target is not None and any(n > 1 for _, n in _faces_per_photo(s, target.id, {photo_id}))
+        return Marked(fid, person_row(target) if target is not None else None, created, twice)
 
 
 def made_face(line: dict[str, Any]) -> NewFace:

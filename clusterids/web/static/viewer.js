@@ -152,7 +152,9 @@ function markControl(data, stage) {
     const r = await api.markFace(data.id, box, person || null);
     stop();
     const how = r.found ? "" : " (no eyes or mouth were found in it: check that it holds the face)";
-    say(`Face ${r.face} marked${r.label ? ` as ${r.label}` : " as an unknown face"}${how}. Undo takes it away.`);
+    const twice = (r.warnings || []).length ? ` Careful: ${r.warnings[0]}.` : "";
+    say(`Face ${r.face} marked${r.label ? ` as ${r.label}` : " as an unknown face"}${how}. Undo takes it away.${twice}`,
+      twice ? "warn" : "");
     await redraw();
   });
   function start() {
