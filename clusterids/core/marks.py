@@ -26,7 +26,7 @@ def photo_of(lib: Library, photo: str) -> PhotoRow:
 
     text = photo.strip()
     with lib.db.read() as s:
-        row = reads.get_photo(s, int(text)) if text.isascii() and text.isdigit() and len(text) < 19 \
+        row = reads.get_photo(s, int(text)) if text.isascii() and text.isdigit() and int(text) <= reads.MAX_ID \
             else reads.photo_at(s, os.path.abspath(text))
     if row is None or row.status != "ok":
         raise NotFound(f"there is no indexed photo {photo}",

@@ -13,6 +13,7 @@ new face of the detector lies over it, which then takes it over.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -57,6 +58,21 @@ def remember(session: Session, photo_id: int) -> list[Was]:
             if person is not None or pinned or fid in rejected or ignored or origin == "hand"]
 
 
+def give(session: Session, target: Face, person: int | None, pinned: bool, ignored: str | None,
+         rejected: Sequence[int], persons: set[int]) -> bool:
+    """What an old face carried, given to the face that replaces it (after an edit here; after a
+    change of model pack in grouping.carry_over); persons gone since are left out. Whether its
+    person or its ignoring changed."""
+    if person in persons:
+        target.person_id, target.pinned = person, pinned
+    if ignored is not None:
+        target.person_id, target.pinned, target.ignored = None, False, ignored
+    for pid in rejected:
+        if pid in persons and session.get(Rejection, (target.id, pid)) is None:
+            session.add(Rejection(face_id=target.id, person_id=pid))
+    return person in persons or ignored is not None
+
+
 def hand_over(session: Session, photo_id: int, old: list[Was], kept: frozenset[int]) -> tuple[set[int], int]:
     """Give each old face's person, pin, rejections and ignoring to the new face over it, the
     closest pairs first; a hand face still there (``kept``) is taken over by a new face over it,
@@ -89,13 +105,7 @@ def hand_over(session: Session, photo_id: int, old: list[Was], kept: frozenset[i
         taken_old.add(i)
         carried.add(target.id)
         session.merge(FaceMove(old_id=was.face, new_id=target.id))  # undo of an older correction follows
-        if was.person in persons:
-            target.person_id, target.pinned = was.person, was.pinned
-        if was.ignored is not None:
-            target.person_id, target.pinned, target.ignored = None, False, was.ignored
-        for pid in was.rejected:
-            if pid in persons:
-                session.add(Rejection(face_id=target.id, person_id=pid))
+        give(session, target, was.person, was.pinned, was.ignored, was.rejected, persons)
         if was.face in kept:  # the detector finds it now: its face takes the hand face's place
             gone.append(was.face)
     if gone:

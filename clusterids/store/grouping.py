@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from . import stamps
 from .database import Database
 from .db import Face, Person, Photo, Rejection
-from .people import _moved, _new_person, _reject
+from .edits import give
+from .people import _moved, _new_person
 
 
 @dataclass
@@ -153,15 +154,8 @@ def carry_over(db: Database, old: Mapping[str, list[Carried]], match: Any) -> in
                 if i is None:
                     continue
                 best = new.pop(i)
-                if f.person in persons:
-                    best.person_id, best.pinned = f.person, f.pinned
+                if give(s, best, f.person, f.pinned, f.ignored, f.rejected, persons):
                     moved.append(best.id)
-                if f.ignored is not None:
-                    best.person_id, best.pinned, best.ignored = None, False, f.ignored
-                    moved.append(best.id)
-                for pid in f.rejected:
-                    if pid in persons:
-                        _reject(s, best.id, pid)
                 carried += 1
         _moved(s, moved)
     return carried

@@ -9,10 +9,10 @@ the faces that moved, the albums, and the XMP sidecars of the photos whose names
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound, UserError
@@ -174,12 +174,9 @@ def mark_face(db: Database, photo_id: int, face: NewFace, person: str | None) ->
             raise NotFound(f"there is no indexed photo {photo_id}", "index it first")
         target, created = _target(s, person, True) if person is not None else (None, False)
         made_person = [target.id] if created and target is not None else []
-        fid = insert_faces(s, photo_id, [face])[0]
-        made = s.get(Face, fid)
-        assert made is not None
-        made.origin = "hand"
+        fid = insert_faces(s, photo_id, [replace(face, origin="hand", person_id=target.id if target else None)])[0]
         if target is not None:
-            made.person_id, made.pinned = target.id, True
+            s.execute(update(Face).where(Face.id == fid).values(pinned=True))
         before = {"faces": [], "persons": [], "rejections": {}, "created": made_person,
                   "made": [fid]}
         outbox.mark(s, outbox.VECTOR, [fid])

@@ -170,12 +170,13 @@ class PhotoWriter:
             outbox.mark(self.session, outbox.VECTOR, ids)
             outbox.mark(self.session, outbox.ALBUMS)
 
-    def _emptied(self, path: str, keep: frozenset[int] = frozenset(),
-                 found: tuple[Photo | None] | None = None) -> Photo:
-        """The photo row of ``path`` (``found``: read already), its old faces dropped (but
-        ``keep``); or a new one, written with the session's next flush (one INSERT with
-        everything the caller sets on it)."""
-        photo = found[0] if found is not None else self.session.scalar(select(Photo).where(Photo.path == path))
+    def _at(self, path: str) -> Photo | None:
+        return self.session.scalar(select(Photo).where(Photo.path == path))
+
+    def _emptied(self, photo: Photo | None, path: str, keep: frozenset[int] = frozenset()) -> Photo:
+        """``photo``, the row of ``path``, its old faces dropped (but ``keep``); or, for None, a
+        new one, written with the session's next flush (one INSERT with everything the caller
+        sets on it)."""
         if photo is None:
             photo = Photo(path=path, size=0, mtime_ns=0)
             self.session.add(photo)
@@ -216,7 +217,7 @@ class PhotoWriter:
         self._tick()
 
     def fail(self, path: str, seen: Seen | None, reason: str, sha256: str | None = None) -> None:
-        photo = self._emptied(path)
+        photo = self._emptied(self._at(path), path)
         photo.status, photo.error, photo.sha256 = "failed", reason, sha256
         if seen is not None:
             photo.size, photo.mtime_ns = seen.size, seen.mtime_ns
@@ -227,20 +228,20 @@ class PhotoWriter:
               xmp: XmpSeen | None = None) -> None:
         """The photo with the faces the models found. One indexed before (an edit changed it)
         hands what the user did to its faces over to the new ones (store/edits.py)."""
-        photo = self.session.scalar(select(Photo).where(Photo.path == seen.path))
+        photo = self._at(seen.path)
         old = edits.remember(self.session, photo.id) if photo is not None and photo.status == "ok" else []
         # a hand face's box means the same pixels only in the same frame: size and turn alike
         same_frame = photo is not None and (photo.width, photo.height, photo.orientation or 1) == \
             (facts.width, facts.height, facts.orientation or 1)
         keep = frozenset(w.face for w in old if w.hand and same_frame)
-        self._indexed(self._emptied(seen.path, keep, (photo,)), seen, sha256, facts, faces, xmp, old, keep)
+        self._indexed(self._emptied(photo, seen.path, keep), seen, sha256, facts, faces, xmp, old, keep)
 
     def sidecar_only(self, seen: Seen, xmp: XmpSeen | None, orientation: int, exif: int) -> bool:
         """Only the photo's XMP sidecar changed: keep what it says, no models. False when the
         photo must be read again after all (gone meanwhile, or the sidecar turns it another way:
         the boxes must turn). ``exif``: its own orientation, the one a photo indexed before i20
         was decoded with."""
-        photo = self.session.scalar(select(Photo).where(Photo.path == seen.path))
+        photo = self._at(seen.path)
         if photo is None or photo.status != "ok" or (exif if photo.orientation is None else photo.orientation) \
                 != orientation:
             return False
@@ -253,7 +254,7 @@ class PhotoWriter:
         """Give a known content its faces without the models: a move keeps the photo (faces,
         persons, corrections); a copy gets copies of the faces. Returns the faces added,
         "same" for a file touched but not changed, None when no source is left."""
-        target = self.session.scalar(select(Photo).where(Photo.path == seen.path))
+        target = self._at(seen.path)
         if target is not None and target.sha256 == sha256 and target.status == "ok":
             target.size, target.mtime_ns = seen.size, seen.mtime_ns
             self._xmp(target, seen, xmp, faces_new=False)
@@ -278,7 +279,7 @@ class PhotoWriter:
         copies = [NewFace((f.x1, f.y1, f.x2, f.y2), f.landmarks, f.det_score, f.size_px, f.sharpness, f.vector,
                           f.norm, f.person_id, f.origin, f.ignored) for f in src.faces]
         facts = PhotoFacts(src.width, src.height, src.taken_at, src.orientation, src.taken_estimated)
-        self._indexed(self._emptied(seen.path), seen, sha256, facts, copies, xmp)
+        self._indexed(self._emptied(target, seen.path), seen, sha256, facts, copies, xmp)
         return len(copies)
 
     def enqueue(self, seen: Seen, sha256: str) -> None:

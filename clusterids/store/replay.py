@@ -66,17 +66,21 @@ def replay(db: Database, root: Path) -> Replayed:
 
 def _found(db: Database, line: dict[str, Any], key: str = "faces") -> list[int]:
     """The faces a line names, in this database: by their place where the line recorded it."""
-    given = args_faces(line, key)
+    given = _named_faces(line, key)
     where = line.get("where")
     if not isinstance(where, list) or len(where) != len(given):
         return given
     out = []
+    on_photo: dict[str, list[tuple[int, tuple[float, float, float, float]]]] = {}  # a line's faces share photos
     with db.read() as s:
         for _fid, at in zip(given, where, strict=True):
             if not at:
                 continue
-            photo = photo_at(s, str(at[0]))
-            boxes = [(f.id, (f.x1, f.y1, f.x2, f.y2)) for f in faces_of(s, photo_id=photo.id)] if photo else []
+            if str(at[0]) not in on_photo:
+                photo = photo_at(s, str(at[0]))
+                on_photo[str(at[0])] = [(f.id, (f.x1, f.y1, f.x2, f.y2))
+                                        for f in faces_of(s, photo_id=photo.id)] if photo else []
+            boxes = on_photo[str(at[0])]
             best = max(((box_iou(at[1:5], b), i) for i, b in boxes), default=(0.0, None))
             if best[1] is not None and best[0] >= SAME_PLACE:
                 out.append(int(best[1]))
@@ -85,7 +89,7 @@ def _found(db: Database, line: dict[str, Any], key: str = "faces") -> list[int]:
     return out
 
 
-def args_faces(line: dict[str, Any], key: str) -> list[int]:
+def _named_faces(line: dict[str, Any], key: str) -> list[int]:
     value = (line.get("args") or {}).get(key)
     return [int(f) for f in value] if isinstance(value, list) else [int(value)] if value is not None else []
 

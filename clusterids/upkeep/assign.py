@@ -27,12 +27,15 @@ def assign_new_faces(lib: Library, face_ids: list[int]) -> int:
             return 0
         persons = reads.persons(s)
         resolve = resolver({pid: x.merged_into for pid, x in persons.items()})
+        refused: dict[int, set[int]] = defaultdict(set)  # the rejections and birth dates of them all, read once
+        for f, pid in reads.refusals(s, list(face_ids)):
+            refused[f].add(pid)
         for fid in face_ids:
             face = reads.get_face(s, fid)
             blob = reads.face_vector(s, fid)
             if face is None or blob is None or face.person_id is not None or face.ignored is not None:
                 continue
-            rejected = {pid for _, pid in reads.refusals(s, [fid])}
+            rejected = set(refused[fid])
             rejected |= {resolve(x) for x in reads.others_in_photo(s, face.photo_id, fid)}
             rejected |= taken[face.photo_id]
             votes: Counter[int] = Counter()

@@ -8,6 +8,8 @@ between 0 and 1 of the image's width and height.
 
 from __future__ import annotations
 
+from ..store.rows import box_iou
+
 Box = tuple[float, float, float, float]
 
 # orientation -> its inverse (2, 3, 4, 5 and 7 undo themselves; 6 and 8 undo each other)
@@ -63,12 +65,4 @@ def clip(box: Box) -> Box | None:
     return (x1, y1, x2, y2) if x2 > x1 and y2 > y1 else None
 
 
-def iou(a: Box, b: Box) -> float:
-    """Intersection over union of two boxes (any one unit)."""
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    inter = w * h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
+iou = box_iou  # intersection over union of two boxes (any one unit): the store's
