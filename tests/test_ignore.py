@@ -164,6 +164,9 @@ def test_a_change_of_model_hands_the_ignoring_to_the_overlapping_face(lib, core,
     core.catch_up()
     assert {f.id: f.ignored for f in core.people.faces(ignored=True)} == {new[0]: "ignored", new[1]: "not_a_face"}
     assert unknown(core) == {new[2]}
+    run(core, "people.undo")  # the last correction, made on the old pack's face, reaches its new face
+    assert {f.id: f.ignored for f in core.people.faces(ignored=True)} == {new[0]: "ignored"}
+    assert unknown(core) == {new[1], new[2]}
 
 
 @needs_shared

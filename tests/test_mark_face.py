@@ -123,6 +123,9 @@ def test_a_change_of_model_embeds_a_face_marked_by_hand_again_where_the_new_pack
     (face,) = _faces(env)
     assert face.origin == "hand" and face.bbox == made["bbox"] and face.pinned
     assert len(face.vector) == 4 * 128 and face.person_id == made["person"]
+    assert face.id != made["face"]
+    run_json("undo")  # the mark, made before the change of model, reaches the face it became
+    assert _faces(env) == []
 
 
 @needs_shared

@@ -42,7 +42,7 @@ def remember(lib: Library) -> dict[str, list[Carried]]:
             hand = origin == "hand"
             if person is not None or pinned or fid in rejected or ignored is not None or hand:
                 out[path].append(Carried((x1, y1, x2, y2), person, bool(pinned), tuple(rejected.get(fid, ())),
-                                         ignored, hand))
+                                         ignored, hand, fid))
     return out
 
 

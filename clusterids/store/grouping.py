@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from . import stamps
 from .database import Database
-from .db import Face, Person, Photo, Rejection
+from .db import Face, FaceMove, Person, Photo, Rejection
 from .edits import give
 from .people import _moved, _new_person
 
@@ -128,8 +128,9 @@ def join(db: Database, person_id: int, face_ids: list[int]) -> list[int]:
 @dataclass(frozen=True)
 class Carried:
     """What a face carried across a change of model: its box, person, pin, rejections, why
-    it is ignored, and whether the user marked it by hand (then the new pack embeds it again
-    from its box where it finds no face there)."""
+    it is ignored, whether the user marked it by hand (then the new pack embeds it again
+    from its box where it finds no face there), and its id (an undo of an older correction
+    follows it to the new face)."""
 
     box: tuple[float, float, float, float]
     person: int | None
@@ -137,6 +138,7 @@ class Carried:
     rejected: tuple[int, ...] = ()
     ignored: str | None = None
     hand: bool = False
+    face: int | None = None
 
 
 def carry_over(db: Database, old: Mapping[str, list[Carried]], match: Any) -> int:
@@ -154,6 +156,8 @@ def carry_over(db: Database, old: Mapping[str, list[Carried]], match: Any) -> in
                 if i is None:
                     continue
                 best = new.pop(i)
+                if f.face is not None:
+                    s.merge(FaceMove(old_id=f.face, new_id=best.id))
                 if give(s, best, f.person, f.pinned, f.ignored, f.rejected, persons):
                     moved.append(best.id)
                 carried += 1

@@ -425,7 +425,8 @@ def _dated_before(session: Session, person_ids: list[int], born: str | None) -> 
 
 
 def _now(session: Session, face_id: int) -> Face | None:
-    """The face ``face_id`` is now: itself, or the face an edit of its photo handed it to."""
+    """The face ``face_id`` is now: itself, or the face an edit of its photo or a change of
+    model pack handed it to."""
     for _ in range(32):  # a chain of edits, never a loop
         face = session.get(Face, face_id)
         if face is not None:
@@ -474,8 +475,9 @@ def undo(db: Database) -> Undone:
         what = journal.entry(s, entry)  # its persons called as the correction left them
         before = entry.before
         moved: list[int] = []
-        made = [f for f in (s.get(Face, fid) for fid in before.get("made", [])) if f is not None]
-        if made:  # faces marked by hand go again
+        # faces marked by hand go again (a face the detector found over one since stays)
+        made = [f for f in (_now(s, fid) for fid in before.get("made", [])) if f is not None and f.origin == "hand"]
+        if made:
             ids = [f.id for f in made]
             _sidecars(s, faces=ids)
             s.execute(delete(Rejection).where(Rejection.face_id.in_(ids)))
