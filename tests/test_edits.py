@@ -98,3 +98,31 @@ def test_two_people_who_swap_places_in_an_edit_keep_their_own_names(tmp_path: Pa
     now = sorted(run_json("faces"), key=lambda f: f["bbox"][0])
     names = {p["id"]: p["name"] for p in run_json("people")}
     assert [names.get(f["person"]) for f in now] == ["Right Person", "Left Person"]
+
+
+@needs_shared
+@on_sqlite
+def test_a_photo_overwritten_by_a_copy_of_another_keeps_its_names(tmp_path: Path, run_json) -> None:
+    """An edit undone by copying the original back over it (the content is known: its faces are
+    copied, no models run): the edit's own names and rejections go over to the copied faces."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    original = folder / "original.jpg"
+    shutil.copy(sorted((LFW / "Aaron_Sorkin").glob("*.jpg"))[0], original)
+    edit = folder / "edit.jpg"
+    with Image.open(original) as img:
+        img.save(edit, quality=70)
+    run_json("--model", SCRFD_PACK, "index", folder)
+    faces = {Path(f["photo"]).name: f["id"] for f in run_json("faces")}
+    ann = run_json("assign", faces["edit.jpg"], "Ann Edit")["person"]
+    run_json("assign", faces["original.jpg"], "Other Name")
+    shutil.copy(original, edit)  # the edit undone: the file now holds the original's bytes
+    result = run_json("index", folder)
+    assert result["photos_reused"] == 1 and result["faces_added"] == 1, result
+    (now,) = [f for f in run_json("faces") if Path(f["photo"]).name == "edit.jpg"]
+    assert now["id"] != faces["edit.jpg"] and now["person"] == ann
+    assert {p["name"] for p in run_json("people")} == {"Ann Edit", "Other Name"}
+    assert run_json("undo")["undone"] == "assign"  # "Other Name" on the original
+    run_json("undo")  # "Ann Edit", made on the face before the copy, reaches the face now there
+    (back,) = [f for f in run_json("faces") if Path(f["photo"]).name == "edit.jpg"]
+    assert back["person"] != ann

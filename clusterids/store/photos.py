@@ -229,12 +229,19 @@ class PhotoWriter:
         """The photo with the faces the models found. One indexed before (an edit changed it)
         hands what the user did to its faces over to the new ones (store/edits.py)."""
         photo = self._at(seen.path)
-        old = edits.remember(self.session, photo.id) if photo is not None and photo.status == "ok" else []
-        # a hand face's box means the same pixels only in the same frame: size and turn alike
-        same_frame = photo is not None and (photo.width, photo.height, photo.orientation or 1) == \
-            (facts.width, facts.height, facts.orientation or 1)
-        keep = frozenset(w.face for w in old if w.hand and same_frame)
+        old, keep = self._replaced(photo, facts)
         self._indexed(self._emptied(photo, seen.path, keep), seen, sha256, facts, faces, xmp, old, keep)
+
+    def _replaced(self, photo: Photo | None, facts: PhotoFacts) -> tuple[list[edits.Was], frozenset[int]]:
+        """What the faces of a photo indexed before carried, for its new content's faces; and
+        its hand faces that stay (a box means the same pixels only in the same frame: size and
+        turn alike)."""
+        if photo is None or photo.status != "ok":
+            return [], frozenset()
+        old = edits.remember(self.session, photo.id)
+        same_frame = (photo.width, photo.height, photo.orientation or 1) == \
+            (facts.width, facts.height, facts.orientation or 1)
+        return old, frozenset(w.face for w in old if w.hand and same_frame)
 
     def sidecar_only(self, seen: Seen, xmp: XmpSeen | None, orientation: int, exif: int) -> bool:
         """Only the photo's XMP sidecar changed: keep what it says, no models. False when the
@@ -279,7 +286,8 @@ class PhotoWriter:
         copies = [NewFace((f.x1, f.y1, f.x2, f.y2), f.landmarks, f.det_score, f.size_px, f.sharpness, f.vector,
                           f.norm, f.person_id, f.origin, f.ignored) for f in src.faces]
         facts = PhotoFacts(src.width, src.height, src.taken_at, src.orientation, src.taken_estimated)
-        self._indexed(self._emptied(target, seen.path), seen, sha256, facts, copies, xmp)
+        old, keep = self._replaced(target, facts)  # a photo overwritten by a known content: an edit too
+        self._indexed(self._emptied(target, seen.path, keep), seen, sha256, facts, copies, xmp, old, keep)
         return len(copies)
 
     def enqueue(self, seen: Seen, sha256: str) -> None:
