@@ -101,3 +101,43 @@ def test_a_tap_or_escape_while_marking_marks_nothing(site: Site, open_page: Any)
     assert page.get_attribute("#mark-face", "aria-pressed") == "false"
     assert page.locator("dialog[open]").count() == 0 and page.locator("#sketch").count() == 0
     assert len(site.api(f"photos/view?photo={photo}")["faces"]) == 1
+
+
+@needs_shared
+@needs_chromium
+def test_a_missed_face_is_marked_with_the_keys_alone(site: Site, open_page: Any) -> None:
+    """No pointer: the button is reached and pressed from the keyboard, an arrow puts a box in
+    the middle of the photo, arrows move it, Shift+arrows size it, Enter marks it."""
+    (person,) = fresh_persons(site, 1)
+    photo = _photo_of(site, person["id"])
+    before = site.api(f"photos/view?photo={photo}")
+    page = open_photo(open_page, photo, "desktop")
+    page.focus("#mark-face")
+    page.keyboard.press("Enter")
+    assert page.get_attribute("#mark-face", "aria-pressed") == "true"
+    assert "Shift+arrows" in page.inner_text("#mark-hint")
+    page.keyboard.press("ArrowDown")  # the box appears: a quarter of the photo's width, centred
+    w, h = before["width"], before["height"]
+    assert page.locator("#sketch").count() == 1
+    for _ in range(30):  # to the top left corner, away from the LFW face in the middle
+        page.keyboard.press("ArrowUp")
+        page.keyboard.press("ArrowLeft")
+    for _ in range(3):
+        page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.press("Enter")  # on the focused button: marks, does not stop the marking
+    page.wait_for_selector("dialog[open] #mark-name")
+    page.keyboard.type("Marked By Keys")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelector('#status').textContent.includes('marked')")
+    after = site.api(f"photos/view?photo={photo}")
+    (new,) = [f for f in after["faces"] if f["id"] not in {g["id"] for g in before["faces"]}]
+    side = min(w, h) / 4
+    x1, y1, x2, y2 = new["bbox"]
+    assert (x1, y1) == pytest.approx((0, 0), abs=1) and y2 == pytest.approx(side, abs=1)
+    # each Shift+arrow: wider by a tenth of the box's smaller side (the height stays)
+    assert x2 == pytest.approx(side * 1.3, abs=1), new["bbox"]
+    assert new["name"] == "Marked By Keys"
+    assert page.get_attribute("#mark-face", "aria-pressed") == "false"
+    page.keyboard.press("u")
+    page.wait_for_function("document.querySelector('#status').textContent.includes('Undone')")
+    assert [f["id"] for f in site.api(f"photos/view?photo={photo}")["faces"]] == [f["id"] for f in before["faces"]]

@@ -2,7 +2,8 @@
 // drag and keys. The boxes carry no text: the one name shown is that of the face under the
 // pointer, tapped, or focused in the strip below, so names never collide, even in a crowd.
 // While a face is being marked by hand (mark()), one pointer draws a box instead of panning;
-// two still pinch, so a small face can be zoomed to first.
+// two still pinch, so a small face can be zoomed to first. Without a pointer, an arrow key puts
+// a box in the middle of what is seen: arrows move it, Shift+arrows size it, Enter marks it.
 import { el } from "./dom.js";
 
 const MAX_ZOOM = 8;
@@ -83,6 +84,39 @@ export function photoStage({ src, width, height, alt, faces, onPick = () => {}, 
     marking = onBox;
     stage.classList.toggle("marking", Boolean(onBox));
     if (!onBox) clearSketch();
+  }
+  const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+  const MIN_SIDE = 8;  // photo pixels: the smallest box the keys make
+  /** The marking keys (see the top): true when used. */
+  function markKey(e) {
+    if (!e.key.startsWith("Arrow")) {
+      if (e.key !== "Enter" || !sketch) return false;
+      marking(sketched().map((v) => Math.round(v * 10) / 10));
+      return true;
+    }
+    if (!sketch) {  // a quarter of the width seen, at its centre
+      const [cx, cy] = onPhoto(centre());
+      const half = Math.max(MIN_SIDE, Math.min(width, height) / (8 * z));
+      sketch = { node: el("div", { class: "box sketch", id: "sketch" }), from: [cx - half, cy - half], to: [cx + half, cy + half] };
+      sketch.from = [clamp(sketch.from[0], 0, width - 2 * half), clamp(sketch.from[1], 0, height - 2 * half)];
+      sketch.to = [sketch.from[0] + 2 * half, sketch.from[1] + 2 * half];
+      canvas.append(sketch.node);
+      drawSketch();
+      return true;
+    }
+    const [x1, y1, x2, y2] = sketched();
+    const d = Math.max(1, Math.min(x2 - x1, y2 - y1) / 10);
+    const dx = { ArrowLeft: -d, ArrowRight: d }[e.key] || 0, dy = { ArrowUp: -d, ArrowDown: d }[e.key] || 0;
+    if (e.shiftKey) {  // the bottom right corner moves: right and down grow the box, left and up shrink it
+      sketch.from = [x1, y1];
+      sketch.to = [clamp(x2 + dx, x1 + MIN_SIDE, width), clamp(y2 + dy, y1 + MIN_SIDE, height)];
+    } else {
+      const mx = clamp(dx, -x1, width - x2), my = clamp(dy, -y1, height - y2);
+      sketch.from = [x1 + mx, y1 + my];
+      sketch.to = [x2 + mx, y2 + my];
+    }
+    drawSketch();
+    return true;
   }
   function apply() {
     const W = stage.clientWidth, H = stage.clientHeight;
@@ -231,8 +265,10 @@ export function photoStage({ src, width, height, alt, faces, onPick = () => {}, 
     if (box) activate(Number(box.dataset.face));
   });
 
-  /** The viewer's keys: + and - zoom, 0 fits, arrows move a zoomed photo. True when used. */
+  /** The viewer's keys: + and - zoom, 0 fits, arrows move a zoomed photo (while marking, the
+   * box: markKey). True when used. */
   function key(e) {
+    if (marking && markKey(e)) return true;
     const [cx, cy] = centre();
     const step = 0.15;
     if (e.key === "+" || e.key === "=") zoomTo(z * 1.5, cx, cy);

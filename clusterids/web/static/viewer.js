@@ -162,7 +162,8 @@ function markControl(data, stage) {
     toggle.setAttribute("aria-pressed", "true");
     hint.textContent = matchMedia("(pointer: coarse)").matches
       ? "Drag a finger around the face, corner to corner; pinch to zoom to a small one first."
-      : "Drag around the face, corner to corner; zoom to a small one first. Esc stops.";
+      : "Drag around the face, corner to corner, or use the keys: an arrow puts a box on the photo, arrows move it, "
+        + "Shift+arrows size it, Enter marks it. Zoom to a small face first. Esc stops.";
   }
   return { toggle, hint, on, stop };
 }
