@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from clusterids.app import open_core
@@ -28,7 +29,7 @@ def test_an_edited_photo_keeps_its_names_rejections_and_hand_faces(tmp_path: Pat
     ann = run_json("assign", faces[edited.name], "Ann Edit")["person"]
     bea = run_json("assign", faces[other.name], "Bea Edit")["person"]
     run_json("reject", faces[edited.name], "Bea Edit")
-    hand = run_json("mark-face", edited, "1,1,40,40", "Hand Made")
+    hand = run_json("mark-face", edited, "150,150,195,195", "Hand Made")
 
     with Image.open(edited) as img:
         img.load()
@@ -49,12 +50,22 @@ def test_an_edited_photo_keeps_its_names_rejections_and_hand_faces(tmp_path: Pat
     finally:
         core.lib.close()
 
-    with Image.open(edited) as img:  # cropped: another frame, the hand box means other pixels now
-        img.crop((0, 0, 200, 200)).save(edited, quality=90)
+    with Image.open(edited) as img:  # cropped: the hand face moves as the detector's face moved
+        img.crop((20, 30, 220, 230)).save(edited, quality=90)
     run_json("index", folder)
-    assert hand["face"] not in {f["id"] for f in run_json("faces")}
-    (latest,) = [f for f in run_json("faces") if Path(f["photo"]).name == edited.name]
+    now = {f["id"]: f for f in run_json("faces") if Path(f["photo"]).name == edited.name}
+    assert now[hand["face"]]["bbox"] == pytest.approx([130, 120, 175, 165], abs=3)
+    assert now[hand["face"]]["person"] == hand["person"]
+    (latest,) = [f for i, f in now.items() if i != hand["face"]]
     assert latest["person"] == ann and latest["id"] != detected[0]["id"]  # carried twice
+
+    with Image.open(edited) as img:  # a smaller frame but not a crop: nothing says where the box went
+        img.resize((160, 160)).save(edited, quality=90)
+    run_json("index", folder)
+    now = {f["id"]: f for f in run_json("faces") if Path(f["photo"]).name == edited.name}
+    assert hand["face"] not in now and len(now) == 1, now
+    (latest,) = now.values()
+    assert latest["person"] == ann
 
     # undo of a correction made before the edits reaches the face that took it over
     def rejections() -> list[tuple[int, int]]:

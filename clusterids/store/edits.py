@@ -8,7 +8,9 @@ rejection, being ignored) hands it to the new face whose box overlaps it most (i
 union at least 0.5) and whose vector is alike, as a change of model pack does (clustering/carry.py);
 a face that moved in the frame (a crop, a turn) is found by a vector far closer still. A face marked by hand
 stays as it is while the photo keeps its size (its box still means the same pixels), unless a
-new face of the detector lies over it, which then takes it over.
+new face of the detector lies over it, which then takes it over. After a crop (a smaller frame,
+the same turn) it moves as the photo's other faces moved, when they all moved alike at their
+size, and keeps its vector (the same pixels); it goes when nothing tells where it went.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from . import outbox
-from .db import Face, FaceMove, Person, Rejection
+from .db import Face, FaceMove, Person, Photo, Rejection
 from .rows import box_iou
 
 SAME_FACE = 0.5  # a face found again in the edited pixels has nearly its box again...
 ALIKE = 0.5  # ...and nearly its vector (cosine): two people who swapped places never pass both
 MOVED = 0.8  # a face away from its old box (a crop, a turn) is found by its vector alone, this close
+CROP_SIZE = 0.1  # a crop keeps a face's size: found again, its box is within a tenth of it
+Box = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,33 @@ class Was:
     rejected: tuple[int, ...]
     ignored: str | None
     hand: bool
+
+
+@dataclass(frozen=True)
+class Before:
+    """A photo's faces before its new content: what they carried, the hand faces kept for now,
+    and whether the frame shrank in the same turn (a crop: those move with the other faces)."""
+
+    faces: tuple[Was, ...] = ()
+    keep: frozenset[int] = frozenset()
+    cropped: bool = False
+
+
+NOTHING = Before()  # a new photo's
+
+
+def before(session: Session, photo: Photo | None, width: int | None, height: int | None,
+           orientation: int | None) -> Before:
+    """What ``photo`` (None: a new one) had, for the new content of ``width`` x ``height``."""
+    if photo is None or photo.status != "ok":
+        return NOTHING
+    old = remember(session, photo.id)
+    turn = (photo.orientation or 1) == (orientation or 1)
+    same = turn and (photo.width, photo.height) == (width, height)
+    cropped = (turn and not same and None not in (width, height, photo.width, photo.height)
+               and (width or 0) <= (photo.width or 0) and (height or 0) <= (photo.height or 0))
+    hand = frozenset(w.face for w in old if w.hand)
+    return Before(tuple(old), hand if same or cropped else frozenset(), cropped)
 
 
 def remember(session: Session, photo_id: int) -> list[Was]:
@@ -73,11 +104,55 @@ def give(session: Session, target: Face, person: int | None, pinned: bool, ignor
     return person in persons or ignored is not None
 
 
-def hand_over(session: Session, photo_id: int, old: list[Was], kept: frozenset[int]) -> tuple[set[int], int]:
-    """Give each old face's person, pin, rejections and ignoring to the new face over it, the
-    closest pairs first; a hand face still there (``kept``) is taken over by a new face over it,
-    or stays. The new faces that took something over, and how many old ones found none."""
+def _offset(moves: list[tuple[Box, Box]]) -> tuple[float, float] | None:
+    """How far a crop moved the photo: the faces found again (old box, new box) all at their
+    size, their centres all moved alike (within a tenth of the smallest); None otherwise."""
     import numpy as np
+
+    if not moves:
+        return None
+    for o, n in moves:
+        for was, now in ((o[2] - o[0], n[2] - n[0]), (o[3] - o[1], n[3] - n[1])):
+            if abs(now - was) > CROP_SIZE * was:
+                return None
+    shifts = np.array([((n[0] + n[2] - o[0] - o[2]) / 2, (n[1] + n[3] - o[1] - o[3]) / 2) for o, n in moves])
+    dx, dy = np.median(shifts, axis=0)
+    side = min(min(o[2] - o[0], o[3] - o[1]) for o, _ in moves)
+    if np.abs(shifts - (dx, dy)).max() > CROP_SIZE * side:
+        return None
+    return float(dx), float(dy)
+
+
+def _follow_crop(session: Session, photo_id: int, hand: list[int], offset: tuple[float, float] | None) -> list[int]:
+    """Move the hand faces by the crop's ``offset``; those it takes out of the frame (or all,
+    when no offset is known) are returned, to go."""
+    photo = session.get(Photo, photo_id)
+    if offset is None or photo is None or photo.width is None or photo.height is None:
+        return hand
+    dx, dy = offset
+    gone = []
+    for fid in hand:
+        face = session.get(Face, fid)
+        if face is None:
+            continue
+        x1, y1, x2, y2 = face.x1 + dx, face.y1 + dy, face.x2 + dx, face.y2 + dy
+        if x1 < -1 or y1 < -1 or x2 > photo.width + 1 or y2 > photo.height + 1:
+            gone.append(fid)
+            continue
+        face.x1, face.y1 = max(0.0, x1), max(0.0, y1)
+        face.x2, face.y2 = min(float(photo.width), x2), min(float(photo.height), y2)
+        face.landmarks = [[x + dx, y + dy] for x, y in face.landmarks or []]
+    return gone
+
+
+def hand_over(session: Session, photo_id: int, before: Before) -> tuple[set[int], int]:
+    """Give each old face's person, pin, rejections and ignoring to the new face over it, the
+    closest pairs first; a hand face still there (``before.keep``) is taken over by a new face
+    over it, or stays (after a crop, moved with the other faces, or goes). The new faces that
+    took something over, and how many old ones found none."""
+    import numpy as np
+
+    old, kept = list(before.faces), before.keep
 
     new = [f for f in session.scalars(select(Face).where(Face.photo_id == photo_id).order_by(Face.id))
            if f.id not in kept]
@@ -97,6 +172,7 @@ def hand_over(session: Session, photo_id: int, old: list[Was], kept: frozenset[i
     taken_old: set[int] = set()
     carried: set[int] = set()
     gone: list[int] = []
+    moves: list[tuple[Box, Box]] = []  # (old box, new box) of the detector's faces found again
     for _, _, i, j in sorted(pairs, reverse=True):
         target = new[j]
         if i in taken_old or target.id in carried:
@@ -104,10 +180,18 @@ def hand_over(session: Session, photo_id: int, old: list[Was], kept: frozenset[i
         was = old[i]
         taken_old.add(i)
         carried.add(target.id)
+        if not was.hand:
+            moves.append((was.box, (target.x1, target.y1, target.x2, target.y2)))
         session.merge(FaceMove(old_id=was.face, new_id=target.id))  # undo of an older correction follows
         give(session, target, was.person, was.pinned, was.ignored, was.rejected, persons)
         if was.face in kept:  # the detector finds it now: its face takes the hand face's place
             gone.append(was.face)
+    if before.cropped:
+        hand = [w.face for i, w in enumerate(old) if i not in taken_old and w.face in kept]
+        if hand:
+            gone += _follow_crop(session, photo_id, hand, _offset(moves))
+            outbox.mark(session, outbox.SIDECAR, [photo_id])  # the regions moved
+    dropped = set(gone)
     if gone:
         session.execute(delete(Face).where(Face.id.in_(gone)))
         outbox.mark(session, outbox.VECTOR, gone)
@@ -116,5 +200,5 @@ def hand_over(session: Session, photo_id: int, old: list[Was], kept: frozenset[i
         outbox.mark(session, outbox.PAYLOAD, sorted(carried))
         outbox.mark(session, outbox.ALBUMS)
         outbox.mark(session, outbox.SIDECAR, [photo_id])
-    lost = sum(1 for i, w in enumerate(old) if i not in taken_old and w.face not in kept)
+    lost = sum(1 for i, w in enumerate(old) if i not in taken_old and (w.face not in kept or w.face in dropped))
     return carried, lost

@@ -193,8 +193,7 @@ class PhotoWriter:
             outbox.mark(self.session, outbox.NAMES, [photo.id])
 
     def _indexed(self, photo: Photo, seen: Seen, sha256: str, facts: PhotoFacts, faces: list[NewFace],
-                 xmp: XmpSeen | None = None, old: list[edits.Was] | None = None,
-                 keep: frozenset[int] = frozenset()) -> None:
+                 xmp: XmpSeen | None = None, old: edits.Before = edits.NOTHING) -> None:
         """The photo's row and its new faces; ``old``: what its faces carried before an edit,
         handed to the new faces before anything is marked or committed (store/edits.py)."""
         photo.size, photo.mtime_ns, photo.sha256 = seen.size, seen.mtime_ns, sha256
@@ -205,9 +204,9 @@ class PhotoWriter:
         if photo.id is None:  # new: its id, for its faces and marks
             self.session.flush()
         ids = insert_faces(self.session, photo.id, faces)
-        carried, lost = edits.hand_over(self.session, photo.id, old, keep) if old else (set(), 0)
+        carried, lost = edits.hand_over(self.session, photo.id, old) if old.faces else (set(), 0)
         # the names its XMP gives apply again only where a face that held one was not found again
-        self._xmp(photo, seen, xmp, faces_new=not old or lost > 0)
+        self._xmp(photo, seen, xmp, faces_new=not old.faces or lost > 0)
         outbox.mark(self.session, outbox.VECTOR, ids)
         outbox.mark(self.session, outbox.ASSIGN, [i for i, f in zip(ids, faces, strict=True)
                                                   if f.person_id is None and f.ignored is None and i not in carried])
@@ -229,19 +228,8 @@ class PhotoWriter:
         """The photo with the faces the models found. One indexed before (an edit changed it)
         hands what the user did to its faces over to the new ones (store/edits.py)."""
         photo = self._at(seen.path)
-        old, keep = self._replaced(photo, facts)
-        self._indexed(self._emptied(photo, seen.path, keep), seen, sha256, facts, faces, xmp, old, keep)
-
-    def _replaced(self, photo: Photo | None, facts: PhotoFacts) -> tuple[list[edits.Was], frozenset[int]]:
-        """What the faces of a photo indexed before carried, for its new content's faces; and
-        its hand faces that stay (a box means the same pixels only in the same frame: size and
-        turn alike)."""
-        if photo is None or photo.status != "ok":
-            return [], frozenset()
-        old = edits.remember(self.session, photo.id)
-        same_frame = (photo.width, photo.height, photo.orientation or 1) == \
-            (facts.width, facts.height, facts.orientation or 1)
-        return old, frozenset(w.face for w in old if w.hand and same_frame)
+        old = edits.before(self.session, photo, facts.width, facts.height, facts.orientation)
+        self._indexed(self._emptied(photo, seen.path, old.keep), seen, sha256, facts, faces, xmp, old)
 
     def sidecar_only(self, seen: Seen, xmp: XmpSeen | None, orientation: int, exif: int) -> bool:
         """Only the photo's XMP sidecar changed: keep what it says, no models. False when the
@@ -286,8 +274,9 @@ class PhotoWriter:
         copies = [NewFace((f.x1, f.y1, f.x2, f.y2), f.landmarks, f.det_score, f.size_px, f.sharpness, f.vector,
                           f.norm, f.person_id, f.origin, f.ignored) for f in src.faces]
         facts = PhotoFacts(src.width, src.height, src.taken_at, src.orientation, src.taken_estimated)
-        old, keep = self._replaced(target, facts)  # a photo overwritten by a known content: an edit too
-        self._indexed(self._emptied(target, seen.path, keep), seen, sha256, facts, copies, xmp, old, keep)
+        # a photo overwritten by a known content: an edit too
+        old = edits.before(self.session, target, facts.width, facts.height, facts.orientation)
+        self._indexed(self._emptied(target, seen.path, old.keep), seen, sha256, facts, copies, xmp, old)
         return len(copies)
 
     def enqueue(self, seen: Seen, sha256: str) -> None:
