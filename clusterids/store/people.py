@@ -65,7 +65,7 @@ def _sidecars(session: Session, faces: list[int] | None = None, persons: list[in
 
 def _journal(session: Session, op: str, args: dict[str, Any], before: dict[str, Any], **extra: Any) -> None:
     session.add(Journal(op=op, args=args, before=before))
-    corrections_log.record(session, op, args, **extra, where=_where(session, args.get("faces") or []))
+    corrections_log.record(session, op, args, **extra, where=_where(session, args.get("faces") or []), undoable=True)
 
 
 def _where(session: Session, face_ids: list[int]) -> list[list[Any] | None]:

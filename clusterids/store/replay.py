@@ -26,9 +26,14 @@ from .reads import photo_at
 from .rows import box_iou
 
 SAME_PLACE = 0.5  # a face indexed again has its box again; two faces overlap far less
-# the corrections with a journal entry, which an ``undo`` line reverts (cover and keep_apart have none)
+# the corrections with a journal entry, which an ``undo`` line reverts (cover and keep_apart have
+# none): a line says so ("undoable"); these are the lines written before it did
 JOURNALED = frozenset({"assign", "reject", "ignore", "unignore", "merge", "split", "rename", "hide", "unhide",
                        "mark_face", "born"})
+
+
+def _undoable(line: dict[str, Any]) -> bool:
+    return bool(line.get("undoable", line.get("op") in JOURNALED))
 
 
 @dataclass
@@ -52,11 +57,11 @@ def replay(db: Database, root: Path) -> Replayed:
             with corrections_log.replaying(line["seq"]):
                 _one(db, op, dict(line.get("args") or {}), line, ids)
             out.applied += 1
-            if op in JOURNALED:
+            if _undoable(line):
                 undoable.append(True)
         except (UserError, KeyError, TypeError, ValueError) as exc:
             out.skipped.append(f"{line['seq']} {op}: {exc}")
-            if op in JOURNALED:
+            if _undoable(line):
                 undoable.append(False)
     if lines:
         with db.transaction() as s:  # new corrections number after every line, replayed or not
