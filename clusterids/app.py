@@ -63,13 +63,15 @@ class ModelPacks:
         return PackChoice(pack.name, pack.key, model.dim), model
 
 
-def open_library(settings: Settings, create: bool = False, fresh_index: bool = False) -> Library:
+def open_library(settings: Settings, create: bool = False, fresh_index: bool = False,
+                 restoring: bool = False) -> Library:
     """Open (or create) the library the settings name, with its model pack (see store/library.py)."""
-    return store_library.open_library(settings, ModelPacks(settings), create=create, fresh_index=fresh_index)
+    return store_library.open_library(settings, ModelPacks(settings), create=create, fresh_index=fresh_index,
+                                      restoring=restoring)
 
 
 def open_core(settings: Settings, op: Operation | None = None, hooks: Hooks | None = None,
-              create: bool = False) -> Core:
+              create: bool = False, restoring: bool = False) -> Core:
     """The core over the library the settings name, opened as ``op`` needs it (any operation when
     None): created if it may be, and brought in step at open unless the operation only reads or
     looks first (doctor). A context manager: the library closes with it."""
@@ -77,7 +79,7 @@ def open_core(settings: Settings, op: Operation | None = None, hooks: Hooks | No
 
     flags = op.flags if op is not None else None
     lib = open_library(settings, create=create or bool(flags and flags.creates),
-                       fresh_index=bool(flags and flags.fresh_index))
+                       fresh_index=bool(flags and flags.fresh_index), restoring=restoring)
     try:
         if flags is None or flags.catch_up:
             from .upkeep.catchup import catch_up  # a read never catches up: it imports nothing of it
@@ -99,7 +101,7 @@ def offline(settings: Settings, hooks: Hooks | None = None) -> Offline:
     from .core import Hooks, Offline
 
     hooks = hooks or Hooks()
-    return Offline(settings, hooks, lambda: open_core(settings, None, hooks))
+    return Offline(settings, hooks, lambda: open_core(settings, None, hooks, restoring=True))
 
 
 def open_for_worker(settings: Settings) -> Library:

@@ -137,3 +137,29 @@ def test_a_photo_overwritten_by_a_copy_of_another_keeps_its_names(tmp_path: Path
     run_json("undo")  # "Ann Edit", made on the face before the copy, reaches the face now there
     (back,) = [f for f in run_json("faces") if Path(f["photo"]).name == "edit.jpg"]
     assert back["person"] != ann
+
+
+@needs_shared
+def test_a_photo_briefly_unreadable_comes_back_with_its_name(tmp_path: Path, run_json) -> None:
+    """A file half-copied, or emptied while a program saves it, fails for a while: its faces stay
+    with what was done to them, and the photo read whole again gives them to its faces."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    photo = folder / "ann.jpg"
+    shutil.copy(sorted((LFW / "Aaron_Sorkin").glob("*.jpg"))[0], photo)
+    whole = photo.read_bytes()
+    run_json("--model", SCRFD_PACK, "index", folder)
+    (face,) = run_json("faces")
+    ann = run_json("assign", face["id"], "Ann")["person"]
+    photo.write_bytes(whole[: len(whole) // 3])  # cut short
+    assert run_json("index", folder)["photos_failed"] == 1
+    assert {p["name"] for p in run_json("people")} == {"Ann"}
+    photo.write_bytes(b"")  # emptied
+    run_json("index", folder)
+    photo.write_bytes(whole)
+    run_json("index", folder)
+    (now,) = run_json("faces")
+    assert now["person"] == ann
+    assert run_json("undo")["undone"] == "assign"  # the name reaches the face now there
+    (back,) = run_json("faces")
+    assert back["person"] != ann

@@ -352,3 +352,21 @@ def test_daemon_down_banner_goes_when_it_is_back(site: Site, open_page: Any) -> 
     assert "not answering" in status(page)
     site.daemon = DaemonProc(site.env, site.folder).start()
     page.wait_for_selector("#banner", state="hidden", timeout=60_000)
+
+
+@needs_shared
+@needs_chromium
+def test_a_new_view_opens_at_its_top_and_back_returns_to_the_place_left(site: Site, open_page: Any) -> None:
+    page = open_page("#/", "phone")
+    last = page.locator("#people .card.person").last
+    last.scroll_into_view_if_needed()
+    page.wait_for_timeout(200)
+    left = page.evaluate("window.scrollY")
+    assert left > 300  # the list is long on a phone: the person is far down
+    last.tap()
+    page.wait_for_selector("#rename")
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("window.scrollY") == 0
+    page.go_back()
+    page.wait_for_selector("#people .card.person")
+    page.wait_for_function(f"Math.abs(window.scrollY - {left}) < 2")

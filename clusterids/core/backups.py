@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import faults
 from ..errors import UserError
 from .operations import operation
 from .results import BackedUp, Restored
@@ -53,13 +54,24 @@ class BackupsController:
         if settings.database_url:
             raise UserError("the library database is a server's", "restore it there (pg_restore of a pg_dump)")
         root = settings.library
-        chosen = backup.pick(root, source)
-        if chosen is None:
-            where = source or str(root / backup.BACKUPS_DIR)
-            raise UserError(f"no readable copy of the library database ({where})",
-                            "see the files in the library's backups/ folder, and give one of them")
-        held = chosen.describe()
-        aside = backup.put_back(root, chosen)
+        pending = backup.pending(root)
+        if pending is not None and source is None and pending.get("stage") == "replaying":
+            # a restore cut short after its copy was put back: finish it (indexing and replaying
+            # again are idempotent); the copy in place is the one it put back
+            chosen_path, held = Path(pending["copy"]), "finished the restore begun before"
+            aside = Path(pending["aside"]) if pending.get("aside") else None
+        else:
+            chosen = backup.pick(root, source or (pending or {}).get("copy") or None)
+            if chosen is None:
+                where = source or str(root / backup.BACKUPS_DIR)
+                raise UserError(f"no readable copy of the library database ({where})",
+                                "see the files in the library's backups/ folder, and give one of them")
+            _check_copy(root, chosen.path)
+            chosen_path, held = chosen.path, chosen.describe()
+            backup.note_pending(root, chosen.path, "copying")
+            aside = backup.put_back(root, chosen)
+            backup.note_pending(root, chosen.path, "replaying", aside)
+        faults.point("restore.before_replay")
         core = self.core.open()
         try:
             lib = core.lib
@@ -72,9 +84,28 @@ class BackupsController:
                 photos = reads.photo_count(s, "ok")
         finally:
             core.close()
-        return Restored(copy=str(chosen.path), held=held, moved_aside=str(aside) if aside else None, photos=photos,
+        backup.done_pending(root)
+        return Restored(copy=str(chosen_path), held=held, moved_aside=str(aside) if aside else None, photos=photos,
                         photos_indexed=_indexed(indexed), corrections_replayed=replayed.applied,
                         corrections_skipped=replayed.skipped)
+
+
+def _check_copy(root: Path, copy: Path) -> None:
+    """Refuse what is not a copy of this library: its database itself, another library's copy."""
+    from ..store import backup
+
+    if backup.is_the_database(root, copy):
+        raise UserError(f"{copy} is the library's database itself, not a copy of it",
+                        "give a copy from the library's backups/ folder (or leave it out: the newest)")
+    if copy.resolve().parent in (root.resolve(), (root / backup.BACKUPS_DIR).resolve()):
+        return  # the library's own copies (a database started afresh has another id)
+    ours = {i for i in (backup.library_id(p) for p in [root / backup.DB_FILE, *(c.path for c in backup.copies(root))])
+            if i}
+    theirs = backup.library_id(copy)
+    if ours and theirs and theirs not in ours:
+        raise UserError(f"{copy} is a copy of another library's database",
+                        f"give a copy from this library's backups/ folder ({root / backup.BACKUPS_DIR}), or "
+                        "restore it into a folder of its own (--library FOLDER)")
 
 
 def _indexed(result: Any) -> int:

@@ -12,12 +12,14 @@ the backups (pg_dump): nothing here runs.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import faults
 from . import wal
 
 BACKUPS_DIR = "backups"
@@ -140,10 +142,69 @@ def pick(root: Path, given: str | None) -> Copy | None:
     return read_copy(path) if path.is_file() else None
 
 
+PENDING_FILE = "library.db.restore-pending"  # a restore begun and not finished (what it put back, how far)
+
+
+def pending(root: Path) -> dict[str, str] | None:
+    """The restore begun here and not finished (``copy``, ``stage``: "copying" while the database
+    is not in place yet, "replaying" once it is); None when there is none."""
+    try:
+        found = json.loads((root / PENDING_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return {"copy": "", "stage": "copying"}  # torn: the database may not be in place
+    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {"copy": "", "stage": "copying"}
+
+
+def note_pending(root: Path, copy: Path, stage: str, aside: Path | None = None) -> None:
+    """Remember how far a restore got, so that one cut short says so and is finished by the next."""
+    tmp = root / (PENDING_FILE + ".tmp")
+    fields = {"copy": str(copy), "stage": stage, **({"aside": str(aside)} if aside else {})}
+    tmp.write_text(json.dumps(fields), encoding="utf-8")
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, root / PENDING_FILE)
+    _fsync_dir(root)
+
+
+def done_pending(root: Path) -> None:
+    (root / PENDING_FILE).unlink(missing_ok=True)
+    _fsync_dir(root)
+
+
+def is_the_database(root: Path, copy: Path) -> bool:
+    """Whether ``copy`` is the library's database itself, not a copy of it."""
+    try:
+        return os.path.samefile(copy, root / DB_FILE)
+    except OSError:
+        return False
+
+
+def library_id(path: Path) -> str | None:
+    """The id of the library a database or copy belongs to; None when it cannot be read."""
+    try:
+        with contextlib.closing(_connect_ro(path)) as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'library_id'").fetchone()
+    except (OSError, sqlite3.Error):
+        return None
+    return str(row[0]) if row else None
+
+
 def put_back(root: Path, copy: Copy) -> Path | None:
     """Put ``copy`` in the database's place. The database there is moved aside, never deleted
-    (returned: where it went; None when there was none)."""
+    (returned: where it went; None when there was none). The copy is made whole beside it first:
+    a crash while it is made leaves the database where it was."""
     db = root / DB_FILE
+    tmp = root / (DB_FILE + ".restoring")
+    tmp.unlink(missing_ok=True)  # a copy a crash left unfinished
+    with contextlib.closing(_connect_ro(copy.path)) as src, contextlib.closing(sqlite3.connect(tmp)) as dst:
+        src.backup(dst)
+        dst.execute("PRAGMA journal_mode=DELETE")
+    tmp.chmod(0o600)
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    faults.point("restore.before_swap")
     aside = None
     if db.exists():
         aside = root / f"{DB_FILE}.damaged-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
@@ -156,10 +217,6 @@ def put_back(root: Path, copy: Copy) -> Path | None:
         side = root / (DB_FILE + extra)
         if side.exists():
             os.replace(side, aside.with_name(aside.name + extra) if aside else side.with_name(side.name + ".old"))
-    tmp = root / (DB_FILE + ".restoring")
-    with contextlib.closing(_connect_ro(copy.path)) as src, contextlib.closing(sqlite3.connect(tmp)) as dst:
-        src.backup(dst)
-    tmp.chmod(0o600)
     os.replace(tmp, db)
     wal.forget(db)  # a lost or cut-short WAL of the file moved aside is that file's story
     _fsync_dir(root)

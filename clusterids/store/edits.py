@@ -62,7 +62,7 @@ NOTHING = Before()  # a new photo's
 def before(session: Session, photo: Photo | None, width: int | None, height: int | None,
            orientation: int | None) -> Before:
     """What ``photo`` (None: a new one) had, for the new content of ``width`` x ``height``."""
-    if photo is None or photo.status != "ok":
+    if photo is None:  # a photo that failed since keeps its faces for its next reading (store/photos.py)
         return NOTHING
     old = remember(session, photo.id)
     turn = (photo.orientation or 1) == (orientation or 1)

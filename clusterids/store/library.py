@@ -135,10 +135,13 @@ class Library:
 # -- opening, step by step ------------------------------------------------------------------------
 
 def open_library(settings: Settings, models: ModelSource, create: bool = False,
-                 fresh_index: bool = False) -> Library:
+                 fresh_index: bool = False, restoring: bool = False) -> Library:
     """Open (or create) the library; ``fresh_index`` replaces an embedded vector index that cannot
-    be read by an empty one (``rebuild-index`` then fills it from the database)."""
+    be read by an empty one (``rebuild-index`` then fills it from the database); ``restoring``:
+    the restore that put its database back opens it (any other opener is refused until it ends)."""
     root = settings.library
+    if not restoring and not settings.database_url:
+        _check_restore(settings)
     is_new = _check_folder(settings, create)
     loss = None if settings.database_url else wal.inspect(root / DB_FILE)
     db = _open_database(settings, create)
@@ -186,6 +189,18 @@ def open_library(settings: Settings, models: ModelSource, create: bool = False,
         except DamagedIndex:
             shutil.rmtree(root / VECTORS_DIR)  # derived data: the database holds every vector
     return lib
+
+
+def _check_restore(settings: Settings) -> None:
+    """A restore cut short (a crash, a kill) left the database half-way back: nothing may write
+    to it before the restore is finished (a correction made now would be lost by the replay)."""
+    begun = backup.pending(settings.library)
+    if begun is None:
+        return
+    what = f" of {begun['copy']}" if begun.get("copy") else ""
+    raise UserError(f"a restore{what} was cut short, and the library is not whole until it is finished",
+                    "run 'clusterids restore' again: it finishes it (the photos indexed again, the corrections "
+                    "made after the copy replayed)")
 
 
 def _check_folder(settings: Settings, create: bool) -> bool:

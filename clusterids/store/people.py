@@ -65,7 +65,30 @@ def _sidecars(session: Session, faces: list[int] | None = None, persons: list[in
 
 def _journal(session: Session, op: str, args: dict[str, Any], before: dict[str, Any], **extra: Any) -> None:
     session.add(Journal(op=op, args=args, before=before))
-    corrections_log.record(session, op, args, **extra, where=_where(session, args.get("faces") or []), undoable=True)
+    faces = args.get("faces") or []
+    if "persons_at" not in extra:
+        extra["persons_at"] = _persons_at(session, _persons_named(args), faces)
+    corrections_log.record(session, op, args, **extra, where=_where(session, faces), undoable=True)
+
+
+KNOWN_BY = 5  # faces that tell a person again after a restore
+
+
+def _persons_named(args: dict[str, Any]) -> list[int]:
+    named = [args[k] for k in ("person", "into") if isinstance(args.get(k), int)]
+    return named + [p for p in args.get("persons", []) if isinstance(p, int)]
+
+
+def _persons_at(session: Session, person_ids: list[int], other_than: list[int]) -> dict[str, list[Any]]:
+    """Where a few faces of each person are (not the faces the correction moves), for the plain
+    journal: a database put back from a copy may hold these people under other ids (a recluster
+    after the copy renumbered them), and a replay finds them again by their faces (store/replay.py)."""
+    out: dict[str, list[Any]] = {}
+    for pid in person_ids:
+        q = (select(Face.id).where(Face.person_id == pid, Face.id.not_in(other_than or [-1]))
+             .order_by(Face.pinned.desc(), Face.id).limit(KNOWN_BY))
+        out[str(pid)] = [w for w in _where(session, list(session.scalars(q))) if w]
+    return out
 
 
 def _where(session: Session, face_ids: list[int]) -> list[list[Any] | None]:
@@ -306,6 +329,7 @@ def merge(db: Database, persons: list[str], name: str | None = None) -> Merged:
         born = keep.born or next((p.born for p in others if p.born), None)  # the kept person's first
         early = [f for f in _dated_before(s, [keep.id, *ids], born) if not f.pinned]
         before = _snapshot(s, {f.id: f for f in faces + rejected + early}.values(), [keep, *others])
+        known = _persons_at(s, [keep.id, *ids], [])  # before their faces are one person's
         for f in faces:
             f.person_id = keep.id
         for r in list(s.scalars(select(Rejection).where(Rejection.person_id.in_(ids)))):
@@ -320,7 +344,7 @@ def merge(db: Database, persons: list[str], name: str | None = None) -> Merged:
         outbox.mark(s, outbox.ASSIGN, [f.id for f in early])
         _moved(s, [f.id for f in faces + early])
         _sidecars(s, persons=[keep.id])
-        _journal(s, "merge", {"into": keep.id, "persons": ids, "name": kept_name}, before)
+        _journal(s, "merge", {"into": keep.id, "persons": ids, "name": kept_name}, before, persons_at=known)
         return Merged(person_row(keep), [person_row(p) for p in others], len(faces), kept_label)
 
 
@@ -446,7 +470,8 @@ def set_cover(db: Database, person: str, face_id: int) -> PersonRow:
         if face.person_id != target.id:
             raise UserError(f"face {face.id} is not a face of person {target.id}", "choose one of its faces")
         target.cover_face_id = face.id
-        corrections_log.record(s, "cover", {"person": target.id, "face": face.id}, where=_where(s, [face.id]))
+        corrections_log.record(s, "cover", {"person": target.id, "face": face.id}, where=_where(s, [face.id]),
+                               persons_at=_persons_at(s, [target.id], []))
         s.flush()
         return person_row(target)
 
@@ -462,7 +487,7 @@ def keep_apart(db: Database, persons: list[str]) -> list[int]:
         a, b = pair
         if s.get(KeepApart, (a, b)) is None:
             s.add(KeepApart(person_a=a, person_b=b))
-            corrections_log.record(s, "keep_apart", {"persons": [a, b]})
+            corrections_log.record(s, "keep_apart", {"persons": [a, b]}, persons_at=_persons_at(s, [a, b], []))
         return [a, b]
 
 

@@ -216,7 +216,10 @@ class PhotoWriter:
         self._tick()
 
     def fail(self, path: str, seen: Seen | None, reason: str, sha256: str | None = None) -> None:
-        photo = self._emptied(self._at(path), path)
+        """The file cannot be read now. A photo read before keeps its faces and what was done to
+        them: a file half-copied or briefly emptied comes back with its names (store/edits.py
+        hands them to the faces found then); one that leaves its folder takes them with it."""
+        photo = self._at(path) or self._emptied(None, path)
         photo.status, photo.error, photo.sha256 = "failed", reason, sha256
         if seen is not None:
             photo.size, photo.mtime_ns = seen.size, seen.mtime_ns

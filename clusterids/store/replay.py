@@ -2,6 +2,8 @@
 each correction made after the copy, in order, through the same store functions that made it.
 
 Persons a replayed correction creates get new ids; later lines that name them are translated.
+A person the copy holds under another id (a recluster after the copy numbered the people anew)
+is found by a few of its faces that the line recorded (``persons_at``).
 Faces are found by where they are: a line records each face's photo and box (``where``), and
 the restore indexed the photos that came or changed since the copy again, under other ids, so a
 face is the one of that photo whose box overlaps the recorded one most (a face marked by hand
@@ -13,6 +15,7 @@ another correction.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +23,7 @@ from typing import Any
 from ..errors import UserError
 from . import corrections_log, people
 from .database import Database
-from .db import get_meta, set_meta
+from .db import Face, Person, get_meta, set_meta
 from .reads import faces as faces_of
 from .reads import photo_at
 from .rows import box_iou
@@ -75,11 +78,20 @@ def _found(db: Database, line: dict[str, Any], key: str = "faces") -> list[int]:
     where = line.get("where")
     if not isinstance(where, list) or len(where) != len(given):
         return given
-    out = []
+    out = [fid for fid in _at_places(db, where) if fid is not None]
+    if given and not out:
+        raise ValueError(f"{'its face is' if len(given) == 1 else 'its faces are'} not in the library now")
+    return out
+
+
+def _at_places(db: Database, where: list[Any]) -> list[int | None]:
+    """The face at each recorded place (photo path and box), None where none is now."""
+    out: list[int | None] = []
     on_photo: dict[str, list[tuple[int, tuple[float, float, float, float]]]] = {}  # a line's faces share photos
     with db.read() as s:
-        for _fid, at in zip(given, where, strict=True):
+        for at in where:
             if not at:
+                out.append(None)
                 continue
             if str(at[0]) not in on_photo:
                 photo = photo_at(s, str(at[0]))
@@ -87,11 +99,29 @@ def _found(db: Database, line: dict[str, Any], key: str = "faces") -> list[int]:
                                         for f in faces_of(s, photo_id=photo.id)] if photo else []
             boxes = on_photo[str(at[0])]
             best = max(((box_iou(at[1:5], b), i) for i, b in boxes), default=(0.0, None))
-            if best[1] is not None and best[0] >= SAME_PLACE:
-                out.append(int(best[1]))
-    if given and not out:
-        raise ValueError(f"{'its face is' if len(given) == 1 else 'its faces are'} not in the library now")
+            out.append(int(best[1]) if best[1] is not None and best[0] >= SAME_PLACE else None)
     return out
+
+
+def _person_now(db: Database, line: dict[str, Any], pid: int, ids: dict[int, int]) -> int:
+    """The person a line named as ``pid``, in this database: the one a replayed line created for
+    it, else the one holding most of the faces it had (``persons_at``: a recluster after the copy
+    may have numbered the people otherwise), else the same id."""
+    if pid in ids:
+        return ids[pid]
+    known = (line.get("persons_at") or {}).get(str(pid))
+    if not isinstance(known, list) or not known:
+        return pid
+    votes: Counter[int] = Counter()
+    with db.read() as s:
+        for fid in _at_places(db, known):
+            row = s.get(Face, fid) if fid is not None else None
+            person = s.get(Person, row.person_id) if row is not None and row.person_id is not None else None
+            while person is not None and person.merged_into is not None:
+                person = s.get(Person, person.merged_into)
+            if person is not None:
+                votes[person.id] += 1
+    return votes.most_common(1)[0][0] if votes else pid
 
 
 def _named_faces(line: dict[str, Any], key: str) -> list[int]:
@@ -100,8 +130,11 @@ def _named_faces(line: dict[str, Any], key: str) -> list[int]:
 
 
 def _one(db: Database, op: str, args: dict[str, Any], line: dict[str, Any], ids: dict[int, int]) -> None:
+    def now(pid: Any) -> str:
+        return str(_person_now(db, line, int(pid), ids))
+
     def who(key: str = "person") -> str:
-        return str(ids.get(int(args[key]), int(args[key])))
+        return now(args[key])
 
     faces = _found(db, line) if op != "mark_face" else []
     if op == "mark_face":
@@ -123,7 +156,7 @@ def _one(db: Database, op: str, args: dict[str, Any], line: dict[str, Any], ids:
     elif op == "reject":
         people.reject(db, who(), faces)
     elif op == "merge":
-        people.merge(db, [who("into"), *(str(ids.get(int(p), int(p))) for p in args["persons"])], args.get("name"))
+        people.merge(db, [who("into"), *(now(p) for p in args["persons"])], args.get("name"))
     elif op == "split":
         ids[int(args["new"])] = people.split(db, who(), faces, []).new.id
     elif op in ("rename", "hide", "unhide"):
@@ -135,7 +168,7 @@ def _one(db: Database, op: str, args: dict[str, Any], line: dict[str, Any], ids:
         (face,) = _found(db, line, "face")
         people.set_cover(db, who(), face)
     elif op == "keep_apart":
-        people.keep_apart(db, [str(ids.get(int(p), int(p))) for p in args["persons"]])
+        people.keep_apart(db, [now(p) for p in args["persons"]])
     elif op in ("ignore", "unignore"):
         people.ignore(db, faces, args.get("reason") if op == "ignore" else None)
     elif op == "undo":

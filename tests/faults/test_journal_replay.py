@@ -5,10 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from sqlalchemy import select
+
+from clusterids import faults
 from clusterids.app import offline
 from clusterids.config import load_settings
 from clusterids.core import Core, Hooks, operations
+from clusterids.errors import UserError
 from clusterids.store import backup, reads
+from clusterids.store.db import Face, Person
 
 from ..synthetic import add_photos, open_synthetic, people_photos
 from .conftest import corrections_state, problems
@@ -134,4 +140,87 @@ def test_an_undo_of_a_correction_that_no_longer_applies_undoes_nothing_else(tmp_
     lib = open_synthetic(settings)
     with lib.db.read() as s:
         assert reads.get_person(s, a).name == "Ada"
+    lib.close()
+
+
+def _corrected(env: dict[str, str], ids: list[list[int]]) -> dict[str, object]:
+    """Two corrections after the library's one copy; what they leave behind."""
+    lib = open_synthetic(load_settings({}, environ=env))
+    core = Core(lib)
+    a = core.people.persons()[0].id
+    _call(core, "people.rename", person=str(a), name="Ada")
+    _call(core, "people.assign", person="Grace", face_ids=[ids[6][0]])
+    lib.close()
+    return corrections_state(env)
+
+
+@pytest.mark.parametrize("point", ["restore.before_swap", "restore.before_replay"])
+def test_a_restore_cut_short_is_finished_by_the_next(tmp_path, monkeypatch, point):
+    """Cut short before the copy took the database's place, the database is as it was; after,
+    the library is the copy without what came since. Either way nothing opens it but a restore,
+    and the next restore brings back every correction."""
+    env, ids = _library(tmp_path)
+    before = _corrected(env, ids)
+    settings = load_settings({}, environ=env)
+    db = tmp_path / "library" / "library.db"
+    monkeypatch.setenv(faults.FAULT_ENV, f"{point}:EIO:1")
+    with pytest.raises(OSError, match="injected"):
+        offline(settings).call(operations.get("backups.restore"), {})
+    monkeypatch.delenv(faults.FAULT_ENV)
+    assert db.is_file()
+    with pytest.raises(UserError, match="restore of .* was cut short") as refused:
+        open_synthetic(settings)
+    assert "run 'clusterids restore' again" in refused.value.hint
+    done = offline(settings).call(operations.get("backups.restore"), {})
+    assert done.corrections_replayed == 2 and done.corrections_skipped == [], done
+    assert corrections_state(env) == before
+    assert problems(env) == []
+    assert not (tmp_path / "library" / backup.PENDING_FILE).exists()
+
+
+def test_a_restore_refuses_what_is_not_a_copy_of_this_library(tmp_path):
+    env, ids = _library(tmp_path)
+    before = _corrected(env, ids)
+    settings = load_settings({}, environ=env)
+    root = tmp_path / "library"
+    with pytest.raises(UserError, match="is the library's database itself"):
+        offline(settings).call(operations.get("backups.restore"), {"source": str(root / "library.db")})
+    other_env, _ = _library(tmp_path / "other")
+    (theirs,) = backup.copies(tmp_path / "other" / "library")
+    with pytest.raises(UserError, match="another library's database"):
+        offline(settings).call(operations.get("backups.restore"), {"source": str(theirs.path)})
+    assert corrections_state(env) == before and problems(env) == []
+
+
+def test_a_person_numbered_anew_after_the_copy_is_found_by_their_faces(tmp_path):
+    """A recluster from scratch after the copy gave the people other ids: a rename of one of
+    them is replayed onto the person holding their faces in the copy, not onto whoever has that
+    id there."""
+    env, ids = _library(tmp_path)
+    settings = load_settings({}, environ=env)
+    lib = open_synthetic(settings)
+    core = Core(lib)
+    old = {p.id for p in core.people.persons()}
+    with lib.db.transaction() as s:  # the people as a later recluster numbers them: after the copy's
+        for pid in sorted(old):
+            s.add(Person(id=pid + 100))
+    with lib.db.transaction() as s:
+        for face in s.scalars(select(Face).where(Face.person_id.is_not(None))):
+            face.person_id = face.person_id + 100
+    target = ids[9][0]
+    with lib.db.read() as s:
+        renamed = reads.get_face(s, target).person_id
+    assert renamed not in old
+    _call(core, "people.rename", person=str(renamed), name="Ada")
+    lib.close()
+    db = tmp_path / "library" / "library.db"
+    db.write_bytes(db.read_bytes()[: db.stat().st_size // 2])
+    for extra in ("-wal", "-shm"):
+        db.with_name(db.name + extra).unlink(missing_ok=True)
+    done = offline(settings).call(operations.get("backups.restore"), {})
+    assert done.corrections_replayed == 1 and done.corrections_skipped == [], done
+    lib = open_synthetic(settings)
+    with lib.db.read() as s:
+        holder = reads.get_face(s, target).person_id
+        assert reads.get_person(s, holder).name == "Ada"
     lib.close()

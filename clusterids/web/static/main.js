@@ -40,6 +40,23 @@ api.whenDown(async () => {
 let routeSeq = 0;
 let keepStatus = false;
 
+// Where each visit was scrolled to: a new view opens at its top, Back and Forward return to the
+// place left (the browser's own restoration runs before the view is drawn, so it is ours).
+history.scrollRestoration = "manual";
+const scrolled = new Map();
+let visit = null;
+let visits = Date.now();
+let aim = 0;
+let settled = true;
+window.addEventListener("scroll", () => { if (visit !== null) scrolled.set(visit, window.scrollY); }, { passive: true });
+
+function arrive() {
+  const known = history.state && typeof history.state.visit === "number" ? history.state.visit : null;
+  if (known === null) history.replaceState({ ...(history.state || {}), visit: ++visits }, "");
+  visit = history.state.visit;
+  return known !== null ? (scrolled.get(known) || 0) : 0;
+}
+
 async function route(keep = false) {
   const mine = ++routeSeq;
   const alive = () => mine === routeSeq;
@@ -49,7 +66,10 @@ async function route(keep = false) {
   keepStatus = false;
   leave();
   document.body.classList.remove("selecting");
-  const scroll = keep ? window.scrollY : 0;
+  // a re-read while a view is still being drawn aims where that view was going, not at the old one's place
+  const scroll = keep ? (settled ? window.scrollY : aim) : arrive();
+  aim = scroll;
+  settled = false;
   try {
     if (hash === "#/login-expired") {
       say("That login link was used already or has expired: run 'clusterids ui' again if this page asks you to log in.", "warn");
@@ -66,10 +86,11 @@ async function route(keep = false) {
     else if (hash.startsWith("#/suggestions/")) await suggestionsView(hash.slice(14), alive);
     else if (hash.startsWith("#/search/")) searchView(hash.slice(9), alive);
     else await peopleView(alive);
-    if (alive() && keep) window.scrollTo(0, scroll);
+    if (alive()) { window.scrollTo(0, scroll); settled = true; }
     if (alive() && !keep && !view.contains(document.activeElement)) view.focus({ preventScroll: true });
   } catch (e) {
     if (!alive()) return;
+    settled = true;
     const text = e instanceof api.ApiError ? e.message : `Something went wrong: ${e.message}`;
     document.title = "Error · ClusterIdentities";
     view.replaceChildren(el("h1", { text: "This page cannot be shown" }), el("p", { class: "error", id: "view-error", text }),
