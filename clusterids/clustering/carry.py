@@ -1,6 +1,8 @@
 """Carrying persons and corrections across a re-embedding (``reindex --model X``).
 
-A new pack makes new faces (new ids, slightly different boxes). Each old face that belonged
+A new pack makes new faces (new ids, slightly different boxes). What the old faces carried is
+kept in the database in the transaction that forgets them, and handed over by each index run
+until every photo was read again: a reindex cut short by a crash loses nothing. Each old face that belonged
 to a person, was pinned, rejected from someone or ignored hands that over to the new face of the same
 photo whose box overlaps it most (intersection over union at least 0.5), so names, albums
 and corrections survive a change of model. A face the user marked by hand that no new face
@@ -50,6 +52,18 @@ def restore(lib: Library, old: dict[str, list[Carried]]) -> int:
     """Hand each remembered face's person, pin and rejections to its new face; returns how many."""
     _mark_again(lib, old)
     return grouping.carry_over(lib.db, old, best_match)
+
+
+def pending(lib: Library) -> dict[str, list[Carried]]:
+    """What a change of model pack still has to hand over (kept in the database when it began)."""
+    return grouping.pending_carry(lib.db)
+
+
+def finish(lib: Library) -> int:
+    """After an index run: hand over what a change of model pack left pending, for the photos
+    read again by now (a reindex that a crash cut short goes on with the next run)."""
+    left = pending(lib)
+    return restore(lib, left) if left else 0
 
 
 def _mark_again(lib: Library, old: dict[str, list[Carried]]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import UserError
 from .backups import keep_copy
 from .operations import operation
 from .results import (
@@ -60,10 +61,12 @@ class LibraryController:
         report = index_paths(lib, [Path(p) for p in paths], progress=hooks.progress, on_plan=hooks.on_plan,
                              missing_ok=missing_ok, should_stop=hooks.should_stop, after_commit=between_commits,
                              enqueue=enqueue, settle=settle)
+        carried = _carry_pending(lib)  # a change of model pack hands over what it kept
         self.core.catch_up(into=caught)
         optimized = _maybe_optimize(self.core) if report.changed_anything or caught.faces_named else False
         keep_copy(self.core, report.changed_anything or bool(caught.faces_named))
-        return _indexed(report, caught, optimized)
+        out = _indexed(report, caught, optimized)
+        return _replace(out, faces_carried=carried) if carried is not None else out
 
     @operation()
     def status(self, failed: bool = False) -> Status:
@@ -120,21 +123,26 @@ class LibraryController:
     @operation(long=True)
     def reindex(self, model: str) -> Indexed:
         """Re-embed every photo with another model pack; each face's person and corrections move
-        to its new face (see clustering/carry.py)."""
+        to its new face (see clustering/carry.py). One cut short is finished by running it again."""
         from ..clustering import carry
+        from ..store import grouping
         from ..store.photos import forget_everything
 
         lib = self.lib
         roots = [r for r in lib.db.roots() if Path(r).exists()]
-        remembered = carry.remember(lib)
-        pack, new_model = lib.models.load(model)
-        forget_everything(lib.db, model=pack.spec, model_key=pack.key, dim=str(pack.dim))
-        self.core.catch_up()  # the old points go while the old index is open
-        lib.use_pack(pack, new_model)
-        result = self.run_index(roots) if roots else Indexed()
-        carried = carry.restore(lib, remembered)
-        self.core.catch_up()
-        return _replace(result, faces_carried=carried, model=lib.pack.spec)
+        if carry.pending(lib):  # cut short: the library has its new pack, some photos wait
+            if model not in (lib.pack.spec, Path(lib.pack.spec).name):
+                raise UserError(f"a change of model pack to {lib.pack.spec} was cut short",
+                                f"finish it first: clusterids reindex --model {lib.pack.spec}")
+        else:
+            remembered = carry.remember(lib)
+            pack, new_model = lib.models.load(model)
+            forget_everything(lib.db, model=pack.spec, model_key=pack.key, dim=str(pack.dim),
+                              **{grouping.CARRY_PENDING: grouping.encode_carry(remembered)})
+            self.core.catch_up()  # the old points go while the old index is open
+            lib.use_pack(pack, new_model)
+        result = self.run_index(roots) if roots else _replace(Indexed(), faces_carried=carry.finish(lib))
+        return _replace(result, model=lib.pack.spec)
 
     @operation()
     def albums(self) -> Albums:
@@ -142,6 +150,17 @@ class LibraryController:
         from ..outputs import albums
 
         return Albums(**albums.sync(self.lib))
+
+
+def _carry_pending(lib: Any) -> int | None:
+    """What a change of model pack handed over in this run; None when none was pending."""
+    from ..store import grouping
+
+    if not lib.db.meta(grouping.CARRY_PENDING):
+        return None
+    from ..clustering import carry
+
+    return carry.finish(lib)
 
 
 def _replace(result: Indexed, **changes: Any) -> Indexed:

@@ -326,6 +326,9 @@ def copy_database(src: Engine, dst: Engine) -> None:
                         f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)")
 
 
+CARRY_PENDING = "carry_pending"  # what a change of model pack has still to hand to new faces (store/grouping.py)
+
+
 def get_meta(session: Session, key: str) -> str | None:
     row = session.get(Meta, key)
     return row.value if row else None

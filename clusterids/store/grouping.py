@@ -5,16 +5,18 @@ correction: no journal entry, nothing for undo (the corrections are in store/peo
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from . import stamps
 from .database import Database
-from .db import Face, FaceMove, Person, Photo, Rejection
+from .db import CARRY_PENDING, Face, FaceMove, Meta, Person, Photo, Rejection, set_meta
 from .edits import give
 from .people import _moved, _new_person
 
@@ -141,15 +143,40 @@ class Carried:
     face: int | None = None
 
 
+def encode_carry(old: Mapping[str, list[Carried]]) -> str:
+    """What the old faces carry, kept in the database (meta ``carry_pending``) in the transaction
+    that forgets them: a change of model pack cut short by a crash goes on where it was."""
+    return json.dumps({path: [[*f.box, f.person, f.pinned, list(f.rejected), f.ignored, f.hand, f.face]
+                              for f in faces] for path, faces in old.items()})
+
+
+def pending_carry(db: Database) -> dict[str, list[Carried]]:
+    """What the last change of model pack has not handed over yet (its photos not read again)."""
+    text = db.meta(CARRY_PENDING)
+    if not text:
+        return {}
+    return {path: [Carried((x1, y1, x2, y2), person, bool(pinned), tuple(rejected), ignored, bool(hand), face)
+                   for x1, y1, x2, y2, person, pinned, rejected, ignored, hand, face in faces]
+            for path, faces in json.loads(text).items()}
+
+
 def carry_over(db: Database, old: Mapping[str, list[Carried]], match: Any) -> int:
     """Hand each remembered face's person, pin, rejections and ignoring to the new face of its
     photo that ``match(old_box, new_boxes)`` picks (an index, or None); returns how many were
-    carried. A new face the instant assignment gave a person leaves it when it is to be ignored."""
+    carried. A new face the instant assignment gave a person leaves it when it is to be ignored.
+    A photo not read again yet (it failed, or the run was cut short) keeps what it carries
+    pending for the next run; once none is left, the automatic persons left empty go."""
     carried = 0
     with db.transaction() as s:
         persons = set(s.scalars(select(Person.id)))
         moved: list[int] = []
+        rest: dict[str, list[Carried]] = {}
         for path, faces in old.items():
+            status = s.scalar(select(Photo.status).where(Photo.path == path))
+            if status != "ok":
+                if Path(path).exists():
+                    rest[path] = faces
+                continue
             new = list(s.scalars(select(Face).join(Photo, Photo.id == Face.photo_id).where(Photo.path == path)))
             for f in faces:
                 i = match(f.box, [(n.x1, n.y1, n.x2, n.y2) for n in new])
@@ -162,4 +189,9 @@ def carry_over(db: Database, old: Mapping[str, list[Carried]], match: Any) -> in
                     moved.append(best.id)
                 carried += 1
         _moved(s, moved)
+        if rest:
+            set_meta(s, CARRY_PENDING, encode_carry(rest))
+        else:
+            s.execute(delete(Meta).where(Meta.key == CARRY_PENDING))
+            _drop_empty_persons(s)
     return carried

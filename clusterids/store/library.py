@@ -22,7 +22,7 @@ from ..config import CONFIG_FILE, Settings, check_albums_outside
 from ..errors import UserError
 from . import backup, corrections_log, modes, outbox, wal
 from .database import Database
-from .db import get_meta, open_engine, set_meta
+from .db import CARRY_PENDING, get_meta, open_engine, set_meta
 from .vectors import DamagedIndex, DeferredIndex, EdgeIndex, ServerIndex, VectorIndex
 
 if TYPE_CHECKING:  # typing only: the store never loads a model itself (see ModelSource)
@@ -166,6 +166,10 @@ def open_library(settings: Settings, models: ModelSource, create: bool = False,
                 backup.make(root, settings.backup_keep)  # a library made before copies were kept
         pack, model, negotiated = _negotiate(db, models)
         notices += negotiated
+        if db.meta(CARRY_PENDING):
+            notices.append(f"a change of model pack to {pack.spec} was cut short: some photos' faces wait for "
+                           "their names and corrections; run 'clusterids index' (or 'clusterids reindex --model "
+                           f"{pack.spec}' again) to finish it")
         if is_new:
             if not (root / CONFIG_FILE).exists():
                 (root / CONFIG_FILE).write_text(CONFIG_HEADER, encoding="utf-8")

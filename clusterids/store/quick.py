@@ -162,15 +162,18 @@ def open_quick(root: Path) -> QuickLibrary | None:
             return None  # emptied or cut short (the full open says so), or from before copies were kept
         if wal.inspect(db_file) is not None:
             return None  # a lost or cut WAL: the full open says what may be lost
+        if (root / backup.PENDING_FILE).exists():
+            return None  # a restore cut short: the full open refuses, saying how to finish it
         conn = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True, timeout=10.0)
     except (OSError, sqlite3.Error):
         return None
     try:
         meta = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('library_id', 'model', 'model_key', "
-                                 "'dim', 'wal_lost')").fetchall())
+                                 "'dim', 'wal_lost', 'carry_pending')").fetchall())
         revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
         # a repair pending (store/library.py pending_repair): the full open's first line says so
-        pending = meta.get("wal_lost") or conn.execute("SELECT 1 FROM outbox LIMIT 1").fetchone()
+        pending = meta.get("wal_lost") or meta.get("carry_pending") or \
+            conn.execute("SELECT 1 FROM outbox LIMIT 1").fetchone()
     except sqlite3.Error:
         conn.close()
         return None
