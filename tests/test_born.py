@@ -127,3 +127,18 @@ def test_a_merge_holds_the_birth_date_for_every_face_and_its_undo_gives_them_bac
     run(core, "people.undo")
     assert core.people.person(str(dad)).born is None
     assert sorted(persons_of(lib)[dad]) == sorted(f[0] for f in ids[:5])
+
+
+def test_undo_of_a_cleared_birth_date_takes_the_early_faces_away_again(lib: Library, family) -> None:
+    """The date cleared, a recluster gave the person the early faces back; the undo of the clear
+    puts the date back, and with it the rule: those faces leave at once, not at the next recluster."""
+    core = Core(lib)
+    run(core, "people.recluster")
+    (son,) = persons_of(lib)
+    run(core, "people.born", person=str(son), date="2012-01-15")
+    run(core, "people.born", person=str(son), date="")
+    run(core, "people.recluster", from_scratch=True)
+    son = owner(lib, family["young"][0])
+    assert all(owner(lib, f) == son for f in family["old"])  # no date: one person again
+    assert run(core, "people.undo").undone == "born"
+    assert sorted(persons_of(lib)[son]) == sorted(family["young"])

@@ -126,6 +126,26 @@ def test_albums_switch_with_a_rename_merge_hide_and_their_undo(lib, core, three)
     assert invariants.check(lib).ok, invariants.check(lib).problems
 
 
+def test_a_file_the_user_put_in_an_album_is_kept_through_every_change(lib, core, three):
+    """Albums are ours, but a note or an edit saved into one is the user's: a rebuild carries it
+    to the album's next version, doctor finds nothing wrong (before, its repair looped), and an
+    album that goes leaves it in a plain folder of that name."""
+    run(core, "people.recluster")
+    a, b = owner(lib, three["faces"][0][0][0]), owner(lib, three["faces"][1][0][0])
+    run(core, "people.rename", person=str(a), name="Grandma")
+    root = lib.settings.albums_path
+    (root / "Grandma" / "notes.txt").write_text("the trip to Rome")
+    assert invariants.check(lib).ok, invariants.check(lib).problems
+    run(core, "people.merge", persons=[str(a), str(b)])  # a new version of Grandma's album
+    assert (root / "Grandma" / "notes.txt").read_text() == "the trip to Rome"
+    assert len(albums_of(lib)["Grandma"] - {"notes.txt"}) >= 12
+    assert invariants.check(lib).ok, invariants.check(lib).problems
+    run(core, "people.hide", person=str(a))  # the album goes, the note stays
+    assert not (root / "Grandma").is_symlink()
+    assert os.listdir(root / "Grandma") == ["notes.txt"]
+    assert invariants.check(lib).ok, invariants.check(lib).problems
+
+
 def test_the_planner_alone_splits_a_cluster_that_holds_two_faces_of_one_photo(lib, three):
     """Handed one cluster with both faces of a photo in it (as a bridge through a look-alike
     could make), the planner keeps one, the nearer to the others, and leaves the other unknown."""

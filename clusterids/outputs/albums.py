@@ -9,7 +9,9 @@ Layout under ``albums_dir``::
 
 A person's album is rebuilt as a new version folder and then switched in with one atomic
 rename of its link, so a reader sees the old album or the new one, never a mix. Nothing
-outside ``albums_dir`` is ever written or deleted, and only entries we made are removed.
+outside ``albums_dir`` is ever written or deleted, and only entries we made are removed: a file
+the user put in an album moves on to its next version (or, when the album goes, into a plain
+folder of that name).
 """
 
 from __future__ import annotations
@@ -172,6 +174,7 @@ def sync(lib: Library) -> dict[str, Any]:
             if old["folder"] != album.folder:
                 _remove_link(root, old.get("link", old["folder"]))
             if old.get("version") and old["version"] != version.name:
+                _move_theirs(store / old["version"], old, version)  # before the old version goes
                 shutil.rmtree(store / old["version"], ignore_errors=True)
         manifest[key] = {"folder": album.folder, "link": link.name, "version": version.name,
                          "generation": generation, "entries": album.entries, "mode": mode}
@@ -180,8 +183,12 @@ def sync(lib: Library) -> dict[str, Any]:
     in_use = {manifest[k]["link"] for k in wanted if k in manifest}
     for key in [k for k in manifest if k not in wanted]:
         old = manifest.pop(key)
-        if old.get("link", old["folder"]) not in in_use:  # a merge hands the folder name to the person kept
-            _remove_link(root, old.get("link", old["folder"]))
+        name = old.get("link", old["folder"])
+        if name not in in_use:  # a merge hands the folder name to the person kept
+            _remove_link(root, name)
+        if _theirs(store / old["version"], old):  # the user's files stay: in the album that took its name
+            heir = next((m["version"] for k, m in manifest.items() if k in wanted and m["link"] == name), None)
+            _move_theirs(store / old["version"], old, store / heir if heir else _inside(root, name), mkdir=not heir)
         shutil.rmtree(store / old["version"], ignore_errors=True)
         removed += 1
     tmp_manifest = store / (MANIFEST + ".tmp")
@@ -190,6 +197,33 @@ def sync(lib: Library) -> dict[str, Any]:
     os.replace(tmp_manifest, manifest_path)
     removed += _remove_orphans(root, manifest)
     return {"albums": len(wanted), "written": written, "removed": removed, "path": str(root)}
+
+
+def _theirs(version: Path, entry: dict[str, Any]) -> list[Path]:
+    """What the user put in an album folder (ours are the manifest's entries): never deleted."""
+    try:
+        return [version / n for n in sorted(os.listdir(version)) if n not in entry.get("entries", {})]
+    except OSError:
+        return []
+
+
+def _move_theirs(version: Path, entry: dict[str, Any], dest: Path, mkdir: bool = False) -> None:
+    """Move the user's files of an album version into ``dest`` (its next version, or a folder of
+    the user's own when the album goes), a name taken there getting " (yours)"."""
+    files = _theirs(version, entry)
+    if not files:
+        return
+    if mkdir:
+        dest.mkdir(mode=0o700, exist_ok=True)
+    for f in files:
+        target = dest / f.name
+        if target.exists() or target.is_symlink():
+            stem, ext = os.path.splitext(f.name)
+            target = dest / f"{stem} (yours){ext}"
+            n = 2
+            while target.exists() or target.is_symlink():
+                target, n = dest / f"{stem} (yours {n}){ext}", n + 1
+        os.replace(f, target)
 
 
 def _remove_orphans(root: Path, manifest: dict[str, dict[str, Any]]) -> int:

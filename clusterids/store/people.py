@@ -518,12 +518,21 @@ def undo(db: Database) -> Undone:
             face.person_id, face.pinned = person_id, pinned
             face.ignored = ignored[0] if ignored else None
             moved.append(face.id)
+        dated: list[Person] = []
         for pid, name, hidden, merged_into, *born in before["persons"]:  # entries before birth dates have none
             p = s.get(Person, pid) or Person(id=pid)
             p.name, p.hidden, p.merged_into = name, hidden, merged_into
             if born:
                 p.born = born[0]
+                dated += [p] if born[0] else []
             s.add(p)
+        s.flush()
+        for p in dated:  # a birth date put back holds again: faces given to them meanwhile from before it leave
+            early = [f for f in _dated_before(s, [p.id], p.born) if not f.pinned]
+            for f in early:
+                f.person_id = None
+            moved += [f.id for f in early]
+            outbox.mark(s, outbox.ASSIGN, [f.id for f in early])
         for old_fid, person_ids in before["rejections"].items():
             face_now = _now(s, int(old_fid))
             if face_now is None:

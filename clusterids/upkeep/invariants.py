@@ -85,8 +85,9 @@ def _check_albums(lib: Library, out: Findings) -> None:
             out.add(f"album link {link} does not point at its current version")
             continue
         present = set(os.listdir(version)) if version.is_dir() else set()
-        if present != set(album.entries) or entry["entries"] != album.entries:
-            out.add(f"album {link.name!r} holds {len(present)} photos, not the {len(album.entries)} of person "
+        ours = present & set(entry["entries"])  # a file the user put there is theirs, and stays
+        if ours != set(album.entries) or entry["entries"] != album.entries:
+            out.add(f"album {link.name!r} holds {len(ours)} photos, not the {len(album.entries)} of person "
                     f"{album.person}")
     if root.is_dir():
         for extra in root.iterdir():
