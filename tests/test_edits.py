@@ -163,3 +163,22 @@ def test_a_photo_briefly_unreadable_comes_back_with_its_name(tmp_path: Path, run
     assert run_json("undo")["undone"] == "assign"  # the name reaches the face now there
     (back,) = run_json("faces")
     assert back["person"] != ann
+
+
+@needs_shared
+@on_sqlite
+def test_a_photo_turned_in_its_pixels_keeps_its_name(tmp_path: Path, run_json) -> None:
+    """Turned a quarter in an editor (the pixels, no EXIF orientation): the face is found on its
+    side, straightened, and its vector is the same person's, which hands the name over."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    photo = folder / "ann.jpg"
+    shutil.copy(sorted((LFW / "AJ_Cook").glob("*.jpg"))[0], photo)
+    run_json("--model", SCRFD_PACK, "index", folder)
+    (face,) = run_json("faces")
+    ann = run_json("assign", face["id"], "Ann")["person"]
+    with Image.open(photo) as img:
+        img.transpose(Image.Transpose.ROTATE_90).save(photo, quality=95)
+    run_json("index", folder)
+    (now,) = run_json("faces")
+    assert now["id"] != face["id"] and now["person"] == ann

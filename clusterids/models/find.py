@@ -7,7 +7,9 @@ nothing, the photo is tried again on a padded canvas (the face then fills half o
 turned a quarter each way; the retries run at a small input size, so they cost a fraction of
 the first pass and only on photos that gave no face. The photo is shrunk to the retry's input
 before it is padded or turned: the detector would shrink it anyway, and padding or turning a
-full-size photo cost as much as the detector pass itself.
+full-size photo cost as much as the detector pass itself. A face the first pass found on its
+side (its landmarks say so) is found again on the photo turned upright: the detector guesses
+the landmarks of a sideways face, and the vector aligned on them is another person's.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from .base import Detection
 
 PAD = 0.5  # border on each side of the padded canvas, as a share of the photo's longer side
 RETRY_SIZE = 320  # detector input side of the retries
+UPRIGHT = 45.0  # degrees: a face turned further than this was seen on its side
+SAME = 0.3  # a face found again on the turned photo overlaps its first box at least this much
 
 
 class _Detect(Protocol):
@@ -65,11 +69,12 @@ def padded_pass(model: _Detect, img: np.ndarray, size: int = RETRY_SIZE) -> list
     return out
 
 
-def turned_pass(model: _Detect, img: np.ndarray, quarter: int, size: int = RETRY_SIZE) -> list[Detection]:
+def turned_pass(model: _Detect, img: np.ndarray, quarter: int, size: int | None = RETRY_SIZE) -> list[Detection]:
     """Detect on the photo turned ``quarter`` quarter-turns counter-clockwise (np.rot90), with
-    boxes and landmarks mapped back to the photo's own pixels."""
+    boxes and landmarks mapped back to the photo's own pixels (``size`` None: at the first
+    pass's own input size, for the small faces of a group)."""
     h, w = img.shape[:2]
-    small, f = _shrunk(img, size)
+    small, f = _shrunk(img, size) if size is not None else (img, 1.0)
     turned = np.ascontiguousarray(np.rot90(small, quarter))
 
     def back(p: np.ndarray) -> np.ndarray:
@@ -91,18 +96,72 @@ def turned_pass(model: _Detect, img: np.ndarray, quarter: int, size: int = RETRY
 
 def find_faces(model: _Detect, img: np.ndarray, padded: bool = True,
                turned: bool = True) -> tuple[list[Detection], str]:
-    """The faces of a photo and the pass that found them: 'direct', 'padded', 'turned' or ''."""
+    """The faces of a photo and the pass that found them: 'direct', 'padded', 'turned' or ''.
+    ``turned``: a photo that gave no face is tried turned too (a face found on its side is
+    straightened whatever it says: that costs a pass only where there is one)."""
     found = model.detect(img, None)
     if found:
-        return found, "direct"
+        return straighten(model, img, found), "direct"
     if padded:
         found = padded_pass(model, img)
         if found:
             return found, "padded"
     if turned:
-        # a quarter each way; a photo upside down is rare without EXIF and costs a third pass
-        for quarter in (1, 3):
-            found = turned_pass(model, img, quarter)
+        # a quarter each way, then upside down; only faces upright where they were found count
+        for quarter in (1, 3, 2):
+            found = [d for d in turned_pass(model, img, quarter) if upright(d, quarter)]
             if found:
                 return found, "turned"
     return [], ""
+
+
+def tilt(kps: np.ndarray) -> float:
+    """How far a face is turned in the picture plane, in degrees (-180, 180]: the angle of its
+    eyes-to-mouth line from straight down (0 for an upright face, 90 for one that a quarter-turn
+    counter-clockwise of the photo brings upright)."""
+    down = (kps[3] + kps[4]) / 2 - (kps[0] + kps[1]) / 2
+    return float(np.degrees(np.arctan2(-down[0], down[1])))
+
+
+def upright(d: Detection, quarter: int = 0) -> bool:
+    """Whether the face stood upright for the detector (the photo turned ``quarter`` quarter-turns
+    counter-clockwise): a face it saw on its side has landmarks it guessed."""
+    return abs((tilt(d.kps) - 90 * quarter + 180) % 360 - 180) <= UPRIGHT
+
+
+def straighten(model: _Detect, img: np.ndarray, found: list[Detection]) -> list[Detection]:
+    """A face the first pass found on its side (a scan or a camera photo stored sideways, someone
+    lying down) is found again on the photo turned to bring it upright, where its landmarks,
+    and so its vector, are right; faces found there and not before (the rest of a sideways
+    photo's people) are added. A face not found again keeps the first pass's landmarks."""
+    sideways = [d for d in found if not upright(d)]
+    if not sideways:
+        return found
+    out = [d for d in found if upright(d)]
+    for quarter in sorted({_quarter(d) for d in sideways} - {0}):
+        again = [d for d in turned_pass(model, img, quarter, None) if upright(d, quarter)]
+        for d in sideways:
+            if _quarter(d) != quarter:
+                continue
+            best = max(again, key=lambda a: _overlap(a, d), default=None)
+            if best is not None and _overlap(best, d) >= SAME:
+                again.remove(best)
+                out.append(best)
+            else:
+                out.append(d)
+        out += [a for a in again if all(_overlap(a, o) < SAME for o in out)]
+    out += [d for d in sideways if _quarter(d) == 0]
+    return out
+
+
+def _quarter(d: Detection) -> int:
+    """The quarter-turns (counter-clockwise) that bring a face found on its side upright."""
+    return round(tilt(d.kps) / 90) % 4
+
+
+def _overlap(a: Detection, b: Detection) -> float:
+    x1, y1 = np.maximum(a.bbox[:2], b.bbox[:2])
+    x2, y2 = np.minimum(a.bbox[2:], b.bbox[2:])
+    inter = max(0.0, float(x2 - x1)) * max(0.0, float(y2 - y1))
+    area = float((a.bbox[2] - a.bbox[0]) * (a.bbox[3] - a.bbox[1]) + (b.bbox[2] - b.bbox[0]) * (b.bbox[3] - b.bbox[1]))
+    return inter / (area - inter) if area > inter else 0.0
