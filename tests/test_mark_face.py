@@ -143,3 +143,25 @@ def test_a_face_marked_by_hand_moves_to_another_library_where_its_pack_misses_it
     (face,) = run_json(*other, "faces")
     assert face["bbox"] == [83.0, 66.0, 168.0, 189.0]
     assert next(p for p in run_json(*other, "people") if p["id"] == face["person"])["name"] == "Ann Marked"
+
+
+@needs_shared
+@on_sqlite
+def test_a_face_marked_without_a_name_says_whose_the_library_made_it(tmp_path, env, run, run_json):
+    """Marked as an unknown face, it is given at once to the person it looks like (the instant
+    assignment): the answer says so, not "an unknown face"."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    first, second = sorted((LFW / "Abel_Pacheco").glob("*.jpg"))[:2]
+    for p in (first, second):
+        shutil.copy(p, folder / p.name)
+    assert run_json("--model", SCRFD_PACK, "index", folder, *MISSED)["faces_added"] == 0
+    core = open_core(load_settings({}, environ=env))
+    try:
+        boxes = [",".join(f"{v:g}" for v in embed_photo(core.lib, folder / p.name)[1][0].bbox) for p in (first, second)]
+    finally:
+        core.lib.close()
+    abel = run_json("mark-face", folder / first.name, boxes[0], "Abel")["person"]
+    said = run("mark-face", folder / second.name, boxes[1]).stdout
+    assert f"person {abel} (Abel), who it looks like" in said, said
+    assert [f["person"] for f in run_json("faces")] == [abel, abel]

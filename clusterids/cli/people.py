@@ -126,7 +126,8 @@ def mark_face_cmd(ctx: click.Context, photo: str, box: str, person: str | None, 
 
     def said(r: dict[str, Any]) -> str:
         who = f"person {r['person']} ({plain(r['label'])})" if r.get("person") is not None else "an unknown face"
-        made = f"; created person {r['person']}" if r.get("created") else ""
+        made = f"; created person {r['person']}" if r.get("created") else \
+            ", who it looks like (undo takes it back)" if r.get("placed") else ""
         how = "" if r.get("found") else " (no eyes or mouth were found in the box: check that it holds a face)"
         return f"face {r['face']} marked in photo {r['photo']}: {who}{made}{how}"
 

@@ -195,10 +195,19 @@ class PeopleController:
         done = store_people.mark_face(self.lib.db, row.id, face, person)
         faults.point("correct.after_commit")
         who = done.person
+        placed = False
+        if who is None:  # an unknown face: the instant assignment may know whose it is, say so now
+            from ..store import reads
+
+            self.core.catch_up(albums=False)
+            with self.lib.db.read() as s:
+                now = reads.get_face(s, done.face)
+                who = reads.get_person(s, now.person_id) if now is not None and now.person_id is not None else None
+            placed = who is not None
         warnings = [_twice(self.lib, who.label, [row.id])] if who is not None and done.twice else []
         return Marked(face=done.face, photo=row.id, bbox=list(box_kept), found=face.det_score > 0,
                       person=who.id if who else None, name=who.name if who else None,
-                      label=who.label if who else None, created=done.created, warnings=warnings)
+                      label=who.label if who else None, created=done.created, placed=placed, warnings=warnings)
 
     @operation()
     def merge(self, persons: list[PersonRef], name: Name | None = None) -> Merged:

@@ -280,6 +280,7 @@ class Marked:
     name: str | None
     label: str | None
     created: bool
+    placed: bool = False  # given no person, the library gave it to the one it looks like (undo takes it back)
     warnings: list[str] = field(default_factory=list)  # the photo shows the person twice now
 
 
