@@ -123,6 +123,9 @@ def parse(text: bytes | str) -> Any:
     """An XMPMeta of the packet; ``Damaged`` when it is not XMP. Outside ``held()`` or
     ``read()``, it would be used and freed with the toolkit unheld."""
     raw = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    bad = _not_xml(raw) if raw.strip() else None  # nothing yet: an empty XMPMeta
+    if bad:  # the toolkit would print its own bare line to the process's stderr
+        raise Damaged(f"not valid XMP ({bad})")
     with _lock:
         libxmp = exempi()
         meta = libxmp.XMPMeta()
@@ -134,6 +137,25 @@ def parse(text: bytes | str) -> Any:
         else:
             return meta
     raise Damaged(f"not valid XMP ({error})")
+
+
+def _not_xml(raw: str) -> str | None:
+    """Why the packet is not well-formed XML (or holds a DTD, which XMP never does: entities are
+    how a hostile file makes a parser's memory explode); None when it is well-formed."""
+    import xml.parsers.expat
+
+    def refuse(*_: object) -> None:
+        raise ValueError("a DTD, which XMP never holds")
+
+    parser = xml.parsers.expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = refuse
+    try:
+        parser.Parse(raw, True)
+    except xml.parsers.expat.ExpatError as exc:
+        return f"bad XML: {xml.parsers.expat.ErrorString(exc.code)}, line {exc.lineno}"
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def serialise(meta: Any) -> str:

@@ -34,3 +34,18 @@ def test_fifo_and_devices_are_failed_not_read(flib, tmp_path):
     lines = found.stderr.strip().splitlines()
     assert found.returncode == 1 and len(lines) == 1 and "FIFO" in lines[0], found.stderr
     assert time.monotonic() - started < 60
+
+
+@needs_shared
+def test_a_broken_xmp_sidecar_is_one_line_that_names_it(flib):
+    """The XMP toolkit prints a bare "XML parsing failure" on the process's own stderr for a packet
+    that is not XML; the packet is checked first, and the one line says which file and what to do."""
+    folder = flib["photos"] / "broken-xmp"
+    folder.mkdir()
+    shutil.copy(lfw_people(1)[0], folder / "fine.jpg")
+    (folder / "fine.jpg.xmp").write_text('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Descr')
+    indexed = cli_proc(flib["env"], "index", folder, "--json", timeout=120)
+    assert indexed.returncode == 0, indexed.stderr
+    assert "XML parsing failure" not in indexed.stderr, indexed.stderr
+    (warning,) = json.loads(indexed.stdout)["warnings"]
+    assert "fine.jpg.xmp is damaged" in warning["reason"] and "fix or remove it" in warning["reason"]
