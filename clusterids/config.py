@@ -132,7 +132,7 @@ class Settings(BaseSettings):
 
     @property
     def sources(self) -> dict[str, str]:
-        """Where each setting's value came from: 'default', the config file, 'env NAME', 'flag --name'."""
+        """Where each value came from: 'default', the config file, 'env NAME', 'flag --library', '--set name'."""
         return self._sources
 
     @property
@@ -191,6 +191,7 @@ def load_settings(flags: Mapping[str, Any] | None = None, environ: Mapping[str, 
     environ = os.environ if environ is None else environ
     flags = {k: v for k, v in (flags or {}).items() if v is not None}
     merged, origins, _ = layered(flags, _Environ(environ)())
+    _plain_numbers(merged, origins)
     try:
         settings = Settings(**merged)  # frozen from here on: one object passed down
     except ValidationError as exc:
@@ -200,20 +201,43 @@ def load_settings(flags: Mapping[str, Any] | None = None, environ: Mapping[str, 
     return settings
 
 
+def _plain_numbers(merged: Mapping[str, Any], origins: Mapping[str, str]) -> None:
+    """A number given as text is plain digits: "1_0" (Python's 10) and "inf" or "nan" are typing
+    slips or nonsense for a setting, never what was meant."""
+    hints = typing.get_type_hints(Settings)
+    for name, value in merged.items():
+        if hints.get(name) in (int, float) and isinstance(value, str) and \
+                ("_" in value or value.strip().lower().lstrip("+-") in ("inf", "infinity", "nan")):
+            raise UserError(f"setting {name!r} from {origins.get(name, 'the settings')} has the value {value!r}",
+                            f"write a plain number ({'like 0.45' if hints[name] is float else 'like 4'})")
+
+
+def _fix(s: Settings, *names: str) -> str:
+    """Where to change a refused value: the place it came from."""
+    origin = s.sources.get(names[0], "default")
+    if origin.startswith(("--set", "flag")):
+        return f"give another value ({origin}=...)" if origin.startswith("--set") else f"give another {origin}"
+    if origin.startswith("env "):
+        return f"change {origin[4:]} in the environment"
+    return f"change it in {origin}" if origin != "default" else "fix the config"
+
+
 def _validate(s: Settings) -> None:
     positive = ("max_pixels", "max_file_bytes", "decode_max_side", "det_size", "workers", "batch_size", "neighbors",
                 "lease_seconds", "claim_batch")
     for name in positive:
         if getattr(s, name) <= 0:
-            raise UserError(f"setting {name!r} must be positive, not {getattr(s, name)}", "fix the config")
+            raise UserError(f"setting {name!r} must be positive, not {getattr(s, name)}", _fix(s, name))
     if s.model_threads < 0:
         raise UserError(f"setting 'model_threads' must be 0 (as many as fit) or more, not {s.model_threads}",
-                        "fix the config")
-    if s.model_ttl_seconds < 0 or s.flip_min_yaw < 0 or not 0 <= s.model_nice <= 19:
-        raise UserError("settings 'model_ttl_seconds' and 'flip_min_yaw' must be >= 0 and 'model_nice' 0-19, not "
-                        f"{s.model_ttl_seconds}, {s.flip_min_yaw}, {s.model_nice}", "fix the config")
+                        _fix(s, "model_threads"))
+    for name in ("model_ttl_seconds", "flip_min_yaw"):
+        if getattr(s, name) < 0:
+            raise UserError(f"setting {name!r} must be 0 or more, not {getattr(s, name)}", _fix(s, name))
+    if not 0 <= s.model_nice <= 19:
+        raise UserError(f"setting 'model_nice' must be 0 to 19, not {s.model_nice}", _fix(s, "model_nice"))
     if not 0.0 <= s.eps < 2.0:
-        raise UserError(f"setting 'eps' must be a cosine distance in [0, 2), not {s.eps}", "fix the config")
+        raise UserError(f"setting 'eps' must be a cosine distance in [0, 2), not {s.eps}", _fix(s, "eps"))
     path_map_pairs(s.path_map)
     _check_albums_dir(s)
 

@@ -32,6 +32,9 @@ SETTING_NAMES = frozenset({
     "claim_batch", "enqueue", "xmp_read", "xmp_write", "progress"})
 
 
+OWN_FLAGS = ("library", "model")  # the settings with flags of their own; every other one is given by --set
+
+
 def default_library() -> Path:
     return Path(platformdirs.user_data_dir("clusterids")) / "library"
 
@@ -52,7 +55,7 @@ def read_toml(path: Path) -> dict[str, Any]:
                             "replace it by a text file, or remove it")
         with path.open("rb") as fh:
             return _flatten(tomllib.load(fh))
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # a library path that is a file: said where it is opened
         return {}
     except UnicodeDecodeError as exc:
         raise UserError(f"the config file is not UTF-8 text ({path})",
@@ -80,7 +83,7 @@ def layered(flags: Mapping[str, Any], env: Mapping[str, Any]) -> tuple[dict[str,
     origins: dict[str, str] = {}
     layers: list[tuple[Mapping[str, Any], Callable[[str], str]]] = [
         (toml, lambda _: str(toml_path)), (env, lambda n: f"env {ENV_PREFIX}{n.upper()}"),
-        (flags, lambda n: f"flag --{n.replace('_', '-')}")]
+        (flags, lambda n: f"flag --{n}" if n in OWN_FLAGS else f"--set {n}")]
     for values, origin in layers:
         for name, value in values.items():
             merged[name], origins[name] = value, origin(name)

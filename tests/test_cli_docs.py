@@ -44,7 +44,7 @@ def test_precedence_toml_env_flag(tmp_path):
     assert (s.eps, s.workers, s.album_link, s.vector_store_url) == (0.4, 4, "hardlink", "x")
     assert s.sources["eps"].endswith("config.toml")
     assert s.sources["workers"] == "env CLUSTERIDS_WORKERS"
-    assert s.sources["album_link"] == "flag --album-link"
+    assert s.sources["album_link"] == "--set album_link"
     assert s.sources["library"] == "env CLUSTERIDS_LIBRARY"
     with pytest.raises(pydantic.ValidationError, match="frozen"):  # one frozen object, passed down
         s.eps = 0.5  # type: ignore[misc]
@@ -55,7 +55,7 @@ def test_config_command_shows_sources(tmp_path):
     result = CliRunner().invoke(cli, ["--set", "workers=3", "config", "--json"], env=env, obj={})
     rows = {r["name"]: r for r in json.loads(result.stdout)}
     assert rows["eps"] == {"name": "eps", "value": 0.5, "source": "env CLUSTERIDS_EPS"}
-    assert rows["workers"]["source"] == "flag --workers" and rows["workers"]["value"] == 3
+    assert rows["workers"]["source"] == "--set workers" and rows["workers"]["value"] == 3
 
 
 @pytest.mark.parametrize("toml,words", [

@@ -211,7 +211,7 @@ def test_config_shows_the_values_in_effect(three):
     assert rows["models_dir"]["value"] == env["CLUSTERIDS_MODELS_DIR"]  # given: shown as given
     assert rows["albums_dir"]["value"] == str(Path(env["CLUSTERIDS_LIBRARY"]) / "albums")
     given = {r["name"]: r for r in json.loads(run("--set", "eps=0.3", "config", "--json").stdout)}
-    assert given["eps"] == {"name": "eps", "value": 0.3, "source": "flag --eps"}
+    assert given["eps"] == {"name": "eps", "value": 0.3, "source": "--set eps"}
     import platformdirs
 
     bare = {k: v for k, v in env.items() if k != "CLUSTERIDS_MODELS_DIR"}

@@ -150,10 +150,10 @@ def pending(root: Path) -> dict[str, str] | None:
     is not in place yet, "replaying" once it is); None when there is none."""
     try:
         found = json.loads((root / PENDING_FILE).read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     except (OSError, ValueError):
-        return {"copy": "", "stage": "copying"}  # torn: the database may not be in place
+        return {"copy": "", "stage": "copying"}  # there but torn: the database may not be in place
     return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {"copy": "", "stage": "copying"}
 
 
@@ -191,6 +191,16 @@ def library_id(path: Path) -> str | None:
     return str(row[0]) if row else None
 
 
+def _healthy(db: Path) -> bool:
+    """Whether ``db`` reads as a library (immutable: no WAL or lock file is made beside it)."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro&immutable=1", uri=True)) as conn:
+            ok = conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+            return bool(ok and conn.execute("SELECT value FROM meta WHERE key = 'library_id'").fetchone())
+    except sqlite3.Error:
+        return False
+
+
 def put_back(root: Path, copy: Copy) -> Path | None:
     """Put ``copy`` in the database's place. The database there is moved aside, never deleted
     (returned: where it went; None when there was none). The copy is made whole beside it first:
@@ -207,7 +217,8 @@ def put_back(root: Path, copy: Copy) -> Path | None:
     faults.point("restore.before_swap")
     aside = None
     if db.exists():
-        aside = root / f"{DB_FILE}.damaged-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
+        how = "replaced" if _healthy(db) else "damaged"  # a restore by choice replaces a sound file
+        aside = root / f"{DB_FILE}.{how}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
         n = 1
         while aside.exists():
             aside = aside.with_name(f"{aside.name.split('~')[0]}~{n}")

@@ -190,6 +190,8 @@ def test_a_restore_refuses_what_is_not_a_copy_of_this_library(tmp_path):
     with pytest.raises(UserError, match="another library's database"):
         offline(settings).call(operations.get("backups.restore"), {"source": str(theirs.path)})
     assert corrections_state(env) == before and problems(env) == []
+    done = offline(settings).call(operations.get("backups.restore"), {})  # by choice: a sound file replaced
+    assert ".replaced-" in str(done.moved_aside) and corrections_state(env) == before
 
 
 def test_a_person_numbered_anew_after_the_copy_is_found_by_their_faces(tmp_path):

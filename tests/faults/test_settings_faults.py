@@ -72,3 +72,24 @@ def test_config_that_is_a_fifo_is_one_line(cli_env):
     os.mkfifo(library / "config.toml")
     line = cli_one_line(cli_env, "status")
     assert str(library / "config.toml") in line and "not a regular file" in line, line
+
+
+@pytest.mark.parametrize("given, said", [
+    (("--set", "eps=1_0"), "'1_0': write a plain number (like 0.45)"),  # Python reads it as 10
+    (("--set", "workers=1_0"), "'1_0': write a plain number (like 4)"),
+    (("--set", "eps=inf"), "'inf': write a plain number"),
+    (("--set", "eps=abc"), "setting 'eps' from --set eps has the value 'abc'"),
+    (("--set", "max_pixels=0"), "must be positive, not 0: give another value (--set max_pixels=...)"),
+])
+def test_a_wrong_value_says_where_it_was_given(cli_env, given, said):
+    line = cli_one_line(cli_env, *given, "config")
+    assert said in line, line
+
+
+def test_a_wrong_value_in_the_environment_or_a_library_that_is_a_file_say_so(cli_env, tmp_path):
+    line = cli_one_line(cli_env | {"CLUSTERIDS_MAX_PIXELS": "0"}, "config")
+    assert "change CLUSTERIDS_MAX_PIXELS in the environment" in line, line
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a library")
+    line = cli_one_line(cli_env, "--library", str(a_file), "status")
+    assert "the library path is a file" in line and "config.toml" not in line, line
