@@ -93,6 +93,11 @@ def print_index(r: dict[str, Any]) -> None:
 
     for f in r.get("failures", []):
         click.echo(f"failed: {plain(f['path'])}: {plain(f['reason'])}", err=True)
+    if r.get("failures"):  # what to do, once: the files are read again as soon as they change
+        click.echo(f"{count(len(r['failures']), 'photo')} could not be read: copy or export "
+                   f"{'it' if len(r['failures']) == 1 else 'them'} again, or remove "
+                   f"{'it' if len(r['failures']) == 1 else 'them'} (a photo read before keeps its faces "
+                   "meanwhile); 'clusterids status --failed' lists them", err=True)
     for w in r.get("warnings", []):  # i20: a damaged sidecar, a missing XMP library
         click.echo(f"warning: {plain(w['reason'])}", err=True)
     names = r.get("names") or {}

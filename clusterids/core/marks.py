@@ -36,7 +36,9 @@ def photo_of(lib: Library, photo: str) -> PhotoRow:
 
 def checked_box(lib: Library, photo: PhotoRow, box: list[float]) -> tuple[float, float, float, float]:
     """``box`` (x1, y1, x2, y2 in the photo's pixels as shown) inside the photo, large enough for
-    a face, and over no face the photo has; else why not, in one line."""
+    a face, and over no face the photo has; else why not, in one line that names the photo."""
+    import os
+
     from ..store import reads
 
     if len(box) != 4 or not all(math.isfinite(v) for v in box):
@@ -44,20 +46,20 @@ def checked_box(lib: Library, photo: PhotoRow, box: list[float]) -> tuple[float,
         raise UserError(f"a face's box is four numbers x1,y1,x2,y2, not {given}",
                         "give the corners in the photo's pixels")
     w, h = photo.width or 0, photo.height or 0
+    named = f"photo {photo.id} ({os.path.basename(photo.path)}" + (f", {w}x{h})" if w and h else ")")
     lo_x, hi_x, lo_y, hi_y = min(box[0], box[2]), max(box[0], box[2]), min(box[1], box[3]), max(box[1], box[3])
     if w and h and (hi_x <= 0 or hi_y <= 0 or lo_x >= w or lo_y >= h):
-        raise UserError(f"the box {_box(box)} is outside this {w}x{h} photo", "give corners inside it")
+        raise UserError(f"the box {_box(box)} is outside {named}", "give corners inside it")
     x1, y1, x2, y2 = max(0.0, lo_x), max(0.0, lo_y), min(float(w), hi_x), min(float(h), hi_y)
     least = max(8.0, lib.settings.min_face_px / 2)
     if min(x2 - x1, y2 - y1) < least:
-        raise UserError(f"the box {_box(box)} is too small for a face in this {w}x{h} photo" if w and h
-                        else f"the box {_box(box)} is too small for a face",
+        raise UserError(f"the box {_box(box)} is too small for a face in {named}",
                         f"draw it around the whole face, at least {least:g} pixels a side")
     with lib.db.read() as s:
         faces = reads.faces(s, photo_id=photo.id)
     for f in faces:
         if covered((x1, y1, x2, y2), f.bbox) >= SAME_FACE:
-            raise UserError(f"this face has a box already (face {f.id})", "choose that face to name it")
+            raise UserError(f"{named} has a box on this face already (face {f.id})", "choose that face to name it")
     return round(x1, 2), round(y1, 2), round(x2, 2), round(y2, 2)
 
 
