@@ -73,9 +73,11 @@ class Settings(BaseSettings):
                                    "default, -1: as attach_eps.", 0.0)
     retry_padded: bool = _help("When a photo yields no face, look again on a padded canvas (close-ups: ID "
                                "photos, profile pictures, prints cut to the face).", True)
-    retry_turned: bool = _help("When a photo yields no face, look again with it turned a quarter each way "
-                               "(sideways photos without an EXIF orientation); off: it cost more than 10% of indexing "
-                               "time on a library where half the photos hold no face.", False)
+    retry_turned: bool | Literal["auto"] = _help(
+        "When a photo yields no face, look again with it turned a quarter each way and upside down (sideways "
+        "scans, old cameras); auto: only photos that do not say which way is up (no EXIF orientation tag, no "
+        "sidecar's: scans, exports), as a camera or phone photo always does; true: every photo (it cost 28% of "
+        "indexing time on a library where half the photos hold no face).", "auto")
     flip_embed: bool = _help("Embed a turned face and its mirror image and average them (test-time flip): "
                              "profiles meet frontal views. Only faces turned at least flip_min_yaw are "
                              "mirrored, in the same recognizer batch as the faces.", True)

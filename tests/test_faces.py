@@ -221,3 +221,29 @@ def test_a_photo_showing_one_face_twice_gives_it_to_one_person(run_json, env, tm
     run_json("recluster", "--from-scratch")
     got = persons_in_twice()
     assert len(got) == 2 and (got[0] != got[1] or got == [None, None])
+
+
+@needs_shared
+def test_a_sideways_scan_is_turned_by_default_a_camera_photo_is_not(scrfd, tmp_path):
+    """``retry_turned = "auto"``: a photo that does not say which way is up (no EXIF orientation:
+    a scan, an export) is tried turned when it gives no face; one that says so (every camera and
+    phone writes the tag) is not, so the retries cost nothing on a camera library."""
+    import io
+
+    from PIL import Image
+
+    from clusterids.indexer.embed import detect_and_embed
+    from clusterids.media.imaging import decode
+
+    settings = load_settings({"library": str(tmp_path / "lib")})
+    assert settings.retry_turned == "auto"
+    with Image.open(UPRIGHT) as img:
+        sideways = img.transpose(Image.Transpose.ROTATE_270)  # a quarter clockwise: the first pass misses it
+    scan, camera = io.BytesIO(), io.BytesIO()
+    sideways.save(scan, "JPEG", quality=95)
+    exif = Image.Exif()
+    exif[0x0112] = 1  # "upright as stored", as a camera on its side would not write
+    sideways.save(camera, "JPEG", quality=95, exif=exif)
+    found = detect_and_embed(scrfd, settings, decode(scan.getvalue(), 1920, 50_000_000))
+    assert len(found) == 1
+    assert detect_and_embed(scrfd, settings, decode(camera.getvalue(), 1920, 50_000_000)) == []

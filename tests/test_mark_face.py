@@ -67,7 +67,8 @@ def test_a_face_marked_by_hand_is_embedded_as_the_detector_would_and_undo_takes_
     for twice in (box, "60,30,200,230", "230,240,70,50"):  # the same box, a loose one, corners reversed
         again = run("mark-face", "1", twice, ok=False)
         assert again.exit_code == 1 and f"has a box on this face already (face {face.id})" in again.stderr, twice
-    assert "is outside photo 1 (Aaron_Eckhart_0001.jpg, 250x250)" in run("mark-face", "1", "300,300,400,400", ok=False).stderr
+    outside = run("mark-face", "1", "300,300,400,400", ok=False).stderr
+    assert "is outside photo 1 (Aaron_Eckhart_0001.jpg, 250x250)" in outside
     second = run_json("mark-face", "1", "-8,-8,40,40", f"Person_{made['person']}")
     assert second["person"] == made["person"] and "now shows Ann Marked twice" in second["warnings"][0]
     assert "marked by hand as Ann Marked" in run("history").stdout

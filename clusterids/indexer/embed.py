@@ -35,7 +35,8 @@ def detect_and_embed(model: FaceModel, settings: Settings, decoded: Decoded) -> 
     from ..models.find import find_faces
     from ..models.pose import yaw
 
-    found, _ = find_faces(model, decoded.bgr, settings.retry_padded, settings.retry_turned)
+    turned = settings.retry_turned is True or (settings.retry_turned == "auto" and not decoded.says_turn)
+    found, _ = find_faces(model, decoded.bgr, settings.retry_padded, turned)
     kept = [d for d in found if min(d.bbox[2] - d.bbox[0], d.bbox[3] - d.bbox[1]) * scale >= settings.min_face_px]
     if not kept:
         return []

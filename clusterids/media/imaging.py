@@ -41,6 +41,7 @@ class Decoded:
     height: int
     taken_at: str | None
     orientation: int = 1  # the EXIF orientation applied (or the one given to decode: a sidecar's)
+    says_turn: bool = True  # the photo says which way is up (an EXIF orientation tag, or a sidecar's)
 
 
 def not_a_file(mode: int) -> str | None:
@@ -218,8 +219,11 @@ def decode(data: bytes, max_side: int, max_pixels: int, orientation: int | None 
         reduced = (-(-width // r), -(-height // r))  # what a decode at 1/r holds: libjpeg rounds up
         if reduced[0] * reduced[1] > max_pixels:
             raise BadImage(f"{width}x{height} pixels is over the limit of {max_pixels} (max_pixels setting)")
-        if orientation not in TRANSPOSE and orientation != 1:
-            orientation = img.getexif().get(ORIENTATION, 1)
+        says_turn = orientation in TRANSPOSE or orientation == 1
+        if not says_turn:
+            exif = img.getexif()
+            says_turn = ORIENTATION in exif
+            orientation = exif.get(ORIENTATION, 1)
             orientation = orientation if orientation in TRANSPOSE else 1
         swapped = orientation in (5, 6, 7, 8)
         taken_at = _taken_at(img)
@@ -254,4 +258,5 @@ def decode(data: bytes, max_side: int, max_pixels: int, orientation: int | None 
         height=height,
         taken_at=taken_at,
         orientation=orientation or 1,
+        says_turn=says_turn,
     )
