@@ -1,7 +1,9 @@
 """When a photo was taken: from its EXIF date, else its XMP sidecar's, else a date in its file
 name (the names cameras and phones give: ``IMG_20190812_153012``, ``2019-08-12 15.30.12``,
-``PXL_...``, ``Screenshot_...``, ``WhatsApp Image ... at ...``), else the file's modification
-time, which is then marked as estimated.
+``PXL_...``, ``Screenshot_...``, ``WhatsApp Image ... at ...``), else a date its folders give
+(``2019-08-12 Rome``, ``2019/08/12``: that day; ``2002-05``, ``2002-spring``, ``1975``: estimated,
+the file's modification time where it falls in that period, as a scan's often does not), else
+the file's modification time, which is then marked as estimated.
 
 Dates are stored as ISO 8601 text without a zone, in the local time of the camera (EXIF and
 file names carry no zone) or of the machine that indexed the photo (a modification time), and
@@ -42,7 +44,78 @@ def taken(exif: str | None, path: str, mtime_ns: int | None, xmp: str | None = N
     named = from_name(path)
     if named is not None:
         return Taken(named, False)
-    return Taken(from_mtime(mtime_ns), True)
+    written = from_mtime(mtime_ns)
+    folder = from_folders(path)
+    if folder is not None:
+        day, start, end = folder
+        if start == end:  # a whole date: "2019-08-12 Rome", 2019/08/12/
+            return Taken(day, False)
+        if written is None or not start <= written[:10] <= end:  # the file's time is a copy's: the folder knows better
+            return Taken(day, True)
+    return Taken(written, True)
+
+
+# a year standing alone in a folder's name ("2002", "2002-spring", "Christmas 1987", "1975 Summer"),
+# never part of a word or a longer number ("1920x1080", "DSC2002"); perhaps a month after it
+# ("2002-05") or a second year ("1998-2001")
+_YEAR = re.compile(r"(?<![0-9A-Za-z])(?P<y>1[89]\d\d|20\d\d)"
+                   r"(?:[-_. ](?P<m>0[1-9]|1[0-2])|\s*[-–]\s*(?P<y2>1[89]\d\d|20\d\d))?(?![0-9A-Za-z])")
+# a season's first and last month (the northern hemisphere's; winter is the year's first months)
+_SEASONS = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11), "fall": (9, 11), "winter": (1, 2),
+            "easter": (3, 4), "christmas": (12, 12), "xmas": (12, 12), "frühling": (3, 5), "sommer": (6, 8),
+            "herbst": (9, 11), "printemps": (3, 5), "été": (6, 8), "automne": (9, 11), "hiver": (1, 2)}
+FOLDERS_UP = 4  # a date three or four folders up still says when (Photos/1975/Summer/Beach/)
+
+
+def from_folders(path: str) -> tuple[str, str, str] | None:
+    """When the folders a photo lies in say it was taken, nearest first: (the day to show, the
+    first and the last day the folder's words allow). A whole date ("2019-08-12 Rome", or
+    2019/08/12/) is that day; a month ("2002-05", 2002/05/) its middle; a year, with a season
+    in that folder or one below it ("2002-spring", 1975/Summer/), the season, else the year."""
+    names = [p.name for p in list(PurePath(path).parents)[:FOLDERS_UP] if p.name]
+    if len(names) >= 3 and _two(names[0], 31) and _two(names[1], 12) and _year_only(names[2]):
+        return _day(f"{names[2]}-{names[1]}-{names[0]}")
+    if len(names) >= 2 and _two(names[0], 12) and _year_only(names[1]):
+        return _months(int(names[1]), int(names[0]), int(names[0]))
+    for level, name in enumerate(names):
+        whole = from_name(name)
+        if whole is not None:
+            return _day(whole[:10])
+        match = _YEAR.search(name)
+        if match is None or not valid(f"{match['y']}-01-01"):
+            continue
+        year = int(match["y"])
+        if match["m"]:
+            return _months(year, int(match["m"]), int(match["m"]))
+        if match["y2"] and valid(f"{match['y2']}-01-01") and int(match["y2"]) > year:
+            last = int(match["y2"])
+            return f"{(year + last) // 2}-07-01", f"{year}-01-01", f"{last}-12-31"
+        words = {w for n in names[: level + 1] for w in re.findall(r"[^\W\d_]+", n.lower())}
+        season = next((_SEASONS[w] for w in _SEASONS if w in words), None)
+        return _months(year, *season) if season else (f"{year}-07-01", f"{year}-01-01", f"{year}-12-31")
+    return None
+
+
+def _two(name: str, most: int) -> bool:
+    return len(name) == 2 and name.isdigit() and 1 <= int(name) <= most
+
+
+def _year_only(name: str) -> bool:
+    return len(name) == 4 and name.isdigit() and valid(f"{name}-01-01")
+
+
+def _day(day: str) -> tuple[str, str, str] | None:
+    return (day, day, day) if valid(day) else None
+
+
+def _months(year: int, first: int, last: int) -> tuple[str, str, str]:
+    """Months ``first`` to ``last`` of ``year``: (their middle day, their first day, their last)."""
+    import calendar
+
+    end = calendar.monthrange(year, last)[1]
+    middle = (first + last) // 2
+    mid_day = 15 if first == last or (first + last) % 2 == 0 else calendar.monthrange(year, middle)[1]
+    return f"{year}-{middle:02d}-{mid_day:02d}", f"{year}-{first:02d}-01", f"{year}-{last:02d}-{end:02d}"
 
 
 def from_name(path: str) -> str | None:
@@ -76,4 +149,4 @@ def valid(text: str) -> bool:
     return FIRST_YEAR <= when.year <= datetime.now().year + 1
 
 
-__all__ = ["Taken", "taken", "from_name", "from_mtime", "valid"]
+__all__ = ["Taken", "taken", "from_name", "from_folders", "from_mtime", "valid"]

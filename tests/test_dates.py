@@ -45,6 +45,38 @@ def test_dates_in_file_names(name, when):
     assert from_name(f"/photos/{name}") == when
 
 
+@pytest.mark.parametrize("path,when", [
+    ("/p/2019-08-12 Rome/a.jpg", ("2019-08-12", "2019-08-12", "2019-08-12")),
+    ("/p/2019/08/12/a.jpg", ("2019-08-12", "2019-08-12", "2019-08-12")),
+    ("/p/2019/08/a.jpg", ("2019-08-15", "2019-08-01", "2019-08-31")),
+    ("/p/2002_05/a.jpg", ("2002-05-15", "2002-05-01", "2002-05-31")),
+    ("/p/2002-spring/scan.jpg", ("2002-04-15", "2002-03-01", "2002-05-31")),
+    ("/p/Christmas 1987/a.jpg", ("1987-12-15", "1987-12-01", "1987-12-31")),
+    ("/p/1975/Summer/Beach/a.jpg", ("1975-07-15", "1975-06-01", "1975-08-31")),  # the season one folder down
+    ("/p/Photos 1998-2001/a.jpg", ("1999-07-01", "1998-01-01", "2001-12-31")),
+    ("/scans/1975/a.jpg", ("1975-07-01", "1975-01-01", "1975-12-31")),
+    ("/p/1920x1080/a.jpg", None), ("/p/DCIM/100CANON/a.jpg", None), ("/p/2099/a.jpg", None),
+    ("/home/me/Pictures/a.jpg", None),
+])
+def test_dates_in_folder_names(path, when):
+    from clusterids.dates import from_folders
+
+    assert from_folders(path) == when
+
+
+def test_a_folder_date_beats_a_copy_s_time_and_yields_to_a_time_inside_it():
+    """A scan in "2002-spring" copied in 2026: the folder says when (estimated, "about April
+    2002"); a file whose own time lies in that spring keeps it; a whole date is exact."""
+    from clusterids.dates import taken
+
+    copied = int(datetime(2026, 1, 5, 9, 0, 0).timestamp() * 1e9)
+    inside = int(datetime(2002, 4, 20, 18, 0, 0).timestamp() * 1e9)
+    assert taken(None, "/p/2002-spring/scan.jpg", copied) == ("2002-04-15", True)
+    assert taken(None, "/p/2002-spring/scan.jpg", inside) == ("2002-04-20T18:00:00", True)
+    assert taken(None, "/p/2019-08-12 Rome/scan.jpg", copied) == ("2019-08-12", False)
+    assert taken(None, "/p/2019-08-12 Rome/IMG_20190813_101010.jpg", copied) == ("2019-08-13T10:10:10", False)
+
+
 def test_the_best_source_wins_and_only_a_modification_time_is_estimated():
     from clusterids.dates import taken
 
