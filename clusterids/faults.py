@@ -27,6 +27,7 @@ POINTS = (
     "open.before_albums",  # the same, in the catch-up a command runs when it opens the library
     "albums.mid_sync",  # some albums switched, others not
     "graph.before_save",
+    "restore.copying",  # the copy being made beside the database (a full disk)
     "restore.before_swap",  # the copy made whole beside the database, the database not yet moved aside
     "restore.before_replay",  # the copy in the database's place, the photos and corrections not yet again
 )

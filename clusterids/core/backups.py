@@ -5,6 +5,7 @@ store/corrections_log.py)."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,7 +70,14 @@ class BackupsController:
             _check_copy(root, chosen.path)
             chosen_path, held = chosen.path, chosen.describe()
             backup.note_pending(root, chosen.path, "copying")
-            aside = backup.put_back(root, chosen)
+            try:
+                made = backup.prepare(root, chosen)
+            except (OSError, sqlite3.Error) as exc:  # nothing was touched: no restore is under way
+                backup.done_pending(root)
+                raise UserError(f"could not copy {chosen.path} beside the library database ({exc})",
+                                "check that the disk has room, then run 'clusterids restore' again") from exc
+            faults.point("restore.before_swap")
+            aside = backup.swap(root, made)
             backup.note_pending(root, chosen.path, "replaying", aside)
         faults.point("restore.before_replay")
         core = self.core.open()

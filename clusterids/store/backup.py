@@ -203,18 +203,32 @@ def _healthy(db: Path) -> bool:
 
 def put_back(root: Path, copy: Copy) -> Path | None:
     """Put ``copy`` in the database's place. The database there is moved aside, never deleted
-    (returned: where it went; None when there was none). The copy is made whole beside it first:
-    a crash while it is made leaves the database where it was."""
-    db = root / DB_FILE
+    (returned: where it went; None when there was none)."""
+    return swap(root, prepare(root, copy))
+
+
+def prepare(root: Path, copy: Copy) -> Path:
+    """The copy made whole beside the database (``library.db.restoring``), the database untouched:
+    a crash or a full disk meanwhile leaves it where it was."""
     tmp = root / (DB_FILE + ".restoring")
     tmp.unlink(missing_ok=True)  # a copy a crash left unfinished
-    with contextlib.closing(_connect_ro(copy.path)) as src, contextlib.closing(sqlite3.connect(tmp)) as dst:
-        src.backup(dst)
-        dst.execute("PRAGMA journal_mode=DELETE")
-    tmp.chmod(0o600)
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    faults.point("restore.before_swap")
+    try:
+        with contextlib.closing(_connect_ro(copy.path)) as src, contextlib.closing(sqlite3.connect(tmp)) as dst:
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode=DELETE")
+        faults.point("restore.copying")
+        tmp.chmod(0o600)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def swap(root: Path, tmp: Path) -> Path | None:
+    """The copy ``prepare`` made takes the database's place; the database goes aside."""
+    db = root / DB_FILE
     aside = None
     if db.exists():
         how = "replaced" if _healthy(db) else "damaged"  # a restore by choice replaces a sound file

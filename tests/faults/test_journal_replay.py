@@ -178,6 +178,20 @@ def test_a_restore_cut_short_is_finished_by_the_next(tmp_path, monkeypatch, poin
     assert not (tmp_path / "library" / backup.PENDING_FILE).exists()
 
 
+def test_a_restore_the_disk_cannot_hold_leaves_the_library_as_it_was(tmp_path, monkeypatch):
+    env, ids = _library(tmp_path)
+    before = _corrected(env, ids)
+    settings = load_settings({}, environ=env)
+    monkeypatch.setenv(faults.FAULT_ENV, "restore.copying:ENOSPC")
+    with pytest.raises(UserError, match="could not copy .* beside the library database") as refused:
+        offline(settings).call(operations.get("backups.restore"), {})
+    assert "disk has room" in refused.value.hint
+    monkeypatch.delenv(faults.FAULT_ENV)
+    root = tmp_path / "library"
+    assert not (root / backup.PENDING_FILE).exists() and not (root / "library.db.restoring").exists()
+    assert corrections_state(env) == before and problems(env) == []  # opens as it was: nothing began
+
+
 def test_a_restore_refuses_what_is_not_a_copy_of_this_library(tmp_path):
     env, ids = _library(tmp_path)
     before = _corrected(env, ids)
