@@ -5,7 +5,6 @@ store/corrections_log.py)."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -72,10 +71,9 @@ class BackupsController:
             backup.note_pending(root, chosen.path, "copying")
             try:
                 made = backup.prepare(root, chosen)
-            except (OSError, sqlite3.Error) as exc:  # nothing was touched: no restore is under way
+            except UserError:  # nothing was touched: no restore is under way
                 backup.done_pending(root)
-                raise UserError(f"could not copy {chosen.path} beside the library database ({exc})",
-                                "check that the disk has room, then run 'clusterids restore' again") from exc
+                raise
             faults.point("restore.before_swap")
             aside = backup.swap(root, made)
             backup.note_pending(root, chosen.path, "replaying", aside)

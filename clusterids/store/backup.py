@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import faults
+from ..errors import UserError
 from . import wal
 
 BACKUPS_DIR = "backups"
@@ -220,6 +221,10 @@ def prepare(root: Path, copy: Copy) -> Path:
         tmp.chmod(0o600)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
+    except (OSError, sqlite3.Error) as exc:
+        tmp.unlink(missing_ok=True)
+        raise UserError(f"could not copy {copy.path} beside the library database ({exc})",
+                        "check that the disk has room, then run 'clusterids restore' again") from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
