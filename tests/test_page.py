@@ -242,10 +242,10 @@ def test_keyboard_only_name_a_face_and_shortcuts(site: Site, open_page: Any) -> 
     page.wait_for_selector("dialog[open] dl.keys")
     assert page.locator("dialog[open] dt").count() >= 10
     page.keyboard.press("Escape")
-    # m merges by keyboard: pick the other by name, then confirm
+    # m merges by keyboard: pick the other by name, then confirm; the named one is kept
     merge_by_keyboard(site, page, src["id"], "Dora")
-    wait_until(lambda: site.person(dst["id"]) is None, 30, "the keyboard merge")
-    assert site.person(src["id"])["name"] == "Dora"
+    wait_until(lambda: site.person(src["id"]) is None, 30, "the keyboard merge")
+    assert site.person(dst["id"])["name"] == "Dora"
 
 
 @needs_shared

@@ -35,9 +35,9 @@ def test_a_merge_says_who_was_merged_into_whom(site: Site, open_page: Any) -> No
     wait_until(lambda: site.person(newcomer["id"]) is None, 30, "the drag merge")
 
     merge_by_keyboard(site, page, other["id"], "Newcomer Two")  # by keyboard, from the other's page
-    assert said(page, "merged").startswith(f"Newcomer Two merged into Person_{other['id']}")
-    wait_until(lambda: site.person(plain["id"]) is None, 30, "the keyboard merge")
-    assert site.person(other["id"])["name"] == "Newcomer Two"
+    assert said(page, "merged").startswith(f"Person_{other['id']} merged into Newcomer Two")  # the named one kept
+    wait_until(lambda: site.person(other["id"]) is None, 30, "the keyboard merge")
+    assert site.person(plain["id"])["name"] == "Newcomer Two"
 
 
 @needs_shared
@@ -99,8 +99,8 @@ def test_the_merge_dialog_offers_persons_to_tap(site: Site, open_page: Any) -> N
     page.wait_for_function("document.querySelectorAll('dialog[open] #merge-choices .pick-person').length === 1")
     page.click(f"dialog[open] .pick-person[data-person='{two['id']}']")
     page.click("dialog[open] #confirm-merge")
-    wait_until(lambda: site.person(two["id"]) is None, 30, "the merge")
-    assert site.person(one["id"])["name"] == "Tappy Two"
+    wait_until(lambda: site.person(one["id"]) is None, 30, "the merge")  # the named one is kept
+    assert site.person(two["id"])["name"] == "Tappy Two"
 
 
 @needs_shared

@@ -20,17 +20,18 @@ export async function assignFaces(faceIds, target) {
   const r = await api.assign(faceIds, target);
   const name = label({ id: r.person, name: r.name, label: r.label });
   const moved = `${count(r.faces.length, "face")} moved to ${name}${r.created ? " (a new person)" : ""}.`;
+  const back = " Undo (u) takes it back.";
   if (!r.warnings.length) {
-    say(moved);
+    say(moved + back);
     return r;
   }
   const twice = await photosTwice(r.person, r.faces).catch(() => []);
   if (!twice.length) {
-    say(`${moved} Note: ${r.warnings.join(" ")}`, "warn");
+    say(`${moved} Note: ${r.warnings.join(" ")}${back}`, "warn");
     return r;
   }
   const where = twice.length === 1 ? "this photo" : count(twice.length, "photo");
-  say(`${moved} ${name} now shows twice in ${where}: one of those faces may be someone else.`, "warn",
+  say(`${moved} ${name} now shows twice in ${where}: one of those faces may be someone else.${back}`, "warn",
     ...twice.slice(0, 4).map((pid) => el("a", { href: `#/photo/${pid}`, class: "warn-photo", "aria-label": `open photo ${pid}` },
       el("img", { src: api.photoUrl(pid), alt: "", height: 56 }))));
   return r;

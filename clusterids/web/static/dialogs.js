@@ -131,7 +131,17 @@ function mergeChoices(except, input, pick, most = 24) {
   return grid;
 }
 
-/** "Merge with…": a person by name or by a tap, then the confirmation. True when merged. */
+/** The order in which to merge ``a`` and ``b``, the one kept first: a named person over an
+ * unnamed one, else the one with more faces (a named person's page and album must not vanish). */
+export function keptFirst(a, b) {
+  const p = persons.get(a), q = persons.get(b);
+  if (!p || !q) return [a, b];
+  if (Boolean(p.name) !== Boolean(q.name)) return p.name ? [a, b] : [b, a];
+  return (q.faces || 0) > (p.faces || 0) ? [b, a] : [a, b];
+}
+
+/** "Merge with…": a person by name or by a tap, then the confirmation. True when merged; the
+ * page of a person merged away is then the kept one's (replaced: Back must not go to a person gone). */
 export async function askMerge(id) {
   const { input, node } = nameInput("merge-name", "Merge with (a person's name, or tap one)", id);
   const choices = mergeChoices(id, input, (p) => { input.value = label(p); dialog.close("ok"); });
@@ -141,7 +151,10 @@ export async function askMerge(id) {
   if (await openDialog(`Merge ${label(persons.get(id) || { id })} with…`, form) !== "ok") return false;
   const other = resolvePerson(input.value);
   if (other.id === undefined) { say(`There is no person named ${other.name}.`, "error"); return false; }
-  return Boolean(await confirmMerge(id, other.id));
+  const [keep, gone] = keptFirst(id, other.id);
+  if (!(await confirmMerge(keep, gone))) return false;
+  if (location.hash === `#/person/${gone}`) history.replaceState(history.state, "", `#/person/${keep}`);
+  return true;
 }
 
 const KEYS = [["?", "this list"], ["g p / g u / g i / g s", "people, unknown faces, ignored faces, suggestions"], ["/", "filter people by name"],

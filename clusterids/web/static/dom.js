@@ -22,11 +22,13 @@ export function el(tag, attrs = {}, ...children) {
 const TOAST_MS = 8000;
 let toast = null;
 let toastTimer = 0;
+let said = 0;  // how many times say() ran: act() tells whether an action said anything
 
 /** The status line: a sentence, and optionally nodes after it (a photo the sentence is about).
  * When the line is scrolled out of sight (an action far down a phone's page), the sentence also
  * shows for a while at the bottom of the screen, where the eye is; a tap puts it away. */
 export function say(text, kind = "", ...nodes) {
+  said += 1;
   const shown = nodes.filter((n) => n);
   statusLine.replaceChildren(text, ...shown);
   statusLine.className = kind;
@@ -55,7 +57,10 @@ export function say(text, kind = "", ...nodes) {
 
 /** Runs an action from a click or key: its error goes to the status line, never to the console only. */
 export async function act(fn) {
-  try { await fn(); } catch (e) { say(e instanceof ApiError ? e.message : `Something went wrong: ${e.message}`, "error"); }
+  const before = said;
+  try { await fn(); } catch (e) { say(e instanceof ApiError ? e.message : `Something went wrong: ${e.message}`, "error"); return; }
+  // a success that said nothing still ends an earlier error: the red line would tell of a failure no more
+  if (said === before && statusLine.className === "error") say("");
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

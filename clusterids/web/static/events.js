@@ -21,9 +21,9 @@ function busy() {
 async function reread() {
   timer = null;
   if (busy()) { timer = setTimeout(reread, 1000); return; }
-  const focused = document.activeElement && document.activeElement.id;
-  await redraw(true);
-  if (focused) document.getElementById(focused)?.focus({ preventScroll: true });
+  // begun meanwhile (a face selected, a dialog opened), it stops: the re-read waits again
+  await redraw(true, busy);
+  if (busy() && !timer) timer = setTimeout(reread, 1000);
 }
 
 function changed() {

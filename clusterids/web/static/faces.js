@@ -1,13 +1,14 @@
 // A grid of faces to sort (a person's, or the unknown ones): select by click, tap or space;
 // move the selection by drag, by the "Move to" list or by name; corrections remove the faces
-// in place, so the scroll stays where it was. Shared by the person and the unknown views.
+// in place (a person's view is then read again, its scroll kept), and the focus goes to the
+// next face. Shared by the person and the unknown views.
 import * as api from "./api.js";
 import { assignFaces } from "./actions.js";
 import { askAssign } from "./dialogs.js";
-import { act, el, faceImg, say } from "./dom.js";
+import { act, el, faceImg, say, view } from "./dom.js";
 import { dragItem, dropTarget } from "./drag.js";
 import { remember } from "./lists.js";
-import { persons } from "./state.js";
+import { persons, redraw } from "./state.js";
 import { count, label } from "./words.js";
 
 const FACE_PAGE = 120;
@@ -42,6 +43,10 @@ export function faceGrid(data, me, onTotal = () => {}, opts = {}) {
     refresh();
   };
   const removeFaces = (ids) => {
+    const items = [...faces.children];
+    const gone = new Set(ids.map((fid) => boxOf(fid)?.parentElement).filter(Boolean));
+    const a = document.activeElement;
+    const at = items.findIndex((li) => gone.has(li) && (li.contains(a) || selBar.contains(a)));
     for (const fid of ids) {
       const box = boxOf(fid);
       if (box) box.parentElement.remove();
@@ -49,19 +54,28 @@ export function faceGrid(data, me, onTotal = () => {}, opts = {}) {
       total -= 1;
     }
     refresh();
+    // the focus was on a face removed (or on the bar, hidden now): the next face takes it, so the
+    // keys go on from where they were instead of from <body>
+    if (at >= 0 && !(selBar.contains(a) && !selBar.hidden)) {
+      const next = items.slice(at).find((li) => !gone.has(li)) || items.slice(0, at).reverse().find((li) => !gone.has(li));
+      (next ? next.querySelector(".pick") : view).focus();
+    }
   };
+  // the person's counts, timeline and "Move to" list change too: read again in place
+  const reread = () => (unknown || selected.size ? null : redraw(true));
   const chosen = (fallback) => (selected.size ? [...selected] : fallback !== undefined ? [fallback] : []);
   const nothing = () => say("Select faces first (click, tap or space).", "error");
   const moveTo = async (ids, target) => {
     if (!ids.length) return nothing();
     const r = target ? await assignFaces(ids, target) : await askAssign(ids, me && me.id);
-    if (r && r.person !== (me && me.id)) removeFaces(r.faces);
+    if (r && r.person !== (me && me.id)) { removeFaces(r.faces); await reread(); }
   };
   const reject = async (ids) => {
     if (!ids.length) return nothing();
     await api.reject(ids, me.id);  // one correction, one undo
     removeFaces(ids);
     say(`${count(ids.length, "face")} marked as not ${label(me)}.`);
+    await reread();
   };
   // Ignored faces leave the grid (and their person): never suggested, never clustered again
   const ignore = async (ids) => {
@@ -70,13 +84,17 @@ export function faceGrid(data, me, onTotal = () => {}, opts = {}) {
     removeFaces(r.faces);
     say(`${count(r.faces.length, "face")} ignored: ${r.faces.length === 1 ? "it is" : "they are"} out of the unknown faces` +
       `${unknown ? "" : ` and of ${label(me)}`}. Undo brings ${r.faces.length === 1 ? "it" : "them"} back.`);
+    await reread();
   };
   const split = async () => {
     if (!selected.size) return nothing();
     const ids = [...selected];
     const r = await api.split(me.id, ids);
     removeFaces(ids);
-    say(`${count(ids.length, "face")} split into the new ${label({ id: r.new })}.`);
+    const made = label({ id: r.new });
+    say(`${count(ids.length, "face")} split into a new person:`, "",  // one row with the link, on a phone too
+      el("a", { href: `#/person/${r.new}`, class: "textlink status-link", text: `Open ${made}` }));
+    await reread();
   };
   const setCover = async (fid) => {
     await api.cover(me.id, fid);

@@ -4,7 +4,7 @@
 import * as api from "./api.js";
 import { undoLast } from "./actions.js";
 import { showHelp } from "./dialogs.js";
-import { act, el, say, sleep, view } from "./dom.js";
+import { act, dialog, el, say, sleep, view } from "./dom.js";
 import { follow } from "./events.js";
 import { ignoredView } from "./ignored.js";
 import { listenToKeys } from "./keys.js";
@@ -57,11 +57,28 @@ function arrive() {
   return known !== null ? (scrolled.get(known) || 0) : 0;
 }
 
-async function route(keep = false) {
+// What has the focus in the view, as a selector to find it again once the view is drawn anew:
+// a redraw must not drop a keyboard user to <body>.
+function focusKey(e) {
+  if (!e || e === view || !view.contains(e)) return null;
+  if (e.id) return `#${CSS.escape(e.id)}`;
+  const o = e.closest("[data-face], [data-person]");
+  if (!o) return null;
+  const at = o.dataset.face ? `[data-face="${o.dataset.face}"]` : `[data-person="${o.dataset.person}"]`;
+  return o === e ? `${e.tagName}${at}` : `${at} ${e.tagName}${e.classList[0] ? "." + CSS.escape(e.classList[0]) : ""}`;
+}
+
+let lastFocus = null;  // the view's element focused last: a view drawn while the user moved on finds that one
+view.addEventListener("focusin", (e) => { lastFocus = focusKey(e.target); });
+
+/** ``stop()``: true when the view, read again, must not be drawn after all (the user began something). */
+async function route(keep = false, stop = null) {
   const mine = ++routeSeq;
-  const alive = () => mine === routeSeq;
+  let held = false;  // stop() said so when the view asked whether to draw: the old view stays
+  const alive = () => mine === routeSeq && !(held = held || Boolean(stop && stop()));
   const [hash, query] = (location.hash || "#/").split("?");
   const params = new URLSearchParams(query || "");
+  const refocus = keep && focusKey(document.activeElement);
   if (!keep && !keepStatus) say("");
   keepStatus = false;
   leave();
@@ -77,7 +94,11 @@ async function route(keep = false) {
       keepStatus = true;
       return route();
     }
-    if (params.get("error") === "no-album") say("This person has no album to download: hidden people have none; unhide them first.", "error");
+    if (params.get("error") === "no-album") {
+      say("This person has no album to download: hidden people have none; unhide them first.", "error");
+      params.delete("error");  // said once: the redraw after a later success must not say it again
+      history.replaceState(history.state, "", String(params) ? `${hash}?${params}` : hash);
+    }
     if (hash.startsWith("#/person/")) await personView(decodeURIComponent(hash.slice(9)), alive);
     else if (hash === "#/unknown") await unknownView(alive);
     else if (hash === "#/ignored") await ignoredView(alive);
@@ -86,8 +107,14 @@ async function route(keep = false) {
     else if (hash.startsWith("#/suggestions/")) await suggestionsView(hash.slice(14), alive);
     else if (hash.startsWith("#/search/")) searchView(hash.slice(9), alive);
     else await peopleView(alive);
-    if (alive()) { window.scrollTo(0, scroll); settled = true; }
-    if (alive() && !keep && !view.contains(document.activeElement)) view.focus({ preventScroll: true });
+    if (mine !== routeSeq) return;
+    settled = true;
+    if (held) return;
+    window.scrollTo(0, scroll);
+    if (refocus && !view.contains(document.activeElement) && !dialog.open) {
+      ((lastFocus && view.querySelector(lastFocus)) || view).focus({ preventScroll: true });
+    }
+    if (!keep && !view.contains(document.activeElement)) view.focus({ preventScroll: true });
   } catch (e) {
     if (!alive()) return;
     settled = true;

@@ -2,7 +2,7 @@
 // album; the faces to sort and the photos by date.
 import * as api from "./api.js";
 import { askMerge, confirmMerge } from "./dialogs.js";
-import { act, el, say, view } from "./dom.js";
+import { act, dialog, el, say, view } from "./dom.js";
 import { faceGrid } from "./faces.js";
 import { loadPersons, persons, redraw } from "./state.js";
 import { timeline } from "./timeline.js";
@@ -21,7 +21,7 @@ async function renameTo(data, input) {
     // the name is someone else's: the same person, most likely, so offer the merge
     const r = await confirmMerge(clash.id, data.id);
     if (r) location.hash = `#/person/${clash.id}`;
-    else input.value = data.name || "";
+    else { input.value = data.name || ""; input.focus(); }
     return;
   }
   let r;
@@ -40,8 +40,9 @@ async function renameTo(data, input) {
 function nameField(data) {
   const name = el("input", { class: "rename", id: "rename", value: data.name || "", placeholder: label({ id: data.id }) });
   name.addEventListener("keydown", (e) => {
-    // Enter's own key events must not reach the dialog that the rename may open
-    if (e.key === "Enter") { e.preventDefault(); setTimeout(() => name.blur(), 0); }
+    // Enter's own key events must not reach the dialog that the rename may open; the blur sends
+    // the change, and the focus comes back (not to <body>) unless that dialog has it
+    if (e.key === "Enter") { e.preventDefault(); setTimeout(() => { name.blur(); if (!dialog.open) name.focus(); }, 0); }
     if (e.key === "Escape") { name.value = data.name || ""; name.blur(); }
   });
   name.addEventListener("change", () => act(() => renameTo(data, name)));

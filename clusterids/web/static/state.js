@@ -20,8 +20,9 @@ let router = async () => {};
 let leaving = [];
 
 export function setRouter(fn) { router = fn; }
-/** Draw the current view again; ``keep``: keep the scroll and the status line. */
-export const redraw = (keep = true) => router(keep);
+/** Draw the current view again; ``keep``: keep the scroll and the status line; ``stop()``: not
+ * drawn after all when it turns true while the view is read. */
+export const redraw = (keep = true, stop = null) => router(keep, stop);
 /** Run ``fn`` when the page leaves the view now drawn (key handlers a view added, for example). */
 export function onLeave(fn) { leaving.push(fn); }
 export function leave() {

@@ -1,7 +1,7 @@
 // The suggestions queue: one question at a time, one key per answer (y, n, k).
 import * as api from "./api.js";
 import { assignFaces } from "./actions.js";
-import { confirmMerge, personChoice } from "./dialogs.js";
+import { confirmMerge, keptFirst, personChoice } from "./dialogs.js";
 import { act, dialog, el, faceImg, say, view } from "./dom.js";
 import { loadPersons, persons } from "./state.js";
 import { label } from "./words.js";
@@ -69,7 +69,7 @@ export async function suggestionsView(personId, alive) {
         } else later(item);
       } else {
         const [a, b] = item.merge.persons;
-        if (kind === "yes") { if (!(await confirmMerge(a, b))) return; }
+        if (kind === "yes") { if (!(await confirmMerge(...keptFirst(a, b)))) return; }
         else if (kind === "no") { await api.keepApart(a, b); say("Kept apart: this pair is not asked again."); }
         else later(item);
       }
