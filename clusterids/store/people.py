@@ -8,6 +8,7 @@ the faces that moved, the albums, and the XMP sidecars of the photos whose names
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -84,10 +85,16 @@ def _persons_at(session: Session, person_ids: list[int], other_than: list[int]) 
     journal: a database put back from a copy may hold these people under other ids (a recluster
     after the copy renumbered them), and a replay finds them again by their faces (store/replay.py)."""
     out: dict[str, list[Any]] = {}
+    moved = set(other_than)  # filtered here: a gesture may move more faces than a query may name
     for pid in person_ids:
-        q = (select(Face.id).where(Face.person_id == pid, Face.id.not_in(other_than or [-1]))
-             .order_by(Face.pinned.desc(), Face.id).limit(KNOWN_BY))
-        out[str(pid)] = [w for w in _where(session, list(session.scalars(q))) if w]
+        q = select(Face.id).where(Face.person_id == pid).order_by(Face.pinned.desc(), Face.id)
+        known: list[int] = []
+        for start in itertools.count(0, outbox.CHUNK):
+            batch = list(session.scalars(q.offset(start).limit(outbox.CHUNK)))
+            known += [f for f in batch if f not in moved][: KNOWN_BY - len(known)]
+            if len(known) >= KNOWN_BY or len(batch) < outbox.CHUNK:
+                break
+        out[str(pid)] = [w for w in _where(session, known) if w]
     return out
 
 
