@@ -131,7 +131,7 @@ class LibraryController:
         lib = self.lib
         roots = [r for r in lib.db.roots() if Path(r).exists()]
         if carry.pending(lib):  # cut short: the library has its new pack, some photos wait
-            if model not in (lib.pack.spec, Path(lib.pack.spec).name):
+            if not _same_pack(model, lib.pack.spec):
                 raise UserError(f"a change of model pack to {lib.pack.spec} was cut short",
                                 f"finish it first: clusterids reindex --model {lib.pack.spec}")
         else:
@@ -150,6 +150,17 @@ class LibraryController:
         from ..outputs import albums
 
         return Albums(**albums.sync(self.lib))
+
+
+def _same_pack(given: str, spec: str) -> bool:
+    """Whether ``given`` (a name or a folder, as typed) names the pack ``spec`` (as stored: a name,
+    or a folder resolved)."""
+    if given == spec:
+        return True
+    try:
+        return Path(given).expanduser().resolve() == Path(spec).resolve()
+    except OSError:
+        return False
 
 
 def _carry_pending(lib: Any) -> int | None:
