@@ -140,10 +140,31 @@ def test_a_file_the_user_put_in_an_album_is_kept_through_every_change(lib, core,
     assert (root / "Grandma" / "notes.txt").read_text() == "the trip to Rome"
     assert len(albums_of(lib)["Grandma"] - {"notes.txt"}) >= 12
     assert invariants.check(lib).ok, invariants.check(lib).problems
-    run(core, "people.hide", person=str(a))  # the album goes, the note stays
-    assert not (root / "Grandma").is_symlink()
-    assert os.listdir(root / "Grandma") == ["notes.txt"]
+    entry = sorted(albums_of(lib)["Grandma"] - {"notes.txt"})[0]  # a link of ours, replaced by an edit
+    (root / "Grandma" / entry).unlink()
+    (root / "Grandma" / entry).write_bytes(b"an edited copy")
     assert invariants.check(lib).ok, invariants.check(lib).problems
+    run(core, "people.split", person=str(a), face_ids=[three["faces"][1][0][0]])  # a new version again
+    stem, ext = os.path.splitext(entry)
+    assert (root / "Grandma" / f"{stem} (yours){ext}").read_bytes() == b"an edited copy"
+    assert (root / "Grandma" / entry).is_symlink()  # ours again beside it
+    run(core, "people.hide", person=str(a))  # the album goes, the note and the edit stay
+    assert not (root / "Grandma").is_symlink()
+    assert sorted(os.listdir(root / "Grandma")) == sorted(["notes.txt", f"{stem} (yours){ext}"])
+    assert invariants.check(lib).ok, invariants.check(lib).problems
+
+
+def test_an_album_whose_name_passes_back_and_forth_in_merges_and_undos_stays(lib, core, three):
+    """Merged into the other person (who takes the name) and undone: the other person's album
+    leaves the name; it removed the link the named person's album had just made there."""
+    run(core, "people.recluster")
+    a, b = owner(lib, three["faces"][0][0][0]), owner(lib, three["faces"][1][0][0])
+    run(core, "people.rename", person=str(a), name="Grandma")
+    for keep, other in ((a, b), (b, a)):
+        run(core, "people.merge", persons=[str(keep), str(other)])
+        run(core, "people.undo")
+        assert "Grandma" in albums_of(lib), (keep, other)
+        assert invariants.check(lib).ok, invariants.check(lib).problems
 
 
 def test_the_planner_alone_splits_a_cluster_that_holds_two_faces_of_one_photo(lib, three):

@@ -171,8 +171,8 @@ def sync(lib: Library) -> dict[str, Any]:
         os.symlink(os.path.join(STORE, version.name), tmp)
         os.replace(tmp, link)  # the switch: atomic
         if old:
-            if old["folder"] != album.folder:
-                _remove_link(root, old.get("link", old["folder"]))
+            if old["folder"] != album.folder:  # only while it shows the old version: another album may own it now
+                _remove_link(root, old.get("link", old["folder"]), old.get("version"))
             if old.get("version") and old["version"] != version.name:
                 _move_theirs(store / old["version"], old, version)  # before the old version goes
                 shutil.rmtree(store / old["version"], ignore_errors=True)
@@ -200,11 +200,31 @@ def sync(lib: Library) -> dict[str, Any]:
 
 
 def _theirs(version: Path, entry: dict[str, Any]) -> list[Path]:
-    """What the user put in an album folder (ours are the manifest's entries): never deleted."""
+    """What the user put in an album folder: never deleted. Ours are the manifest's entries as we
+    made them; a file the user put in one's place (an edited copy) is theirs."""
+    ours = entry.get("entries", {})
     try:
-        return [version / n for n in sorted(os.listdir(version)) if n not in entry.get("entries", {})]
+        return [version / n for n in sorted(os.listdir(version))
+                if n not in ours or not _as_made(version / n, ours[n], entry.get("mode", "symlink"))]
     except OSError:
         return []
+
+
+def _as_made(path: Path, target: str, mode: str) -> bool:
+    """Whether ``path`` is still the entry we made for ``target``."""
+    try:
+        if mode == "symlink":
+            return path.is_symlink() and os.readlink(path) == target
+        if path.is_symlink():
+            return False
+        if not Path(target).exists():
+            return True  # the photo left the library: its copy goes with it
+        if mode == "hardlink" and os.path.samefile(path, target):
+            return True
+        mine, theirs = path.stat(), Path(target).stat()  # a copy keeps the photo's size and time
+        return mine.st_size == theirs.st_size and int(mine.st_mtime) == int(theirs.st_mtime)
+    except OSError:
+        return True
 
 
 def _move_theirs(version: Path, entry: dict[str, Any], dest: Path, mkdir: bool = False) -> None:
@@ -244,7 +264,9 @@ def _remove_orphans(root: Path, manifest: dict[str, dict[str, Any]]) -> int:
     return removed
 
 
-def _remove_link(root: Path, name: str) -> None:
+def _remove_link(root: Path, name: str, version: str | None = None) -> None:
+    """Remove our link ``name`` (only while it points at ``version``, when given)."""
     link = root / name
-    if link.is_symlink() and os.readlink(link).startswith(STORE + os.sep):
+    if link.is_symlink() and os.readlink(link).startswith(STORE + os.sep) and \
+            (version is None or os.readlink(link) == os.path.join(STORE, version)):
         link.unlink()
