@@ -132,11 +132,35 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+ID_FILE = "library.id"  # the id of the library this folder holds: another library's database is refused
+
+
+def folder_id(root: Path) -> str | None:
+    """The id of the library this folder was made for (None: not known yet, a library before it)."""
+    try:
+        return (root / ID_FILE).read_text(encoding="utf-8").strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def claim(root: Path, library: str) -> None:
+    """This folder holds library ``library`` from now on (its making, a restore)."""
+    if folder_id(root) == library:
+        return
+    tmp = root / (ID_FILE + ".tmp")
+    tmp.write_text(library + "\n", encoding="utf-8")
+    tmp.chmod(0o600)
+    os.replace(tmp, root / ID_FILE)
+
+
 def pick(root: Path, given: str | None) -> Copy | None:
-    """The copy ``given`` names (a path, or a file name in ``backups/``), else the newest."""
+    """The copy ``given`` names (a path, or a file name in ``backups/``), else the newest of this
+    folder's own library (another library's copies are never chosen for the user)."""
     if given is None:
         found = copies(root)
-        return found[0] if found else None
+        own = folder_id(root)
+        mine = [c for c in found if own is None or library_id(c.path) in (own, None)]
+        return mine[0] if mine else None
     path = Path(given).expanduser()
     if not path.is_file() and (root / BACKUPS_DIR / given).is_file():
         path = root / BACKUPS_DIR / given

@@ -158,6 +158,8 @@ def open_library(settings: Settings, models: ModelSource, create: bool = False,
             # checkpoint): photos come back with the next index, vectors are compared; a warning
             notices.append(_wal_gone_warning(loss))
             loss = None
+        if not settings.database_url:
+            _check_identity(settings, db, is_new or restoring)
         check_albums_outside(settings, db.roots())
         if not settings.database_url:
             wal.opened(root / DB_FILE)
@@ -193,6 +195,21 @@ def open_library(settings: Settings, models: ModelSource, create: bool = False,
         except DamagedIndex:
             shutil.rmtree(root / VECTORS_DIR)  # derived data: the database holds every vector
     return lib
+
+
+def _check_identity(settings: Settings, db: Database, claim: bool) -> None:
+    """The database is this folder's library's (``library.id``): another library's, copied or
+    moved in its place, would be mended to look whole and would push this library's copies out
+    of backups/. ``claim``: a new library, or a restore, makes the folder its own."""
+    root = settings.library
+    here, known = db.meta("library_id") or "", backup.folder_id(root)
+    if known is not None and known != here and not claim:
+        raise UserError(f"{root / DB_FILE} is another library's database (library {here[:8] or '?'}; this folder "
+                        f"holds library {known[:8]})",
+                        "put this library's own back: 'clusterids restore' (its newest copy in backups/); to keep "
+                        "the other, move it to a folder of its own")
+    with contextlib.suppress(OSError):  # a read-only folder: checked again next time
+        backup.claim(root, here)
 
 
 def _check_restore(settings: Settings) -> None:

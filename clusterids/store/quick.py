@@ -177,7 +177,8 @@ def open_quick(root: Path) -> QuickLibrary | None:
     except sqlite3.Error:
         conn.close()
         return None
-    if revision != (HEAD,) or not {"library_id", "model", "model_key", "dim"} <= meta.keys() or pending:
+    other = backup.folder_id(root) not in (None, meta.get("library_id"))  # the full open says whose it is
+    if revision != (HEAD,) or not {"library_id", "model", "model_key", "dim"} <= meta.keys() or pending or other:
         conn.close()
         return None
     return QuickLibrary(conn, str(meta["model"]), int(meta["dim"]))

@@ -240,3 +240,23 @@ def test_a_person_numbered_anew_after_the_copy_is_found_by_their_faces(tmp_path)
         holder = reads.get_face(s, target).person_id
         assert reads.get_person(s, holder).name == "Ada"
     lib.close()
+
+
+def test_another_library_s_database_in_this_one_s_place_is_refused(tmp_path):
+    """Copied over this library's database, another library's would be mended to look whole and
+    would push this library's copies out of backups/: every opener refuses it, and a restore
+    puts back this library's own newest copy (never the other's)."""
+    env, ids = _library(tmp_path)
+    before = _corrected(env, ids)
+    settings = load_settings({}, environ=env)
+    _library(tmp_path / "other")
+    db = tmp_path / "library" / "library.db"
+    for extra in ("-wal", "-shm"):
+        db.with_name(db.name + extra).unlink(missing_ok=True)
+    db.write_bytes((tmp_path / "other" / "library" / "library.db").read_bytes())
+    with pytest.raises(UserError, match="is another library's database") as refused:
+        open_synthetic(settings)
+    assert "clusterids restore" in refused.value.hint
+    done = offline(settings).call(operations.get("backups.restore"), {})
+    assert done.corrections_replayed == 2, done
+    assert corrections_state(env) == before and problems(env) == []
