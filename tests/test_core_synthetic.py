@@ -15,6 +15,7 @@ import pytest
 
 from clusterids.core import Core
 from clusterids.outputs.albums import folder_name
+from clusterids.store import reads
 from clusterids.store.library import Library
 from clusterids.upkeep import invariants
 
@@ -212,3 +213,36 @@ def test_the_planner_is_pure_and_obeys_pins_rejections_and_merges():
     assert plan.new_keys == []
     fresh = plan_with(faces, np.array([0, 0, 0, 1, 1, -1, 1, -1]), Known({}, frozenset(), {}))
     assert fresh.new_keys == [-1] and {fresh.assignment[i] for i in (4, 5, 7)} == {-1}
+
+
+def test_a_photo_turned_in_an_editor_hands_its_names_to_the_faces_where_the_turn_took_them(lib, core, tmp_path):
+    """Turned a quarter in its pixels (no EXIF says so), the photo's faces lie where the turn
+    took them, and their vectors are only somewhat alike (the landmarks of a turned face are
+    found less well): each name goes to the face at its turned place, none is swapped."""
+    from clusterids.store.photos import NewFace, PhotoFacts, PhotoWriter, Seen
+
+    rng = np.random.default_rng(3)
+    pair = [unit(rng.normal(size=DIM)), unit(rng.normal(size=DIM))]
+    (ids,) = add_photos(lib, tmp_path / "turned", [pair])
+    run(core, "people.assign", person="Ann", face_ids=[ids[0]])
+    run(core, "people.assign", person="Bob", face_ids=[ids[1]])
+    with lib.db.read() as s:
+        photo = reads.get_photo(s, reads.get_face(s, ids[0]).photo_id)
+    w, h = photo.width, photo.height  # 400 x 200: two faces side by side
+
+    def turned(x1: float, y1: float, x2: float, y2: float) -> tuple[float, float, float, float]:
+        return y1, w - x2, y2, w - x1  # a quarter counter-clockwise
+
+    faces = []
+    for k, v in enumerate(pair):
+        near = unit(v + 0.9 * unit(rng.normal(size=DIM)))  # cosine about 0.7 to the old vector
+        faces.append(NewFace(turned(10.0 + 200 * k, 10.0, 150.0 + 200 * k, 150.0), [[0.0, 0.0]] * 5, 0.9, 140.0,
+                             500.0, near.astype(np.float32).tobytes()))
+    with PhotoWriter(lib.db) as writer:
+        writer.store(Seen(photo.path, photo.size + 1, photo.mtime_ns + 1), "f" * 64, PhotoFacts(h, w, None, 1),
+                     faces)
+    core.catch_up()
+    with lib.db.read() as s:
+        now = {(f.x1, f.y1): f.person_id for f in reads.faces(s, photo_id=photo.id)}
+        ann, bob = (reads.find_person(s, n).id for n in ("Ann", "Bob"))
+    assert now == {faces[0].bbox[:2]: ann, faces[1].bbox[:2]: bob}

@@ -6,11 +6,13 @@ faces went with everything done to them: a name given by ``assign`` to the only 
 person took the person away. Now each old face that carried something (a person, a pin, a
 rejection, being ignored) hands it to the new face whose box overlaps it most (intersection over
 union at least 0.5) and whose vector is alike, as a change of model pack does (clustering/carry.py);
-a face that moved in the frame (a crop, a turn) is found by a vector far closer still. A face marked by hand
-stays as it is while the photo keeps its size (its box still means the same pixels), unless a
-new face of the detector lies over it, which then takes it over. After a crop (a smaller frame,
-the same turn) it moves as the photo's other faces moved, when they all moved alike at their
-size, and keeps its vector (the same pixels); it goes when nothing tells where it went.
+a face that moved in the frame (a crop) is found by a vector far closer still; a photo turned in an
+editor (its pixels a quarter or a half turn of the old ones) finds its faces where the turn took
+them. A face marked by hand stays as it is while the photo keeps its size (its box still means
+the same pixels), unless a new face of the detector lies over it, which then takes it over.
+After a crop (a smaller frame, the same turn) it moves as the photo's other faces moved, when
+they all moved alike at their size, and keeps its vector (the same pixels); it goes when
+nothing tells where it went.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ class Before:
     faces: tuple[Was, ...] = ()
     keep: frozenset[int] = frozenset()
     cropped: bool = False
+    turns: tuple[int, ...] = ()  # quarter-turns the new pixels may be of the old (the sizes allow them)
+    size: tuple[int, int] = (0, 0)  # the old pixels' width and height
 
 
 NOTHING = Before()  # a new photo's
@@ -70,7 +74,24 @@ def before(session: Session, photo: Photo | None, width: int | None, height: int
     cropped = (turn and not same and None not in (width, height, photo.width, photo.height)
                and (width or 0) <= (photo.width or 0) and (height or 0) <= (photo.height or 0))
     hand = frozenset(w.face for w in old if w.hand)
-    return Before(tuple(old), hand if same or cropped else frozenset(), cropped)
+    turns: tuple[int, ...] = ()
+    if turn and None not in (width, height, photo.width, photo.height):  # turned in an editor, not by EXIF
+        swapped = (width, height) == (photo.height, photo.width)
+        turns = ((1, 3) if swapped else ()) + ((2,) if same else ())
+    return Before(tuple(old), hand if same or cropped else frozenset(), cropped, turns,
+                  (photo.width or 0, photo.height or 0))
+
+
+def _turned(box: Box, quarter: int, size: tuple[int, int]) -> Box:
+    """``box`` of the old pixels (``size``) where it lies once they are turned ``quarter``
+    quarter-turns counter-clockwise (an editor's rotate, PIL's ROTATE_90 for 1)."""
+    w, h = size
+    x1, y1, x2, y2 = box
+    if quarter == 1:
+        return y1, w - x2, y2, w - x1
+    if quarter == 3:
+        return h - y2, x1, h - y1, x2
+    return w - x2, h - y2, w - x1, h - y1
 
 
 def remember(session: Session, photo_id: int) -> list[Was]:
@@ -162,7 +183,9 @@ def hand_over(session: Session, photo_id: int, before: Before) -> tuple[set[int]
         for j, f in enumerate(new):
             w = np.frombuffer(f.vector, np.float32)
             alike = float(v @ w) if len(v) == len(w) else -1.0
-            overlap = box_iou(was.box, (f.x1, f.y1, f.x2, f.y2))
+            now = (f.x1, f.y1, f.x2, f.y2)  # where it is: in place, or where a turn of the pixels took it
+            overlap = max([box_iou(was.box, now)] + [box_iou(_turned(was.box, q, before.size), now)
+                                                     for q in before.turns])
             if overlap >= SAME_FACE and alike >= ALIKE:
                 pairs.append((1, overlap, i, j))
             elif alike >= MOVED:
