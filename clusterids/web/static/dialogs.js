@@ -1,4 +1,5 @@
-// The dialogs: who is this face, merge two persons (always confirmed, showing both), the keys.
+// The dialogs: who is this face, merge two persons (confirmed, showing both, unless the user
+// said so already), the keys. Each that asks for a person offers them to tap too.
 import * as api from "./api.js";
 import { assignFaces } from "./actions.js";
 import { dialog, el, faceImg, say } from "./dom.js";
@@ -44,6 +45,9 @@ export function resolvePerson(text) {
   return { name: t };
 }
 
+/** A person tapped is the answer: as if typed and sent. */
+const tapped = (input) => (p) => { input.value = label(p); dialog.close("ok"); };
+
 function nameInput(id, labelText, except = null) {
   const list = el("datalist", { id: `${id}-list` });
   for (const p of persons.values()) if (p.id !== except) list.append(el("option", { value: label(p) }));
@@ -66,7 +70,13 @@ export async function confirmMerge(keepId, otherId) {
     buttons(el("button", { type: "button", onclick: closeWith("cancel"), text: "Cancel" }),
       el("button", { type: "button", class: "primary", id: "confirm-merge", onclick: () => dialog.close("merge"), text: "Merge" })));
   if (answer !== "merge") return null;
-  const name = both ? dialog.querySelector("input[name=keep-name]:checked").value : null;
+  return mergeNow(keepId, otherId, both ? dialog.querySelector("input[name=keep-name]:checked").value : null);
+}
+
+/** Merge without asking (the user said so already), and say what was merged. */
+export async function mergeNow(keepId, otherId, name = null) {
+  const keep = persons.get(keepId), other = persons.get(otherId);
+  if (!keep || !other) throw new api.ApiError("One of these persons is gone: reload the page.");
   // the labels as they were: after the merge the kept person may carry the other's name
   const before = { other: label(other), keep: label(keep) };
   const r = await api.merge(keep.id, other.id, name);
@@ -74,6 +84,12 @@ export async function confirmMerge(keepId, otherId) {
   say(`${before.other} merged into ${before.keep}${named}. Undo reverts it.`);
   return r;
 }
+
+/** Two persons with different names: a merge must ask which name is kept. */
+export const twoNames = (a, b) => {
+  const p = persons.get(a), q = persons.get(b);
+  return Boolean(p && q && p.name && q.name && nameKey(p.name) !== nameKey(q.name));
+};
 
 /** Pick a person by name (autocomplete) or type a new name: the faces go there in one correction. */
 export async function askAssign(faceIds, except) {
@@ -84,7 +100,8 @@ export async function askAssign(faceIds, except) {
     note.textContent = input.value.trim() && r.name ? `Creates a new person named ${r.name}.` : "";
   });
   const form = el("form", { method: "dialog", onsubmit: (e) => { e.preventDefault(); if (input.value.trim()) dialog.close("ok"); } },
-    faceRow(faceIds), node, note, buttons(el("button", { type: "button", onclick: closeWith("cancel"), text: "Cancel" }),
+    faceRow(faceIds), node, note, personChoices("assign-choices", except, input, tapped(input)),
+    buttons(el("button", { type: "button", onclick: closeWith("cancel"), text: "Cancel" }),
       el("button", { type: "submit", class: "primary", text: "Move" })));
   const answer = await openDialog(`Who ${faceIds.length === 1 ? "is this face" : `are these ${faceIds.length} faces`}?`, form);
   if (answer !== "ok") return null;
@@ -98,6 +115,7 @@ export async function askMarked() {
   input.required = false;
   const form = el("form", { method: "dialog", onsubmit: (e) => { e.preventDefault(); dialog.close("ok"); } },
     el("p", { class: "meta", text: "The box you drew becomes a face of this photo. Undo takes it away." }), node,
+    personChoices("mark-choices", null, input, tapped(input)),
     buttons(el("button", { type: "button", onclick: closeWith("cancel"), text: "Cancel" }),
       el("button", { type: "submit", class: "primary", id: "mark-ok", text: "Mark the face" })));
   if (await openDialog("Who is this face?", form) !== "ok") return null;
@@ -106,10 +124,11 @@ export async function askMarked() {
   return who.id !== undefined ? String(who.id) : who.name;
 }
 
-/** The persons to tap instead of typing a name (``except`` aside, hidden ones only by name): those
- * the merge suggestions pair with ``except`` first, then by photos; the typed text filters them. */
-function mergeChoices(except, input, pick, most = 24) {
-  const grid = el("div", { class: "pick-grid", id: "merge-choices" });
+/** The persons to tap instead of typing a name (``except`` aside, hidden ones only by name): with
+ * ``merging``, those the merge suggestions pair with ``except`` first; then by photos. The typed
+ * text filters them. */
+function personChoices(id, except, input, pick, merging = false, most = 24) {
+  const grid = el("div", { class: "pick-grid", id });
   const likely = new Map();  // person id -> the suggestion's words
   const draw = () => {
     const key = nameKey(input.value);
@@ -121,7 +140,7 @@ function mergeChoices(except, input, pick, most = 24) {
   };
   input.addEventListener("input", draw);
   draw();
-  api.suggestions(except).then((s) => {  // the list is there at once; the likely ones move up when known
+  if (merging) api.suggestions(except).then((s) => {  // the list is there at once; the likely ones move up when known
     for (const m of s.merges || []) {
       const [a, b] = m.persons;
       if (a === except || b === except) likely.set(a === except ? b : a, `${m.likelihood} the same`);
@@ -144,7 +163,7 @@ export function keptFirst(a, b) {
  * page of a person merged away is then the kept one's (replaced: Back must not go to a person gone). */
 export async function askMerge(id) {
   const { input, node } = nameInput("merge-name", "Merge with (a person's name, or tap one)", id);
-  const choices = mergeChoices(id, input, (p) => { input.value = label(p); dialog.close("ok"); });
+  const choices = personChoices("merge-choices", id, input, tapped(input), true);
   const form = el("form", { method: "dialog", onsubmit: (e) => { e.preventDefault(); dialog.close("ok"); } }, node, choices,
     buttons(el("button", { type: "button", onclick: closeWith("cancel"), text: "Cancel" }),
       el("button", { type: "submit", class: "primary", text: "Next" })));

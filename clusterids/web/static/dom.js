@@ -30,7 +30,9 @@ let said = 0;  // how many times say() ran: act() tells whether an action said a
 export function say(text, kind = "", ...nodes) {
   said += 1;
   const shown = nodes.filter((n) => n);
-  statusLine.replaceChildren(text, ...shown);
+  // a message that offers Undo has its button: on a phone the header's sits behind "More"
+  const undo = /\bUndo\b/.test(text);
+  statusLine.replaceChildren(el("span", { class: "said", text }), ...shown, ...(undo ? [undoButton("status-undo")] : []));
   statusLine.className = kind;
   const header = document.querySelector("header");
   const hidden = statusLine.getBoundingClientRect().bottom <= (header ? header.getBoundingClientRect().bottom : 0);
@@ -43,7 +45,9 @@ export function say(text, kind = "", ...nodes) {
     toast = el("div", { id: "toast", "aria-hidden": "true", onclick: () => { toast.hidden = true; } });
     document.body.append(toast);
   }
-  toast.replaceChildren(text, ...shown.map((n) => n.cloneNode(true)));
+  // the toast is aria-hidden: its button is for a tap only, out of the tab order
+  toast.replaceChildren(el("span", { class: "said", text }), ...shown.map((n) => n.cloneNode(true)),
+    ...(undo ? [undoButton("toast-undo", -1)] : []));
   toast.className = kind;
   const bar = document.querySelector(".selbar");  // on a phone it sits at the bottom: above it
   // (a fixed element has no offsetParent: whether it is drawn is whether it has boxes)
@@ -54,6 +58,10 @@ export function say(text, kind = "", ...nodes) {
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => { toast.hidden = true; }, TOAST_MS);
 }
+
+/** Runs the header's Undo (main.js): the same undo, and the same redraw after it. */
+const undoButton = (id, tabindex) => el("button", { type: "button", class: "say-undo", id, tabindex,
+  onclick: () => document.getElementById("undo").click() }, "Undo");
 
 /** Runs an action from a click or key: its error goes to the status line, never to the console only. */
 export async function act(fn) {

@@ -74,7 +74,7 @@ export function faceGrid(data, me, onTotal = () => {}, opts = {}) {
     if (!ids.length) return nothing();
     await api.reject(ids, me.id);  // one correction, one undo
     removeFaces(ids);
-    say(`${count(ids.length, "face")} marked as not ${label(me)}.`);
+    say(`${count(ids.length, "face")} marked as not ${label(me)}. Undo reverts it.`);
     await reread();
   };
   // Ignored faces leave the grid (and their person): never suggested, never clustered again
@@ -92,7 +92,7 @@ export function faceGrid(data, me, onTotal = () => {}, opts = {}) {
     const r = await api.split(me.id, ids);
     removeFaces(ids);
     const made = label({ id: r.new });
-    say(`${count(ids.length, "face")} split into a new person:`, "",  // one row with the link, on a phone too
+    say(`${count(ids.length, "face")} split off. Undo reverts it.`, "",  // short: one row with the link and Undo, on a phone too
       el("a", { href: `#/person/${r.new}`, class: "textlink status-link", text: `Open ${made}` }));
     await reread();
   };

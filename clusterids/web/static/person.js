@@ -33,7 +33,7 @@ async function renameTo(data, input) {
   }
   data.name = r.name;
   persons.set(data.id, { ...persons.get(data.id), name: r.name });
-  say(r.name ? `Renamed to ${r.name}.` : `The name is removed: this is ${label({ id: data.id, label: r.label })} again.`);
+  say(`${r.name ? `Renamed to ${r.name}.` : `The name is removed: this is ${label({ id: data.id, label: r.label })} again.`} Undo reverts it.`);
   document.title = `${label(data)} · ClusterIdentities`;
 }
 
@@ -50,16 +50,19 @@ function nameField(data) {
 }
 
 const FIRST_YEAR = 1826;  // the oldest photograph (clusterids/dates.py): an earlier year is a typing in progress
-const SETTLE_MS = 1500;
+const TYPED_MS = 500;  // a date typed digit by digit: "1" of a day "15" is already a date ("…-01")
+// the field shows its parts in the browser's own order (mm/dd/yyyy…): the hint uses that order too
+const EXAMPLE = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "long", year: "numeric" }).format(new Date(1990, 2, 14));
 
-/** "Born": a date field; photos taken before it leave the person (unless given by hand). Typed
- * digit by digit, the field changes with every one of the year's ("0002-05-30", "0020-05-30"…):
- * the date is sent when it holds still, on Enter, or when the field is left. */
+/** "Born": a date field; photos taken before it leave the person (unless given by hand). A date
+ * picked (or the field left, or Enter) is sent at once; one typed, once the keys pause, never
+ * with a year half typed ("0002-05-30", "0020-05-30"…, before the first photograph). */
 function bornField(data) {
   const input = el("input", { type: "date", id: "born", value: data.born || "", max: new Date().toISOString().slice(0, 10) });
   let timer = null;
+  let keyAt = -Infinity;
   let sent = null;  // the date on its way: a blur right after Enter sends nothing twice
-  const commit = (done) => {  // done: Enter, or the field left (else the field held still)
+  const commit = (done) => {  // done: Enter, or the field left (else the field changed)
     clearTimeout(timer);
     const value = input.value;
     if (value === (data.born || "") || value === sent) return;
@@ -70,10 +73,17 @@ function bornField(data) {
     sent = value;
     act(() => setBorn(data, input, value).finally(() => { sent = null; }));
   };
-  input.addEventListener("change", () => { clearTimeout(timer); timer = setTimeout(() => commit(false), SETTLE_MS); });
+  input.addEventListener("change", () => {
+    clearTimeout(timer);
+    if (performance.now() - keyAt > 100) commit(false);
+    else timer = setTimeout(() => commit(false), TYPED_MS);
+  });
   input.addEventListener("blur", () => commit(true));
-  input.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); commit(true); } });
-  return el("label", { class: "born" }, el("span", { class: "meta", text: "Born" }), input);
+  input.addEventListener("keydown", (e) => {
+    keyAt = performance.now();
+    if (e.key === "Enter") { e.preventDefault(); commit(true); }
+  });
+  return el("label", { class: "born" }, el("span", { class: "meta", text: `Born (for example ${EXAMPLE})` }), input);
 }
 
 async function setBorn(data, input, value) {
@@ -87,7 +97,7 @@ async function setBorn(data, input, value) {
   data.born = r.born;
   const left = r.left.length ? ` ${count(r.left.length, "face")} from photos taken before it left ${r.label}.` : "";
   say(r.born ? `${r.label} was born on ${dayText(r.born, false)}.${left} Undo reverts it.`
-    : `${r.label} has no birth date now.`);
+    : `${r.label} has no birth date now. Undo reverts it.`);
   if (r.left.length) await redraw();
 }
 
@@ -97,7 +107,7 @@ export async function personView(id, alive) {
   const toolbar = el("div", { class: "toolbar" },
     el("button", { type: "button", id: "hide", text: data.hidden ? "Unhide" : "Hide", onclick: () => act(async () => {
       await api.hide(data.id, !data.hidden);
-      say(data.hidden ? `${label(data)} is shown again.` : `${label(data)} is hidden.`);
+      say(`${label(data)} is ${data.hidden ? "shown again" : "hidden"}. Undo reverts it.`);
       await redraw();
     }) }),
     el("button", { type: "button", id: "merge-with", text: "Merge with…", onclick: () => act(async () => {

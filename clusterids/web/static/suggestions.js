@@ -1,7 +1,7 @@
 // The suggestions queue: one question at a time, one key per answer (y, n, k).
 import * as api from "./api.js";
 import { assignFaces } from "./actions.js";
-import { confirmMerge, keptFirst, personChoice } from "./dialogs.js";
+import { confirmMerge, keptFirst, mergeNow, personChoice, twoNames } from "./dialogs.js";
 import { act, dialog, el, faceImg, say, view } from "./dom.js";
 import { loadPersons, persons } from "./state.js";
 import { label } from "./words.js";
@@ -65,12 +65,14 @@ export async function suggestionsView(personId, alive) {
         if (kind === "yes") await assignFaces([f.face], { id: f.person });
         else if (kind === "no") {
           await api.reject([f.face], f.person);
-          say(`This face is not ${label(persons.get(f.person) || { id: f.person, name: f.name })}.`);
+          say(`This face is not ${label(persons.get(f.person) || { id: f.person, name: f.name })}. Undo reverts it.`);
         } else later(item);
       } else {
         const [a, b] = item.merge.persons;
-        if (kind === "yes") { if (!(await confirmMerge(...keptFirst(a, b)))) return; }
-        else if (kind === "no") { await api.keepApart(a, b); say("Kept apart: this pair is not asked again."); }
+        // "Same, merge" is the answer: done at once (Undo takes it back); only two names need a choice
+        if (kind === "yes") {
+          if (!(await (twoNames(a, b) ? confirmMerge : mergeNow)(...keptFirst(a, b)))) return;
+        } else if (kind === "no") { await api.keepApart(a, b); say("Kept apart: this pair is not asked again."); }
         else later(item);
       }
       show();

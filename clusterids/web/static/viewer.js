@@ -40,7 +40,7 @@ function stripItem(f, stage, name) {
     text: f.ignored ? "Take back" : "Ignore", "aria-label": `${f.ignored ? "Take back" : "Ignore"} face ${f.id}`,
     onclick: () => act(async () => {
       await (f.ignored ? api.unignore([f.id]) : api.ignore([f.id]));
-      say(f.ignored ? `Face ${f.id} is an unknown face again.` : `Face ${f.id} is ignored.`);
+      say(`Face ${f.id} is ${f.ignored ? "an unknown face again" : "ignored"}. Undo reverts it.`);
       await redraw();
     }) });
   const li = el("li", { class: "strip-face", "data-face": f.id }, crop, caption, ignore);
@@ -101,7 +101,7 @@ export async function photoView(id, alive, params) {
     el("button", { type: "button", id: "ignore-small", text: `Ignore the ${count(small.length, "small face")}`,
       onclick: () => act(async () => {
         const r = await api.ignore(small.map((f) => f.id));  // one correction: one undo brings them all back
-        say(`${count(r.faces.length, "small face")} of this photo ignored.`);
+        say(`${count(r.faces.length, "small face")} of this photo ignored. Undo brings them back.`);
         await redraw();
       }) }),
     el("span", { class: "meta", text: data.faces.length >= CROWD ? " the unknown faces of the smaller half of this crowd"
