@@ -47,5 +47,7 @@ def restore_cmd(ctx: click.Context, copy: str | None, as_json: bool) -> None:
                    f"{count(r['photos'], 'photo')} in the library")
         for line in r["corrections_skipped"]:
             click.echo(f"skipped: {plain(line)}")
+        for line in r.get("warnings", []):
+            click.echo(f"warning: {plain(line)}", err=True)
 
     emit(result, as_json, render)

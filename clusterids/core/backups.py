@@ -60,6 +60,7 @@ class BackupsController:
             # again are idempotent); the copy in place is the one it put back
             chosen_path, held = Path(pending["copy"]), "finished the restore begun before"
             aside = Path(pending["aside"]) if pending.get("aside") else None
+            chosen, replaced = backup.read_copy(chosen_path), None
         else:
             chosen = backup.pick(root, source or (pending or {}).get("copy") or None)
             if chosen is None:
@@ -68,6 +69,7 @@ class BackupsController:
                                 "see the files in the library's backups/ folder, and give one of them")
             _check_copy(root, chosen.path)
             chosen_path, held = chosen.path, chosen.describe()
+            replaced = backup.read_copy(root / backup.DB_FILE)  # what it held: the journal must cover it
             backup.note_pending(root, chosen.path, "copying")
             try:
                 made = backup.prepare(root, chosen)
@@ -77,6 +79,7 @@ class BackupsController:
             faults.point("restore.before_swap")
             aside = backup.swap(root, made)
             backup.note_pending(root, chosen.path, "replaying", aside)
+        warnings = _uncovered(root, chosen, replaced, aside)  # before the replay numbers new lines
         faults.point("restore.before_replay")
         core = self.core.open()
         try:
@@ -93,7 +96,25 @@ class BackupsController:
         backup.done_pending(root)
         return Restored(copy=str(chosen_path), held=held, moved_aside=str(aside) if aside else None, photos=photos,
                         photos_indexed=_indexed(indexed), corrections_replayed=replayed.applied,
-                        corrections_skipped=replayed.skipped)
+                        corrections_skipped=replayed.skipped, warnings=warnings)
+
+
+def _uncovered(root: Path, copy: Any, replaced: Any, aside: Path | None) -> list[str]:
+    """What the journal cannot bring back: corrections the database replaced held after the
+    copy's that are not in ``corrections.jsonl`` (missing, cut short, another library's)."""
+    from ..store import corrections_log
+
+    if copy is None or replaced is None or aside is None or replaced.journal_seq <= copy.journal_seq:
+        return []
+    held = {line["seq"] for line in corrections_log.lines_after(root, copy.journal_seq)
+            if line["seq"] <= replaced.journal_seq}
+    missing = replaced.journal_seq - copy.journal_seq - len(held)
+    if missing <= 0:
+        return []
+    return [f"{missing} correction{'s' if missing != 1 else ''} made after this copy "
+            f"{'are' if missing != 1 else 'is'} not in {corrections_log.LOG_FILE} (missing, cut short or replaced), "
+            f"so the replay cannot bring {'them' if missing != 1 else 'it'} back; the database this restore "
+            f"replaced holds {'them' if missing != 1 else 'it'}: 'clusterids restore {aside}' puts it back"]
 
 
 def _check_copy(root: Path, copy: Path) -> None:

@@ -152,6 +152,7 @@ class Restored:
     photos_indexed: int  # new or changed since the copy, indexed again from the folders
     corrections_replayed: int
     corrections_skipped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # corrections the journal lacks, and where they are
 
 
 @dataclass(frozen=True, kw_only=True)

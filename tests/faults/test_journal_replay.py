@@ -260,3 +260,18 @@ def test_another_library_s_database_in_this_one_s_place_is_refused(tmp_path):
     done = offline(settings).call(operations.get("backups.restore"), {})
     assert done.corrections_replayed == 2, done
     assert corrections_state(env) == before and problems(env) == []
+
+
+def test_a_restore_without_the_journal_says_which_corrections_it_cannot_bring_back(tmp_path):
+    """The journal gone (or cut short), the replay cannot bring back what the database replaced
+    held: the restore says how many and where they are, and restoring that file brings them."""
+    env, ids = _library(tmp_path)
+    before = _corrected(env, ids)
+    settings = load_settings({}, environ=env)
+    (tmp_path / "library" / "corrections.jsonl").unlink()
+    done = offline(settings).call(operations.get("backups.restore"), {})
+    assert done.corrections_replayed == 0 and len(done.warnings) == 1, done
+    assert "2 corrections made after this copy are not in corrections.jsonl" in done.warnings[0]
+    assert f"clusterids restore {done.moved_aside}" in done.warnings[0]
+    again = offline(settings).call(operations.get("backups.restore"), {"source": done.moved_aside})
+    assert again.warnings == [] and corrections_state(env) == before
