@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from . import stamps
+from . import outbox, stamps
 from .database import Database
 from .db import CARRY_PENDING, Face, FaceMove, Meta, Person, Photo, Rejection, set_meta
 from .edits import give
@@ -170,6 +170,7 @@ def carry_over(db: Database, old: Mapping[str, list[Carried]], match: Any) -> in
     with db.transaction() as s:
         persons = set(s.scalars(select(Person.id)))
         moved: list[int] = []
+        unknown: list[int] = []
         rest: dict[str, list[Carried]] = {}
         for path, faces in old.items():
             status = s.scalar(select(Photo.status).where(Photo.path == path))
@@ -187,7 +188,14 @@ def carry_over(db: Database, old: Mapping[str, list[Carried]], match: Any) -> in
                     s.merge(FaceMove(old_id=f.face, new_id=best.id))
                 if give(s, best, f.person, f.pinned, f.ignored, f.rejected, persons):
                     moved.append(best.id)
+                elif f.person is None and not f.pinned and best.person_id is not None:
+                    # unknown before: not the person the run's new persons made of it meanwhile (they
+                    # go empty once the others are handed over); offered to the known ones again
+                    best.person_id = None
+                    moved.append(best.id)
+                    unknown.append(best.id)
                 carried += 1
+        outbox.mark(s, outbox.ASSIGN, unknown)
         _moved(s, moved)
         if rest:
             set_meta(s, CARRY_PENDING, encode_carry(rest))

@@ -28,6 +28,9 @@ def test_a_reindex_cut_short_keeps_every_name(flib: dict[str, Any], finish: str)
     named = json.loads(cli_proc(env, "people", "--json").stdout)
     for n, person in enumerate(named):
         assert cli_proc(env, "rename", str(person["id"]), f"Named {n}").returncode == 0
+    faces = json.loads(cli_proc(env, "faces", "--json").stdout)
+    odd = next(f for f in faces if f["person"] == named[0]["id"])
+    assert cli_proc(env, "reject", str(odd["id"]), str(named[0]["id"])).returncode == 0  # an unknown face now
     before = _people(env)
     assert len(before) == 3 and all(not k.startswith("#") for k in before)
     crashed = cli_proc(env, "reindex", "--model", str(SCRFD_PACK), crash="index.after_commit")
@@ -38,6 +41,8 @@ def test_a_reindex_cut_short_keeps_every_name(flib: dict[str, Any], finish: str)
     done = cli_proc(env, *args, "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["faces_carried"] >= sum(before.values())
-    assert _people(env) == before  # every name with its faces, and no empty person made meanwhile
+    assert _people(env) == before  # every name with its faces, no person made meanwhile of the unknown face
+    (again,) = [f for f in json.loads(cli_proc(env, "faces", "--json").stdout) if f["photo"] == odd["photo"]]
+    assert again["person"] is None
     assert "cut short" not in cli_proc(env, "status").stderr
     assert problems(env) == []
