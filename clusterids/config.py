@@ -233,7 +233,7 @@ def _validate(s: Settings) -> None:
     if s.model_threads < 0:
         raise UserError(f"setting 'model_threads' must be 0 (as many as fit) or more, not {s.model_threads}",
                         _fix(s, "model_threads"))
-    for name in ("model_ttl_seconds", "flip_min_yaw"):
+    for name in ("model_ttl_seconds", "flip_min_yaw", "min_samples", "min_face_px", "backup_keep"):
         if getattr(s, name) < 0:
             raise UserError(f"setting {name!r} must be 0 or more, not {getattr(s, name)}", _fix(s, name))
     if not 0 <= s.model_nice <= 19:

@@ -80,6 +80,7 @@ def test_config_that_is_a_fifo_is_one_line(cli_env):
     (("--set", "eps=inf"), "'inf': write a plain number"),
     (("--set", "eps=abc"), "setting 'eps' from --set eps has the value 'abc'"),
     (("--set", "max_pixels=0"), "must be positive, not 0: give another value (--set max_pixels=...)"),
+    (("--set", "min_samples=-1"), "setting 'min_samples' must be 0 or more, not -1"),
 ])
 def test_a_wrong_value_says_where_it_was_given(cli_env, given, said):
     line = cli_one_line(cli_env, *given, "config")
