@@ -64,7 +64,14 @@ _YEAR = re.compile(r"(?<![0-9A-Za-z])(?P<y>1[89]\d\d|20\d\d)"
 _SEASONS = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11), "fall": (9, 11), "winter": (1, 2),
             "easter": (3, 4), "christmas": (12, 12), "xmas": (12, 12), "frühling": (3, 5), "sommer": (6, 8),
             "herbst": (9, 11), "printemps": (3, 5), "été": (6, 8), "automne": (9, 11), "hiver": (1, 2)}
-FOLDERS_UP = 4  # a date three or four folders up still says when (Photos/1975/Summer/Beach/)
+_DECADE = re.compile(r"(?<![0-9A-Za-z])(?P<y>1[89]\d0|20\d0)'?s(?![0-9A-Za-z])")  # "1970s", "1980's"
+_MONTHS = {name: n for n, names in enumerate(
+    (("jan", "january", "januar", "janvier"), ("feb", "february", "februar", "février"),
+     ("mar", "march", "märz", "mars"), ("apr", "april", "avril"), ("may", "mai"), ("jun", "june", "juni", "juin"),
+     ("jul", "july", "juli", "juillet"),
+     ("aug", "august", "août"), ("sep", "sept", "september", "septembre"), ("oct", "october", "oktober", "octobre"),
+     ("nov", "november", "novembre"), ("dec", "december", "dezember", "décembre")), start=1) for name in names}
+FOLDERS_UP = 6  # a date some folders up still says when (Photos/1975/Summer/Beach/, 2019/08/12/party/more/)
 
 
 def from_folders(path: str) -> tuple[str, str, str] | None:
@@ -73,24 +80,32 @@ def from_folders(path: str) -> tuple[str, str, str] | None:
     2019/08/12/) is that day; a month ("2002-05", 2002/05/) its middle; a year, with a season
     in that folder or one below it ("2002-spring", 1975/Summer/), the season, else the year."""
     names = [p.name for p in list(PurePath(path).parents)[:FOLDERS_UP] if p.name]
-    if len(names) >= 3 and _two(names[0], 31) and _two(names[1], 12) and _year_only(names[2]):
-        return _day(f"{names[2]}-{names[1]}-{names[0]}")
-    if len(names) >= 2 and _two(names[0], 12) and _year_only(names[1]):
-        return _months(int(names[1]), int(names[0]), int(names[0]))
+    for level in range(len(names)):  # a year, month and day folder each (2019/08/12/party/)
+        up = names[level:]
+        if len(up) >= 3 and _two(up[0], 31) and _two(up[1], 12) and _year_only(up[2]) and \
+                _day(f"{up[2]}-{up[1]}-{up[0]}"):
+            return _day(f"{up[2]}-{up[1]}-{up[0]}")
+        if len(up) >= 2 and _two(up[0], 12) and _year_only(up[1]):
+            return _months(int(up[1]), int(up[0]), int(up[0]))
     for level, name in enumerate(names):
         whole = from_name(name)
         if whole is not None:
             return _day(whole[:10])
+        decade = _DECADE.search(name)
+        if decade is not None and valid(f"{decade['y']}-01-01"):
+            first = int(decade["y"])
+            return f"{first + 5}-01-01", f"{first}-01-01", f"{min(first + 9, datetime.now().year)}-12-31"
         match = _YEAR.search(name)
         if match is None or not valid(f"{match['y']}-01-01"):
             continue
         year = int(match["y"])
-        if match["m"]:
-            return _months(year, int(match["m"]), int(match["m"]))
+        words = {w for n in names[: level + 1] for w in re.findall(r"[^\W\d_]+", n.lower())}
+        month = match["m"] and int(match["m"]) or next((_MONTHS[w] for w in words if w in _MONTHS), None)
+        if month:
+            return _months(year, month, month)
         if match["y2"] and valid(f"{match['y2']}-01-01") and int(match["y2"]) > year:
             last = int(match["y2"])
             return f"{(year + last) // 2}-07-01", f"{year}-01-01", f"{last}-12-31"
-        words = {w for n in names[: level + 1] for w in re.findall(r"[^\W\d_]+", n.lower())}
         season = next((_SEASONS[w] for w in _SEASONS if w in words), None)
         return _months(year, *season) if season else (f"{year}-07-01", f"{year}-01-01", f"{year}-12-31")
     return None
