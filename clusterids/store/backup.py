@@ -54,14 +54,18 @@ def age_words(seconds: float) -> str:
     return "moments"
 
 
-def _connect_ro(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+def _connect_ro(path: Path, glance: bool = False) -> sqlite3.Connection:
+    """Read-only. ``glance`` (a few counts, no copy): a file without a write-ahead log beside it is
+    read as immutable, so that none (nor a -shm) is made beside it, as a database about to be
+    moved aside would otherwise take new files along."""
+    lone = glance and not path.with_name(path.name + "-wal").exists()
+    return sqlite3.connect(f"file:{path}?mode=ro{'&immutable=1' if lone else ''}", uri=True)
 
 
 def read_copy(path: Path) -> Copy | None:
     """What a copy holds; None when it cannot be read as a library."""
     try:
-        with contextlib.closing(_connect_ro(path)) as conn:
+        with contextlib.closing(_connect_ro(path, glance=True)) as conn:
             photos = conn.execute("SELECT count(*) FROM photos WHERE status = 'ok'").fetchone()[0]
             people = conn.execute("SELECT count(*) FROM persons WHERE merged_into IS NULL AND NOT hidden AND "
                                   "id IN (SELECT person_id FROM faces WHERE person_id IS NOT NULL)").fetchone()[0]
@@ -209,7 +213,7 @@ def is_the_database(root: Path, copy: Path) -> bool:
 def library_id(path: Path) -> str | None:
     """The id of the library a database or copy belongs to; None when it cannot be read."""
     try:
-        with contextlib.closing(_connect_ro(path)) as conn:
+        with contextlib.closing(_connect_ro(path, glance=True)) as conn:
             row = conn.execute("SELECT value FROM meta WHERE key = 'library_id'").fetchone()
     except (OSError, sqlite3.Error):
         return None
