@@ -167,11 +167,12 @@ def _carry_pending(lib: Any) -> int | None:
     """What a change of model pack handed over in this run; None when none was pending."""
     from ..store import grouping
 
-    if not lib.db.meta(grouping.CARRY_PENDING):
+    kept = lib.db.meta(grouping.CARRY_PENDING)  # read once: it may be large
+    if not kept:
         return None
     from ..clustering import carry
 
-    return carry.finish(lib)
+    return carry.restore(lib, grouping.decode_carry(kept))
 
 
 def _replace(result: Indexed, **changes: Any) -> Indexed:

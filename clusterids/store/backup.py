@@ -221,9 +221,9 @@ def library_id(path: Path) -> str | None:
 
 
 def _healthy(db: Path) -> bool:
-    """Whether ``db`` reads as a library (immutable: no WAL or lock file is made beside it)."""
+    """Whether ``db`` reads as a library (a glance: no WAL or lock file is made beside it)."""
     try:
-        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro&immutable=1", uri=True)) as conn:
+        with contextlib.closing(_connect_ro(db, glance=True)) as conn:
             ok = conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
             return bool(ok and conn.execute("SELECT value FROM meta WHERE key = 'library_id'").fetchone())
     except sqlite3.Error:

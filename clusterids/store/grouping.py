@@ -152,7 +152,11 @@ def encode_carry(old: Mapping[str, list[Carried]]) -> str:
 
 def pending_carry(db: Database) -> dict[str, list[Carried]]:
     """What the last change of model pack has not handed over yet (its photos not read again)."""
-    text = db.meta(CARRY_PENDING)
+    return decode_carry(db.meta(CARRY_PENDING))
+
+
+def decode_carry(text: str | None) -> dict[str, list[Carried]]:
+    """What ``encode_carry`` kept (nothing for None)."""
     if not text:
         return {}
     return {path: [Carried((x1, y1, x2, y2), person, bool(pinned), tuple(rejected), ignored, bool(hand), face)
