@@ -169,3 +169,11 @@ def test_opening_the_index_removes_its_seal(tmp_path):
     again.delete([1])
     again.close()
     assert seal.sealed_count(tmp_path / "vectors") == 1
+
+
+@pytest.mark.parametrize("args", [["--set", "eps=5", "status"], ["--set", "workers=0", "people"],
+                                  ["--set", "min_samples=abc", "faces"]], ids=" ".join)
+def test_a_wrong_value_typed_with_a_read_is_refused_as_every_command_refuses_it(library, args):
+    (code, said), full = both_ways(library, args)
+    assert (code, said) == full
+    assert code == 1 and "setting" in said

@@ -54,8 +54,8 @@ def quick_read(ctx: click.Context, name: str, kwargs: dict[str, Any]) -> Any | N
         if obj["flags"].get("model") or sets.keys() - CLIENT_SIDE:
             return None  # the full way refuses them, saying how to apply them
         return json.loads(remote.call_plain(name, OPERATIONS[name], kwargs))
-    if name not in WITHOUT_DAEMON:
-        return None
+    if name not in WITHOUT_DAEMON or sets.keys() - CLIENT_SIDE:
+        return None  # a value typed with the command is checked (and refused) the full way
     from ..store.quick import open_quick
 
     quick = open_quick(root)

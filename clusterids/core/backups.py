@@ -64,9 +64,7 @@ class BackupsController:
         else:
             chosen = backup.pick(root, source or (pending or {}).get("copy") or None)
             if chosen is None:
-                where = source or str(root / backup.BACKUPS_DIR)
-                raise UserError(f"no readable copy of the library database ({where})",
-                                "see the files in the library's backups/ folder, and give one of them")
+                raise UserError(*backup.why_none(root, source or (pending or {}).get("copy") or None))
             _check_copy(root, chosen.path)
             chosen_path, held = chosen.path, chosen.describe()
             replaced = backup.read_copy(root / backup.DB_FILE)  # what it held: the journal must cover it

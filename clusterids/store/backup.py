@@ -171,6 +171,28 @@ def pick(root: Path, given: str | None) -> Copy | None:
     return read_copy(path) if path.is_file() else None
 
 
+def why_none(root: Path, given: str | None) -> tuple[str, str]:
+    """Why ``pick`` found nothing, and what to do: (the line, the hint)."""
+    folder = root / BACKUPS_DIR
+    names = sorted(folder.glob("library-*.db"), reverse=True) if folder.is_dir() else []
+    listed = ", ".join(p.name for p in names[:3]) + (", ..." if len(names) > 3 else "")
+    choose = f"give one of the copies in {folder} ({listed})" if names else \
+        "there is no copy to give: 'clusterids backup' makes one (the daemon makes them as it works)"
+    if given is not None:
+        path = Path(given).expanduser()
+        if not path.exists() and not (folder / given).exists():
+            return f"no file {given} (nor {folder / given})", choose
+        found = path if path.exists() else folder / given
+        if found.is_dir():
+            return f"{found} is a folder, not a copy of the library database", choose
+        return f"{found} cannot be read as a copy of a library database", choose
+    if not names and not (root / LEGACY_FILE).is_file():
+        return f"the library has no copy of its database ({folder} holds none)", \
+            "'clusterids backup' makes one; 'clusterids doctor' checks and mends the library as it is"
+    return (f"none of the {len(names) or 1} copies in {folder} can be read as this library's database",
+            "give the path of a copy made elsewhere; 'clusterids doctor' checks and mends the library as it is")
+
+
 PENDING_FILE = "library.db.restore-pending"  # a restore begun and not finished (what it put back, how far)
 
 

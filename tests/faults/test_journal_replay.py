@@ -275,3 +275,28 @@ def test_a_restore_without_the_journal_says_which_corrections_it_cannot_bring_ba
     assert f"clusterids restore {done.moved_aside}" in done.warnings[0]
     again = offline(settings).call(operations.get("backups.restore"), {"source": done.moved_aside})
     assert again.warnings == [] and corrections_state(env) == before
+
+
+def test_a_restore_that_finds_no_copy_says_why(tmp_path):
+    """A path that is not there, a file that is no library, a folder, and a library with no copy
+    at all are four lines, each with what to do."""
+    env, _ = _library(tmp_path)
+    settings = load_settings({}, environ=env)
+    root = tmp_path / "library"
+
+    def refused(source: str | None) -> UserError:
+        with pytest.raises(UserError) as caught:
+            offline(settings).call(operations.get("backups.restore"), {"source": source} if source else {})
+        return caught.value
+
+    kept = backup.copies(root)[0].path.name
+    missing = refused(str(tmp_path / "nowhere.db"))
+    assert f"no file {tmp_path / 'nowhere.db'}" in missing.what and kept in missing.hint
+    junk = tmp_path / "notes.db"
+    junk.write_text("not a database")
+    assert f"{junk} cannot be read as a copy" in refused(str(junk)).what
+    assert "is a folder" in refused(str(tmp_path)).what
+    for copy in (root / backup.BACKUPS_DIR).iterdir():
+        copy.unlink()
+    none = refused(None)
+    assert "has no copy of its database" in none.what and "clusterids backup" in none.hint
