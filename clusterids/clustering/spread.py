@@ -4,7 +4,9 @@ chains run through hundreds of strangers into one "person" whose faces no longer
 other. A real person's faces stay close to their mean; a chain's do not. So each group whose
 faces average too far from their centre is clustered again, inside, by density (HDBSCAN: a core
 must be dense, not merely reachable), and what finds no dense core is left unknown, where the
-suggestions and the next photos can still place it. Measured in docs/benchmarks.md ("No giant
+suggestions and the next photos can still place it. In many dimensions a chain can lie close to
+its mean on average, so a large group in which each face resembles few of the others (within
+the radius) is cut again as well. Measured in docs/benchmarks.md ("No giant
 persons"): no group on lfw-dev or cfp-dev is this loose; lag-dev's giant is."""
 
 from __future__ import annotations
@@ -18,6 +20,12 @@ import numpy as np
 # --halves; docs/benchmarks.md "No giant person on any half".
 SPREAD_MARGIN = 0.08
 INNER_MARGIN = 0.05  # inside a loose group, faces stay together within eps less this, on average
+# A chain's faces each resemble few of their group: a group of SPARSE_MIN faces or more in which
+# a face has, on average, fewer than SPARSE of the others within eps is loose too, however
+# close to its centre it lies on average (the cosine to a mean hides a chain in many dimensions).
+SPARSE = 0.1
+SPARSE_MIN = 20
+SPARSE_SAMPLE = 512  # faces whose neighbours are counted in a larger group (the estimate's error ~2%)
 MIN_GROUP = 4  # smaller groups are too few to measure a spread
 DENSE = 3  # the least faces of a group found inside a loose group (HDBSCAN's sizes beyond AVERAGE_MAX)
 ROUNDS = 4  # how deep a loose group is looked into again (HDBSCAN)
@@ -51,7 +59,14 @@ def split_loose(vectors: np.ndarray, labels: np.ndarray, eps: float) -> np.ndarr
     inner = eps - INNER_MARGIN
     nxt = int(out.max()) + 1
     spreads, sizes = _spreads(vectors, out, nxt)
-    for k in np.flatnonzero((sizes >= MIN_GROUP) & (spreads < floor)).tolist():
+    loose = (sizes >= MIN_GROUP) & (spreads < floor)
+    big = np.flatnonzero(~loose & (sizes >= SPARSE_MIN))
+    if len(big):
+        order = np.argsort(out, kind="stable")  # each group's faces, found once for all groups
+        starts = np.concatenate(([0], np.cumsum(sizes))) + int((out < 0).sum())
+        for k in big.tolist():
+            loose[k] = _alike(vectors, order[starts[k]:starts[k + 1]], 1.0 - eps) < SPARSE
+    for k in np.flatnonzero(loose).tolist():
         members = np.flatnonzero(labels == k)
         out[members] = -1
         for group in _average(vectors, members, inner, floor):
@@ -60,6 +75,16 @@ def split_loose(vectors: np.ndarray, labels: np.ndarray, eps: float) -> np.ndarr
     kept = out >= 0  # renumbered from 0, as the later stages and the plan expect
     out[kept] = np.unique(out[kept], return_inverse=True)[1]
     return out
+
+
+def _alike(vectors: np.ndarray, members: np.ndarray, within: float) -> float:
+    """The mean share of a group's other faces within cosine ``within`` of each face (of a seeded
+    sample of SPARSE_SAMPLE faces in a larger group)."""
+    picked = members
+    if len(members) > SPARSE_SAMPLE:
+        picked = np.random.default_rng(len(members)).choice(members, SPARSE_SAMPLE, replace=False)
+    near = (vectors[picked] @ vectors[members].T >= within).sum(axis=1) - 1
+    return float(near.mean() / (len(members) - 1))
 
 
 def _average(vectors: np.ndarray, members: np.ndarray, inner: float, floor: float) -> list[np.ndarray]:
