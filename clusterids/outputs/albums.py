@@ -16,6 +16,7 @@ folder of that name).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -33,6 +34,9 @@ from ..store.rows import label
 
 STORE = ".albums"
 MANIFEST = "manifest.json"
+# folders of the user's files that albums left behind when they went: folder name -> the person
+# whose album it was; that person's album, back (an undo, an unhide), takes the folder in again
+LEFT = "left.json"
 RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
 UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 MAX_NAME = 120
@@ -147,6 +151,7 @@ def sync(lib: Library) -> dict[str, Any]:
     store.mkdir(parents=True, exist_ok=True)
     manifest_path = store / MANIFEST
     manifest = read_manifest(root)
+    left = _read_left(root)
     mode = lib.settings.album_link
     wanted = {str(a.person): a for a in desired(lib)}
     written = removed = 0
@@ -164,7 +169,12 @@ def sync(lib: Library) -> dict[str, Any]:
         for entry, target in album.entries.items():
             _make_entry(mode, target, version / entry)
         if link.exists() and not link.is_symlink():  # a folder of the user's own: never replaced
-            link = _inside(root, f"{album.folder} ({album.person})")
+            if left.get(album.folder) == key:  # ... unless this album left it: its files come back in
+                _move_theirs(link, {}, version)
+                _drop_folder(link)
+                left.pop(album.folder)
+            if link.exists():
+                link = _inside(root, f"{album.folder} ({album.person})")
         tmp = root / f".{album.folder}.tmp"
         if tmp.is_symlink() or tmp.exists():
             tmp.unlink()
@@ -189,14 +199,35 @@ def sync(lib: Library) -> dict[str, Any]:
         if _theirs(store / old["version"], old):  # the user's files stay: in the album that took its name
             heir = next((m["version"] for k, m in manifest.items() if k in wanted and m["link"] == name), None)
             _move_theirs(store / old["version"], old, store / heir if heir else _inside(root, name), mkdir=not heir)
+            if not heir:
+                left[name] = key
         shutil.rmtree(store / old["version"], ignore_errors=True)
         removed += 1
-    tmp_manifest = store / (MANIFEST + ".tmp")
-    tmp_manifest.write_text(json.dumps(manifest, indent=1, sort_keys=True))
-    tmp_manifest.chmod(0o600)  # who is in which photo: the owner's only, like the library (i22.10)
-    os.replace(tmp_manifest, manifest_path)
+    _write(store / LEFT, {f: k for f, k in left.items() if _inside(root, f).is_dir()})
+    _write(manifest_path, manifest)  # owner-only: who is in which photo is the owner's business (i22.10)
     removed += _remove_orphans(root, manifest)
     return {"albums": len(wanted), "written": written, "removed": removed, "path": str(root)}
+
+
+def _read_left(root: Path) -> dict[str, str]:
+    try:
+        found = json.loads((root / STORE / LEFT).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {str(f): str(k) for f, k in found.items()} if isinstance(found, dict) else {}
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+    tmp.chmod(0o600)
+    os.replace(tmp, path)
+
+
+def _drop_folder(folder: Path) -> None:
+    """Remove ``folder`` once it is empty (its files moved back into an album)."""
+    with contextlib.suppress(OSError):  # something came in meanwhile: it stays, the album takes another name
+        folder.rmdir()
 
 
 def _theirs(version: Path, entry: dict[str, Any]) -> list[Path]:
