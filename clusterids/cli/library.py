@@ -19,10 +19,14 @@ from .words import count
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the counts.")
 @click.option("--enqueue", is_flag=True, help="Leave the models to 'clusterids worker' processes: queue the photos "
               "that need them (moves, copies and removals are still done here).")
+@click.option("--forget-missing", is_flag=True, help="Also remove the photos of a folder that is empty or not "
+              "there now (otherwise kept and said: a drive not mounted).")
 @click.pass_context
-def index_cmd(ctx: click.Context, paths: tuple[str, ...], as_json: bool, enqueue: bool) -> None:
+def index_cmd(ctx: click.Context, paths: tuple[str, ...], as_json: bool, enqueue: bool, forget_missing: bool) -> None:
     """Index the photos under PATHS: new, changed, copied, moved and deleted ones."""
     extra = {"enqueue": True} if enqueue else {}
+    if forget_missing:
+        extra["forget_missing"] = True
     result = call(ctx, "library.index", paths=[os.path.abspath(p) for p in paths], **extra)
     emit(result, as_json, print_index)
 

@@ -36,12 +36,14 @@ class LibraryController:
         self.lib = core.lib
 
     @operation(creates=True, long=True)
-    def index(self, paths: list[str], enqueue: bool = False) -> Indexed:
-        """Index the photos under PATHS: new, changed, copied, moved and deleted ones."""
-        return self.run_index(paths, enqueue=enqueue or self.lib.settings.enqueue)
+    def index(self, paths: list[str], enqueue: bool = False, forget_missing: bool = False) -> Indexed:
+        """Index the photos under PATHS: new, changed, copied, moved and deleted ones (FORGET_MISSING:
+        also those of a folder that is empty or not there, which are otherwise kept: a drive
+        not mounted)."""
+        return self.run_index(paths, enqueue=enqueue or self.lib.settings.enqueue, forget_missing=forget_missing)
 
     def run_index(self, paths: list[str], enqueue: bool = False, missing_ok: bool = False,
-                  settle: float = 0.0) -> Indexed:
+                  settle: float = 0.0, forget_missing: bool = False) -> Indexed:
         """An index run (the daemon's too: ``missing_ok`` for folders that went, ``settle`` to
         leave files still being written for later)."""
         from ..config import check_albums_outside
@@ -60,7 +62,7 @@ class LibraryController:
 
         report = index_paths(lib, [Path(p) for p in paths], progress=hooks.progress, on_plan=hooks.on_plan,
                              missing_ok=missing_ok, should_stop=hooks.should_stop, after_commit=between_commits,
-                             enqueue=enqueue, settle=settle)
+                             enqueue=enqueue, settle=settle, forget_missing=forget_missing)
         carried = _carry_pending(lib)  # a change of model pack hands over what it kept
         self.core.catch_up(into=caught)
         optimized = _maybe_optimize(self.core) if report.changed_anything or caught.faces_named else False

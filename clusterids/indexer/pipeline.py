@@ -25,7 +25,7 @@ from ..store import queue, reads
 from ..store.library import Library
 from ..store.photos import Gone, PhotoWriter
 from . import stages
-from .scan import Problem, scan
+from .scan import Problem, held_back, scan
 from .task import Report, Task
 
 Progress = Callable[[int, int], None]  # (photos done, faces found so far)
@@ -33,10 +33,13 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def plan(lib: Library, roots: list[str], report: Report, settle: float = 0.0) -> tuple[list[Task], Gone, list[Problem]]:
+def plan(lib: Library, roots: list[str], report: Report, settle: float = 0.0,
+         forget_missing: bool = False) -> tuple[list[Task], Gone, list[Problem]]:
     """Split what is on disk into tasks; return them, the library's photos no longer there and
     the problems met while scanning. ``settle``: files modified less than this many seconds ago
-    are left out (``report.deferred``)."""
+    are left out (``report.deferred``). Photos under a folder that could not be read, or under a
+    folder given that looks like a drive not mounted (scan.held_back), are not gone: they stay
+    as they are, and the run says so (``forget_missing``: gone all the same)."""
     with lib.db.read() as s:
         rows = {p: (i, size, mtime, status, sha, side) for i, p, size, mtime, status, sha, side
                 in reads.photos_under(s, roots)}
@@ -62,11 +65,26 @@ def plan(lib: Library, roots: list[str], report: Report, settle: float = 0.0) ->
             report.deferred.append(hit.path)
         else:
             tasks.append(Task(hit, known=row is not None))
+    kept = [p.path for p in problems if p.folder]
+    if not forget_missing:
+        registered = lib.db.roots()
+        for root in roots:
+            under = sum(1 for p in rows if p not in seen and _under(p, root))
+            if under and held_back(root, registered):
+                kept.append(root)
+                report.warn(root, f"the folder {root} is {'empty' if os.path.isdir(root) else 'not there'}, "
+                            f"but the library holds {under} photo{'s' if under != 1 else ''} from it: is its drive "
+                            "not mounted? They are kept as they are; mount it and index again, or, if the photos "
+                            f"are gone for good, run 'clusterids index --forget-missing {root}'")
     gone = Gone()
     for p, row in rows.items():
-        if p not in seen:
+        if p not in seen and not any(_under(p, k) for k in kept):
             gone.add(p, row[0], row[4] if row[3] == "ok" else None)
     return tasks, gone, problems
+
+
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def ahead(items: Iterable[T], fn: Callable[[T], R], workers: int) -> Iterator[R]:
@@ -90,17 +108,17 @@ def index_paths(lib: Library, paths: Iterable[Path], progress: Progress | None =
                 on_plan: Callable[[int], None] | None = None, missing_ok: bool = False,
                 should_stop: Callable[[], bool] | None = None,
                 after_commit: Callable[[], None] | None = None, enqueue: bool = False,
-                settle: float = 0.0) -> Report:
+                settle: float = 0.0, forget_missing: bool = False) -> Report:
     """Bring the library in step with ``paths``: new, changed, copied, moved and gone photos.
     With ``enqueue`` the photos that need the models go to the work queue instead."""
     started = time.monotonic()
     roots = []
     for p in paths:
-        if not os.path.lexists(p) and not missing_ok:
+        if not os.path.lexists(p) and not missing_ok and not forget_missing:
             raise UserError(f"no such file or folder ({p})", "check the path")
         roots.append(os.path.abspath(p))
     report = Report()
-    tasks, gone, problems = plan(lib, roots, report, settle)
+    tasks, gone, problems = plan(lib, roots, report, settle, forget_missing)
     if enqueue:  # queued already as they are: not read again
         with lib.db.read() as s:
             waiting = queue.queued(s, [t.path for t in tasks])

@@ -17,6 +17,26 @@ from ..xmp import sidecars as xmp_sidecars
 class Problem:
     path: str
     reason: str
+    folder: bool = False  # a folder that could not be listed: what the library holds under it stays
+
+
+def held_back(root: str, roots: Iterable[str]) -> bool:
+    """Whether ``root`` looks like a drive not mounted rather than photos removed: an empty
+    folder (a mount point); one of the library's own folders (``roots``) not there; a path inside
+    one of them that is held back so; or, outside them, a path whose folder is not there either
+    (a drive's own folder under /media)."""
+    if os.path.lexists(root):
+        if not os.path.isdir(root):
+            return False
+        try:
+            with os.scandir(root) as entries:
+                return next(entries, None) is None
+        except OSError:
+            return False  # unreadable: the scan says so, and what is under it is kept
+    owner = max((r for r in roots if root == r or root.startswith(r.rstrip(os.sep) + os.sep)), key=len, default=None)
+    if owner is None:
+        return not os.path.isdir(os.path.dirname(root))
+    return owner == root or held_back(owner, [])
 
 
 def printable(path: str) -> str:
@@ -85,4 +105,5 @@ def scan(roots: Iterable[Path], skip: Iterable[Path] = (), sidecars: bool = Fals
                         yield hit
         for err in errors:
             if err.filename and os.path.realpath(err.filename) not in skipped:
-                yield Problem(printable(str(err.filename)), f"cannot read the folder: {err.strerror or err}")
+                yield Problem(printable(str(err.filename)), f"cannot read the folder: {err.strerror or err}",
+                              folder=True)
