@@ -31,13 +31,14 @@ def test_a_merge_says_who_was_merged_into_whom(site: Site, open_page: Any) -> No
     page = open_page()
     page.drag_and_drop(f".card[data-person='{newcomer['id']}']", f".card[data-person='{plain['id']}']")
     page.click("dialog[open] #confirm-merge")
-    assert said(page, "merged").startswith(f"Newcomer Two merged into Person_{plain['id']}")
-    wait_until(lambda: site.person(newcomer["id"]) is None, 30, "the drag merge")
+    # dragged onto an unnamed person, the named one is kept: the message says so
+    assert said(page, "merged").startswith(f"Person_{plain['id']} merged into Newcomer Two")
+    wait_until(lambda: site.person(plain["id"]) is None, 30, "the drag merge")
 
     merge_by_keyboard(site, page, other["id"], "Newcomer Two")  # by keyboard, from the other's page
     assert said(page, "merged").startswith(f"Person_{other['id']} merged into Newcomer Two")  # the named one kept
     wait_until(lambda: site.person(other["id"]) is None, 30, "the keyboard merge")
-    assert site.person(plain["id"])["name"] == "Newcomer Two"
+    assert site.person(newcomer["id"])["name"] == "Newcomer Two"
 
 
 @needs_shared

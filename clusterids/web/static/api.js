@@ -50,7 +50,9 @@ export const unknownGroups = (offset = 0, limit) => request(`/unknown/groups?${q
 /** The faces put aside (ignored, not a face), the newest faces first. */
 export const ignoredFaces = (offset = 0, limit) => request(`/unknown/ignored?${query({ offset, limit })}`);
 export const photo = (id) => request(`/photos/view?${query({ photo: String(id) })}`);
-export const suggestions = (personId) => op("people/suggest", personId ? { person: String(personId) } : {});
+/** The questions likely answered yes (``limit`` of each kind at most, the daemon's own when left out). */
+export const suggestions = (personId, limit) =>
+  op("people/suggest", { ...(personId ? { person: String(personId) } : {}), ...(limit ? { limit } : {}) });
 export const uploads = (names) => request(`/photos/uploads?${names.map((n) => `names=${encodeURIComponent(n)}`).join("&")}`);
 export const history = (limit = 20) => request(`/people/history?${query({ limit })}`);
 

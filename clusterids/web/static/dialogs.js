@@ -100,7 +100,7 @@ export async function askAssign(faceIds, except) {
     note.textContent = input.value.trim() && r.name ? `Creates a new person named ${r.name}.` : "";
   });
   const form = el("form", { method: "dialog", onsubmit: (e) => { e.preventDefault(); if (input.value.trim()) dialog.close("ok"); } },
-    faceRow(faceIds), node, note, personChoices("assign-choices", except, input, tapped(input)),
+    faceRow(faceIds), node, note, personChoices("assign-choices", except, input, tapped(input), () => likelyOwners(faceIds, except)),
     buttons(el("button", { type: "button", onclick: closeWith("cancel"), text: "Cancel" }),
       el("button", { type: "submit", class: "primary", text: "Move" })));
   const answer = await openDialog(`Who ${faceIds.length === 1 ? "is this face" : `are these ${faceIds.length} faces`}?`, form);
@@ -124,27 +124,55 @@ export async function askMarked() {
   return who.id !== undefined ? String(who.id) : who.name;
 }
 
-/** The persons to tap instead of typing a name (``except`` aside, hidden ones only by name): with
- * ``merging``, those the merge suggestions pair with ``except`` first; then by photos. The typed
- * text filters them. */
-function personChoices(id, except, input, pick, merging = false, most = 24) {
+/** The persons that the suggestions pair with ``personId`` (likely the same): id -> their words. */
+async function lookalikes(personId) {
+  const s = await api.suggestions(personId);
+  const likely = new Map();
+  for (const m of s.merges || []) {
+    const [a, b] = m.persons;
+    if (a === personId || b === personId) likely.set(a === personId ? b : a, `${m.likelihood} the same`);
+  }
+  return likely;
+}
+
+/** Who ``faceIds`` likely are, by the suggestions the page can ask for: faces of a person
+ * (``owner``), the persons that look like that one; unknown faces, the persons they are
+ * suggested for. id -> the words said on the choice. */
+async function likelyOwners(faceIds, owner) {
+  if (owner !== null && owner !== undefined && owner !== "unknown") return lookalikes(owner);
+  const s = await api.suggestions(null, Math.max(100, faceIds.length));
+  const mine = new Set(faceIds);
+  const hits = new Map();  // person id -> [how many of the faces, the best likelihood]
+  for (const f of s.faces || []) {
+    if (!mine.has(f.face)) continue;
+    const [n, best] = hits.get(f.person) || [0, "likely"];
+    hits.set(f.person, [n + 1, best === "very likely" || f.likelihood === "very likely" ? "very likely" : "likely"]);
+  }
+  return new Map([...hits].map(([pid, [n, best]]) =>
+    [pid, faceIds.length > 1 ? `${best} (${n} of ${faceIds.length} faces)` : best]));
+}
+
+/** The persons to tap instead of typing a name (``except`` aside, hidden ones only by name):
+ * those that ``likelyOf()`` (a promise of id -> words) says are likely first, labelled so; then
+ * by photos. The typed text filters them. */
+function personChoices(id, except, input, pick, likelyOf = null, most = 24) {
   const grid = el("div", { class: "pick-grid", id });
-  const likely = new Map();  // person id -> the suggestion's words
+  let likely = new Map();  // person id -> the suggestion's words
   const draw = () => {
     const key = nameKey(input.value);
     const shown = [...persons.values()].filter((p) => p.id !== except && !p.hidden && (!key || nameKey(label(p)).includes(key)))
       .sort((a, b) => (likely.has(b.id) - likely.has(a.id)) || ((b.photos || 0) - (a.photos || 0)));
+    // a choice focused keeps the focus when the likely ones move up
+    const focused = grid.contains(document.activeElement) ? document.activeElement.dataset.person : null;
     grid.replaceChildren(...shown.slice(0, most).map((p) => el("button", {
       type: "button", class: "pick-person", "data-person": p.id, onclick: () => pick(p),  // named by its caption
     }, personChoice(p), likely.has(p.id) ? el("span", { class: "meta likely", text: likely.get(p.id) }) : null)));
+    if (focused) grid.querySelector(`[data-person='${focused}']`)?.focus();
   };
   input.addEventListener("input", draw);
   draw();
-  if (merging) api.suggestions(except).then((s) => {  // the list is there at once; the likely ones move up when known
-    for (const m of s.merges || []) {
-      const [a, b] = m.persons;
-      if (a === except || b === except) likely.set(a === except ? b : a, `${m.likelihood} the same`);
-    }
+  if (likelyOf) likelyOf().then((found) => {  // the list is there at once; the likely ones move up when known
+    likely = new Map([...found].filter(([pid]) => pid !== except && persons.has(pid)));
     if (likely.size && grid.isConnected) draw();
   }).catch(() => {});
   return grid;
@@ -163,7 +191,7 @@ export function keptFirst(a, b) {
  * page of a person merged away is then the kept one's (replaced: Back must not go to a person gone). */
 export async function askMerge(id) {
   const { input, node } = nameInput("merge-name", "Merge with (a person's name, or tap one)", id);
-  const choices = personChoices("merge-choices", id, input, tapped(input), true);
+  const choices = personChoices("merge-choices", id, input, tapped(input), () => lookalikes(id));
   const form = el("form", { method: "dialog", onsubmit: (e) => { e.preventDefault(); dialog.close("ok"); } }, node, choices,
     buttons(el("button", { type: "button", onclick: closeWith("cancel"), text: "Cancel" }),
       el("button", { type: "submit", class: "primary", text: "Next" })));

@@ -1,5 +1,5 @@
 // Drag and drop, the mouse's way; each drag has a key and a tap way as well.
-import { confirmMerge } from "./dialogs.js";
+import { confirmMerge, keptFirst } from "./dialogs.js";
 import { act } from "./dom.js";
 import { redraw } from "./state.js";
 
@@ -13,7 +13,7 @@ export function dragItem(node, item) {
   });
 }
 
-/** ``node`` takes faces (``onFaces(ids, person)``) and persons (a merge into ``person``, confirmed). */
+/** ``node`` takes faces (``onFaces(ids, person)``) and persons (a merge with ``person``, confirmed; kept as keptFirst says). */
 export function dropTarget(node, person, onFaces) {
   node.addEventListener("dragover", (e) => {
     if (e.dataTransfer.types.includes(TYPE)) { e.preventDefault(); node.classList.add("drop"); }
@@ -28,7 +28,9 @@ export function dropTarget(node, person, onFaces) {
     const item = JSON.parse(raw);
     act(async () => {
       if (item.faces) await onFaces(item.faces, person);
-      else if (item.person !== undefined && item.person !== person.id && await confirmMerge(person.id, item.person)) {
+      // whichever way the drag went, the named (else the larger) person is the one kept: its
+      // page's address and its album must not vanish into an unnamed one's
+      else if (item.person !== undefined && item.person !== person.id && await confirmMerge(...keptFirst(person.id, item.person))) {
         await redraw();
       }
     });

@@ -8,7 +8,7 @@ import { askAssign } from "./dialogs.js";
 import { act, el, faceImg, say, view } from "./dom.js";
 import { dragItem, dropTarget } from "./drag.js";
 import { remember } from "./lists.js";
-import { persons, redraw } from "./state.js";
+import { loadPersons, persons, redraw } from "./state.js";
 import { count, label } from "./words.js";
 
 const FACE_PAGE = 120;
@@ -68,7 +68,13 @@ export function faceGrid(data, me, onTotal = () => {}, opts = {}) {
   const moveTo = async (ids, target) => {
     if (!ids.length) return nothing();
     const r = target ? await assignFaces(ids, target) : await askAssign(ids, me && me.id);
-    if (r && r.person !== (me && me.id)) { removeFaces(r.faces); await reread(); }
+    if (r && r.person !== (me && me.id)) {
+      removeFaces(r.faces);
+      await reread();
+      // the unknown faces are not read again (their pages, the scroll): the "Move to" list is,
+      // with the person a new name made and the counts the move changed
+      if (unknown) { await loadPersons(); drawTargets(); }
+    }
   };
   const reject = async (ids) => {
     if (!ids.length) return nothing();
@@ -164,13 +170,21 @@ export function faceGrid(data, me, onTotal = () => {}, opts = {}) {
   // The persons to move faces to: a landmark, and "t" reaches it from any face (see keys.js).
   const side = el("aside", { id: "move-to", "aria-labelledby": "move-to-title" }, el("h2", { id: "move-to-title", text: "Move to" }),
     el("p", { class: "meta", text: "Drop faces here, or select faces and choose a person." }));
-  for (const p of persons.values()) {
-    if ((me && p.id === me.id) || p.hidden) continue;
-    const t = el("button", { type: "button", class: "target", "data-person": p.id, text: `${label(p)} · ${count(p.photos, "photo")}`,
-      onclick: () => act(() => moveTo(chosen(), { id: p.id })) });
-    dropTarget(t, p, (ids) => moveTo(ids, { id: p.id }));
-    side.append(t);
+  const targets = el("div", { class: "targets" });
+  side.append(targets);
+  function drawTargets() {
+    const focused = targets.contains(document.activeElement) ? document.activeElement.dataset.person : null;
+    targets.replaceChildren();
+    for (const p of persons.values()) {
+      if ((me && p.id === me.id) || p.hidden) continue;
+      const t = el("button", { type: "button", class: "target", "data-person": p.id, text: `${label(p)} · ${count(p.photos, "photo")}`,
+        onclick: () => act(() => moveTo(chosen(), { id: p.id })) });
+      dropTarget(t, p, (ids) => moveTo(ids, { id: p.id }));
+      targets.append(t);
+    }
+    if (focused) targets.querySelector(`[data-person='${focused}']`)?.focus();
   }
+  drawTargets();
   refresh();
   return { faces, countLine, selBar, moreFaces, side };
 }

@@ -34,7 +34,10 @@ async function renameTo(data, input) {
   data.name = r.name;
   persons.set(data.id, { ...persons.get(data.id), name: r.name });
   say(`${r.name ? `Renamed to ${r.name}.` : `The name is removed: this is ${label({ id: data.id, label: r.label })} again.`} Undo reverts it.`);
-  document.title = `${label(data)} · ClusterIdentities`;
+  // the field left for another view (a link clicked): that view may have been read before the
+  // rename, and the page's own change wakes no re-read: read it again, with the name
+  if ((/^#\/person\/([^?]+)/.exec(location.hash) || [])[1] !== String(data.id)) await redraw();
+  else document.title = `${label(data)} · ClusterIdentities`;
 }
 
 function nameField(data) {
@@ -43,7 +46,14 @@ function nameField(data) {
     // Enter's own key events must not reach the dialog that the rename may open; the blur sends
     // the change, and the focus comes back (not to <body>) unless that dialog has it
     if (e.key === "Enter") { e.preventDefault(); setTimeout(() => { name.blur(); if (!dialog.open) name.focus(); }, 0); }
-    if (e.key === "Escape") { name.value = data.name || ""; name.blur(); }
+    // Escape cancels the edit: the name as it was, and the focus on the person's heading (the
+    // page's keys work from there; a blur alone would drop the focus to <body>)
+    if (e.key === "Escape") {
+      e.preventDefault();
+      name.value = data.name || "";
+      const heading = name.closest("h1");
+      if (heading) heading.focus(); else name.blur();
+    }
   });
   name.addEventListener("change", () => act(() => renameTo(data, name)));
   return [el("label", { class: "visually-hidden", for: "rename", text: "Name" }), name];
@@ -122,6 +132,6 @@ export async function personView(id, alive) {
   if (!alive()) return;
   document.title = `${label(data)} · ClusterIdentities`;
   view.replaceChildren(el("div", { class: "layout" },
-    el("div", { class: "main" }, el("h1", {}, ...nameField(data)), toolbar, grid.countLine, grid.selBar, grid.faces,
+    el("div", { class: "main" }, el("h1", { id: "person-title", tabindex: "-1" }, ...nameField(data)), toolbar, grid.countLine, grid.selBar, grid.faces,
       grid.moreFaces, photos), grid.side));
 }
