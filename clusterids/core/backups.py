@@ -42,7 +42,7 @@ class BackupsController:
         """Put a copy of the database back (SOURCE: a file in backups/ or a path; the newest by
         default), keeping the database it replaces; then index the photos again and replay the
         corrections made since the copy."""
-        from ..store import backup, reads
+        from ..store import backup, corrections_log, reads
         from ..store.replay import replay
         from ..upkeep import invariants
         from . import Offline
@@ -84,8 +84,10 @@ class BackupsController:
             lib = core.lib
             invariants.repair(lib)  # vectors and albums follow the database put back, whatever they held
             roots = [r for r in lib.db.roots() if Path(r).exists()]
+            held = int(lib.db.meta("journal_seq") or 0)  # the copy's: what the journal adds comes after it
+            upto = corrections_log.last_seq(root / corrections_log.LOG_FILE)
             indexed = core.library.run_index(roots, missing_ok=True) if roots else None
-            replayed = replay(lib.db, root)
+            replayed = replay(lib.db, root, after=held, upto=upto)
             core.catch_up()
             with lib.db.read() as s:
                 photos = reads.photo_count(s, "ok")

@@ -126,7 +126,8 @@ def index_paths(lib: Library, paths: Iterable[Path], progress: Progress | None =
     if on_plan:
         on_plan(len(tasks))
     settings = lib.settings
-    model = None if enqueue or not tasks else lib.model()  # made here: the threads share one
+    # made here: the threads share one; a run of sidecars alone (names read again) needs none
+    model = None if enqueue or all(t.sidecar_only for t in tasks) else lib.model()
 
     def prepare(task: Task) -> Task:
         stages.dedupe(stages.metadata(stages.read(task, settings), settings), lib.db)
@@ -142,7 +143,8 @@ def index_paths(lib: Library, paths: Iterable[Path], progress: Progress | None =
             if not stages.store(task, writer, gone, report):
                 # the known source vanished, or a changed sidecar turns the photo: do the work after all
                 again = stages.metadata(stages.read(Task(task.seen, task.known), settings), settings)
-                if model is not None:
+                if not enqueue:
+                    model = model or lib.model()
                     again = stages.detect_embed(stages.decode_stage(again, settings), model, settings)
                 stages.store(again, writer, gone, report)
             if progress:

@@ -24,8 +24,9 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from .db import get_meta, set_meta
+from .journal_tail import LOG_FILE, last_seq
 
-LOG_FILE = "corrections.jsonl"
+__all__ = ["LOG_FILE", "last_seq", "lines_after", "log_path", "record", "replaying"]
 _replaying: contextvars.ContextVar[int | None] = contextvars.ContextVar("replaying", default=None)
 
 
@@ -56,30 +57,15 @@ def record(session: Session, op: str, args: dict[str, Any], **extra: Any) -> Non
 
 
 def _append(path: Path, line: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
     try:
-        os.write(fd, line.encode("utf-8"))
+        size = os.fstat(fd).st_size
+        # a line cut short (a crash during its append) must not swallow this one: start anew
+        torn = size > 0 and os.pread(fd, 1, size - 1) != b"\n"
+        os.write(fd, (b"\n" if torn else b"") + line.encode("utf-8"))
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def last_seq(path: Path) -> int:
-    """The number of the file's last whole line (0: none); reads only its tail."""
-    try:
-        with path.open("rb") as fh:
-            fh.seek(max(0, fh.seek(0, os.SEEK_END) - 8192))
-            tail = fh.read()
-    except OSError:
-        return 0
-    for raw in reversed(tail.splitlines()):
-        try:
-            line = json.loads(raw)
-        except ValueError:
-            continue
-        if isinstance(line, dict) and isinstance(line.get("seq"), int):
-            return int(line["seq"])
-    return 0
 
 
 def lines_after(root: Path, seq: int) -> list[dict[str, Any]]:

@@ -146,6 +146,7 @@ def open_library(settings: Settings, models: ModelSource, create: bool = False,
     loss = None if settings.database_url else wal.inspect(root / DB_FILE)
     db = _open_database(settings, create)
     notices: list[str] = []
+    keep_marker = False
     try:
         if loss is not None and loss.kind == "gone":
             # remembered in the database: whoever goes on with it compares every vector first
@@ -158,6 +159,14 @@ def open_library(settings: Settings, models: ModelSource, create: bool = False,
             # checkpoint): photos come back with the next index, vectors are compared; a warning
             notices.append(_wal_gone_warning(loss))
             loss = None
+        if not settings.database_url and not is_new and not restoring:
+            lost = _journal_ahead(settings, db)
+            if lost and (loss is not None or wal.marker_of(root / DB_FILE).exists()):
+                keep_marker = True  # refused until the user decides: the marker says so at the next open too
+                raise _tail_lost(settings, wal.marker_of(root / DB_FILE), lost)
+            if lost:
+                notices.append(f"warning: the database lacks what the journal of corrections holds ({lost}): it "
+                               f"is older than the journal; {_way_back(settings)}")
         if not settings.database_url:
             _check_identity(settings, db, is_new or restoring)
         check_albums_outside(settings, db.roots())
@@ -180,7 +189,7 @@ def open_library(settings: Settings, models: ModelSource, create: bool = False,
                 outbox.mark(s, outbox.ALBUMS)
     except BaseException:
         db.dispose()
-        if not settings.database_url and not (loss is not None and loss.kind == "gone"):
+        if not settings.database_url and not (loss is not None and loss.kind == "gone") and not keep_marker:
             wal.closed(root / DB_FILE)  # a refusal (a pack that would mix, ...) is a clean close too
         raise
     if loss is not None:  # cut short: SQLite kept the whole frames; the last commits may be lost
@@ -290,6 +299,20 @@ def _lost_corrections(settings: Settings, db: Database) -> str:
     n = len(lines)
     return f"{n} correction{'s' if n != 1 else ''} ({ops}) in {corrections_log.LOG_FILE} {'is' if n == 1 else 'are'} " \
            "missing from it"
+
+
+def _journal_ahead(settings: Settings, db: Database) -> str:
+    """``_lost_corrections`` where the journal's last line is past the database's (read from the
+    file's tail first: one small read at every open)."""
+    last = corrections_log.last_seq(settings.library / corrections_log.LOG_FILE)
+    return _lost_corrections(settings, db) if last > int(db.meta("journal_seq") or 0) else ""
+
+
+def _tail_lost(settings: Settings, marker: Path, what: str) -> UserError:
+    return UserError(
+        f"the last session did not close, and the database lacks its last commits ({what}): its "
+        "write-ahead log was damaged or cut short",
+        f"{_way_back(settings)}; or remove {marker} to go on with the database as it is")
 
 
 def _way_back(settings: Settings) -> str:

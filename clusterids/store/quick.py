@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import backup, wal
+from . import backup, journal_tail, wal
 from .migrations import HEAD
 from .rows import FaceRow, PersonRow, name_key, resolve_person, worker_alive
 
@@ -169,7 +169,7 @@ def open_quick(root: Path) -> QuickLibrary | None:
         return None
     try:
         meta = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('library_id', 'model', 'model_key', "
-                                 "'dim', 'wal_lost', 'carry_pending')").fetchall())
+                                 "'dim', 'wal_lost', 'carry_pending', 'journal_seq')").fetchall())
         revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
         # a repair pending (store/library.py pending_repair): the full open's first line says so
         pending = meta.get("wal_lost") or meta.get("carry_pending") or \
@@ -178,6 +178,8 @@ def open_quick(root: Path) -> QuickLibrary | None:
         conn.close()
         return None
     other = backup.folder_id(root) not in (None, meta.get("library_id"))  # the full open says whose it is
+    # the journal holds corrections the database lacks: the full open says what to do
+    other = other or journal_tail.last_seq(root / journal_tail.LOG_FILE) > int(meta.get("journal_seq") or 0)
     if revision != (HEAD,) or not {"library_id", "model", "model_key", "dim"} <= meta.keys() or pending or other:
         conn.close()
         return None

@@ -45,10 +45,16 @@ class Replayed:
     skipped: list[str] = field(default_factory=list)  # "3 rename: no person 9"
 
 
-def replay(db: Database, root: Path) -> Replayed:
+def replay(db: Database, root: Path, after: int | None = None, upto: int | None = None) -> Replayed:
+    """The journal's lines after ``after`` (the database's own number by default) up to ``upto``
+    (all by default), replayed onto ``db``. A restore gives both as they were before it indexed
+    the photos: a name read from a photo's XMP then is journaled, numbered after the lines to
+    replay, and the database's number moved past them."""
     with db.read() as s:
         held = int(get_meta(s, "journal_seq") or 0)
-    lines = corrections_log.lines_after(root, held)
+    lines = corrections_log.lines_after(root, held if after is None else after)
+    if upto is not None:
+        lines = [line for line in lines if line["seq"] <= upto]
     out = Replayed()
     ids: dict[int, int] = {}  # a person the original created -> the one its replay created
     undoable: list[bool] = []  # the journal entries the replay made (True) or skipped (False), in order
