@@ -78,8 +78,16 @@ def open_core(settings: Settings, op: Operation | None = None, hooks: Hooks | No
     from .core import Core
 
     flags = op.flags if op is not None else None
-    lib = open_library(settings, create=create or bool(flags and flags.creates),
-                       fresh_index=bool(flags and flags.fresh_index), restoring=restoring)
+    try:
+        lib = open_library(settings, create=create or bool(flags and flags.creates),
+                           fresh_index=bool(flags and flags.fresh_index), restoring=restoring)
+    except UserError:
+        raise
+    except Exception as exc:
+        said = store_library.failure(settings, exc)  # a full disk, a damaged file: one line
+        if said is None:
+            raise
+        raise said from exc
     try:
         if flags is None or flags.catch_up:
             from .upkeep.catchup import catch_up  # a read never catches up: it imports nothing of it
@@ -90,8 +98,12 @@ def open_core(settings: Settings, op: Operation | None = None, hooks: Hooks | No
             pending = store_library.pending_repair(lib)
             if pending:
                 lib.notices.insert(0, pending)
-    except BaseException:
+    except BaseException as exc:
         lib.close()
+        said = None if isinstance(exc, UserError) or not isinstance(exc, Exception) else \
+            store_library.failure(settings, exc)
+        if said is not None:
+            raise said from exc
         raise
     return Core(lib, hooks)
 

@@ -56,11 +56,18 @@ def quick_read(ctx: click.Context, name: str, kwargs: dict[str, Any]) -> Any | N
         return json.loads(remote.call_plain(name, OPERATIONS[name], kwargs))
     if name not in WITHOUT_DAEMON or sets.keys() - CLIENT_SIDE:
         return None  # a value typed with the command is checked (and refused) the full way
-    from ..store.quick import open_quick
+    from ..store.quick import Unreadable, open_quick
 
     quick = open_quick(root)
     if quick is None:
         return None
+    try:
+        return _read(quick, root, merged, name, kwargs)
+    except Unreadable:
+        return None  # the full way says what is damaged, and the way back
+
+
+def _read(quick: Any, root: Path, merged: dict[str, Any], name: str, kwargs: dict[str, Any]) -> Any | None:
     with quick:
         if merged.get("model", "auto") not in ("auto", quick.pack):
             return None  # the full way refuses a pack that would mix

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..errors import UserError
 from .operations import Operation
 
 if TYPE_CHECKING:
@@ -85,9 +86,19 @@ class Core:
     def call(self, op: Operation, kwargs: dict[str, Any]) -> Any:
         """Run one operation; after a write, bring derived state in step with it."""
         op.check(kwargs)
-        result = op.bound(self)(**kwargs)
-        if not op.flags.reads_only:
-            self.catch_up()
+        try:
+            result = op.bound(self)(**kwargs)
+            if not op.flags.reads_only:
+                self.catch_up()
+        except UserError:
+            raise
+        except Exception as exc:
+            from ..store.library import failure
+
+            said = failure(self.lib.settings, exc)  # a full disk, a damaged file: one line
+            if said is None:
+                raise
+            raise said from exc
         return result
 
     def close(self) -> None:

@@ -84,10 +84,10 @@ class BackupsController:
             lib = core.lib
             invariants.repair(lib)  # vectors and albums follow the database put back, whatever they held
             roots = [r for r in lib.db.roots() if Path(r).exists()]
-            held = int(lib.db.meta("journal_seq") or 0)  # the copy's: what the journal adds comes after it
+            copy_seq = int(lib.db.meta("journal_seq") or 0)  # the copy's: what the journal adds comes after it
             upto = corrections_log.last_seq(root / corrections_log.LOG_FILE)
             indexed = core.library.run_index(roots, missing_ok=True) if roots else None
-            replayed = replay(lib.db, root, after=held, upto=upto)
+            replayed = replay(lib.db, root, after=copy_seq, upto=upto)
             core.catch_up()
             with lib.db.read() as s:
                 photos = reads.photo_count(s, "ok")

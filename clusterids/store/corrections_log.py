@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from ..errors import UserError
 from .db import get_meta, set_meta
 from .journal_tail import LOG_FILE, last_seq
 
@@ -57,6 +58,15 @@ def record(session: Session, op: str, args: dict[str, Any], **extra: Any) -> Non
 
 
 def _append(path: Path, line: str) -> None:
+    try:
+        _write_line(path, line)
+    except OSError as exc:  # committed already: say so, and what it costs
+        raise UserError(f"the correction is made, but the journal of corrections could not take its line ({path}: "
+                        f"{exc.strerror or exc})", "a restore from an older copy cannot replay it: move the file "
+                        "aside or free some space, then make a copy now ('clusterids backup')") from exc
+
+
+def _write_line(path: Path, line: str) -> None:
     fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         size = os.fstat(fd).st_size

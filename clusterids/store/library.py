@@ -9,6 +9,7 @@ opens the library runs.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import uuid
@@ -23,7 +24,7 @@ from ..errors import UserError
 from . import backup, corrections_log, modes, outbox, wal
 from .database import Database
 from .db import CARRY_PENDING, get_meta, open_engine, set_meta
-from .vectors import DamagedIndex, DeferredIndex, EdgeIndex, ServerIndex, VectorIndex
+from .vectors import DeferredIndex, EdgeIndex, ServerIndex, VectorIndex
 
 if TYPE_CHECKING:  # typing only: the store never loads a model itself (see ModelSource)
     from ..models.base import FaceModel
@@ -118,12 +119,14 @@ class Library:
         return [self.settings.albums_path, self.root / "thumbs", self.root / VECTORS_DIR]
 
     def close(self) -> None:
-        if self._index is not None:
-            self._index.close()
-        self.db.dispose()
-        if not self.settings.database_url:
-            wal.closed(self.root / DB_FILE)  # a clean close: the WAL is gone with the last connection
-            _light(self.settings)  # what this session made with the umask's modes (albums, the engine)
+        try:
+            if self._index is not None:
+                self._index.close()
+        finally:  # an index that cannot flush (a full disk) still lets the database close
+            self.db.dispose()
+            if not self.settings.database_url:
+                wal.closed(self.root / DB_FILE)  # a clean close: the WAL is gone with the last connection
+                _light(self.settings)  # what this session made with the umask's modes (albums, the engine)
 
     def __enter__(self) -> Library:
         return self
@@ -199,10 +202,9 @@ def open_library(settings: Settings, models: ModelSource, create: bool = False,
                   notices)
     lib._model = model
     if fresh_index and not settings.vector_store_url:
-        try:
-            lib.index  # noqa: B018 - open it now, to learn whether it can be read
-        except DamagedIndex:
-            shutil.rmtree(root / VECTORS_DIR)  # derived data: the database holds every vector
+        # derived data, the database holds every vector: a new folder, whatever the old one
+        # holds (files the engine opens but cannot read back, or panics over)
+        shutil.rmtree(root / VECTORS_DIR, ignore_errors=True)
     return lib
 
 
@@ -430,6 +432,38 @@ def attach(settings: Settings, models: ModelSource) -> Library:
             wal.closed(settings.library / DB_FILE)
         raise UserError("the database holds no library yet", "run 'clusterids index --enqueue PATH' first")
     return Library(settings, db, pack, models, lambda dim, _key: DeferredIndex(dim))
+
+
+def failure(settings: Settings, exc: BaseException) -> UserError | None:
+    """One line for what failed underneath an operation, or None for a fault of ours (a
+    traceback is then the honest report): a full disk, a database found damaged while reading it,
+    a file or folder of the library of the wrong kind or not readable."""
+    if _disk_full(exc):
+        free = -(-shutil.disk_usage(settings.library).free // (1 << 20)) if settings.library.exists() else 0
+        return UserError(f"the disk is full ({free} MB free where the library is, {settings.library})",
+                         "free some space and run the command again: what was committed before is kept")
+    if isinstance(exc, DatabaseError) and any(s in str(exc) for s in ("malformed", "not a database")):
+        return damaged_database(settings, exc)
+    if isinstance(exc, (NotADirectoryError, IsADirectoryError, PermissionError, FileExistsError)) and exc.filename:
+        what = {NotADirectoryError: "a folder of it is a file", IsADirectoryError: "a file of it is a folder",
+                PermissionError: "it cannot be written or read", FileExistsError: "something is in its way"}
+        name = next(str(v) for k, v in what.items() if isinstance(exc, k))
+        return UserError(f"the library cannot use {exc.filename} ({name}: {exc.strerror})",
+                         "move it aside (or give it back its permissions) and run the command again")
+    return None
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """A full disk, whichever layer noticed it (the OS, SQLite, the vector engine)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        text = str(seen).lower()
+        if "disk is full" in text or "no space left" in text or "disk full" in text:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def damaged_database(settings: Settings, exc: Exception) -> UserError:

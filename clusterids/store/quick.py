@@ -13,6 +13,7 @@ rows; tests compare the two.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import stat
@@ -30,8 +31,13 @@ _FACE = ("SELECT faces.id, faces.photo_id, faces.x1, faces.y1, faces.x2, faces.y
          "faces.pinned, faces.ignored, photos.path FROM faces JOIN photos ON faces.photo_id = photos.id")
 
 
+class Unreadable(Exception):
+    """The database failed a read (a damaged page): the full way says what, and the way back."""
+
+
 class QuickLibrary:
-    """A read-only connection to a library's database, and the pack it was made with."""
+    """A read-only connection to a library's database, and the pack it was made with. A read
+    that fails inside ``with`` comes out as Unreadable."""
 
     def __init__(self, conn: sqlite3.Connection, pack: str, dim: int) -> None:
         self.conn = conn
@@ -44,8 +50,10 @@ class QuickLibrary:
     def __enter__(self) -> QuickLibrary:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
         self.close()
+        if isinstance(exc, sqlite3.Error):
+            raise Unreadable(str(exc)) from exc
 
     # -- persons ---------------------------------------------------------------------------------
 
@@ -136,14 +144,19 @@ def vector_count(folder: Path) -> int | None:
         import qdrant_edge
 
         shard = qdrant_edge.EdgeShard.load(str(folder))
-    except Exception:  # noqa: BLE001 - any failure is the full open's to report
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # noqa: BLE001 - any failure (the engine's panics too) is the full open's to report
         return None
     try:
         return int(shard.info().points_count)
-    except Exception:  # noqa: BLE001
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # noqa: BLE001
         return None
     finally:
-        shard.close()
+        with contextlib.suppress(Exception):
+            shard.close()
 
 
 def _person(row: tuple[int, str | None, int, int | None, int | None, str | None]) -> PersonRow:

@@ -11,6 +11,7 @@ import errno
 import os
 import warnings
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -130,8 +131,26 @@ def _batches(n: int, size: int = UPSERT_BATCH) -> Iterator[slice]:
         yield slice(start, min(n, start + size))
 
 
+@contextmanager
+def _engine(path: Path) -> Iterator[None]:
+    """The engine's failures as one line each: its plain exceptions, and the panics of its Rust
+    code (pyo3's PanicException derives from BaseException: ``except Exception`` misses them)."""
+    try:
+        yield
+    except (UserError, KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:
+        text = (str(exc).splitlines() or [type(exc).__name__])[0]
+        if "no space left" in text.lower() or "disk is full" in text.lower():
+            raise DiskFull(f"the disk is full for the vector index ({path}): {text}",
+                           "free some space on that disk and run the command again") from exc
+        raise DamagedIndex(f"the vector index cannot be read ({path}): {text}",
+                           "run 'clusterids rebuild-index' to recreate it from the database") from exc
+
+
 class EdgeIndex:
-    """Qdrant Edge: the Qdrant engine in this process, one shard in a folder it locks."""
+    """Qdrant Edge: the Qdrant engine in this process, one shard in a folder it locks. Every call
+    into the engine goes through ``_engine``."""
 
     def __init__(self, path: Path, dim: int) -> None:
         import qdrant_edge as qe
@@ -155,9 +174,9 @@ class EdgeIndex:
                 owner_only(path)  # the engine makes its files with the umask's modes
                 self.shard.update(qe.UpdateOperation.create_field_index("person", qe.PayloadSchemaType.Integer))
                 self.shard.update(qe.UpdateOperation.create_field_index("photo", qe.PayloadSchemaType.Integer))
-        except UserError:
+        except (UserError, KeyboardInterrupt, SystemExit):
             raise
-        except Exception as exc:  # the engine raises plain exceptions with its own text
+        except BaseException as exc:  # the engine's plain exceptions with its own text, and its panics
             text = str(exc)
             if "WouldBlock" in text or "lock" in text.lower():
                 raise UserError(
@@ -166,8 +185,8 @@ class EdgeIndex:
                 ) from exc
             raise DamagedIndex(f"cannot open the vector index ({path}): {text}",
                                "run 'clusterids rebuild-index' to recreate it from the database") from exc
-        existing = self.shard.info()
-        del existing
+        with _engine(path):
+            self.shard.info()
 
     def _room(self, path: Path, opened: bool = False) -> None:
         try:
@@ -187,20 +206,23 @@ class EdgeIndex:
                 qe.Point(int(i), v.tolist(), _payload(ph, pe))
                 for i, v, pe, ph in zip(ids[part], vectors[part], persons[part], photos[part], strict=True)
             ]
-            self.shard.update(qe.UpdateOperation.upsert_points(points))
+            with _engine(self.path):
+                self.shard.update(qe.UpdateOperation.upsert_points(points))
 
     def delete(self, ids: Sequence[int]) -> None:
         for part in _batches(len(ids)):
-            self.shard.update(self._qe.UpdateOperation.delete_points([int(i) for i in ids[part]]))
+            with _engine(self.path):
+                self.shard.update(self._qe.UpdateOperation.delete_points([int(i) for i in ids[part]]))
 
     def set_person(self, ids: Sequence[int], person: int | None) -> None:
         qe = self._qe
         for part in _batches(len(ids)):
             chunk = [int(i) for i in ids[part]]
-            if person is None:
-                self.shard.update(qe.UpdateOperation.delete_payload(chunk, ["person"]))
-            else:
-                self.shard.update(qe.UpdateOperation.set_payload(chunk, {"person": int(person)}))
+            with _engine(self.path):
+                if person is None:
+                    self.shard.update(qe.UpdateOperation.delete_payload(chunk, ["person"]))
+                else:
+                    self.shard.update(qe.UpdateOperation.set_payload(chunk, {"person": int(person)}))
 
     def search(self, vector: np.ndarray, limit: int, min_score: float | None = None,
                person: int | None = None) -> list[Hit]:
@@ -212,17 +234,21 @@ class EdgeIndex:
             limit=limit, query=qe.Query.Nearest(_floats(vector)),
             filter=flt, score_threshold=min_score, with_payload=True,
         )
-        return [Hit(int(p.id), float(p.score), (p.payload or {}).get("person")) for p in self.shard.query(req)]
+        with _engine(self.path):
+            found = self.shard.query(req)
+        return [Hit(int(p.id), float(p.score), (p.payload or {}).get("person")) for p in found]
 
     def count(self) -> int:
-        return int(self.shard.count(self._qe.CountRequest(exact=True)))
+        with _engine(self.path):
+            return int(self.shard.count(self._qe.CountRequest(exact=True)))
 
     def ids(self) -> Iterator[int]:
         offset = None
         while True:
-            records, offset = self.shard.scroll(
-                self._qe.ScrollRequest(offset=offset, limit=2048, with_payload=False, with_vector=False)
-            )
+            with _engine(self.path):
+                records, offset = self.shard.scroll(
+                    self._qe.ScrollRequest(offset=offset, limit=2048, with_payload=False, with_vector=False)
+                )
             for r in records:
                 yield int(r.id)
             if offset is None:
@@ -232,27 +258,33 @@ class EdgeIndex:
         """Every point as (id, photo, person) from its payload."""
         offset = None
         while True:
-            records, offset = self.shard.scroll(
-                self._qe.ScrollRequest(offset=offset, limit=2048, with_payload=True, with_vector=False)
-            )
+            with _engine(self.path):
+                records, offset = self.shard.scroll(
+                    self._qe.ScrollRequest(offset=offset, limit=2048, with_payload=True, with_vector=False)
+                )
             for r in records:
                 yield _unpack(int(r.id), r.payload)
             if offset is None:
                 return
 
     def optimize(self) -> None:
-        self.shard.optimize()
+        with _engine(self.path):
+            self.shard.optimize()
 
     def flush(self) -> None:
-        self.shard.flush()
+        with _engine(self.path):
+            self.shard.flush()
 
     def close(self) -> None:
         try:
             points: int | None = self.count()
-        except Exception:  # noqa: BLE001 - the engine's plain exceptions: no seal, the close goes on
+        except UserError:  # the engine's failures: no seal, the close goes on
             points = None
-        self.shard.flush()
-        self.shard.close()
+        with _engine(self.path):
+            try:
+                self.shard.flush()
+            finally:
+                self.shard.close()
         if points is not None:
             seal.write(self.path, points)
 

@@ -392,3 +392,20 @@ def test_a_database_that_lost_its_last_commits_to_a_damaged_wal_says_so_and_rest
     lib = open_synthetic(settings)
     assert any(p.name == "Ada" for p in Core(lib).people.persons())
     lib.close()
+
+
+def test_a_journal_that_cannot_be_written_says_the_correction_is_made(tmp_path):
+    """The journal a folder (or a full disk at its append): the correction is committed, and the
+    command said only a traceback, so the user believed it had failed."""
+    from ..test_cli_words import runner
+
+    env, _ = _library(tmp_path)
+    log = tmp_path / "library" / "corrections.jsonl"
+    log.unlink(missing_ok=True)
+    log.mkdir()
+    run = runner(env)
+    person = run("people", "--json").stdout.split('"id": ')[1].split(",")[0]
+    done = run("rename", person, "Ada", ok=False)
+    assert done.exit_code == 1 and "the correction is made, but the journal" in done.output, done.output
+    assert "clusterids backup" in done.output and "Traceback" not in done.output
+    assert "Ada" in run("people").output
