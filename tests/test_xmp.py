@@ -441,3 +441,27 @@ def test_a_sidecar_event_is_its_photo_s(tmp_path: Path) -> None:
     handler.on_any_event(FileMovedEvent(str(tmp_path / ".b.xmp.1234.tmp"), str(tmp_path / "b.xmp")))
     handler.on_any_event(FileModifiedEvent(str(tmp_path / "albums" / "c.jpg.xmp")))
     assert sorted(pending.paths) == [str(tmp_path / "a.jpg"), str(tmp_path / "b.HEIC")]
+
+
+@pytest.mark.skipif(not packet.available(), reason="needs Exempi (apt-get install libexempi8)")
+def test_a_latin_1_sidecar_is_read_with_its_names(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """Valid XML in the encoding its declaration names: the toolkit takes UTF-8 only, and called
+    it damaged (printing its own bare "XML parsing failure"), so its names were not read."""
+    latin = SIDECAR.replace('mwg-rs:Name="Ann"', 'mwg-rs:Name="Jos\u00e9"')
+    path = tmp_path / "p.jpg.xmp"
+    path.write_bytes(b'<?xml version="1.0" encoding="ISO-8859-1"?>' + latin.encode("latin-1"))
+    meta, problem = sidecars.read_sidecar(str(path))
+    assert problem is None and meta is not None and [r.name for r in meta.regions] == ["Jos\u00e9"]
+    assert "XML parsing failure" not in capfd.readouterr().err
+
+
+def test_a_sidecar_that_is_a_link_stays_a_link(tmp_path: Path) -> None:
+    """Sidecars kept in a folder of their own, linked beside the photos: a write replaced the
+    link by a plain file and left the file it pointed at as it was."""
+    kept = tmp_path / "sidecars" / "p.jpg.xmp"
+    kept.parent.mkdir()
+    kept.write_text("old")
+    link = tmp_path / "p.jpg.xmp"
+    link.symlink_to(kept)
+    write.write_atomic(str(link), "new")
+    assert link.is_symlink() and kept.read_text() == "new"

@@ -34,7 +34,7 @@ class BackupsController:
         made = backup.make(lib.root, lib.settings.backup_keep)
         if made is None:
             raise UserError(f"could not copy the library database ({lib.root / backup.DB_FILE})",
-                            "run 'clusterids doctor', and check that the disk has room")
+                            backup.why_not_made(lib.root))
         return BackedUp(path=str(made.path), photos=made.photos, people=made.people)
 
     @operation(offline=True)

@@ -171,6 +171,20 @@ def pick(root: Path, given: str | None) -> Copy | None:
     return read_copy(path) if path.is_file() else None
 
 
+def why_not_made(root: Path) -> str:
+    """What to do when ``make`` made no copy."""
+    import shutil
+
+    try:
+        free, size = shutil.disk_usage(root).free, (root / DB_FILE).stat().st_size
+    except OSError:
+        return "run 'clusterids doctor', and check that the disk has room"
+    if free < 2 * size + (1 << 20):
+        return (f"the disk is full ({free >> 20} MB free, a copy needs {-(-size // (1 << 20))} MB): free some space "
+                "and run 'clusterids backup' again")
+    return "run 'clusterids doctor', and check that the disk has room"
+
+
 def why_none(root: Path, given: str | None) -> tuple[str, str]:
     """Why ``pick`` found nothing, and what to do: (the line, the hint)."""
     folder = root / BACKUPS_DIR

@@ -196,7 +196,7 @@ def open_library(settings: Settings, models: ModelSource, create: bool = False,
             wal.closed(root / DB_FILE)  # a refusal (a pack that would mix, ...) is a clean close too
         raise
     if loss is not None:  # cut short: SQLite kept the whole frames; the last commits may be lost
-        notices.append(_wal_truncated(settings, loss))
+        notices.append(_wal_truncated(loss))  # a correction lost among them was refused above
     library_id = db.meta("library_id") or ""
     lib = Library(settings, db, pack, models, lambda dim, key: open_index(settings, root, library_id, dim, key),
                   notices)
@@ -338,9 +338,10 @@ def _wal_gone(settings: Settings, db: Database, loss: wal.WalLoss, what: str) ->
         f"{_way_back(settings)}; or remove {loss.marker} to go on with the database as it is")
 
 
-def _wal_truncated(settings: Settings, loss: wal.WalLoss) -> str:
-    return (f"warning: the database's write-ahead log was cut short ({loss.wal}): its last commits may be lost; "
-            f"if a correction or a photo is missing, {_way_back(settings)}")
+def _wal_truncated(loss: wal.WalLoss) -> str:
+    return (f"warning: the database's write-ahead log was cut short ({loss.wal}; a full disk or a crash while it "
+            "was written): no correction is missing (the journal holds none the database lacks), and a photo whose "
+            "commit was lost is indexed again by the next 'clusterids index'")
 
 
 OWN_DIRS = ("thumbs", "inbox")  # made here, owner-only, before the modules that fill them
@@ -444,12 +445,21 @@ def failure(settings: Settings, exc: BaseException) -> UserError | None:
                          "free some space and run the command again: what was committed before is kept")
     if isinstance(exc, DatabaseError) and any(s in str(exc) for s in ("malformed", "not a database")):
         return damaged_database(settings, exc)
-    if isinstance(exc, (NotADirectoryError, IsADirectoryError, PermissionError, FileExistsError)) and exc.filename:
-        what = {NotADirectoryError: "a folder of it is a file", IsADirectoryError: "a file of it is a folder",
-                PermissionError: "it cannot be written or read", FileExistsError: "something is in its way"}
-        name = next(str(v) for k, v in what.items() if isinstance(exc, k))
-        return UserError(f"the library cannot use {exc.filename} ({name}: {exc.strerror})",
-                         "move it aside (or give it back its permissions) and run the command again")
+    if isinstance(exc, (NotADirectoryError, FileExistsError)) and exc.filename:
+        path = Path(str(exc.filename))
+        while path != path.parent and not path.is_file():  # the file in the way of a folder
+            path = path.parent
+        if not path.is_file():
+            return None
+        return UserError(f"{path} is a file where the library keeps a folder",
+                         "move it aside (its folder is made again) and run the command again")
+    if isinstance(exc, IsADirectoryError) and exc.filename:
+        where = exc.filename2 if exc.filename2 and os.path.isdir(exc.filename2) else exc.filename  # a rename's target
+        return UserError(f"{where} is a folder where the library keeps a file",
+                         "move it aside and run the command again")
+    if isinstance(exc, PermissionError) and exc.filename:
+        return UserError(f"{exc.filename} cannot be read or written ({exc.strerror})",
+                         "give it back to its owner (chmod u+rw, or chown) and run the command again")
     return None
 
 

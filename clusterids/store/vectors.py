@@ -178,6 +178,9 @@ class EdgeIndex:
             raise
         except BaseException as exc:  # the engine's plain exceptions with its own text, and its panics
             text = str(exc)
+            if "no space left" in text.lower():
+                raise DiskFull(f"the disk is full for the vector index ({path}): {text.splitlines()[0]}",
+                               "free some space on that disk and run the command again") from exc
             if "WouldBlock" in text or "lock" in text.lower():
                 raise UserError(
                     f"the vector index is in use by another process ({path})",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -122,7 +123,7 @@ def read(text: bytes | str, fn: Callable[[Any], T]) -> T:
 def parse(text: bytes | str) -> Any:
     """An XMPMeta of the packet; ``Damaged`` when it is not XMP. Outside ``held()`` or
     ``read()``, it would be used and freed with the toolkit unheld."""
-    raw = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    raw = _unicode(text) if isinstance(text, bytes) else text
     bad = _not_xml(raw) if raw.strip() else None  # nothing yet: an empty XMPMeta
     if bad:  # the toolkit would print its own bare line to the process's stderr
         raise Damaged(f"not valid XMP ({bad})")
@@ -137,6 +138,21 @@ def parse(text: bytes | str) -> Any:
         else:
             return meta
     raise Damaged(f"not valid XMP ({error})")
+
+
+_DECLARATION = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["'][^>]*\?>""")
+
+
+def _unicode(data: bytes) -> str:
+    """The packet as text, in the encoding its XML declaration names (a Latin-1 sidecar is valid
+    XML: the toolkit takes UTF-8 only, so it gets the text without that declaration)."""
+    declared = _DECLARATION.match(data)
+    if declared is None:
+        return data.decode("utf-8", "replace")
+    try:
+        return data[declared.end():].decode(declared.group(1).decode("ascii"), "replace")
+    except LookupError:  # an encoding Python does not know: as UTF-8, and the parsers say what is wrong
+        return data.decode("utf-8", "replace")
 
 
 def _not_xml(raw: str) -> str | None:

@@ -151,7 +151,11 @@ def merge(meta: Any, faces: list[Named], stored: tuple[int, int], ours: list[Nam
 
 
 def write_atomic(path: str, text: str) -> None:
-    """Replace ``path`` by ``text`` at once: a reader sees the old file or the new one, whole."""
+    """Replace ``path`` by ``text`` at once: a reader sees the old file or the new one, whole. A
+    sidecar that is a link (to a folder of sidecars kept elsewhere) stays a link: its target is
+    what is replaced."""
+    if os.path.islink(path) and os.path.exists(path):
+        path = os.path.realpath(path)
     folder = os.path.dirname(path) or "."
     tmp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
     try:
