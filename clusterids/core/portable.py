@@ -96,6 +96,9 @@ def _load(file: str) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise UserError(f"{file} is not JSON ({exc.msg}, line {exc.lineno})",
                         "give a file written by 'clusterids people export'") from exc
+    except (RecursionError, UnicodeDecodeError, MemoryError) as exc:  # nested past the parser's reach, or no text
+        raise UserError(f"{file} is not a people file of clusterids ({type(exc).__name__})",
+                        "give a file written by 'clusterids people export'") from exc
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise UserError(f"{file} is not a people file of clusterids",
                         "give a file written by 'clusterids people export'")

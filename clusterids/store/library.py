@@ -355,7 +355,7 @@ def _owner_only(settings: Settings, db: Database) -> None:
     for name in OWN_DIRS:
         (root / name).mkdir(mode=0o700, exist_ok=True)
     if db.meta(OWNER_ONLY) is None:
-        modes.owner_only(root)
+        modes.owner_only(root, settings.albums_path)
         with contextlib.suppress(DatabaseError):  # a read-only database: walked again at the next open
             db.set_meta(**{OWNER_ONLY: "1"})
     else:

@@ -29,10 +29,18 @@ def _fix(path: str) -> int:
         return 0  # gone meanwhile, or not ours to change: the command goes on
 
 
-def _tree(root: Path) -> Iterable[str]:
+def _tree(root: Path, albums: Path | None = None) -> Iterable[str]:
+    """Every entry under ``root``; inside ``albums`` only our album store (the rest there is the
+    user's links, and folders and files of the user's own: never changed)."""
     for folder, dirs, files in os.walk(root):
+        here = os.path.abspath(folder)
+        if albums is not None and here == os.path.abspath(albums):
+            dirs[:] = [d for d in dirs if d == ALBUM_STORE]
+            files = []
         for name in dirs + files:
             yield os.path.join(folder, name)
+        if albums is not None and here == os.path.abspath(albums / ALBUM_STORE):
+            dirs[:] = []  # a version's entries: hard links share the user's photos' modes, the rest is theirs
 
 
 def _children(folder: Path) -> Iterable[str]:
@@ -43,14 +51,15 @@ def _children(folder: Path) -> Iterable[str]:
         return []
 
 
-def owner_only(root: Path) -> int:
+def owner_only(root: Path, albums: Path | None = None) -> int:
     """Take group and others' bits off everything under ``root`` (not ``root`` itself, which may
-    be the user's); returns how many entries changed."""
-    return sum(_fix(p) for p in _tree(root))
+    be the user's), in ``albums`` only our album store; returns how many entries changed."""
+    return sum(_fix(p) for p in _tree(root, albums))
 
 
 def light(root: Path, vectors: Path, albums: Path) -> int:
-    """The same for what a session makes with the umask's modes (see the module's text)."""
-    paths = [*_children(root), *_children(root / "backups"), *_tree(vectors), *_children(albums),
+    """The same for what a session makes with the umask's modes (see the module's text); in the
+    albums folder only our album store (what else is there is the user's)."""
+    paths = [*_children(root), *_children(root / "backups"), *_tree(vectors), str(albums / ALBUM_STORE),
              *_children(albums / ALBUM_STORE)]
     return sum(_fix(p) for p in paths)

@@ -93,3 +93,29 @@ def test_thumbnails_and_uploads_are_owner_only_as_they_are_made(tmp_path: Path, 
         assert [oct(stat.S_IMODE(p.stat().st_mode)) for p in made] == ["0o600", "0o700", "0o600", "0o700"]
     finally:
         lib.close()
+
+
+def test_the_users_files_in_the_albums_folder_keep_their_modes(tmp_path: Path, umask_022: None) -> None:
+    """The owner-only walk took the group's and others' bits off everything in the albums folder:
+    a file of the user's own there, and (album_link hardlink) the user's photos themselves, which
+    an album's hard links share their modes with."""
+    env, _ = _library(tmp_path)
+    env = env | {"CLUSTERIDS_ALBUM_LINK": "hardlink"}
+    settings = load_settings({}, environ=env)
+    lib = open_synthetic(settings)
+    lib.close()  # the albums made as hard links
+    albums = tmp_path / "library" / "albums"
+    theirs = albums / "notes.txt"
+    theirs.write_text("mine")
+    theirs.chmod(0o644)
+    photo = next((tmp_path / "photos").glob("*.jpg"))
+    photo.chmod(0o644)
+    assert any(p.stat().st_ino == photo.stat().st_ino for p in albums.rglob("*.jpg"))  # the premise: shared
+    lib = open_synthetic(settings)
+    with lib.db.transaction() as s:  # a library from before the walk: walked in full at the next open
+        from clusterids.store.db import Meta
+
+        s.delete(s.get(Meta, "owner_only"))
+    lib.close()
+    open_synthetic(settings).close()
+    assert stat.S_IMODE(theirs.stat().st_mode) == 0o644 and stat.S_IMODE(photo.stat().st_mode) == 0o644
