@@ -42,11 +42,16 @@ class ModelPacks:
             choice, model = self.load(requested)
         else:
             choice = stored
-            if requested not in ("auto", stored.spec) and packs.resolve(requested, self.settings).key != stored.key:
+            # a pack named otherwise is another pack, told without finding it (buffalo_l would be
+            # fetched); a folder is resolved where it lies, and compared by its files
+            named = requested in (packs.BUFFALO, packs.OPEN) and stored.spec in (packs.BUFFALO, packs.OPEN)
+            if requested not in ("auto", stored.spec) and \
+                    (named or packs.resolve(requested, self.settings).key != stored.key):
+                origin = self.settings.sources.get("model", "default")
                 raise UserError(
-                    f"this library's vectors were made by the model pack {stored.spec}, not {requested}; "
-                    "vectors of different packs never mix",
-                    f"run 'clusterids reindex --model {requested}' to re-embed every photo",
+                    f"this library's vectors were made by the model pack {stored.spec}, not {requested} (setting "
+                    f"'model' from {origin}); vectors of different packs never mix",
+                    f"run 'clusterids reindex --model {requested}' to re-embed every photo, or remove the setting",
                 )
         if choice.spec == packs.BUFFALO:
             notices.append("buffalo_l: " + packs.LICENCES[packs.BUFFALO])

@@ -264,6 +264,10 @@ def _check_folder(settings: Settings, create: bool) -> bool:
 
 
 def _open_database(settings: Settings, create: bool) -> Database:
+    db_file = settings.library / DB_FILE
+    if not settings.database_url and db_file.is_dir():  # SQLite would say "unable to open", as for a server
+        raise UserError(f"{db_file} is a folder where the library keeps a file (its database)",
+                        "move it aside, then 'clusterids restore' puts back the newest copy from backups/")
     try:
         engine = open_engine(settings.database_url or f"sqlite:///{settings.library / DB_FILE}")
         db = Database(engine)

@@ -94,3 +94,25 @@ def test_a_wrong_value_in_the_environment_or_a_library_that_is_a_file_say_so(cli
     a_file.write_text("not a library")
     line = cli_one_line(cli_env, "--library", str(a_file), "status")
     assert "the library path is a file" in line and "config.toml" not in line, line
+
+
+def test_another_named_pack_in_the_config_is_refused_without_fetching_it(tmp_path):
+    """`model = "buffalo_l"` in the config of an open-pack library: every command, reads and
+    backup too, tried to download buffalo_l and failed with a long network error; it is the
+    same refusal as for a pack found, naming where the setting came from."""
+    from clusterids.app import open_library
+    from clusterids.store.db import set_meta
+
+    from ..synthetic import add_photos, open_synthetic, people_photos
+
+    env = {"CLUSTERIDS_LIBRARY": str(tmp_path / "library"), "CLUSTERIDS_PROGRESS": "false",
+           "CLUSTERIDS_INSIGHTFACE_ROOT": str(tmp_path / "none")}
+    lib = open_synthetic(load_settings({}, environ=env))
+    add_photos(lib, tmp_path / "photos", people_photos(1, 2))
+    with lib.db.transaction() as s:
+        set_meta(s, "model", "open")  # as an open-pack library records it
+    lib.close()
+    (tmp_path / "library" / "config.toml").write_text('model = "buffalo_l"\n')
+    with pytest.raises(UserError, match="made by the model pack open, not buffalo_l") as caught:
+        open_library(load_settings({}, environ=env))
+    assert "config.toml" in caught.value.what and "reindex --model buffalo_l" in caught.value.hint

@@ -13,7 +13,7 @@ from ..synthetic import people_photos
 from ..test_cli_words import build, runner
 
 
-@pytest.mark.parametrize("name", ["backups", "thumbs", "inbox", "albums", "graph.npz"])
+@pytest.mark.parametrize("name", ["backups", "thumbs", "inbox", "albums", "graph.npz", "library.db"])
 def test_a_library_entry_of_the_wrong_kind_is_one_line(tmp_path, name):
     env = build(tmp_path, people_photos(2, 3))
     root = tmp_path / "library"
@@ -24,6 +24,8 @@ def test_a_library_entry_of_the_wrong_kind_is_one_line(tmp_path, name):
         entry.write_text("x")
         said = f"{entry} is a file where the library keeps a folder"
     else:
+        for extra in ("-wal", "-shm"):
+            entry.with_name(entry.name + extra).unlink(missing_ok=True)
         entry.unlink(missing_ok=True)
         entry.mkdir()
         said = f"{entry} is a folder where the library keeps a file"
