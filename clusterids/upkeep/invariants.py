@@ -66,6 +66,32 @@ def _check_vectors(lib: Library, out: Findings) -> None:
         i = min(wrong)
         out.add(f"{len(wrong)} vectors whose payload differs from the database (e.g. face {i}: "
                 f"index photo/person {held[i]}, database {db[i]})")
+    _check_readable(lib, sorted(db.keys() & held.keys()), out)
+
+
+SAMPLE = 8  # faces looked up by their own vector: the payloads can be whole while the vectors are not
+
+
+def _check_readable(lib: Library, ids: list[int], out: Findings) -> None:
+    """The index finds a few faces (spread over the ids) by their own vectors, first."""
+    import numpy as np
+
+    from ..errors import UserError
+
+    for i in ids[:: max(1, len(ids) // SAMPLE)][:SAMPLE]:
+        with lib.db.read() as s:
+            raw = reads.face_vector(s, i)
+        if raw is None:
+            continue
+        try:
+            hits = lib.index.search(np.frombuffer(raw, np.float32), 1)
+        except UserError as exc:
+            out.add(f"the vector index cannot be read ({exc.what}); 'clusterids rebuild-index' recreates it")
+            return
+        if not hits or hits[0].score < 0.99:  # a copy of the photo may hold the very same vector
+            out.add(f"the vector index does not find face {i} by its own vector (its vectors are damaged); "
+                    "'clusterids rebuild-index' recreates it from the database")
+            return
 
 
 def _check_albums(lib: Library, out: Findings) -> None:

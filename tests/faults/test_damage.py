@@ -45,7 +45,7 @@ def test_damaged_graph_is_rebuilt(flib, run_json, damage):
 
 @needs_shared
 @pytest.mark.parametrize("damage", ["config_garbage", "wal_garbage", "wal_truncated", "emptied", "storage_truncated",
-                                    "status_emptied"])
+                                    "status_emptied", "chunks_emptied"])
 def test_damaged_vector_index_has_a_way_back(flib, run, damage):
     """Item 6: the advice was 'rebuild-index', which failed with the same error. The 2026-12-07
     fault trial: files of a segment cut short made the engine's Rust code panic (pyo3's
@@ -58,6 +58,12 @@ def test_damaged_vector_index_has_a_way_back(flib, run, damage):
         for f in (segment / "vector_storage").rglob("*"):
             if f.is_file():
                 os.truncate(f, f.stat().st_size * 3 // 10)
+    elif damage == "chunks_emptied":  # the engine opens it, and reads zeros for every vector
+        assert segment is not None
+        chunks = [f for f in (segment / "vector_storage").rglob("chunk_*.mmap") if f.is_file()]
+        assert chunks
+        for f in chunks:
+            os.truncate(f, 0)
     elif damage == "status_emptied":
         assert segment is not None
         for f in segment.rglob("status.dat"):
@@ -84,6 +90,9 @@ def test_damaged_vector_index_has_a_way_back(flib, run, damage):
     for command in (["rename", "1", "Ada"], ["search", str(next(flib["photos"].rglob("*.jpg")))]):
         done = run(*command, ok=False)
         assert done.exit_code == 0 or "clusterids rebuild-index" in one_line_error(done), done.output
+    if damage in ("storage_truncated", "status_emptied", "chunks_emptied"):  # doctor sees it too (before: "ok")
+        doctor = run("doctor", ok=False)
+        assert doctor.exit_code == 1 and "rebuild-index" in doctor.output, doctor.output
     assert run("rebuild-index").exit_code == 0
     assert problems(flib["env"]) == []
     assert run("search", str(next(flib["photos"].rglob("*.jpg")))).exit_code == 0
