@@ -9,7 +9,13 @@ import { count, label, nameKey } from "./words.js";
 export function openDialog(title, ...body) {
   dialog.replaceChildren(el("h2", { id: "dialog-title", text: title }), ...body);
   dialog.showModal();
-  const first = dialog.querySelector("input:not([type=radio]), input:checked, button.primary");
+  let first = dialog.querySelector("input:not([type=radio]), input:checked, button.primary");
+  // on a touch screen a name field focused opens the keyboard over the persons to tap: the
+  // dialog itself has the focus instead (its title is read), the field is one tap away
+  if (first && first.matches("input[type=text]") && dialog.querySelector(".pick-grid") && matchMedia("(pointer: coarse)").matches) {
+    dialog.tabIndex = -1;
+    first = dialog;
+  } else dialog.removeAttribute("tabindex");
   // focused where the answer is, yet opened at its title: a long dialog on a phone would
   // otherwise open scrolled to its last button (showModal's own focus scrolls it too)
   if (first) first.focus({ preventScroll: true });
@@ -108,12 +114,13 @@ export async function askAssign(faceIds, except) {
   return assignFaces(faceIds, resolvePerson(input.value));
 }
 
-/** Who a face marked by hand is: a person, a new name, or nobody yet ("" : an unknown face, which
- * the library may place). null: cancelled, nothing is marked. */
-export async function askMarked() {
+/** Who a face marked by hand is (``crop``: the box drawn, shown): a person, a new name, or nobody
+ * yet ("" : an unknown face, which the library may place). null: cancelled, nothing is marked. */
+export async function askMarked(crop = null) {
   const { input, node } = nameInput("mark-name", "Name (an existing person, a new name, or leave it empty)");
   input.required = false;
   const form = el("form", { method: "dialog", onsubmit: (e) => { e.preventDefault(); dialog.close("ok"); } },
+    crop ? el("div", { class: "naming", id: "naming-faces" }, crop) : null,  // the box drawn, as the naming shows a face
     el("p", { class: "meta", text: "The box you drew becomes a face of this photo. Undo takes it away." }), node,
     personChoices("mark-choices", null, input, tapped(input)),
     buttons(el("button", { type: "button", onclick: closeWith("cancel"), text: "Cancel" }),
@@ -212,7 +219,7 @@ const KEYS = [["?", "this list"], ["g p / g u / g i / g s", "people, unknown fac
   ["c", "make the focused face the cover"], ["m", "merge the focused (or shown) person with another"],
   ["u", "undo the last correction"], ["y / n / k", "in suggestions: yes, no, skip"],
   ["← / →", "in the photo viewer: the previous or next photo"], ["+ / − / 0", "in the photo viewer: zoom in, out, fit"],
-  ["Esc", "close a dialog, clear the selection"]];
+  ["Esc", "close a dialog or the photo viewer, clear the selection"]];
 
 export function showHelp() {
   openDialog("Keyboard shortcuts",

@@ -19,7 +19,8 @@ const FACE_PAGE = 120;
  * faces); ``opts.countText(n)``: the count line's words. */
 export function faceGrid(data, me, onTotal = () => {}, opts = {}) {
   const unknown = me === null;
-  const listKey = unknown ? "unknown" : `person/${me.id}`;
+  // the viewer steps through the photos in the grid's order (the timeline's key is person/ID)
+  const listKey = unknown ? "unknown" : `faces/${me.id}`;
   const selected = new Set();
   let total = data.total_faces;
   const faces = el("ul", { class: "faces", id: "faces", "aria-label": unknown ? "Unknown faces" : `Faces of ${label(me)}` });
@@ -80,7 +81,7 @@ export function faceGrid(data, me, onTotal = () => {}, opts = {}) {
     if (!ids.length) return nothing();
     await api.reject(ids, me.id);  // one correction, one undo
     removeFaces(ids);
-    say(`${count(ids.length, "face")} marked as not ${label(me)}. Undo reverts it.`);
+    say(`${count(ids.length, "face")} marked as not ${label(me)}: ${ids.length === 1 ? "it is" : "they are"} in Unknown faces now. Undo reverts it.`);
     await reread();
   };
   // Ignored faces leave the grid (and their person): never suggested, never clustered again
@@ -138,7 +139,8 @@ export function faceGrid(data, me, onTotal = () => {}, opts = {}) {
   const addFaces = (list) => {
     faces.append(...list.map(faceBox));
     for (const f of list) if (!shownPhotos.includes(f.photo)) shownPhotos.push(f.photo);
-    if (unknown) remember(listKey, shownPhotos);  // the viewer's previous and next, opened from here
+    // the viewer's previous and next, opened from here (the unknown view adds its groups' photos first)
+    remember(listKey, opts.before ? [...new Set([...opts.before, ...shownPhotos])] : shownPhotos);
   };
   addFaces(data.faces);
   let shown = data.faces.length;

@@ -1,4 +1,5 @@
-// The lists of photos a viewer can be opened from (a person's timeline, the unknown faces), so
+// The lists of photos a viewer can be opened from (a person's timeline or face grid, the unknown
+// faces), so
 // that previous and next walk the list the user was looking at. Kept for the tab's session, so
 // a reload keeps them; a list not seen yet is read from the daemon.
 import * as api from "./api.js";
@@ -16,6 +17,8 @@ async function load(key) {
   if (saved) return JSON.parse(saved);
   const m = /^person\/(\d+)$/.exec(key);
   if (m) return (await api.person(m[1], 0, 120)).photos.map((p) => p.id);
+  const f = /^faces\/(\d+)$/.exec(key);  // a person's face grid: its photos in the grid's order
+  if (f) return [...new Set((await api.person(f[1], 0, 120)).faces.map((x) => x.photo))];
   if (key === "unknown") return [...new Set((await api.person("unknown", 0, 120)).faces.map((f) => f.photo))];
   return [];
 }

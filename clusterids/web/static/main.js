@@ -50,11 +50,22 @@ let aim = 0;
 let settled = true;
 window.addEventListener("scroll", () => { if (visit !== null) scrolled.set(visit, window.scrollY); }, { passive: true });
 
-function arrive() {
-  const known = history.state && typeof history.state.visit === "number" ? history.state.visit : null;
-  if (known === null) history.replaceState({ ...(history.state || {}), visit: ++visits }, "");
+// What had the focus in each visit, found again when Back returns to it (the photo that opened the
+// viewer, say), and the view each visit was opened from inside the page (its "opener": the viewer's
+// Close goes back there). A photo stepped to keeps its opener (viewer.js replaces the entry with it).
+const focused = new Map();
+let shownHash = null;
+
+function arrive(hash) {
+  const st = history.state;
+  const known = st && typeof st.visit === "number" ? st.visit : null;
+  if (known === null) {
+    const opener = st && "opener" in st ? st.opener : shownHash;
+    history.replaceState({ ...(st || {}), visit: ++visits, opener }, "");
+  }
   visit = history.state.visit;
-  return known !== null ? (scrolled.get(known) || 0) : 0;
+  shownHash = hash;
+  return known;
 }
 
 // What has the focus in the view, as a selector to find it again once the view is drawn anew:
@@ -69,7 +80,10 @@ function focusKey(e) {
 }
 
 let lastFocus = null;  // the view's element focused last: a view drawn while the user moved on finds that one
-view.addEventListener("focusin", (e) => { lastFocus = focusKey(e.target); });
+view.addEventListener("focusin", (e) => {
+  lastFocus = focusKey(e.target);
+  if (lastFocus && visit !== null) focused.set(visit, lastFocus);
+});
 
 /** ``stop()``: true when the view, read again, must not be drawn after all (the user began something). */
 async function route(keep = false, stop = null) {
@@ -84,7 +98,8 @@ async function route(keep = false, stop = null) {
   leave();
   document.body.classList.remove("selecting");
   // a re-read while a view is still being drawn aims where that view was going, not at the old one's place
-  const scroll = keep ? (settled ? window.scrollY : aim) : arrive();
+  const back = keep ? null : arrive(location.hash || "#/");  // the visit returned to (Back, Forward), else null
+  const scroll = keep ? (settled ? window.scrollY : aim) : back !== null ? (scrolled.get(back) || 0) : 0;
   aim = scroll;
   settled = false;
   try {
@@ -114,6 +129,9 @@ async function route(keep = false, stop = null) {
     if (refocus && !view.contains(document.activeElement) && !dialog.open) {
       ((lastFocus && view.querySelector(lastFocus)) || view).focus({ preventScroll: true });
     }
+    const again = back !== null && !dialog.open && focused.get(back);
+    const target = again && view.querySelector(again);
+    if (target) target.focus({ preventScroll: true });
     if (!keep && !view.contains(document.activeElement)) view.focus({ preventScroll: true });
   } catch (e) {
     if (!alive()) return;

@@ -1,7 +1,7 @@
 // The people grid: a card per person (cover, name, photo count), sorted, filtered, paginated.
 import * as api from "./api.js";
 import { assignFaces } from "./actions.js";
-import { act, el, faceImg, view } from "./dom.js";
+import { act, el, faceImg, say, view } from "./dom.js";
 import { dragItem, dropTarget } from "./drag.js";
 import { loadPersons, prefs, redraw } from "./state.js";
 import { count, label } from "./words.js";
@@ -35,6 +35,19 @@ export async function peopleView(alive) {
   const filter = el("input", { type: "search", id: "filter", value: pr.q, placeholder: "Filter by name" });
   let timer = 0;
   filter.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(() => set("q", filter.value), 250); });
+  // Enter opens the one match (or the first, in the order shown), read for what is typed now
+  filter.addEventListener("keydown", (e) => {
+    if (e.key !== "Enter" || e.isComposing) return;
+    e.preventDefault();
+    clearTimeout(timer);
+    const q = filter.value;
+    act(async () => {
+      sessionStorage.setItem("q", q);  // Back finds the people filtered as they were left
+      const found = await api.people({ ...params, q, offset: 0, limit: 1 });
+      if (found.people.length) location.hash = `#/person/${found.people[0].id}`;
+      else { say(`Nobody matches "${q}".`, "error"); redraw(); }
+    });
+  });
   const sort = el("select", { id: "sort", onchange: (e) => set("sort", e.target.value) },
     ...[["photos", "most photos"], ["name", "name"], ["newest", "newest photo"]].map(([v, t]) =>
       el("option", { value: v, text: t, selected: v === pr.sort })));

@@ -117,7 +117,9 @@ export async function personView(id, alive) {
   const toolbar = el("div", { class: "toolbar" },
     el("button", { type: "button", id: "hide", text: data.hidden ? "Unhide" : "Hide", onclick: () => act(async () => {
       await api.hide(data.id, !data.hidden);
-      say(`${label(data)} is ${data.hidden ? "shown again" : "hidden"}. Undo reverts it.`);
+      // where a hidden person went: out of People, one check away
+      say(data.hidden ? `${label(data)} is shown again. Undo reverts it.`
+        : `${label(data)} is hidden: “Show hidden” on People shows them again. Undo reverts it.`);
       await redraw();
     }) }),
     el("button", { type: "button", id: "merge-with", text: "Merge with…", onclick: () => act(async () => {

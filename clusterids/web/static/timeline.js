@@ -18,7 +18,7 @@ export function timeline(data) {
       box.append(group);
     }
     const when = dayText(ph.taken, ph.taken_estimated);
-    group.append(el("li", {}, el("a", { href: `#/photo/${ph.id}?from=person/${data.id}`, class: "photo-link" },
+    group.append(el("li", {}, el("a", { href: `#/photo/${ph.id}?from=person/${data.id}`, class: "photo-link", id: `photo-link-${ph.id}` },
       el("img", { src: api.photoUrl(ph.id), loading: "lazy", alt: `photo of ${label(data)}${when ? ", " + when : ""}` }))));
   }
   remember(`person/${data.id}`, data.photos.map((p) => p.id));

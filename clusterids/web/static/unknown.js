@@ -6,7 +6,6 @@ import { assignFaces } from "./actions.js";
 import { resolvePerson } from "./dialogs.js";
 import { act, el, faceImg, say, view } from "./dom.js";
 import { faceGrid } from "./faces.js";
-import { remember } from "./lists.js";
 import { loadPersons, persons, redraw } from "./state.js";
 import { count, label } from "./words.js";
 
@@ -57,6 +56,7 @@ export async function unknownView(alive) {
   const title = el("h1", { id: "unknown-title", text: heading(data.total_singles) });
   const singles = { faces: data.singles, total_faces: data.total_singles };
   const grid = faceGrid(singles, null, (n) => { title.textContent = heading(n); }, {
+    before: data.groups.flatMap((g) => g.faces.map((f) => f.photo)),  // the viewer's previous and next: groups first
     load: async (offset, limit) => {
       const next = await api.unknownGroups(offset, limit);
       return { faces: next.singles, total_faces: next.total_singles };
@@ -64,9 +64,6 @@ export async function unknownView(alive) {
     countText: (n) => count(grouped + n, "face") + (grouped ? `: ${count(data.groups.length, "group")} of lookalikes, ` +
       `${count(n, "single face")}` : ""),
   });
-  // the viewer's previous and next, opened from a group or a single face
-  const photos = [...new Set([...data.groups.flatMap((g) => g.faces), ...data.singles].map((f) => f.photo))];
-  remember("unknown", photos);
   const ignoredLink = el("a", { href: "#/ignored", id: "ignored-link", class: "textlink",
     text: data.ignored ? count(data.ignored, "ignored face") : "Ignored faces" });
   const groups = data.groups.length ? el("section", { id: "groups-section", "aria-labelledby": "groups-title" },

@@ -54,8 +54,10 @@ export async function photoView(id, alive, params) {
   const [data, place] = await Promise.all([api.photo(id), around(from, Number(id)), loadPersons()]);
   const go = (step) => {
     const target = step > 0 ? place.next : place.prev;
-    // replace: Back leaves the viewer for the list it was opened from
-    if (target !== null) location.replace(`#/photo/${target}?from=${from}`);
+    if (target === null) return;
+    // replaced, with the view it was opened from (main.js arrive): Back and Close leave the viewer for it
+    history.replaceState({ opener: history.state ? history.state.opener ?? null : null }, "", `#/photo/${target}?from=${from}`);
+    redraw(false);
   };
   const name = async (f) => { if (await askAssign([f.id], f.person)) await redraw(); };
   const byId = new Map(data.faces.map((f) => [f.id, f]));
@@ -74,7 +76,9 @@ export async function photoView(id, alive, params) {
   const step = (target, rel, text, labelText) => target === null ? null
     : el("a", { class: "button", href: `#/photo/${target}?from=${from}`, rel, id: `photo-${rel}`, "aria-label": labelText, text,
       onclick: (e) => { e.preventDefault(); go(rel === "next" ? 1 : -1); } });
-  const bar = el("div", { class: "viewer-bar" },
+  const closer = el("button", { type: "button", id: "photo-close", title: "Close the photo (Esc)", text: "Close",
+    onclick: () => closeViewer(from) });
+  const bar = el("div", { class: "viewer-bar" }, closer,
     step(place.prev, "prev", "←", "Previous photo"),
     place.index >= 0 ? el("span", { class: "meta", id: "photo-place", text: `${place.index + 1} of ${place.total}` }) : null,
     step(place.next, "next", "→", "Next photo"),
@@ -88,6 +92,7 @@ export async function photoView(id, alive, params) {
     if (dialog.open || e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
     if (e.key === "Escape" && marker.on()) { e.preventDefault(); marker.stop(); return; }
     if (e.target.closest && e.target.closest("input, textarea, select")) return;
+    if (e.key === "Escape" && !document.querySelector("header.open")) { e.preventDefault(); closeViewer(from); return; }
     if (stage.key(e)) e.preventDefault();
     else if (e.key === "ArrowRight" || e.key === "ArrowLeft") { e.preventDefault(); go(e.key === "ArrowRight" ? 1 : -1); }
   };
@@ -117,6 +122,15 @@ export async function photoView(id, alive, params) {
       crowd, strip)));
 }
 
+/** Back to the view the viewer was opened from, at the place left and with the focus on what opened
+ * it (main.js keeps both per visit); a viewer opened from outside the page (a link, a bookmark)
+ * goes to the view its list belongs to. */
+function closeViewer(from) {
+  if (history.state && history.state.opener) { history.back(); return; }
+  const m = /^(?:person|faces)\/(\d+)$/.exec(from || "");
+  location.hash = m ? `#/person/${m[1]}` : from === "unknown" ? "#/unknown" : "#/";
+}
+
 // How much of the smaller of two boxes the other covers (core/marks.py covered): a loose box
 // drawn around a face that has one already is that face.
 function covered(a, b) {
@@ -124,6 +138,23 @@ function covered(a, b) {
   const h = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
   const smaller = Math.min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]));
   return smaller > 0 ? (w * h) / smaller : 0;
+}
+
+/** The box drawn, cut from the photo the viewer shows (its own scale: the photo may be shown
+ * smaller than its pixels), as a canvas of 96 px at most: the dialog that names it shows it. */
+const CROP = 96;
+function drawnCrop(img, box, data) {
+  if (!img || !img.complete || !img.naturalWidth) return null;
+  const [x1, y1, x2, y2] = box;
+  const f = img.naturalWidth / data.width;
+  const w = x2 - x1, h = y2 - y1;
+  const k = CROP / Math.max(w, h);
+  const canvas = el("canvas", { id: "mark-crop", class: "mark-crop", role: "img", "aria-label": "the box you drew",
+    width: Math.max(1, Math.round(w * k)), height: Math.max(1, Math.round(h * k)) });
+  try {
+    canvas.getContext("2d").drawImage(img, x1 * f, y1 * f, w * f, h * f, 0, 0, canvas.width, canvas.height);
+  } catch (e) { return null; }  // a photo the canvas may not read: the dialog goes without it
+  return canvas;
 }
 
 /** "Mark a missed face" (beside the zoom, above the photo): while on, a drag on the photo draws
@@ -147,7 +178,7 @@ function markControl(data, stage) {
       say(`This face has a box already (${who(there)}): choose it to say who it is.`, "error");
       return;
     }
-    const person = await askMarked();
+    const person = await askMarked(drawnCrop(stage.node.querySelector(".canvas img"), box, data));
     if (person === null) { stage.clearSketch(); return; }
     const r = await api.markFace(data.id, box, person || null);
     stop();
