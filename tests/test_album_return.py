@@ -49,3 +49,26 @@ def test_a_note_in_an_album_comes_back_when_its_person_is_shown_again(lib, core,
     assert (root / "Bob" / "later.txt").read_text() == "added while hidden"
     (root / "Bob" / "later.txt").unlink()
     _bob_is_whole(lib, root, photos)
+
+
+import pytest  # noqa: E402
+
+from clusterids import faults  # noqa: E402
+
+
+@pytest.mark.parametrize("point", ["albums.carried", "albums.mid_sync"])
+def test_a_note_carried_into_an_album_s_new_version_survives_a_sync_cut_short(lib, core, three, monkeypatch,  # noqa: F811
+                                                                            point):
+    """A rename makes the album a new version and carries the user's note into it; cut short
+    there (before or after the manifest was saved), the next sync made the same version again,
+    or removed it as an orphan, with the note in it."""
+    a, b, root = _named(lib, core, three)
+    monkeypatch.setenv(faults.FAULT_ENV, f"{point}:EIO:1")
+    with pytest.raises(OSError, match="injected"):
+        run(core, "people.rename", person=str(b), name="Bobby")
+    monkeypatch.delenv(faults.FAULT_ENV)
+    run(core, "people.recluster")  # any later sync
+    found = [p for p in root.rglob("notes.txt")]
+    assert [p.read_text() for p in found] == ["Bob's birthday"], found
+    assert (root / "Bobby" / "notes.txt").exists() or (root / "Bob" / "notes.txt").exists()
+    assert invariants.check(lib).ok, invariants.check(lib).problems

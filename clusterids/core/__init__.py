@@ -85,20 +85,28 @@ class Core:
 
     def call(self, op: Operation, kwargs: dict[str, Any]) -> Any:
         """Run one operation; after a write, bring derived state in step with it."""
+        from ..store.library import failure
+
         op.check(kwargs)
         try:
             result = op.bound(self)(**kwargs)
-            if not op.flags.reads_only:
-                self.catch_up()
         except UserError:
             raise
         except Exception as exc:
-            from ..store.library import failure
-
             said = failure(self.lib.settings, exc)  # a full disk, a damaged file: one line
             if said is None:
                 raise
             raise said from exc
+        if not op.flags.reads_only:
+            try:
+                self.catch_up()
+            except Exception as exc:  # the operation is done: what follows it waits for the next command
+                said = exc if isinstance(exc, UserError) else failure(self.lib.settings, exc)
+                if said is None:
+                    raise
+                raise UserError(f"the change is made, but what follows it (albums, vectors) could not be brought in "
+                                f"step: {said.what}", f"{said.hint + '; ' if said.hint else ''}the next command does "
+                                "it") from exc
         return result
 
     def close(self) -> None:

@@ -64,6 +64,8 @@ class BackupsController:
         else:
             chosen = backup.pick(root, source or (pending or {}).get("copy") or None)
             if chosen is None:
+                if pending is not None and pending.get("stage") == "copying":
+                    backup.done_pending(root)  # the database was never touched: no restore is under way
                 raise UserError(*backup.why_none(root, source or (pending or {}).get("copy") or None))
             _check_copy(root, chosen.path)
             chosen_path, held = chosen.path, chosen.describe()
@@ -75,8 +77,9 @@ class BackupsController:
                 backup.done_pending(root)
                 raise
             faults.point("restore.before_swap")
+            lines = (chosen.journal_seq, corrections_log.last_seq(root / corrections_log.LOG_FILE))
             aside = backup.swap(root, made)
-            backup.note_pending(root, chosen.path, "replaying", aside)
+            backup.note_pending(root, chosen.path, "replaying", aside, lines)
         warnings = _uncovered(root, chosen, replaced, aside)  # before the replay numbers new lines
         faults.point("restore.before_replay")
         core = self.core.open()
@@ -84,9 +87,13 @@ class BackupsController:
             lib = core.lib
             invariants.repair(lib)  # vectors and albums follow the database put back, whatever they held
             roots = [r for r in lib.db.roots() if Path(r).exists()]
-            copy_seq = int(lib.db.meta("journal_seq") or 0)  # the copy's: what the journal adds comes after it
-            upto = corrections_log.last_seq(root / corrections_log.LOG_FILE)
+            # the lines after the copy's, up to the journal's end before the index runs (a name read
+            # from XMP is journaled past them); one cut short noted them (backup.note_pending)
+            noted = backup.pending(root) or {}
+            copy_seq = int(noted.get("after") or lib.db.meta("journal_seq") or 0)
+            upto = int(noted.get("upto") or corrections_log.last_seq(root / corrections_log.LOG_FILE))
             indexed = core.library.run_index(roots, missing_ok=True) if roots else None
+            faults.point("restore.after_index")
             replayed = replay(lib.db, root, after=copy_seq, upto=upto)
             core.catch_up()
             with lib.db.read() as s:

@@ -115,7 +115,8 @@ class LibraryController:
         from ..store import outbox, reads
 
         lib = self.lib
-        lib.index.delete(list(lib.index.ids()))
+        if not lib.start_index_afresh():  # the daemon's open index too: closed, and a new folder
+            lib.index.delete(list(lib.index.ids()))  # a server's collection, point by point
         with lib.db.transaction() as s:
             ids = reads.face_ids(s)
             outbox.mark(s, outbox.VECTOR, ids)

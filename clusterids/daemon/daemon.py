@@ -9,7 +9,6 @@ database alone run on the API's threads, on their own connections.
 
 from __future__ import annotations
 
-import errno
 import functools
 import json
 import logging
@@ -33,6 +32,7 @@ from ..core.operations import Operation
 from ..core.results import DaemonState, Fault, Indexed, Reclustered
 from ..errors import UserError
 from ..models import memory
+from ..store import library as store_library
 from ..store.library import VECTORS_DIR
 from .client import STATE_FILE, new_token, read_state, take_lock
 from .events import Changes
@@ -55,19 +55,6 @@ class Trouble:
     error: str = ""
     count: int = 0
     retry_at: float = 0.0
-
-
-def disk_full(exc: BaseException) -> bool:
-    """A full disk, whichever layer noticed it (the OS, SQLite, the vector engine)."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
-            return True
-        text = str(seen).lower()
-        if "disk is full" in text or "no space left" in text or "disk full" in text:
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 class Daemon:
@@ -281,7 +268,7 @@ class Daemon:
             delay = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** (count - 1))
             error = f"{type(exc).__name__}: {exc}".splitlines()[0]
             self.troubles[where] = Trouble(where, error, count, time.monotonic() + delay)
-            if disk_full(exc):
+            if store_library.disk_full(exc):
                 self.paused = (f"the disk is full ({self.settings.library}): work is paused and resumes "
                                "by itself when there is room again")
                 log.error("%s (%s failed: %s)", self.paused, where, error)
@@ -308,6 +295,8 @@ class Daemon:
             log.info("%s %s", "caught up:" if catch_up else "indexed:", json.dumps(counts))
         for f in result.failures:
             log.warning("failed: %s: %s", f.path, f.reason)
+        for w in result.warnings:  # a folder kept as a drive not mounted, a damaged sidecar
+            log.warning("%s", w.reason)
 
     def _let_others_in(self) -> None:
         """Between two commits of a long index run, the API's writes get their turn."""

@@ -72,7 +72,8 @@ def plan(lib: Library, roots: list[str], report: Report, settle: float = 0.0,
             under = sum(1 for p in rows if p not in seen and _under(p, root))
             if under and held_back(root, registered):
                 kept.append(root)
-                report.warn(root, f"the folder {root} is {'empty' if os.path.isdir(root) else 'not there'}, "
+                what = "the folder" if os.path.isdir(root) or root in registered else "the folder of"
+                report.warn(root, f"{what} {root} is {'empty' if os.path.isdir(root) else 'not there'}, "
                             f"but the library holds {under} photo{'s' if under != 1 else ''} from it: is its drive "
                             "not mounted? They are kept as they are; mount it and index again, or, if the photos "
                             f"are gone for good, run 'clusterids index --forget-missing {root}'")

@@ -36,7 +36,7 @@ def held_back(root: str, roots: Iterable[str]) -> bool:
     owner = max((r for r in roots if root == r or root.startswith(r.rstrip(os.sep) + os.sep)), key=len, default=None)
     if owner is None:
         return not os.path.isdir(os.path.dirname(root))
-    return owner == root or held_back(owner, [])
+    return owner == root or held_back(owner, roots)
 
 
 def printable(path: str) -> str:

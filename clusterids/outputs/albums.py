@@ -163,14 +163,21 @@ def sync(lib: Library) -> dict[str, Any]:
             continue
         generation = (old or {}).get("generation", 0) + 1
         version = store / f"p{key}-{generation}"
-        if version.exists():
-            shutil.rmtree(version)
-        version.mkdir()
+        carried = 0
+        if version.exists():  # made by a sync cut short before it saved the manifest: what is the user's stays
+            salvage = store / f".{version.name}.salvage"
+            os.replace(version, salvage)
+            version.mkdir()
+            carried += _carry_strays(salvage, mode, album.entries, version)
+            shutil.rmtree(salvage, ignore_errors=True)
+        else:
+            version.mkdir()
         for entry, target in album.entries.items():
-            _make_entry(mode, target, version / entry)
+            if not (version / entry).exists():
+                _make_entry(mode, target, version / entry)
         if link.exists() and not link.is_symlink():  # a folder of the user's own: never replaced
             if left.get(album.folder) == key:  # ... unless this album left it: its files come back in
-                _move_theirs(link, {}, version)
+                carried += _move_theirs(link, {}, version)
                 _drop_folder(link)
                 left.pop(album.folder)
             if link.exists():
@@ -184,10 +191,15 @@ def sync(lib: Library) -> dict[str, Any]:
             if old["folder"] != album.folder:  # only while it shows the old version: another album may own it now
                 _remove_link(root, old.get("link", old["folder"]), old.get("version"))
             if old.get("version") and old["version"] != version.name:
-                _move_theirs(store / old["version"], old, version)  # before the old version goes
-                shutil.rmtree(store / old["version"], ignore_errors=True)
+                carried += _move_theirs(store / old["version"], old, version)  # before the old version goes
         manifest[key] = {"folder": album.folder, "link": link.name, "version": version.name,
                          "generation": generation, "entries": album.entries, "mode": mode}
+        faults.point("albums.carried")
+        if carried:  # the user's files are in the new version: the manifest says so before anything else
+            _write(store / LEFT, left)
+            _write(manifest_path, manifest)
+        if old and old.get("version") and old["version"] != version.name:
+            shutil.rmtree(store / old["version"], ignore_errors=True)
         written += 1
         faults.point("albums.mid_sync")
     in_use = {manifest[k]["link"] for k in wanted if k in manifest}
@@ -201,6 +213,8 @@ def sync(lib: Library) -> dict[str, Any]:
             _move_theirs(store / old["version"], old, store / heir if heir else _inside(root, name), mkdir=not heir)
             if not heir:
                 left[name] = key
+            _write(store / LEFT, left)
+            _write(manifest_path, manifest)  # before its old version goes
         shutil.rmtree(store / old["version"], ignore_errors=True)
         removed += 1
     _write(store / LEFT, {f: k for f, k in left.items() if _inside(root, f).is_dir()})
@@ -258,12 +272,15 @@ def _as_made(path: Path, target: str, mode: str) -> bool:
         return True
 
 
-def _move_theirs(version: Path, entry: dict[str, Any], dest: Path, mkdir: bool = False) -> None:
+def _move_theirs(version: Path, entry: dict[str, Any], dest: Path, mkdir: bool = False) -> int:
     """Move the user's files of an album version into ``dest`` (its next version, or a folder of
-    the user's own when the album goes), a name taken there getting " (yours)"."""
-    files = _theirs(version, entry)
+    the user's own when the album goes), a name taken there getting " (yours)"; how many moved."""
+    return _move_files(_theirs(version, entry), dest, mkdir)
+
+
+def _move_files(files: list[Path], dest: Path, mkdir: bool = False) -> int:
     if not files:
-        return
+        return 0
     if mkdir:
         dest.mkdir(mode=0o700, exist_ok=True)
     for f in files:
@@ -275,6 +292,7 @@ def _move_theirs(version: Path, entry: dict[str, Any], dest: Path, mkdir: bool =
             while target.exists() or target.is_symlink():
                 target, n = dest / f"{stem} (yours {n}){ext}", n + 1
         os.replace(f, target)
+    return len(files)
 
 
 def _remove_orphans(root: Path, manifest: dict[str, dict[str, Any]]) -> int:
@@ -291,8 +309,22 @@ def _remove_orphans(root: Path, manifest: dict[str, dict[str, Any]]) -> int:
             entry.unlink()
     for entry in (root / STORE).iterdir():
         if entry.is_dir() and VERSION.fullmatch(entry.name) and entry.name not in versions:
+            key = entry.name[1:].split("-")[0]
+            home = manifest.get(key)  # the user's files it holds go to that album's version, else a folder
+            dest = root / STORE / home["version"] if home else _inside(root, "Album files kept")
+            _carry_strays(entry, home["mode"] if home else "symlink", home["entries"] if home else {}, dest,
+                          mkdir=not home)
             shutil.rmtree(entry, ignore_errors=True)
     return removed
+
+
+def _carry_strays(version: Path, mode: str, entries: dict[str, str], dest: Path, mkdir: bool = False) -> int:
+    """Move what in a version no manifest names (a sync cut short) is the user's into ``dest``:
+    every file but the links we make (symlink albums) or the entries as we make them."""
+    def ours(p: Path) -> bool:
+        return p.is_symlink() if mode == "symlink" else p.name in entries and _as_made(p, entries[p.name], mode)
+
+    return _move_files([p for p in sorted(version.iterdir()) if not ours(p)] if version.is_dir() else [], dest, mkdir)
 
 
 def _remove_link(root: Path, name: str, version: str | None = None) -> None:

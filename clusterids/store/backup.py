@@ -195,7 +195,7 @@ def why_none(root: Path, given: str | None) -> tuple[str, str]:
     if given is not None:
         path = Path(given).expanduser()
         if not path.exists() and not (folder / given).exists():
-            return f"no file {given} (nor {folder / given})", choose
+            return (f"no file {given}" + ("" if path.is_absolute() else f" (nor {folder / given})")), choose
         found = path if path.exists() else folder / given
         if found.is_dir():
             return f"{found} is a folder, not a copy of the library database", choose
@@ -222,10 +222,15 @@ def pending(root: Path) -> dict[str, str] | None:
     return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {"copy": "", "stage": "copying"}
 
 
-def note_pending(root: Path, copy: Path, stage: str, aside: Path | None = None) -> None:
-    """Remember how far a restore got, so that one cut short says so and is finished by the next."""
+def note_pending(root: Path, copy: Path, stage: str, aside: Path | None = None,
+                 replay: tuple[int, int] | None = None) -> None:
+    """Remember how far a restore got, so that one cut short says so and is finished by the next
+    (``replay``: the journal's lines it replays, after and up to: an index run cut short may have
+    journaled names read from XMP past them)."""
     tmp = root / (PENDING_FILE + ".tmp")
-    fields = {"copy": str(copy), "stage": stage, **({"aside": str(aside)} if aside else {})}
+    fields: dict[str, object] = {"copy": str(copy), "stage": stage, **({"aside": str(aside)} if aside else {})}
+    if replay is not None:
+        fields["after"], fields["upto"] = replay
     tmp.write_text(json.dumps(fields), encoding="utf-8")
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())

@@ -24,7 +24,7 @@ from ..errors import UserError
 from . import backup, corrections_log, modes, outbox, wal
 from .database import Database
 from .db import CARRY_PENDING, get_meta, open_engine, set_meta
-from .vectors import DeferredIndex, EdgeIndex, ServerIndex, VectorIndex
+from .vectors import DamagedIndex, DeferredIndex, EdgeIndex, ServerIndex, VectorIndex
 
 if TYPE_CHECKING:  # typing only: the store never loads a model itself (see ModelSource)
     from ..models.base import FaceModel
@@ -102,6 +102,22 @@ class Library:
     def unload_idle_model(self, ttl_seconds: float) -> bool:
         """Give back the models' memory when unused for ``ttl_seconds`` (they load again on use)."""
         return self._model is not None and self._model.unload_if_idle(ttl_seconds)
+
+    def start_index_afresh(self) -> bool:
+        """An empty embedded vector index in place of the one there, whatever its files hold
+        (derived data: the database keeps every vector). Its lock is taken first, so another
+        process using it refuses the change; False for a server's index (emptied point by point)."""
+        if self.settings.vector_store_url:
+            return False
+        if self._index is not None:
+            with contextlib.suppress(UserError):  # what it cannot flush is rebuilt anyway
+                self._index.close()
+            self._index = None
+        else:
+            with contextlib.suppress(DamagedIndex):  # "in use by another process" is said, and nothing goes
+                self._open_vectors(self.pack.dim, self.pack.key).close()
+        shutil.rmtree(self.root / VECTORS_DIR, ignore_errors=True)
+        return True
 
     def use_pack(self, pack: PackChoice, model: FaceModel | None) -> None:
         """From now on the library's vectors come from ``pack`` (``reindex``): the database has
@@ -201,10 +217,12 @@ def open_library(settings: Settings, models: ModelSource, create: bool = False,
     lib = Library(settings, db, pack, models, lambda dim, key: open_index(settings, root, library_id, dim, key),
                   notices)
     lib._model = model
-    if fresh_index and not settings.vector_store_url:
-        # derived data, the database holds every vector: a new folder, whatever the old one
-        # holds (files the engine opens but cannot read back, or panics over)
-        shutil.rmtree(root / VECTORS_DIR, ignore_errors=True)
+    if fresh_index:
+        try:
+            lib.start_index_afresh()  # files the engine opens but cannot read back, or panics over
+        except BaseException:
+            lib.close()
+            raise
     return lib
 
 
@@ -277,6 +295,10 @@ def _open_database(settings: Settings, create: bool) -> Database:
                 raise UserError(f"no library in the database {db.url}", "run 'clusterids index PATH' first")
             if get_meta(s, "library_id") is None:
                 set_meta(s, "library_id", uuid.uuid4().hex)
+                if not settings.database_url:  # a journal left beside it is another database's: not lines it lacks
+                    last = corrections_log.last_seq(settings.library / corrections_log.LOG_FILE)
+                    if last:
+                        set_meta(s, "journal_seq", str(last))
     except DatabaseError as exc:
         raise damaged_database(settings, exc) from exc
     return db
@@ -441,42 +463,55 @@ def attach(settings: Settings, models: ModelSource) -> Library:
 
 def failure(settings: Settings, exc: BaseException) -> UserError | None:
     """One line for what failed underneath an operation, or None for a fault of ours (a
-    traceback is then the honest report): a full disk, a database found damaged while reading it,
-    a file or folder of the library of the wrong kind or not readable."""
-    if _disk_full(exc):
+    traceback is then the honest report): a full disk, a SQLite database found damaged while
+    reading it, a file or folder of the library (or its albums) of the wrong kind or not readable."""
+    local = not settings.database_url
+    if disk_full(exc) and (local or not isinstance(exc, DatabaseError)):  # a server's disk is the server's
         free = -(-shutil.disk_usage(settings.library).free // (1 << 20)) if settings.library.exists() else 0
         return UserError(f"the disk is full ({free} MB free where the library is, {settings.library})",
                          "free some space and run the command again: what was committed before is kept")
-    if isinstance(exc, DatabaseError) and any(s in str(exc) for s in ("malformed", "not a database")):
+    cause = str(getattr(exc, "orig", exc))  # the driver's own words, not the statement and its values
+    if local and isinstance(exc, DatabaseError) and ("malformed" in cause or "not a database" in cause):
         return damaged_database(settings, exc)
-    if isinstance(exc, (NotADirectoryError, FileExistsError)) and exc.filename:
-        path = Path(str(exc.filename))
+    filename = getattr(exc, "filename", None)
+    if not isinstance(exc, OSError) or not filename or not _ours(settings, Path(str(filename))):
+        return None
+    if isinstance(exc, (NotADirectoryError, FileExistsError)):
+        path = Path(str(filename))
         while path != path.parent and not path.is_file():  # the file in the way of a folder
             path = path.parent
         if not path.is_file():
             return None
         return UserError(f"{path} is a file where the library keeps a folder",
                          "move it aside (its folder is made again) and run the command again")
-    if isinstance(exc, IsADirectoryError) and exc.filename:
-        where = exc.filename2 if exc.filename2 and os.path.isdir(exc.filename2) else exc.filename  # a rename's target
+    if isinstance(exc, IsADirectoryError):
+        where = exc.filename2 if exc.filename2 and os.path.isdir(exc.filename2) else filename  # a rename's target
         return UserError(f"{where} is a folder where the library keeps a file",
                          "move it aside and run the command again")
-    if isinstance(exc, PermissionError) and exc.filename:
-        return UserError(f"{exc.filename} cannot be read or written ({exc.strerror})",
+    if isinstance(exc, PermissionError):
+        return UserError(f"{filename} cannot be read or written ({exc.strerror})",
                          "give it back to its owner (chmod u+rw, or chown) and run the command again")
     return None
 
 
-def _disk_full(exc: BaseException) -> bool:
-    """A full disk, whichever layer noticed it (the OS, SQLite, the vector engine)."""
+def _ours(settings: Settings, path: Path) -> bool:
+    """Whether ``path`` lies in the library folder or its albums folder (not among the photos)."""
+    where = os.path.realpath(path)
+    return any(where == top or where.startswith(top.rstrip(os.sep) + os.sep)
+               for top in (os.path.realpath(settings.library), os.path.realpath(settings.albums_path)))
+
+
+def disk_full(exc: BaseException) -> bool:
+    """A full disk, whichever layer noticed it (the OS, SQLite, the vector engine): the error
+    itself or what it was raised from."""
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
             return True
-        text = str(seen).lower()
+        text = str(getattr(seen, "orig", seen)).lower()
         if "disk is full" in text or "no space left" in text or "disk full" in text:
             return True
-        seen = seen.__cause__ or seen.__context__
+        seen = seen.__cause__
     return False
 
 

@@ -33,13 +33,13 @@ def _tree(root: Path, albums: Path | None = None) -> Iterable[str]:
     """Every entry under ``root``; inside ``albums`` only our album store (the rest there is the
     user's links, and folders and files of the user's own: never changed)."""
     for folder, dirs, files in os.walk(root):
-        here = os.path.abspath(folder)
-        if albums is not None and here == os.path.abspath(albums):
+        here = os.path.realpath(folder)
+        if albums is not None and here == os.path.realpath(albums):
             dirs[:] = [d for d in dirs if d == ALBUM_STORE]
             files = []
         for name in dirs + files:
             yield os.path.join(folder, name)
-        if albums is not None and here == os.path.abspath(albums / ALBUM_STORE):
+        if albums is not None and here == os.path.realpath(albums / ALBUM_STORE):
             dirs[:] = []  # a version's entries: hard links share the user's photos' modes, the rest is theirs
 
 

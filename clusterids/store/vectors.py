@@ -7,6 +7,7 @@ any disagreement (see ``Library.repair``).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import warnings
@@ -131,15 +132,25 @@ def _batches(n: int, size: int = UPSERT_BATCH) -> Iterator[slice]:
         yield slice(start, min(n, start + size))
 
 
+def _from_engine(exc: BaseException) -> bool:
+    """The engine's own failures: its plain exceptions, and its Rust code's panics (pyo3's
+    PanicException, a BaseException); not our bugs (TypeError, ...) nor the interpreter's."""
+    if type(exc).__name__ == "PanicException":
+        return True
+    return type(exc) is Exception or isinstance(exc, OSError)
+
+
 @contextmanager
 def _engine(path: Path) -> Iterator[None]:
     """The engine's failures as one line each: its plain exceptions, and the panics of its Rust
     code (pyo3's PanicException derives from BaseException: ``except Exception`` misses them)."""
     try:
         yield
-    except (UserError, KeyboardInterrupt, SystemExit, GeneratorExit):
+    except UserError:
         raise
     except BaseException as exc:
+        if not _from_engine(exc):
+            raise
         text = (str(exc).splitlines() or [type(exc).__name__])[0]
         if "no space left" in text.lower() or "disk is full" in text.lower():
             raise DiskFull(f"the disk is full for the vector index ({path}): {text}",
@@ -174,9 +185,11 @@ class EdgeIndex:
                 owner_only(path)  # the engine makes its files with the umask's modes
                 self.shard.update(qe.UpdateOperation.create_field_index("person", qe.PayloadSchemaType.Integer))
                 self.shard.update(qe.UpdateOperation.create_field_index("photo", qe.PayloadSchemaType.Integer))
-        except (UserError, KeyboardInterrupt, SystemExit):
+        except UserError:
             raise
         except BaseException as exc:  # the engine's plain exceptions with its own text, and its panics
+            if not _from_engine(exc):
+                raise
             text = str(exc)
             if "no space left" in text.lower():
                 raise DiskFull(f"the disk is full for the vector index ({path}): {text.splitlines()[0]}",
@@ -283,10 +296,11 @@ class EdgeIndex:
             points: int | None = self.count()
         except UserError:  # the engine's failures: no seal, the close goes on
             points = None
-        with _engine(self.path):
-            try:
+        try:
+            with _engine(self.path):
                 self.shard.flush()
-            finally:
+        finally:
+            with _engine(self.path), contextlib.suppress(Exception):  # the flush's error, if any, is the one said
                 self.shard.close()
         if points is not None:
             seal.write(self.path, points)

@@ -134,9 +134,6 @@ def test_repair_refuses_an_emptied_database(sixty, env, run):
     from clusterids.config import load_settings
 
     open_library(load_settings({}, environ=env), create=True).close()  # a new, empty database
-    done = run("doctor", "--repair", ok=False)
-    assert done.exit_code == 1
-    *warned, line = done.stderr.strip().splitlines()  # first: the journal holds more than the new database
-    assert [w for w in warned if "the database lacks what the journal of corrections holds" in w] == warned
-    assert line.startswith("error: ") and "looks emptied or replaced" in line and "clusterids restore" in line, line
+    line = one_line_error(run("doctor", "--repair", ok=False))  # the old journal beside it is not its own
+    assert "looks emptied or replaced" in line and "clusterids restore" in line, line
     assert len(list((library / "vectors").rglob("*"))) > 0

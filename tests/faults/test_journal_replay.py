@@ -311,7 +311,8 @@ SIDECAR_ZED = """<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://
 </rdf:Description></rdf:li></rdf:Bag></mwg-rs:RegionList></mwg-rs:Regions></rdf:Description></rdf:RDF></x:xmpmeta>"""
 
 
-def test_names_the_restore_reads_from_the_photos_do_not_hide_the_corrections_it_replays(tmp_path):
+@pytest.mark.parametrize("cut", [None, "restore.after_index"])
+def test_names_the_restore_reads_from_the_photos_do_not_hide_the_corrections_it_replays(tmp_path, monkeypatch, cut):
     """A restore indexes the photos before it replays the journal; a name read there from a
     photo's XMP (digiKam's, Lightroom's) is journaled, and it numbered past the lines still to
     replay: the replay then found none after it, and every correction since the copy was lost
@@ -332,6 +333,11 @@ def test_names_the_restore_reads_from_the_photos_do_not_hide_the_corrections_it_
     for extra in ("-wal", "-shm"):
         db.with_name(db.name + extra).unlink(missing_ok=True)
     db.write_bytes(db.read_bytes()[: db.stat().st_size // 2])
+    if cut:  # cut short after the index journaled the name, before the replay: the next restore finishes
+        monkeypatch.setenv(faults.FAULT_ENV, f"{cut}:EIO:1")
+        with pytest.raises(OSError, match="injected"):
+            offline(settings).call(operations.get("backups.restore"), {})
+        monkeypatch.delenv(faults.FAULT_ENV)
     done = offline(settings).call(operations.get("backups.restore"), {})
     assert done.corrections_replayed == 1, done
     lib = open_synthetic(settings)

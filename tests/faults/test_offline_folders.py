@@ -141,4 +141,9 @@ def test_a_path_inside_a_folder_deleted_with_it_is_a_deletion_and_inside_an_abse
     shutil.rmtree(root / "other")  # now an empty folder: the drive's mount point
     assert held_back(inside, [str(root)]) and held_back(str(root), [str(root)])
     assert held_back(str(tmp_path / "media" / "DRIVE" / "Photos"), [])  # outside the library's folders
+    drive = tmp_path / "mnt" / "d"  # the mount point is there, the library's folder on the drive is not
+    drive.mkdir(parents=True)
+    (drive / "other-drive-folder").mkdir()
+    photos = str(drive / "Photos")
+    assert held_back(photos, [photos]) and held_back(photos + "/2020/a.jpg", [photos])
     assert not held_back(str(tmp_path / "gone.jpg"), [])
