@@ -8,6 +8,7 @@ caller (the CLI, the daemon, a worker, a script) gets the same core the same way
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 from .config import Settings
@@ -104,7 +105,8 @@ def open_core(settings: Settings, op: Operation | None = None, hooks: Hooks | No
             if pending:
                 lib.notices.insert(0, pending)
     except BaseException as exc:
-        lib.close()
+        with contextlib.suppress(Exception):  # the first error is the one said
+            lib.close()
         said = None if isinstance(exc, UserError) or not isinstance(exc, Exception) else \
             store_library.failure(settings, exc)
         if said is not None:

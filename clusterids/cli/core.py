@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import traceback
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
@@ -113,9 +114,13 @@ def call(ctx: click.Context, name: str, /, **kwargs: Any) -> Any:
                 click.echo(notice, err=True)
             if core.lib.repaired:
                 click.echo(f"repaired after an interruption: {words.repairs(core.lib.repaired)}", err=True)
-            return core.call(op, kwargs)
-        finally:
-            core.lib.close()
+            result = core.call(op, kwargs)
+        except BaseException:
+            with contextlib.suppress(Exception):  # the first error is the one said, not a close's after it
+                core.lib.close()
+            raise
+        core.lib.close()  # a close that fails (a full disk at the index's flush) is said as itself
+        return result
 
 
 def read(ctx: click.Context, name: str, /, **kwargs: Any) -> Any:
