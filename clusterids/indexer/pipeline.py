@@ -37,9 +37,10 @@ def plan(lib: Library, roots: list[str], report: Report, settle: float = 0.0,
          forget_missing: bool = False) -> tuple[list[Task], Gone, list[Problem]]:
     """Split what is on disk into tasks; return them, the library's photos no longer there and
     the problems met while scanning. ``settle``: files modified less than this many seconds ago
-    are left out (``report.deferred``). Photos under a folder that could not be read, or under a
-    folder given that looks like a drive not mounted (scan.held_back), are not gone: they stay
-    as they are, and the run says so (``forget_missing``: gone all the same)."""
+    are left out (``report.deferred``). Photos under a folder that could not be read, or in a
+    folder that looks like a drive not mounted (scan.held_back: at any depth), are not gone:
+    they stay as they are, and the run says so once a folder (``forget_missing``: gone all the
+    same). A photo given by its own path and not there is gone."""
     with lib.db.read() as s:
         rows = {p: (i, size, mtime, status, sha, side) for i, p, size, mtime, status, sha, side
                 in reads.photos_under(s, roots)}
@@ -65,22 +66,27 @@ def plan(lib: Library, roots: list[str], report: Report, settle: float = 0.0,
             report.deferred.append(hit.path)
         else:
             tasks.append(Task(hit, known=row is not None))
-    kept = [p.path for p in problems if p.folder]
-    if not forget_missing:
-        registered = lib.db.roots()
-        for root in roots:
-            under = sum(1 for p in rows if p not in seen and _under(p, root))
-            if under and held_back(root, registered):
-                kept.append(root)
-                what = "the folder" if os.path.isdir(root) or root in registered else "the folder of"
-                report.warn(root, f"{what} {root} is {'empty' if os.path.isdir(root) else 'not there'}, "
-                            f"but the library holds {under} photo{'s' if under != 1 else ''} from it: is its drive "
-                            "not mounted? They are kept as they are; mount it and index again, or, if the photos "
-                            f"are gone for good, run 'clusterids index --forget-missing {root}'")
+    unreadable = [p.path for p in problems if p.folder]
+    registered, given = lib.db.roots(), set(roots)
+    where: dict[str, str | None] = {}  # a photo's folder -> the folder that holds it back, if one does
+    held: dict[str, int] = {}  # a folder held back -> how many of the library's photos it keeps
     gone = Gone()
     for p, row in rows.items():
-        if p not in seen and not any(_under(p, k) for k in kept):
-            gone.add(p, row[0], row[4] if row[3] == "ok" else None)
+        if p in seen or any(_under(p, k) for k in unreadable):
+            continue
+        folder = os.path.dirname(p)
+        if folder not in where:
+            where[folder] = None if forget_missing else held_back(folder, registered)
+        keeper = where[folder] if p not in given else None  # a photo named and not there (the watcher's) is gone
+        if keeper is not None:
+            held[keeper] = held.get(keeper, 0) + 1
+            continue
+        gone.add(p, row[0], row[4] if row[3] == "ok" else None)
+    for folder, n in sorted(held.items()):
+        report.warn(folder, f"the folder {folder} is {'empty' if os.path.isdir(folder) else 'not there'}, but the "
+                    f"library holds {n} photo{'s' if n != 1 else ''} from it: is its drive not mounted? They are kept "
+                    "as they are; mount it and index again, or, if the photos are gone for good, run 'clusterids "
+                    f"index --forget-missing {folder}'")
     return tasks, gone, problems
 
 
@@ -116,6 +122,13 @@ def index_paths(lib: Library, paths: Iterable[Path], progress: Progress | None =
     roots = []
     for p in paths:
         if not os.path.lexists(p) and not missing_ok and not forget_missing:
+            with lib.db.read() as s:
+                held = len(reads.photos_under(s, [os.path.abspath(p)]))
+            if held:  # a drive not mounted, or photos gone for good: the user decides
+                raise UserError(f"the folder {p} is not there, but the library holds {held} photo"
+                                f"{'s' if held != 1 else ''} from it (kept as they are)",
+                                f"is its drive not mounted? Mount it and index again; if the photos are gone for "
+                                f"good, 'clusterids index --forget-missing {p}' removes them")
             raise UserError(f"no such file or folder ({p})", "check the path")
         roots.append(os.path.abspath(p))
     report = Report()

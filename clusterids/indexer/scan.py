@@ -20,23 +20,26 @@ class Problem:
     folder: bool = False  # a folder that could not be listed: what the library holds under it stays
 
 
-def held_back(root: str, roots: Iterable[str]) -> bool:
-    """Whether ``root`` looks like a drive not mounted rather than photos removed: an empty
-    folder (a mount point); one of the library's own folders (``roots``) not there; a path inside
-    one of them that is held back so; or, outside them, a path whose folder is not there either
-    (a drive's own folder under /media)."""
-    if os.path.lexists(root):
-        if not os.path.isdir(root):
-            return False
-        try:
-            with os.scandir(root) as entries:
-                return next(entries, None) is None
-        except OSError:
-            return False  # unreadable: the scan says so, and what is under it is kept
-    owner = max((r for r in roots if root == r or root.startswith(r.rstrip(os.sep) + os.sep)), key=len, default=None)
-    if owner is None:
-        return not os.path.isdir(os.path.dirname(root))
-    return owner == root or held_back(owner, roots)
+def held_back(folder: str, roots: Iterable[str]) -> str | None:
+    """The folder that makes the photos of ``folder`` look like a drive not mounted rather than
+    removed, or None: the nearest folder there that is empty (a mount point, at any depth), or one
+    of the library's own folders (``roots``) not there. A folder deleted inside one that holds
+    anything is a deletion."""
+    known = set(roots)
+    here = os.path.abspath(folder)
+    while not os.path.isdir(here):
+        if here in known or os.path.lexists(here):
+            return here if here in known else None  # a library folder not there; a file in a folder's place
+        up = os.path.dirname(here)
+        if up == here:
+            return None
+        here = up
+    try:
+        with os.scandir(here) as entries:
+            empty = next(entries, None) is None
+    except OSError:
+        return None  # unreadable: the scan says so, and what is under it is kept
+    return here if empty else None
 
 
 def printable(path: str) -> str:

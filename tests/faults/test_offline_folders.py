@@ -65,6 +65,10 @@ def test_an_empty_photo_folder_is_a_drive_not_mounted_and_nothing_is_removed(tmp
 def test_the_photos_of_a_drive_taken_away_for_good_go_when_asked(tmp_path):
     env, photos = _library(tmp_path)
     run = runner(env)
+    photos.rename(tmp_path / "away")  # not there at all: said with what the library holds, not "check the path"
+    said = run("index", str(photos), ok=False)
+    assert said.exit_code == 1 and "holds 9 photos from it" in said.output and "--forget-missing" in said.output
+    (tmp_path / "away").rename(photos)
     shutil.rmtree(photos)
     photos.mkdir()
     assert json.loads(run("index", str(photos), "--forget-missing", "--json").stdout)["photos_removed"] == 9
@@ -128,22 +132,39 @@ def test_a_folder_that_cannot_be_read_keeps_what_the_library_holds_under_it(tmp_
 
 
 def test_a_path_inside_a_folder_deleted_with_it_is_a_deletion_and_inside_an_absent_drive_is_not(tmp_path):
-    """What the watcher hands over after ``rm -rf 2019``: the paths inside it are not there, and
-    neither is their folder; the library's folder is, so they were deleted. Inside a library
-    folder that is an empty mount point, the same paths are a drive not mounted."""
+    """What holds a photo's folder back (scan.held_back): the nearest folder there, when empty (a
+    mount point, at any depth: a drive mounted on a sub-folder of the library's), or a library
+    folder not there. After ``rm -rf 2019`` the library's folder still holds something: deleted."""
     from clusterids.indexer.scan import held_back
 
     root = tmp_path / "photos"
     (root / "other").mkdir(parents=True)
-    inside = str(root / "2019" / "trip" / "a.jpg")
-    assert not held_back(inside, [str(root)])
-    assert not held_back(str(root / "2019"), [str(root)])
-    shutil.rmtree(root / "other")  # now an empty folder: the drive's mount point
-    assert held_back(inside, [str(root)]) and held_back(str(root), [str(root)])
-    assert held_back(str(tmp_path / "media" / "DRIVE" / "Photos"), [])  # outside the library's folders
+    assert held_back(str(root / "2019" / "trip"), [str(root)]) is None
+    assert held_back(str(root / "2019"), [str(root)]) is None
+    (root / "2003-summer").mkdir()  # a drive's mount point inside the library's folder, unmounted
+    assert held_back(str(root / "2003-summer"), [str(root)]) == str(root / "2003-summer")
+    assert held_back(str(root / "2003-summer" / "day1"), [str(root)]) == str(root / "2003-summer")
+    shutil.rmtree(root)  # the library's own folder not there
+    assert held_back(str(root / "2019" / "trip"), [str(root)]) == str(root)
     drive = tmp_path / "mnt" / "d"  # the mount point is there, the library's folder on the drive is not
     drive.mkdir(parents=True)
     (drive / "other-drive-folder").mkdir()
     photos = str(drive / "Photos")
-    assert held_back(photos, [photos]) and held_back(photos + "/2020/a.jpg", [photos])
-    assert not held_back(str(tmp_path / "gone.jpg"), [])
+    assert held_back(photos, [photos]) == photos and held_back(photos + "/2020", [photos]) == photos
+
+
+def test_a_drive_mounted_inside_the_photo_folder_and_taken_away_keeps_its_photos(tmp_path):
+    """The trial's nested mount: photos/trip on a drive of its own, unmounted (an empty folder
+    left): `index photos` removed its photos and the corrections with them; one line a folder."""
+    env, photos = _library(tmp_path)
+    sub = photos / "trip"
+    _with_folder(env, sub)
+    before = _names(env)
+    run = runner(env)
+    sub.rename(tmp_path / "away")
+    sub.mkdir()  # the mount point left behind
+    out = json.loads(run("index", str(photos), "--json").stdout)
+    assert out["photos_removed"] == 0
+    assert [w["reason"] for w in out["warnings"]] == [w["reason"] for w in out["warnings"] if str(sub) in w["reason"]]
+    assert len(out["warnings"]) == 1 and "3 photos" in out["warnings"][0]["reason"]
+    assert _names(env) == before
