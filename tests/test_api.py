@@ -134,7 +134,7 @@ def test_out_of_inotify_watches_falls_back_to_polling(monkeypatch, caplog, tmp_p
     monkeypatch.setattr(watcher, "Observer", Exhausted)
     handler = watcher.Handler(watcher.Pending(10), [])
     with caplog.at_level("WARNING"):
-        observer = watcher.start_observer([str(tmp_path)], handler, poll=False)
+        observer, _ = watcher.start_observer([str(tmp_path)], handler, poll=False)
     try:
         assert isinstance(observer, PollingObserver)
         assert sum("inotify" in r.message for r in caplog.records) == 1

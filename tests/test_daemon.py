@@ -439,3 +439,36 @@ def test_a_new_person_appears_while_the_daemon_watches(daemon, run, run_json, en
     assert step["persons_created"] == 1 and step["new_faces"] == 3
     assert "last incremental step not yet" not in run("status").stdout
     assert daemon.stop() == 0
+
+
+def test_a_folder_that_goes_and_comes_back_is_followed_again(tmp_path):
+    """A folder whose drive is unmounted and mounted again, or that is moved away and made
+    again, is another folder to the OS: its watch saw nothing more, and a photo put there was
+    never indexed while status said "watching" (the 2026-12-07 trial). The folders are looked at
+    every few seconds; one that comes back is followed anew (and one not there at the start as
+    soon as it comes)."""
+    from clusterids.daemon.watcher import Folders, Handler, Pending, start_observer
+
+    photos, later = tmp_path / "photos", tmp_path / "later"
+    photos.mkdir()
+    pending = Pending(100)
+    handler = Handler(pending, [])
+    observer, watches = start_observer([str(photos)], handler, poll=False)
+    folders = Folders(observer, handler, [str(photos), str(later)], watches)
+    try:
+        photos.rename(tmp_path / "away")
+        photos.mkdir()  # the same path, another folder
+        later.mkdir()
+        assert sorted(folders.look()) == sorted([str(photos), str(later)])
+        assert folders.look() == []  # once
+        for folder in (photos, later):
+            (folder / "new.jpg").write_bytes(b"x")
+        wanted, seen = {str(photos / "new.jpg"), str(later / "new.jpg")}, set()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not wanted <= seen:
+            seen |= set(pending.settled(0.0)[0])
+            time.sleep(0.1)
+    finally:
+        observer.stop()
+        observer.join()
+    assert wanted <= seen, seen

@@ -38,13 +38,14 @@ from .client import STATE_FILE, new_token, read_state, take_lock
 from .events import Changes
 from .guard import HeadDeadline
 from .http import make_app
-from .watcher import Handler, Pending, now_iso, start_observer
+from .watcher import Folders, Handler, Pending, now_iso, start_observer
 from .writer import WriteQueue
 
 T = TypeVar("T")
 log = logging.getLogger("clusterids.daemon")
 BATCH = 200  # paths indexed together (one SQL filter per batch)
 RECONCILE_EVERY = 5.0  # seconds between catch-ups while idle (workers' faces, a fault's leftovers)
+FOLDER_LOOK = 5.0  # seconds between looks at whether a library folder went or came back (a few stats)
 BACKOFF_FIRST, BACKOFF_MAX = 2.0, 300.0  # seconds between retries of work that failed
 CROPS_PER_TURN = 8  # photos whose face crops the idle loop makes at a time (the API waits little)
 
@@ -66,6 +67,8 @@ class Daemon:
         self.stop = threading.Event()
         self.pending = Pending(settings.watch_queue_max)
         self.reconciled_at = 0.0
+        self.folders: Folders | None = None
+        self.looked_at = 0.0
         self.faces_since_recluster = 0
         self.last_recluster_t = time.monotonic()
         self.core: Core | None = None
@@ -178,7 +181,8 @@ class Daemon:
             from ..media.inbox import inbox
 
             lib.db.add_roots([str(inbox(lib.root))])  # uploads from the web page land here
-            self.roots = [r for r in lib.db.roots() if os.path.isdir(r)]
+            known = lib.db.roots()
+            self.roots = [r for r in known if os.path.isdir(r)]
             token = new_token(library)
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -192,8 +196,13 @@ class Daemon:
                 log.info("indexing runs at a lower priority (%s)", ", ".join(lowered))
             self._write_state(port)
             log.info("serving the local API on 127.0.0.1:%d; watching %s", port, ", ".join(self.roots))
+            for absent in sorted(set(known) - set(self.roots)):
+                log.warning("%s is not there (a drive not mounted?): its photos are kept, and it is followed "
+                            "as soon as it comes back", absent)
             skip = [str(p) for p in lib.private_dirs()]
-            observer = start_observer(self.roots, Handler(self.pending, skip), self.settings.poll_watch)
+            handler = Handler(self.pending, skip)
+            observer, watches = start_observer(self.roots, handler, self.settings.poll_watch)
+            self.folders = Folders(observer, handler, known, watches)
             self._guarded("catch-up", self._catch_up)  # what changed while nobody watched
             self._loop()
         finally:
@@ -236,6 +245,9 @@ class Daemon:
                 if self.stop.is_set() or not self._guarded("index", self._index, ready[start : start + BATCH]):
                     break  # what is not indexed now is found by the catch-up's rescan
             self._guarded("recluster", self._maybe_recluster)
+            if self.folders is not None and time.monotonic() - self.looked_at >= FOLDER_LOOK:
+                self.looked_at = time.monotonic()
+                self._guarded("folders", self._look_at_folders)
             if not ready and time.monotonic() - self.reconciled_at >= RECONCILE_EVERY:
                 self.reconciled_at = time.monotonic()
                 self._guarded("reconcile", self._reconcile)
@@ -246,6 +258,18 @@ class Daemon:
                     # this thread is the index's one writer: nothing maps or unmaps its files meanwhile
                     memory.give_back(lib.root / VECTORS_DIR)
                     log.info("models unloaded after %d s unused", self.settings.model_ttl_seconds)
+
+    def _look_at_folders(self) -> None:
+        """A folder that went (a drive unmounted, moved away) or came back is followed anew, and
+        what it holds now is caught up with (its photos are kept while it is away)."""
+        assert self.folders is not None
+        for root in self.folders.look():
+            there = os.path.isdir(root)
+            log.info("%s %s: %s", root, "is back" if there else "went away",
+                     "following it again" if there else "its photos are kept until it comes back")
+            self.roots = sorted(set(self.roots) | {root}) if there else [r for r in self.roots if r != root]
+            if there:
+                self._index([root], catch_up=True)
 
     def _catch_up(self) -> None:
         """Index what changed while nobody watched, then bring derived state in step."""

@@ -3,13 +3,16 @@ once they have settled (their size and mtime held still)."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
+import stat
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
@@ -107,21 +110,62 @@ class Handler(FileSystemEventHandler):
             self.pending.add(*wanted)
 
 
-def start_observer(roots: list[str], handler: Handler, poll: bool) -> BaseObserver:
-    """inotify where it can; a polling observer where the OS runs out of watches."""
+def start_observer(roots: list[str], handler: Handler, poll: bool) -> tuple[BaseObserver, dict[str, Any]]:
+    """inotify where it can; a polling observer where the OS runs out of watches. Returns the
+    observer and each root's watch."""
     observer: BaseObserver = PollingObserver(timeout=2) if poll else Observer()
     try:
-        for root in roots:
-            observer.schedule(handler, root, recursive=True)
+        watches = {root: observer.schedule(handler, root, recursive=True) for root in roots}
         observer.start()
-        return observer
+        return observer, watches
     except OSError as exc:
         if exc.errno not in (errno.ENOSPC, errno.EMFILE) or poll:
             raise
         log.warning("the OS ran out of inotify watches (raise fs.inotify.max_user_watches); "
                     "watching by polling instead, which is slower to notice changes")
         observer = PollingObserver(timeout=2)
-        for root in roots:
-            observer.schedule(handler, root, recursive=True)
+        watches = {root: observer.schedule(handler, root, recursive=True) for root in roots}
         observer.start()
-        return observer
+        return observer, watches
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    """A folder as the OS knows it (device, inode); None when it is not there."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino) if stat.S_ISDIR(st.st_mode) else None
+
+
+class Folders:
+    """The library's folders as the observer follows them. A folder whose drive is unmounted and
+    mounted again, or that is moved away and made again, is another folder to the OS: its watch
+    sees nothing more. ``look`` finds each folder that went, came back or came at all, and
+    follows it anew; the daemon then catches up with it."""
+
+    def __init__(self, observer: BaseObserver, handler: Handler, roots: list[str], watches: dict[str, Any]) -> None:
+        self.observer, self.handler = observer, handler
+        self.watches = dict(watches)
+        self.seen = {root: _identity(root) if root in watches else None for root in roots}
+
+    def look(self) -> list[str]:
+        changed = []
+        for root, before in self.seen.items():
+            now = _identity(root)
+            if now == before:
+                continue
+            self.seen[root] = now
+            old = self.watches.pop(root, None)
+            if old is not None:
+                with contextlib.suppress(Exception):  # its watch may be gone with the folder
+                    self.observer.unschedule(old)
+            if now is not None:
+                try:
+                    self.watches[root] = self.observer.schedule(self.handler, root, recursive=True)
+                except OSError as exc:
+                    log.warning("cannot follow %s again (%s): the next look tries again", root, exc)
+                    self.seen[root] = None
+                    continue
+            changed.append(root)
+        return changed
