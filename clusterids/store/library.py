@@ -87,7 +87,20 @@ class Library:
     @property
     def index(self) -> VectorIndex:
         if self._index is None:
-            self._index = self._open_vectors(self.pack.dim, self.pack.key)
+            try:
+                self._index = self._open_vectors(self.pack.dim, self.pack.key)
+            except DamagedIndex as exc:
+                if self.settings.vector_store_url:
+                    raise
+                # derived data: made again from the database at once, as rebuild-index does
+                self.start_index_afresh()
+                self._index = self._open_vectors(self.pack.dim, self.pack.key)
+                from .reads import face_ids
+
+                with self.db.transaction() as s:
+                    outbox.mark(s, outbox.VECTOR, face_ids(s))
+                self.notices.append(f"the vector index could not be read ({exc.what}): it is made again from the "
+                                    "database (every face's vector is there)")
         return self._index
 
     @property
