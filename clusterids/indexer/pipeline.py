@@ -69,7 +69,7 @@ def plan(lib: Library, roots: list[str], report: Report, settle: float = 0.0,
     unreadable = [p.path for p in problems if p.folder]
     registered, given = lib.db.roots(), set(roots)
     where: dict[str, str | None] = {}  # a photo's folder -> the folder that holds it back, if one does
-    held: dict[str, int] = {}  # a folder held back -> how many of the library's photos it keeps
+    held: dict[str, list[str]] = {}  # a folder held back -> the library's photos it keeps
     gone = Gone()
     for p, row in rows.items():
         if p in seen or any(_under(p, k) for k in unreadable):
@@ -79,10 +79,15 @@ def plan(lib: Library, roots: list[str], report: Report, settle: float = 0.0,
             where[folder] = None if forget_missing else held_back(folder, registered)
         keeper = where[folder] if p not in given else None  # a photo named and not there (the watcher's) is gone
         if keeper is not None:
-            held[keeper] = held.get(keeper, 0) + 1
+            held.setdefault(keeper, []).append(p)
             continue
         gone.add(p, row[0], row[4] if row[3] == "ok" else None)
-    for folder, n in sorted(held.items()):
+    for keeper in [k for k, ps in held.items() if len(ps) == 1 and os.path.isdir(k)]:
+        # one photo gone from a folder left empty: the user deleted it (a drive holds more)
+        (p,) = held.pop(keeper)
+        gone.add(p, rows[p][0], rows[p][4] if rows[p][3] == "ok" else None)
+    for folder, kept in sorted(held.items()):
+        n = len(kept)
         report.warn(folder, f"the folder {folder} is {'empty' if os.path.isdir(folder) else 'not there'}, but the "
                     f"library holds {n} photo{'s' if n != 1 else ''} from it: is its drive not mounted? They are kept "
                     "as they are; mount it and index again, or, if the photos are gone for good, run 'clusterids "
