@@ -302,13 +302,13 @@ def test_a_restore_that_finds_no_copy_says_why(tmp_path):
     assert "has no copy of its database" in none.what and "clusterids backup" in none.hint
 
 
-SIDECAR_ZED = """<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
-<rdf:Description rdf:about="" xmlns:mwg-rs="http://www.metadataworkinggroup.com/schemas/regions/"
- xmlns:stArea="http://ns.adobe.com/xmp/sType/Area#" xmlns:stDim="http://ns.adobe.com/xap/1.0/sType/Dimensions#">
-<mwg-rs:Regions rdf:parseType="Resource"><mwg-rs:AppliedToDimensions stDim:w="200" stDim:h="200" stDim:unit="pixel"/>
-<mwg-rs:RegionList><rdf:Bag><rdf:li><rdf:Description mwg-rs:Name="Zed" mwg-rs:Type="Face">
-<mwg-rs:Area stArea:x="0.4" stArea:y="0.4" stArea:w="0.7" stArea:h="0.7" stArea:unit="normalized"/>
-</rdf:Description></rdf:li></rdf:Bag></mwg-rs:RegionList></mwg-rs:Regions></rdf:Description></rdf:RDF></x:xmpmeta>"""
+def _sidecar_zed() -> str:
+    """test_xmp's sidecar, its one region named Zed over the synthetic photo's face (200x200)."""
+    from ..test_xmp import SIDECAR
+
+    return (SIDECAR.replace('stDim:w="400"', 'stDim:w="200"').replace('mwg-rs:Name="Ann"', 'mwg-rs:Name="Zed"')
+            .replace('stArea:x="0.5" stArea:y="0.5" stArea:w="0.2" stArea:h="0.3"',
+                     'stArea:x="0.4" stArea:y="0.4" stArea:w="0.7" stArea:h="0.7"'))
 
 
 @pytest.mark.parametrize("cut", [None, "restore.after_index"])
@@ -328,7 +328,7 @@ def test_names_the_restore_reads_from_the_photos_do_not_hide_the_corrections_it_
     a = next(p.id for p in core.people.persons() if ids[0][0] in {f.id for f in core.people.faces(str(p.id))})
     _call(core, "people.rename", person=str(a), name="Ada")
     lib.close()
-    (tmp_path / "photos" / "photo_017.jpg.xmp").write_text(SIDECAR_ZED)  # a name given elsewhere since
+    (tmp_path / "photos" / "photo_017.jpg.xmp").write_text(_sidecar_zed())  # a name given elsewhere since
     db = tmp_path / "library" / "library.db"
     for extra in ("-wal", "-shm"):
         db.with_name(db.name + extra).unlink(missing_ok=True)
