@@ -50,7 +50,7 @@ from flip_yaw import dbscan_05_2, selective  # noqa: E402
 from quality_sets import Cached, score  # noqa: E402
 
 from clusterids import evaluation  # noqa: E402
-from clusterids.clustering import merge  # noqa: E402
+from clusterids.clustering import merge, pairs  # noqa: E402
 from clusterids.clustering.people import params_for  # noqa: E402
 from clusterids.clustering.quality import trusted  # noqa: E402
 from clusterids.config import load_settings  # noqa: E402
@@ -120,12 +120,17 @@ def on_halves(copies: dict[str, list[Prepared]], n: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, each in copies.items():
         parts = [half(each[0], seed) for seed in range(n)]
+        mine: list[dict[str, Any]] = []
         for method, fn in methods.items():
             got = [figures(part, fn(part)) for part in parts]
+            mine = mine or got
             out.setdefault(method, {})[name] = {
                 k: {"median": round(float(np.median([g[k] for g in got])), 4),
                     "worst": round(float(min(g[k] for g in got)), 4), "best": round(float(max(g[k] for g in got)), 4)}
                 for k in ("bcubed_f1", "pairwise_f1", "pairwise_precision")}
+            if got is not mine:  # on how many halves the defaults are above this baseline
+                out[method][name]["defaults_above"] = {
+                    k: sum(m[k] > g[k] for m, g in zip(mine, got, strict=True)) for k in ("bcubed_f1", "pairwise_f1")}
     return out
 
 
@@ -155,7 +160,7 @@ def ours(p: Prepared, point: dict[str, Any]) -> np.ndarray:
                            point.get("weak_attach_eps", d.weak_attach_eps),
                            point.get("attach_support", merge.ATTACH_SUPPORT),
                            point.get("support_slack", merge.SUPPORT_SLACK), lead,
-                           point.get("join_wide", merge.JOIN_WIDE))
+                           point.get("join_wide", merge.JOIN_WIDE), point.get("pair_lead", pairs.PAIR_LEAD))
 
 
 def pick(rows: list[dict[str, Any]], baselines: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any] | None:
@@ -220,8 +225,10 @@ def main() -> None:
         found = on_halves(copies, args.halves)
         print(json.dumps({"halves": args.halves, "figures": found, "machine": machine()}, indent=1))
         for method, by_set in found.items():
-            shown = [f"{n} " + "/".join(f"{x[k]['median']:.4f}" for k in x) + f" (worst precision "
-                     f"{x['pairwise_precision']['worst']:.4f})" for n, x in by_set.items()]
+            shown = [f"{n} " + "/".join(f"{x[k]['median']:.4f}" for k in x if k != "defaults_above")
+                     + f" (worst precision {x['pairwise_precision']['worst']:.4f}"
+                     + ("".join(f", defaults above on {c}/{args.halves} ({k})" for k, c in x["defaults_above"].items())
+                        if "defaults_above" in x else "") + ")" for n, x in by_set.items()]
             print(f"{method:22s} " + "  ".join(shown), file=sys.stderr)
         return
     if args.time:

@@ -20,6 +20,7 @@ import numpy as np
 from .clustering.dbscan import edges
 from .clustering.graph import neighbours
 from .clustering.merge import ATTACH_LEAD, ATTACH_SUPPORT, JOIN_WIDE, SUPPORT_SLACK, persons
+from .clustering.pairs import PAIR_BEYOND, PAIR_LEAD
 from .clustering.people import load_faces, params
 from .store import reads
 from .store.library import Library
@@ -221,14 +222,16 @@ def ours(vectors: np.ndarray, eps: float = 0.45, min_samples: int = 3, can_core:
          group: np.ndarray | None = None, weak_eps: float | None = None, join_eps: float = 0.0,
          attach_eps: float = 0.0, weak_attach_eps: float = 0.0, attach_support: int = ATTACH_SUPPORT,
          support_slack: float = SUPPORT_SLACK, attach_lead: float | np.ndarray = ATTACH_LEAD,
-         join_wide: float = JOIN_WIDE, **_: Any) -> np.ndarray:
+         join_wide: float = JOIN_WIDE, pair_lead: float = PAIR_LEAD, **_: Any) -> np.ndarray:
     """The recluster's rule on vectors directly (edges: each face's 64 nearest within eps, or
-    within the wide join's reach where it is farther: the stored graph holds them too);
+    within the wide join's reach where it is farther, and the pairs' lead beyond: the stored
+    graph holds them too);
     ``attach_lead`` one for all faces or each face's (merge.leads, as the recluster has it)."""
-    a, b, s = edges(vectors, 1.0 - max(eps, join_eps + join_wide if join_eps else 0.0), 64)
+    reach = max(eps, join_eps + join_wide if join_eps else 0.0, eps + PAIR_BEYOND + pair_lead)
+    a, b, s = edges(vectors, 1.0 - reach, 64)
     trusted = np.ones(len(vectors), bool) if can_core is None else can_core
     return persons(vectors, a, b, s, eps, min_samples, join_eps, attach_eps, weak_attach_eps, trusted, group, weak_eps,
-                   attach_support, support_slack, attach_lead, join_wide)
+                   attach_support, support_slack, attach_lead, join_wide, pair_lead)
 
 
 METHODS: dict[str, Callable[..., np.ndarray]] = {

@@ -64,9 +64,11 @@ def _jpeg(path: Path, n: int, faces: int) -> None:
     img.save(path, quality=80)
 
 
-def add_photos(lib: Library, folder: Path, faces_per_photo: list[list[np.ndarray]], start: int = 0) -> list[list[int]]:
+def add_photos(lib: Library, folder: Path, faces_per_photo: list[list[np.ndarray]], start: int = 0,
+               sharpness: float = 500.0) -> list[list[int]]:
     """One photo file per entry (a real JPEG), its faces with the given vectors, the way an index
-    run stores them; the face ids, per photo. ``start`` numbers the files after earlier ones."""
+    run stores them; the face ids, per photo. ``start`` numbers the files after earlier ones;
+    a ``sharpness`` under the quality gate's makes weak faces (a blurred scan)."""
     folder.mkdir(parents=True, exist_ok=True)
     out: list[list[int]] = []
     with lib.db.transaction() as s:
@@ -81,7 +83,7 @@ def add_photos(lib: Library, folder: Path, faces_per_photo: list[list[np.ndarray
             s.flush()
             faces = [Face(photo_id=photo.id, x1=10.0 + 200 * k, y1=10.0, x2=150.0 + 200 * k, y2=150.0,
                           landmarks=[[x + 200 * k, y] for x, y in FRONTAL], det_score=0.9, size_px=140.0,
-                          sharpness=500.0, vector=v.astype(np.float32).tobytes()) for k, v in enumerate(vectors)]
+                          sharpness=sharpness, vector=v.astype(np.float32).tobytes()) for k, v in enumerate(vectors)]
             s.add_all(faces)
             s.flush()
             stored += faces

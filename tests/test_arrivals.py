@@ -92,6 +92,26 @@ def test_two_faces_of_one_photo_never_make_one_person(lib, known):
     assert owners(lib)[a] is None and owners(lib)[b] is None
 
 
+def test_two_old_scans_of_someone_new_are_a_person_at_once(lib, known):
+    """Two blurred prints (weak faces: never cores) 0.5 alike, each the other's nearest by far:
+    a person of two as they arrive, as the full recluster makes it (clustering/pairs.py). Fails
+    on the rule before the pair stage (both unknown)."""
+    rng = known["rng"]
+    centre = known["centres"][4]
+    scans = []
+    for _ in range(2):
+        other = rng.normal(size=DIM)
+        other -= (other @ centre) * centre
+        scans.append([unit(np.sqrt(0.5) * centre + np.sqrt(0.5) * unit(other))])
+    assert 0.4 < float(scans[0][0] @ scans[1][0]) < 0.55  # beyond eps (0.45), within the pair's reach
+    (a,), (b,) = add_photos(lib, known["folder"], scans, start=known["next"], sharpness=1.0)
+    got = owners(lib)
+    assert got[a] is not None and got[a] == got[b]
+    run(lib, "people.recluster")
+    again = owners(lib)
+    assert again[a] == again[b] == got[a]  # the full rule agrees
+
+
 def test_a_face_rejected_from_a_person_is_not_pulled_back(lib, known):
     first = known["faces"][0]
     person = owners(lib)[first[0]]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .graph import neighbours
+from .pairs import PAIR_BEYOND, PAIR_LEAD, pair_unknown
 
 ROUNDS = 3
 # A stray face joins a person only when this many of its trusted faces are near it too, not its
@@ -218,12 +219,13 @@ def persons(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, sim: np.ndarray, 
             join_eps: float, attach_eps: float, weak_attach_eps: float, trusted: np.ndarray,
             group: np.ndarray | None = None, weak_eps: float | None = None, attach_support: int = ATTACH_SUPPORT,
             support_slack: float = SUPPORT_SLACK, attach_lead: float | np.ndarray = ATTACH_LEAD,
-            join_wide: float = JOIN_WIDE) -> np.ndarray:
+            join_wide: float = JOIN_WIDE, pair_lead: float = PAIR_LEAD) -> np.ndarray:
     """The whole rule: tight DBSCAN over the graph's edges (trusted cores only), clusters
     joined by their centres (or, a little farther, by several face pairs), stray faces attached
     (near several of a person's faces, and nearer to it than to any other person by a lead), and
     every group whose faces spread too far from their centre clustered again by density
-    (clustering/spread.py). A distance of 0 turns a stage off. ``attach_lead``: one for every
+    (clustering/spread.py), and two unknown faces each other's nearest by ``pair_lead`` made a
+    person (clustering/pairs.py). A distance of 0 turns a stage off. ``attach_lead``: one for every
     face, or each face's own (``leads``)."""
     from .dbscan import _apart, dbscan_graph
     from .spread import split_loose
@@ -238,11 +240,12 @@ def persons(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, sim: np.ndarray, 
         labels = persons(vectors[kept], row[a[edge]], row[b[edge]], sim[edge], eps, min_samples, join_eps,
                          attach_eps, weak_attach_eps, trusted[kept], None if group is None else group[kept],
                          weak_eps, attach_support, support_slack,
-                         np.asarray(attach_lead)[kept] if np.ndim(attach_lead) else attach_lead, join_wide)
+                         np.asarray(attach_lead)[kept] if np.ndim(attach_lead) else attach_lead, join_wide,
+                         pair_lead)
         return labels[row[original]] if len(labels) else np.full(n, -1, np.int64)
     tight = dbscan_graph(n, a, b, sim, eps, min_samples, trusted, group, weak_eps)
     if len(tight) == 0 or tight.max() < 0:
-        return tight
+        return pair_unknown(tight, a, b, sim, 1.0 - eps - PAIR_BEYOND, pair_lead, group)
     joined = tight
     if join_eps:
         joined = join_clusters(vectors, tight, 1.0 - join_eps, trusted, group, (a, b, sim), join_wide)
@@ -251,7 +254,8 @@ def persons(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, sim: np.ndarray, 
     if attach_eps:
         joined = attach(vectors, joined, np.where(joined >= 0, tight, -1), trusted, 1.0 - attach_eps,
                         1.0 - (weak_attach_eps or attach_eps), group, attach_support, support_slack, attach_lead)
-    return split_loose(vectors, joined, eps)
+    return pair_unknown(split_loose(vectors, joined, eps), a, b, sim, 1.0 - eps - PAIR_BEYOND, pair_lead,
+                        group)
 
 
 def leads(size_px: np.ndarray, yaw: np.ndarray, lead: float = ATTACH_LEAD,
