@@ -87,6 +87,14 @@ def _alike(vectors: np.ndarray, members: np.ndarray, within: float) -> float:
     return float(near.mean() / (len(members) - 1))
 
 
+def _compact(vectors: np.ndarray, group: np.ndarray, floor: float) -> bool:
+    """Whether a group found inside a loose one may stand: close to its centre, and (when large)
+    each face like enough of the others, as split_loose asks of every group."""
+    if spread(vectors[group]) < floor:
+        return False
+    return len(group) < SPARSE_MIN or _alike(vectors, group, floor - SPREAD_MARGIN) >= SPARSE
+
+
 def _average(vectors: np.ndarray, members: np.ndarray, inner: float, floor: float) -> list[np.ndarray]:
     """The groups of DENSE faces or more that average linkage cut at ``inner`` (cosine distance)
     finds among ``members``; beyond AVERAGE_MAX faces, inside each of HDBSCAN's groups."""
@@ -105,7 +113,8 @@ def _average(vectors: np.ndarray, members: np.ndarray, inner: float, floor: floa
 
 
 def _dense(vectors: np.ndarray, members: np.ndarray, floor: float, rounds: int) -> list[np.ndarray]:
-    """The compact groups HDBSCAN finds among ``members``, looking again inside loose ones."""
+    """The compact groups HDBSCAN finds among ``members``, looking again inside loose ones
+    (a chain close to its mean, too: ``_compact``)."""
     from sklearn.cluster import HDBSCAN
 
     if rounds == 0 or len(members) < DENSE:
@@ -114,7 +123,7 @@ def _dense(vectors: np.ndarray, members: np.ndarray, floor: float, rounds: int) 
     out: list[np.ndarray] = []
     for k in range(int(inner.max()) + 1):
         group = members[inner == k]
-        if len(group) < MIN_GROUP or spread(vectors[group]) >= floor:
+        if len(group) < MIN_GROUP or _compact(vectors, group, floor):
             out.append(group)
         elif len(group) < len(members):  # smaller than before: worth another look
             out += _dense(vectors, group, floor, rounds - 1)

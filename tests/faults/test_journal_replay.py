@@ -342,8 +342,10 @@ def test_names_the_restore_reads_from_the_photos_do_not_hide_the_corrections_it_
     assert done.corrections_replayed == 1, done
     lib = open_synthetic(settings)
     named = {p.name for p in Core(lib).people.persons()}
+    every = [(p.id, p.name, p.faces, p.hidden) for p in Core(lib).people.persons(include_hidden=True)]
     lib.close()
     assert {"Ada", "Zed"} <= named, named
+    assert not [p for p in every if p[1] and not p[2]], every  # no name left on an empty person
 
 
 def test_a_journal_line_cut_short_does_not_swallow_the_next(tmp_path):
