@@ -293,9 +293,12 @@ class Daemon:
             error = f"{type(exc).__name__}: {exc}".splitlines()[0]
             self.troubles[where] = Trouble(where, error, count, time.monotonic() + delay)
             if store_library.disk_full(exc):
-                self.paused = (f"the disk is full ({self.settings.library}): work is paused and resumes "
-                               "by itself when there is room again")
-                log.error("%s (%s failed: %s)", self.paused, where, error)
+                if self.paused is None:  # said once; each retry while it stays full, quietly
+                    self.paused = (f"the disk is full ({self.settings.library}): work is paused and resumes "
+                                   "by itself when there is room again")
+                    log.error("%s (%s failed: %s)", self.paused, where, error)
+                else:
+                    log.debug("%s failed again, the disk still full (%s)", where, error)
             else:
                 log.error("%s failed (%s); retrying in %d s", where, error, delay,
                           exc_info=not isinstance(exc, UserError | OSError))
