@@ -16,11 +16,12 @@ from .vectors import DIM, near, unit
 EPS = 0.45  # the open pack's
 
 
-def rule(vectors: np.ndarray, trusted: np.ndarray, photo: np.ndarray | None = None) -> np.ndarray:
+def rule(vectors: np.ndarray, trusted: np.ndarray, photo: np.ndarray | None = None,
+         found: np.ndarray | None = None) -> np.ndarray:
     v = vectors.astype(np.float32)
     a, b, s = edges(v, 0.3, 32)  # the stored graph's floor and its default neighbours
     group = np.arange(len(v)) if photo is None else photo
-    return persons(v, a, b, s, EPS, 2, EPS, 0.65, 0.6, trusted, group)
+    return persons(v, a, b, s, EPS, 2, EPS, 0.65, 0.6, trusted, group, can_pair=found)
 
 
 def background(rng: np.random.Generator, n: int) -> list[np.ndarray]:
@@ -81,3 +82,20 @@ def test_a_pair_draws_no_third_face_in() -> None:
     trusted = np.zeros(len(vectors), bool)
     labels = rule(vectors, trusted)
     assert np.bincount(labels[labels >= 0]).max(initial=0) <= 2
+
+
+def test_a_region_marked_by_hand_where_no_face_was_found_is_never_paired() -> None:
+    """Two corners of background marked as faces by hand, the detector finding none in either
+    (a page test: the second was put into a person of two with the first): nothing says they are
+    faces, and two crops of background are as alike as two faces. The same two as found faces
+    are a pair."""
+    rng = np.random.default_rng(4)
+    corner = unit(rng.normal(size=DIM))
+    marked = [near(corner, np.sqrt(0.6), rng) for _ in range(2)]
+    vectors = np.array(marked + background(rng, 20))
+    trusted = np.ones(len(vectors), bool)
+    trusted[:2] = False  # no landmarks: weak
+    found = np.ones(len(vectors), bool)
+    assert rule(vectors, trusted, found=found)[0] == rule(vectors, trusted, found=found)[1] >= 0  # the premise
+    found[1] = False
+    assert (rule(vectors, trusted, found=found)[:2] < 0).all()

@@ -219,14 +219,15 @@ def persons(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, sim: np.ndarray, 
             join_eps: float, attach_eps: float, weak_attach_eps: float, trusted: np.ndarray,
             group: np.ndarray | None = None, weak_eps: float | None = None, attach_support: int = ATTACH_SUPPORT,
             support_slack: float = SUPPORT_SLACK, attach_lead: float | np.ndarray = ATTACH_LEAD,
-            join_wide: float = JOIN_WIDE, pair_lead: float = PAIR_LEAD) -> np.ndarray:
+            join_wide: float = JOIN_WIDE, pair_lead: float = PAIR_LEAD,
+            can_pair: np.ndarray | None = None) -> np.ndarray:
     """The whole rule: tight DBSCAN over the graph's edges (trusted cores only), clusters
     joined by their centres (or, a little farther, by several face pairs), stray faces attached
     (near several of a person's faces, and nearer to it than to any other person by a lead), and
     every group whose faces spread too far from their centre clustered again by density
     (clustering/spread.py), and two unknown faces each other's nearest by ``pair_lead`` made a
-    person (clustering/pairs.py). A distance of 0 turns a stage off. ``attach_lead``: one for every
-    face, or each face's own (``leads``)."""
+    person (clustering/pairs.py; ``can_pair``: the faces that may be, default all). A distance
+    of 0 turns a stage off. ``attach_lead``: one for every face, or each face's own (``leads``)."""
     from .dbscan import _apart, dbscan_graph
     from .spread import split_loose
 
@@ -241,11 +242,11 @@ def persons(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, sim: np.ndarray, 
                          attach_eps, weak_attach_eps, trusted[kept], None if group is None else group[kept],
                          weak_eps, attach_support, support_slack,
                          np.asarray(attach_lead)[kept] if np.ndim(attach_lead) else attach_lead, join_wide,
-                         pair_lead)
+                         pair_lead, None if can_pair is None else can_pair[kept])
         return labels[row[original]] if len(labels) else np.full(n, -1, np.int64)
     tight = dbscan_graph(n, a, b, sim, eps, min_samples, trusted, group, weak_eps)
     if len(tight) == 0 or tight.max() < 0:
-        return pair_unknown(tight, a, b, sim, 1.0 - eps - PAIR_BEYOND, pair_lead, group)
+        return pair_unknown(tight, a, b, sim, 1.0 - eps - PAIR_BEYOND, pair_lead, group, can_pair)
     joined = tight
     if join_eps:
         joined = join_clusters(vectors, tight, 1.0 - join_eps, trusted, group, (a, b, sim), join_wide)
@@ -255,7 +256,7 @@ def persons(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, sim: np.ndarray, 
         joined = attach(vectors, joined, np.where(joined >= 0, tight, -1), trusted, 1.0 - attach_eps,
                         1.0 - (weak_attach_eps or attach_eps), group, attach_support, support_slack, attach_lead)
     return pair_unknown(split_loose(vectors, joined, eps), a, b, sim, 1.0 - eps - PAIR_BEYOND, pair_lead,
-                        group)
+                        group, can_pair)
 
 
 def leads(size_px: np.ndarray, yaw: np.ndarray, lead: float = ATTACH_LEAD,

@@ -42,14 +42,18 @@ def nearest_two(n: int, a: np.ndarray, b: np.ndarray, sim: np.ndarray,
 
 
 def pair_unknown(labels: np.ndarray, a: np.ndarray, b: np.ndarray, sim: np.ndarray, min_sim: float,
-                 lead: float = PAIR_LEAD, group: np.ndarray | None = None) -> np.ndarray:
+                 lead: float = PAIR_LEAD, group: np.ndarray | None = None,
+                 can_pair: np.ndarray | None = None) -> np.ndarray:
     """``labels`` with each mutual pair of unknown faces (see the module) made a new person.
     ``min_sim``: the pair's least similarity (1 - eps - PAIR_BEYOND in the rule). The edges must
     reach down to ``min_sim - lead`` (the stored graph's do); ``group``: faces
-    of one photo, never a pair."""
+    of one photo, never a pair; ``can_pair``: the faces that may be in one (a face marked by
+    hand where the detector found none is not: nothing says it is a face, and two such regions
+    of background are as alike as two faces)."""
     if lead <= 0 or len(labels) == 0 or not (labels < 0).any():
         return labels
     unknown = labels < 0
+    takes = unknown if can_pair is None else unknown & can_pair
     # an edge counts only where it can be a pair's or its rival's, from a face still unknown
     keep = (sim >= min_sim - lead) & (unknown[a] | unknown[b])
     if group is not None:
@@ -57,9 +61,9 @@ def pair_unknown(labels: np.ndarray, a: np.ndarray, b: np.ndarray, sim: np.ndarr
     best, best_sim, second_sim = nearest_two(len(labels), a[keep], b[keep], sim[keep], unknown)
     with np.errstate(invalid="ignore"):  # -inf - -inf: a face with no edge, never paired
         clear = best_sim - second_sim >= lead
-    i = np.flatnonzero(unknown & (best >= 0) & (best_sim >= min_sim) & clear)
+    i = np.flatnonzero(takes & (best >= 0) & (best_sim >= min_sim) & clear)
     j = best[i]
-    ok = (best[j] == i) & (i < j) & unknown[j] & clear[j]
+    ok = (best[j] == i) & (i < j) & takes[j] & clear[j]
     i, j = i[ok], j[ok]
     if not len(i):
         return labels

@@ -68,6 +68,7 @@ class FaceTable:
     norm: np.ndarray | None = None  # the recognizer's raw output length (NaN: not known)
     size: np.ndarray | None = None  # the shorter side of each face's box, in pixels
     yaw: np.ndarray | None = None  # how far each face is turned (models/pose.py)
+    found: np.ndarray | None = None  # the detector found it (not a region marked by hand with no face found)
 
     def leads(self) -> float | np.ndarray:
         """The lead each face needs to be attached (merge.leads; one for all without sizes)."""
@@ -99,6 +100,7 @@ def load_faces(lib: Library, ids: Iterable[int] | None = None) -> FaceTable:
         norm=np.array([np.nan if r[9] is None else r[9] for r in rows], np.float32),
         size=size,
         yaw=yaw(kps),
+        found=det > 0,
     )
 
 
@@ -281,7 +283,7 @@ def labels_for(lib: Library, faces: FaceTable, graph: Graph, p: Params) -> np.nd
     pos = np.searchsorted(faces.ids, graph.a), np.searchsorted(faces.ids, graph.b)
     return persons(faces.vectors, pos[0], pos[1], graph.sim, p.eps, p.min_samples, p.join_eps, p.attach_eps,
                    p.weak_attach_eps, faces.can_core, faces.photo, lib.settings.weak_eps or None,
-                   attach_lead=faces.leads())
+                   attach_lead=faces.leads(), can_pair=faces.found)
 
 
 def moves(faces: FaceTable, result: Plan) -> tuple[list[int], dict[int, int | None]]:
