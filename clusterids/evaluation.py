@@ -20,7 +20,7 @@ import numpy as np
 from .clustering.dbscan import edges
 from .clustering.graph import neighbours
 from .clustering.merge import ATTACH_LEAD, ATTACH_SUPPORT, JOIN_WIDE, SUPPORT_SLACK, persons
-from .clustering.pairs import PAIR_BEYOND, PAIR_LEAD
+from .clustering.pairs import PAIR_LEAD, pair_reach
 from .clustering.people import load_faces, params
 from .store import reads
 from .store.library import Library
@@ -227,7 +227,7 @@ def ours(vectors: np.ndarray, eps: float = 0.45, min_samples: int = 3, can_core:
     within the wide join's reach where it is farther, and the pairs' lead beyond: the stored
     graph holds them too);
     ``attach_lead`` one for all faces or each face's (merge.leads, as the recluster has it)."""
-    reach = max(eps, join_eps + join_wide if join_eps else 0.0, eps + PAIR_BEYOND + pair_lead)
+    reach = max(eps, join_eps + join_wide if join_eps else 0.0, 1.0 - pair_reach(eps) + pair_lead)
     a, b, s = edges(vectors, 1.0 - reach, 64)
     trusted = np.ones(len(vectors), bool) if can_core is None else can_core
     return persons(vectors, a, b, s, eps, min_samples, join_eps, attach_eps, weak_attach_eps, trusted, group, weak_eps,

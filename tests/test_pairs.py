@@ -99,3 +99,16 @@ def test_a_region_marked_by_hand_where_no_face_was_found_is_never_paired() -> No
     assert rule(vectors, trusted, found=found)[0] == rule(vectors, trusted, found=found)[1] >= 0  # the premise
     found[1] = False
     assert (rule(vectors, trusted, found=found)[:2] < 0).all()
+
+
+def test_a_radius_widened_by_hand_pairs_no_faces_less_alike_than_the_graph_sees() -> None:
+    """With eps 0.6 set by hand, eps + 0.1 would pair faces 0.3 alike, where the stored graph
+    (edges down to 0.3) cannot see a rival within the lead: the pair's reach stays at 0.4."""
+    rng = np.random.default_rng(6)
+    basis = np.linalg.qr(rng.normal(size=(DIM, 3)))[0].T
+    two = [np.sqrt(0.35) * basis[0] + np.sqrt(0.65) * basis[k] for k in (1, 2)]  # 0.35 alike
+    vectors = np.array(two + background(rng, 10)).astype(np.float32)
+    a, b, s = edges(vectors, 0.3, 32)
+    trusted = np.zeros(len(vectors), bool)
+    labels = persons(vectors, a, b, s, 0.6, 2, 0.6, 0.65, 0.6, trusted, np.arange(len(vectors)))
+    assert (labels[:2] < 0).all()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .graph import neighbours
-from .pairs import PAIR_BEYOND, PAIR_LEAD, pair_unknown
+from .pairs import PAIR_LEAD, pair_reach, pair_unknown
 
 ROUNDS = 3
 # A stray face joins a person only when this many of its trusted faces are near it too, not its
@@ -246,7 +246,7 @@ def persons(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, sim: np.ndarray, 
         return labels[row[original]] if len(labels) else np.full(n, -1, np.int64)
     tight = dbscan_graph(n, a, b, sim, eps, min_samples, trusted, group, weak_eps)
     if len(tight) == 0 or tight.max() < 0:
-        return pair_unknown(tight, a, b, sim, 1.0 - eps - PAIR_BEYOND, pair_lead, group, can_pair)
+        return pair_unknown(tight, a, b, sim, pair_reach(eps), pair_lead, group, can_pair)
     joined = tight
     if join_eps:
         joined = join_clusters(vectors, tight, 1.0 - join_eps, trusted, group, (a, b, sim), join_wide)
@@ -255,7 +255,7 @@ def persons(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, sim: np.ndarray, 
     if attach_eps:
         joined = attach(vectors, joined, np.where(joined >= 0, tight, -1), trusted, 1.0 - attach_eps,
                         1.0 - (weak_attach_eps or attach_eps), group, attach_support, support_slack, attach_lead)
-    return pair_unknown(split_loose(vectors, joined, eps), a, b, sim, 1.0 - eps - PAIR_BEYOND, pair_lead,
+    return pair_unknown(split_loose(vectors, joined, eps), a, b, sim, pair_reach(eps), pair_lead,
                         group, can_pair)
 
 

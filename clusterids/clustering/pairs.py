@@ -17,6 +17,9 @@ import numpy as np
 
 PAIR_LEAD = 0.05
 PAIR_BEYOND = 0.1  # a pair may lie this much beyond eps (its lead is what makes it safe)
+# ... but never less alike than this: the stored graph keeps edges down to 0.3 (GRAPH_MIN_SIM),
+# and a rival within the lead must be among them (a wide eps set by hand would pass it unseen)
+PAIR_MIN_SIM = 0.4
 
 
 def nearest_two(n: int, a: np.ndarray, b: np.ndarray, sim: np.ndarray,
@@ -45,7 +48,7 @@ def pair_unknown(labels: np.ndarray, a: np.ndarray, b: np.ndarray, sim: np.ndarr
                  lead: float = PAIR_LEAD, group: np.ndarray | None = None,
                  can_pair: np.ndarray | None = None) -> np.ndarray:
     """``labels`` with each mutual pair of unknown faces (see the module) made a new person.
-    ``min_sim``: the pair's least similarity (1 - eps - PAIR_BEYOND in the rule). The edges must
+    ``min_sim``: the pair's least similarity (``pair_reach`` in the rule). The edges must
     reach down to ``min_sim - lead`` (the stored graph's do); ``group``: faces
     of one photo, never a pair; ``can_pair``: the faces that may be in one (a face marked by
     hand where the detector found none is not: nothing says it is a face, and two such regions
@@ -73,4 +76,11 @@ def pair_unknown(labels: np.ndarray, a: np.ndarray, b: np.ndarray, sim: np.ndarr
     return out
 
 
-__all__ = ["PAIR_BEYOND", "PAIR_LEAD", "nearest_two", "pair_unknown"]
+
+
+def pair_reach(eps: float) -> float:
+    """The least similarity of a pair under the rule's radius ``eps``."""
+    return max(1.0 - eps - PAIR_BEYOND, PAIR_MIN_SIM)
+
+
+__all__ = ["PAIR_BEYOND", "PAIR_LEAD", "PAIR_MIN_SIM", "nearest_two", "pair_reach", "pair_unknown"]

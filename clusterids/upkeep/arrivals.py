@@ -25,7 +25,7 @@ import numpy as np
 from ..clustering import people as rule
 from ..clustering.dbscan import edges
 from ..clustering.graph import Graph
-from ..clustering.pairs import PAIR_BEYOND
+from ..clustering.pairs import pair_reach
 from ..store import grouping, reads
 from ..store.library import Library
 
@@ -70,7 +70,7 @@ def neighbourhood(lib: Library, face_ids: list[int], p: rule.Params) -> set[int]
                     near.add(int(h.person))
                 elif h.id not in region:  # an unknown face in reach: it may attach now
                     region.add(int(h.id))
-                    if h.score >= 1.0 - eps - PAIR_BEYOND:  # its own neighbours decide a pair
+                    if h.score >= min(1.0 - eps, pair_reach(eps)):  # its own neighbours decide a pair
                         found.append(int(h.id))
         if hop + 1 == HOPS or not found:
             break
