@@ -8,19 +8,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from .browser import Site, fresh_persons, needs_chromium, status
+from .browser import Site, fresh_persons, needs_chromium
 from .conftest import needs_shared
 from .test_daemon import wait_until
 from .test_page_phone import twin
 
 
 def _drag_merge(site: Site, page: Any, dragged: int, onto: int) -> None:
+    page.set_viewport_size({"width": 1280, "height": 6000})  # every card on screen: a drag that scrolls drops astray
     page.goto(site.base + "/#/")
     page.reload()  # the grid as it is now: the counts the page orders a merge by
     for pid in (dragged, onto):
         page.wait_for_selector(f".card[data-person='{pid}']")
     page.wait_for_load_state("networkidle")
+    names = [(p["name"] or p["label"]) for p in (site.person(dragged), site.person(onto))]
     page.drag_and_drop(f".card[data-person='{dragged}']", f".card[data-person='{onto}']")
+    asked = page.inner_text("dialog[open]")
+    assert all(n in asked for n in names), f"the drop asked another merge than {names}: {asked!r}"
     page.click("dialog[open] #confirm-merge")
 
 
@@ -34,7 +38,8 @@ def test_dragging_a_named_person_onto_an_unnamed_one_keeps_the_named_one(site: S
     wait_until(lambda: site.person(unnamed["id"]) is None, 30, "the merge")
     kept = site.person(named["id"])
     assert kept is not None and kept["name"] == "Trial Dragged" and kept["faces"] == named["faces"] + unnamed["faces"]
-    assert status(page).startswith(f"Person_{unnamed['id']} merged into Trial Dragged")
+    page.wait_for_function("(t) => document.querySelector('#status').textContent.startsWith(t)",
+                           arg=f"Person_{unnamed['id']} merged into Trial Dragged", timeout=10_000)
     page.goto(f"{site.base}/#/person/{named['id']}")  # its address still works
     page.wait_for_function("document.querySelector('#rename')?.value === 'Trial Dragged'")
 
