@@ -11,8 +11,10 @@ the backups (pg_dump): nothing here runs.
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import json
+import logging
 import os
 import sqlite3
 import time
@@ -27,6 +29,8 @@ BACKUPS_DIR = "backups"
 LEGACY_FILE = "library.db.bak"  # the single copy of libraries made before generations
 DB_FILE = "library.db"
 KEEP = 3
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -102,8 +106,7 @@ def make(root: Path, keep: int = KEEP) -> Copy | None:
     if not (root / DB_FILE).is_file():
         return None
     folder = root / BACKUPS_DIR
-    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"{time.time() % 1:.6f}"[1:].replace(".", "_")
-    dest = folder / f"library-{stamp}Z.db"
+    dest = folder / _next_name(folder, time.time())
     tmp = folder / (dest.name + ".tmp")
     try:
         folder.mkdir(mode=0o700, exist_ok=True)
@@ -120,12 +123,32 @@ def make(root: Path, keep: int = KEEP) -> Copy | None:
             os.fsync(fh.fileno())
         os.replace(tmp, dest)
         _fsync_dir(folder)
-    except (OSError, sqlite3.Error):
+    except (OSError, sqlite3.Error) as exc:
+        log.info("no copy of %s was made (%s): the older copies in %s stay", root / DB_FILE, exc, folder)
         tmp.unlink(missing_ok=True)
         return None
     for old in sorted(folder.glob("library-*.db"), reverse=True)[max(1, keep):]:
         old.unlink(missing_ok=True)
     return read_copy(dest)
+
+
+def _name(at: float) -> str:
+    whole = int(at)
+    return f"library-{time.strftime('%Y%m%dT%H%M%S', time.gmtime(whole))}_{int((at - whole) * 1e6):06d}Z.db"
+
+
+def _next_name(folder: Path, now: float) -> str:
+    """A new copy's name, from the time it is made, always after every older copy's: the newest
+    copy is the last by name, even where the clock was set back between two copies."""
+    older = sorted(folder.glob("library-*.db")) if folder.is_dir() else []
+    if not older or _name(now) > older[-1].name:
+        return _name(now)
+    try:
+        last = calendar.timegm(time.strptime(older[-1].name[8:23], "%Y%m%dT%H%M%S")) + \
+            int(older[-1].name[24:30]) / 1e6
+    except ValueError:  # a name given by hand
+        return older[-1].name[:-3] + "~.db"
+    return _name(last + 1e-6) if _name(last + 1e-6) > older[-1].name else _name(last + 2e-6)
 
 
 def _fsync_dir(folder: Path) -> None:

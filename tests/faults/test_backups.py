@@ -11,6 +11,8 @@ import time
 
 import pytest
 
+from clusterids.store import backup
+
 from ..conftest import lfw_people, needs_shared
 from .conftest import problems
 from .test_damage import one_line_error
@@ -25,6 +27,8 @@ def sixty(tmp_path, env, run_json):
         shutil.copy(p, photos / p.parent.name / p.name)
     assert run_json("index", photos)["photos_new"] == 60
     run_json("recluster")
+    held = [(c.path.name, c.people) for c in backup.copies(tmp_path / "library")]
+    assert held and held[0][1] > 0, f"the newest copy is the recluster's, with its persons: {held}"
     pid = run_json("people")[0]["id"]
     run_json("rename", pid, "Renamed After The Copy")
     return {"photos": photos, "library": tmp_path / "library", "person": pid}
@@ -137,3 +141,21 @@ def test_repair_refuses_an_emptied_database(sixty, env, run):
     line = one_line_error(run("doctor", "--repair", ok=False))  # the old journal beside it is not its own
     assert "looks emptied or replaced" in line and "clusterids restore" in line, line
     assert len(list((library / "vectors").rglob("*"))) > 0
+
+
+def test_the_newest_copy_is_the_last_by_name_even_when_the_clock_went_back(tmp_path, monkeypatch):
+    """A clock set back between two copies (a machine syncing its time) must not make a restore
+    pick the older copy as the newest."""
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / backup.DB_FILE) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    made = []
+    for at in (1_800_000_000.5, 1_800_000_000.2, 1_799_999_000.0, 1_800_000_000.500001):
+        monkeypatch.setattr(backup.time, "time", lambda at=at: at)
+        before = set((tmp_path / backup.BACKUPS_DIR).glob("*.db"))
+        backup.make(tmp_path, keep=10)
+        (new,) = set((tmp_path / backup.BACKUPS_DIR).glob("*.db")) - before
+        made.append(new.name)
+    assert sorted(made) == made, made
+    assert made[0] == "library-20270115T080000_500000Z.db"
