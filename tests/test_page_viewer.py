@@ -226,3 +226,56 @@ def test_a_long_file_name_breaks_in_the_viewer_on_a_phone(site: Site, open_page:
     longest = max(site.json("faces"), key=lambda f: len(Path(f["photo"]).name))
     page = open_photo(open_page, site.photo_id(Path(longest["photo"]).name), "phone")
     assert len(page.inner_text("h1")) >= 30 and sideways(page) == 0
+
+
+@needs_shared
+@needs_chromium
+def test_close_from_a_bookmark_takes_the_viewers_place_in_the_history(site: Site, open_page: Any) -> None:
+    """A viewer opened from outside the page (a bookmark, a typed address) closes to the view its
+    list belongs to in place of its own entry: Back then leaves the page, not back to the viewer."""
+    person = site.json("people")[0]
+    photo = site.photo_id(Path(site.json("faces", "--person", person["id"])[0]["photo"]).name)
+    page = open_page("#/", "desktop")
+    for close in ("#photo-close", "Escape"):
+        page.goto("about:blank")
+        page.goto(f"{site.base}/#/photo/{photo}?from=person/{person['id']}")  # a document of its own
+        page.wait_for_selector("#viewer .box")
+        if close.startswith("#"):
+            page.click(close)
+        else:
+            page.keyboard.press(close)
+        page.wait_for_url(re.compile(rf"#/person/{person['id']}$"))
+        page.wait_for_selector("#timeline")
+        page.go_back()
+        page.wait_for_url("about:blank", timeout=5000)
+
+
+@needs_shared
+@needs_chromium
+def test_escape_while_the_next_photo_loads_closes_the_viewer_for_good(site: Site, open_page: Any) -> None:
+    person = site.json("people")[0]
+    page = open_page(f"#/person/{person['id']}", "desktop")
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.wait_for_selector("#timeline a.photo-link")
+    page.locator("#timeline a.photo-link").first.click()
+    page.wait_for_selector("#viewer .box")
+    held: list[Any] = []
+    page.route("**/api/v1/photos/view?*", lambda route: held.append(route))  # the next photo: held back
+    page.keyboard.press("ArrowRight")
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the next photo was not asked for"
+    page.keyboard.press("Escape")  # while it loads
+    page.wait_for_url(re.compile(rf"#/person/{person['id']}$"), timeout=5000)
+    page.wait_for_selector("#timeline")
+    held[0].continue_()  # the photo read late
+    page.unroute("**/api/v1/photos/view?*")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(300)
+    assert page.locator("#viewer").count() == 0 and page.locator("#timeline").count() == 1
+    assert re.search(rf"#/person/{person['id']}$", page.url)
+    assert errors == []

@@ -51,6 +51,16 @@ function stripItem(f, stage, name) {
 
 export async function photoView(id, alive, params) {
   const from = params.get("from");
+  // Esc closes the viewer while the photo is still read too (the step before is still shown, its
+  // keys gone with it): the photo read late is never drawn then (alive() is false)
+  const early = (e) => {
+    if (e.key !== "Escape" || dialog.open || e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (document.querySelector("header.open") || (e.target.closest && e.target.closest("input, textarea, select"))) return;
+    e.preventDefault();
+    closeViewer(from);
+  };
+  document.addEventListener("keydown", early);
+  onLeave(() => document.removeEventListener("keydown", early));
   const [data, place] = await Promise.all([api.photo(id), around(from, Number(id)), loadPersons()]);
   const go = (step) => {
     const target = step > 0 ? place.next : place.prev;
@@ -97,6 +107,7 @@ export async function photoView(id, alive, params) {
     else if (e.key === "ArrowRight" || e.key === "ArrowLeft") { e.preventDefault(); go(e.key === "ArrowRight" ? 1 : -1); }
   };
   if (!alive()) return stage.close();
+  document.removeEventListener("keydown", early);
   document.addEventListener("keydown", onKey);
   onLeave(() => { document.removeEventListener("keydown", onKey); stage.close(); });
   for (const n of [place.prev, place.next]) if (n !== null) new Image().src = api.photoUrl(n, true);  // the next step is instant
@@ -124,11 +135,12 @@ export async function photoView(id, alive, params) {
 
 /** Back to the view the viewer was opened from, at the place left and with the focus on what opened
  * it (main.js keeps both per visit); a viewer opened from outside the page (a link, a bookmark)
- * goes to the view its list belongs to. */
+ * goes to the view its list belongs to, in the viewer's place in the history. */
 function closeViewer(from) {
   if (history.state && history.state.opener) { history.back(); return; }
   const m = /^(?:person|faces)\/(\d+)$/.exec(from || "");
-  location.hash = m ? `#/person/${m[1]}` : from === "unknown" ? "#/unknown" : "#/";
+  // in place of the viewer's entry: Back must not bring the viewer back
+  location.replace(m ? `#/person/${m[1]}` : from === "unknown" ? "#/unknown" : "#/");
 }
 
 // How much of the smaller of two boxes the other covers (core/marks.py covered): a loose box
