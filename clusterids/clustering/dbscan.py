@@ -45,21 +45,29 @@ def dbscan_graph(n: int, a: np.ndarray, b: np.ndarray, sim: np.ndarray, eps: flo
         rank = np.argsort(np.argsort(first))
         labels[cores] = rank[comp]
     # border points: the most similar core neighbour
-    src = np.concatenate([a, b])
-    dst = np.concatenate([b, a])
-    s = np.concatenate([sim, sim])
+    src, dst, s = both_ways(a, b, sim)
     to_core = ~core[src] & core[dst]
     if can_core is not None and weak_eps is not None and weak_eps < eps:
         to_core &= can_core[src] | (s >= 1.0 - weak_eps)
-    src, dst, s = src[to_core], dst[to_core], s[to_core]
-    if len(src):
-        order = np.lexsort((-s, src))
-        src, dst = src[order], dst[order]
-        first_of = np.r_[True, src[1:] != src[:-1]]
-        labels[src[first_of]] = labels[dst[first_of]]
+    src, dst, _, first = ranked(src[to_core], dst[to_core], s[to_core])
+    labels[src[first]] = labels[dst[first]]
     if group is not None:
         labels = _apart(labels, group, a, b, sim)
     return labels
+
+
+def both_ways(a: np.ndarray, b: np.ndarray, sim: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Undirected edges as directed ones, each in both directions."""
+    return np.concatenate([a, b]), np.concatenate([b, a]), np.concatenate([sim, sim])
+
+
+def ranked(src: np.ndarray, dst: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Directed edges ordered by source, each source's most similar first, and where each
+    source's run starts (so ``dst[first]`` is each source's nearest)."""
+    order = np.lexsort((-s, src))
+    src, dst, s = src[order], dst[order], s[order]
+    first = np.flatnonzero(np.r_[True, src[1:] != src[:-1]]) if len(src) else np.zeros(0, np.int64)
+    return src, dst, s, first
 
 
 def _apart(labels: np.ndarray, group: np.ndarray, a: np.ndarray, b: np.ndarray, sim: np.ndarray) -> np.ndarray:
@@ -74,9 +82,7 @@ def _apart(labels: np.ndarray, group: np.ndarray, a: np.ndarray, b: np.ndarray, 
     clash = counts[inv] > 1
     if not clash.any():
         return labels
-    src = np.concatenate([a, b])
-    dst = np.concatenate([b, a])
-    s = np.concatenate([sim, sim]).astype(np.float64)
+    src, dst, s = both_ways(a, b, sim.astype(np.float64))
     inside = (labels[src] >= 0) & (labels[src] == labels[dst])
     strength = np.bincount(src[inside], weights=s[inside], minlength=len(labels))
     out = labels.copy()

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .dbscan import both_ways, ranked
+
 PAIR_LEAD = 0.05
 PAIR_BEYOND = 0.1  # a pair may lie this much beyond eps (its lead is what makes it safe)
 # ... but never less alike than this: the stored graph keeps edges down to 0.3 (GRAPH_MIN_SIM),
@@ -26,13 +28,11 @@ def nearest_two(n: int, a: np.ndarray, b: np.ndarray, sim: np.ndarray,
                 of: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each face's nearest face over the edges (-1: none), its similarity and the second
     nearest's (-inf where there are fewer edges); ``of``: only these faces' (a mask)."""
-    src, dst, s = np.concatenate([a, b]), np.concatenate([b, a]), np.concatenate([sim, sim])
+    src, dst, s = both_ways(a, b, sim)
     if of is not None:
         mine = of[src]
         src, dst, s = src[mine], dst[mine], s[mine]
-    order = np.lexsort((-s, src))
-    src, dst, s = src[order], dst[order], s[order]
-    first = np.flatnonzero(np.r_[True, src[1:] != src[:-1]]) if len(src) else np.zeros(0, np.int64)
+    src, dst, s, first = ranked(src, dst, s)
     best = np.full(n, -1, np.int64)
     best_sim = np.full(n, -np.inf)
     second_sim = np.full(n, -np.inf)
