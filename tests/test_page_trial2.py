@@ -184,6 +184,22 @@ def test_the_viewer_opened_from_the_face_grid_steps_in_the_grids_order(site: Sit
         page.keyboard.press("ArrowRight")
 
 
+# the persons of the people grid, in its order
+CARDS = "[...document.querySelectorAll('#people .card.person')].map(c => Number(c.dataset.person))"
+
+
+def _left(page: Any) -> None:
+    """Marks the people grid shown now: the one Back leaves on the screen while its own loads."""
+    page.evaluate("document.querySelector('#people').dataset.left = '1'")
+
+
+def _back_in(page: Any, ids: list[int]) -> None:
+    """Waits for the grid that Back draws (not the one left, still shown while it loads: a field
+    filled there before Back's view comes is a field filled twice) to show the persons ``ids``."""
+    page.wait_for_function(f"document.querySelector('#people:not([data-left])') !== null"
+                           f" && {CARDS}.length === {len(ids)} && {CARDS}.every(id => {ids}.includes(id))")
+
+
 @needs_shared
 @needs_chromium
 def test_enter_in_the_people_filter_opens_the_match(site: Site, open_page: Any) -> None:
@@ -193,18 +209,21 @@ def test_enter_in_the_people_filter_opens_the_match(site: Site, open_page: Any) 
     page = open_page()
     page.focus("#filter")
     page.keyboard.type("enterprise")  # Enter at once, before the list follows the typing
+    _left(page)
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(rf"#/person/{one['id']}$"))
     page.go_back()
-    page.wait_for_selector(f".card.person[data-person='{one['id']}']")
+    _back_in(page, [one["id"]])
     assert page.input_value("#filter") == "enterprise"
     page.fill("#filter", "trial enterpris")  # two match: the first shown opens
-    page.wait_for_timeout(400)
+    page.wait_for_function(f"{CARDS}.length === 2 && {CARDS}.every(id => [{one['id']}, {two['id']}].includes(id))")
     first = page.locator("#people .card.person").first.get_attribute("data-person")
     page.focus("#filter")
+    _left(page)
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(rf"#/person/{first}$"))
     page.go_back()
+    _back_in(page, [one["id"], two["id"]])
     page.fill("#filter", "nobody is called this")
     page.keyboard.press("Enter")
     page.wait_for_function("document.querySelector('#status').textContent.includes('Nobody matches')")

@@ -54,6 +54,10 @@ export async function peopleView(alive) {
   const check = (id, key, on, text) => el("label", { class: "check" },
     el("input", { type: "checkbox", id, checked: on, onchange: (e) => set(key, e.target.checked ? "1" : "0") }), ` ${text}`);
   if (!alive()) return;
+  // what is typed in the field now, read before the view is replaced (a field taken out of the
+  // page has the focus no more): the keys typed while this page loaded, and the selection they replace
+  const was = document.activeElement && document.activeElement.id === "filter" ? document.activeElement : null;
+  const typing = was && { value: was.value, start: was.selectionStart, end: was.selectionEnd, dir: was.selectionDirection };
   document.title = "People · ClusterIdentities";
   view.replaceChildren(
     el("h1", { text: `People (${page.total})` }),
@@ -66,10 +70,9 @@ export async function peopleView(alive) {
     el("p", { class: "meta hint touch-hint", text: "To merge two persons, open one and choose \u201cMerge with…\u201d." }),
     page.people.length ? grid : el("p", { class: "empty", text: pr.q ? `Nobody matches "${pr.q}".` : "No people yet: add photos, then recluster." }),
     more);
-  const typing = document.activeElement && document.activeElement.id === "filter" ? document.activeElement.value : null;
-  if (typing !== null) {  // keep what was typed while this page loaded, and the focus
-    filter.value = typing;
+  if (typing) {  // keep what was typed while this page loaded, its selection, and the focus
+    filter.value = typing.value;
     filter.focus();
-    filter.setSelectionRange(typing.length, typing.length);
+    filter.setSelectionRange(typing.start, typing.end, typing.dir);
   }
 }
