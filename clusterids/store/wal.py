@@ -72,8 +72,11 @@ def opened(db: Path) -> None:
 def closed(db: Path) -> None:
     """The engine was disposed: once SQLite has removed the WAL (no other process holds the
     database), the session closed cleanly and the marker goes."""
-    if not db.with_name(db.name + "-wal").exists():
+    wal = db.with_name(db.name + "-wal")
+    if not wal.exists():
         marker_of(db).unlink(missing_ok=True)
+        if wal.exists():  # another process opened the database meanwhile, and found the marker there
+            opened(db)
 
 
 def forget(db: Path) -> None:

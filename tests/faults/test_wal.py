@@ -162,3 +162,26 @@ def test_deleted_wal_without_a_lost_correction_is_a_warning(tmp_path: Path) -> N
     assert "2 vectors compared and mended" in done.stderr, done.stderr
     assert problems(c["env"]) == []
     assert "write-ahead log" not in cli_proc(c["env"], "status", timeout=60).stderr  # said once
+
+
+def test_a_process_opening_as_another_closes_keeps_the_marker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The closing process finds no WAL and removes the marker; a second process opened the
+    database just then (its WAL made, the marker seen, so not made again): the marker must stay,
+    or a crash of the second would pass unseen."""
+    from clusterids.store import wal
+
+    db = tmp_path / "library.db"
+    db.write_bytes(b"")
+    wal.opened(db)
+    marker, real_unlink = wal.marker_of(db), Path.unlink
+
+    def unlink_as_another_opens(self: Path, missing_ok: bool = False) -> None:
+        if self == marker:  # the other process: its connection makes the WAL, the marker is there
+            db.with_name(db.name + "-wal").write_bytes(b"")
+            wal.opened(db)
+        real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", unlink_as_another_opens)
+    wal.closed(db)
+    monkeypatch.undo()
+    assert marker.exists()
