@@ -246,3 +246,23 @@ def test_a_photo_turned_in_an_editor_hands_its_names_to_the_faces_where_the_turn
         now = {(f.x1, f.y1): f.person_id for f in reads.faces(s, photo_id=photo.id)}
         ann, bob = (reads.find_person(s, n).id for n in ("Ann", "Bob"))
     assert now == {faces[0].bbox[:2]: ann, faces[1].bbox[:2]: bob}
+
+
+def test_the_person_kept_by_a_merge_keeps_its_picture(lib, core, three):
+    """Merging a person whose faces are larger into another must not give the kept person the
+    other's face as its picture (the page showed Serena Williams on Bill Clinton's card)."""
+    from clusterids.store.db import Face
+
+    run(core, "people.recluster")
+    faces = [[f for photo in three["faces"][i] for f in photo] for i in (0, 1)]
+    keep, other = (next(p for p, fs in persons_of(lib).items() if set(fs) >= set(faces[i])) for i in (0, 1))
+    with lib.db.transaction() as s:
+        for fid in faces[1]:
+            s.get(Face, fid).size_px = 400.0  # the other person's faces are the better ones
+    with lib.db.read() as s:
+        before = next(c.cover for c in reads.person_counts(s, covers=True) if c.person.id == keep)
+    assert before in persons_of(lib)[keep]
+    run(core, "people.merge", persons=[str(keep), str(other)])
+    with lib.db.read() as s:
+        after = next(c.cover for c in reads.person_counts(s, covers=True) if c.person.id == keep)
+    assert after == before

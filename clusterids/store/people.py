@@ -21,7 +21,7 @@ from . import corrections_log, journal, outbox
 from .database import Database
 from .db import Face, FaceMove, Journal, KeepApart, Person, Photo, Rejection
 from .photos import NewFace, insert_faces
-from .reads import MAX_ID, _find_person, _named, name_key, person_row
+from .reads import COVER_ORDER, MAX_ID, _find_person, _named, name_key, person_row
 from .rows import LABEL, PersonRow, label
 
 
@@ -337,6 +337,7 @@ def merge(db: Database, persons: list[str], name: str | None = None) -> Merged:
         early = [f for f in _dated_before(s, [keep.id, *ids], born) if not f.pinned]
         before = _snapshot(s, {f.id: f for f in faces + rejected + early}.values(), [keep, *others])
         known = _persons_at(s, [keep.id, *ids], [])  # before their faces are one person's
+        _keep_cover(s, keep)
         for f in faces:
             f.person_id = keep.id
         for r in list(s.scalars(select(Rejection).where(Rejection.person_id.in_(ids)))):
@@ -353,6 +354,18 @@ def merge(db: Database, persons: list[str], name: str | None = None) -> Merged:
         _sidecars(s, persons=[keep.id])
         _journal(s, "merge", {"into": keep.id, "persons": ids, "name": kept_name}, before, persons_at=known)
         return Merged(person_row(keep), [person_row(p) for p in others], len(faces), kept_label)
+
+
+def _keep_cover(session: Session, keep: Person) -> None:
+    """The person kept by a merge goes on showing the face it was shown by (the best of its own,
+    unless one was chosen), not a better one of the person merged into it."""
+    chosen = session.get(Face, keep.cover_face_id) if keep.cover_face_id is not None else None
+    if chosen is not None and chosen.person_id == keep.id:
+        return
+    own = session.scalars(select(Face.id).where(Face.person_id == keep.id)
+                          .order_by(COVER_ORDER, Face.id).limit(1)).first()
+    if own is not None:
+        keep.cover_face_id = own
 
 
 def _merged_name(persons: list[Person], chosen: str | None) -> str | None:

@@ -16,6 +16,7 @@ from .rows import MAX_ID as MAX_ID  # store/people.py finds it here
 from .rows import FaceRow, PersonCount, PersonRow, PhotoNames, PhotoRow, name_key, resolve_person
 
 _ID_CHUNK = 2000  # ids bound in one IN (...)
+COVER_ORDER = (Face.det_score * Face.size_px).desc()  # a person's face to show them by, the best first
 
 
 def _tuples(result: Result[Any]) -> list[Any]:
@@ -91,7 +92,7 @@ def person_counts(session: Session, covers: bool = False) -> list[PersonCount]:
             select(Face.person_id, func.max(marked))
             .join(Photo, Photo.id == Face.photo_id).where(Face.person_id.is_not(None)).group_by(Face.person_id))}
         for pid, fid in session.execute(select(Face.person_id, Face.id).where(Face.person_id.is_not(None))
-                                        .order_by(Face.person_id, (Face.det_score * Face.size_px).desc())):
+                                        .order_by(Face.person_id, COVER_ORDER, Face.id)):
             best.setdefault(int(pid or 0), int(fid))
     out = []
     for p in persons(session, merged=False).values():
