@@ -20,7 +20,8 @@ export async function assignFaces(faceIds, target) {
   const r = await api.assign(faceIds, target);
   const name = label({ id: r.person, name: r.name, label: r.label });
   const moved = `${count(r.faces.length, "face")} moved to ${name}${r.created ? " (a new person)" : ""}.`;
-  const back = " Undo (u) takes it back.";
+  // a key is no way back on a touch screen: the Undo button beside the line is
+  const back = matchMedia("(hover: none) and (pointer: coarse)").matches ? " Undo takes it back." : " Undo (u) takes it back.";
   if (!r.warnings.length) {
     say(moved + back);
     return r;

@@ -171,7 +171,8 @@ export function faceGrid(data, me, onTotal = () => {}, opts = {}) {
 
   // The persons to move faces to: a landmark, and "t" reaches it from any face (see keys.js).
   const side = el("aside", { id: "move-to", "aria-labelledby": "move-to-title" }, el("h2", { id: "move-to-title", text: "Move to" }),
-    el("p", { class: "meta", text: "Drop faces here, or select faces and choose a person." }));
+    el("p", { class: "meta keys-hint", text: "Drop faces here, or select faces and choose a person." }),
+    el("p", { class: "meta touch-hint", text: "Tap faces to select them, then tap the person they are." }));
   const targets = el("div", { class: "targets" });
   side.append(targets);
   function drawTargets() {

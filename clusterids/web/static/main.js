@@ -186,6 +186,7 @@ window.addEventListener("drop", (e) => {
 });
 
 listenToKeys();
-window.addEventListener("hashchange", () => { closeMore(); route(); });
+// Back (or any step to another view) while a dialog is open: the dialog was about the view left
+window.addEventListener("hashchange", () => { closeMore(); if (dialog.open) dialog.close("cancel"); route(); });
 route();
 follow();

@@ -23,6 +23,9 @@ export async function peopleView(alive) {
   const pr = prefs();
   const params = { hidden: pr.hidden, unnamed: pr.unnamed, sort: pr.sort, q: pr.q };
   const [page] = await Promise.all([api.people({ ...params, limit: PAGE }), loadPersons()]);
+  // nobody shown matches: do hidden persons? (a person hidden is still found by name)
+  const hiddenMatches = !page.people.length && pr.q && !pr.hidden
+    ? (await api.people({ ...params, hidden: true, limit: 1 })).total : 0;
   const grid = el("ul", { class: "grid", id: "people", "aria-label": "People" }, ...page.people.map(card));
   let offset = page.people.length;
   const more = el("button", { type: "button", text: "Show more people", hidden: offset >= page.total, onclick: () => act(async () => {
@@ -68,7 +71,10 @@ export async function peopleView(alive) {
       el("a", { href: "#/unknown", class: "textlink", text: `${count(page.unknown, "unknown face")}` })),
     el("p", { class: "meta hint keys-hint", text: "Drag a person onto another to merge them, or focus one and press m." }),
     el("p", { class: "meta hint touch-hint", text: "To merge two persons, open one and choose \u201cMerge with…\u201d." }),
-    page.people.length ? grid : el("p", { class: "empty", text: pr.q ? `Nobody matches "${pr.q}".` : "No people yet: add photos, then recluster." }),
+    page.people.length ? grid : hiddenMatches ? el("p", { class: "empty", id: "hidden-matches" },
+      `Nobody shown matches "${pr.q}", but ${count(hiddenMatches, "hidden person")} ${hiddenMatches === 1 ? "does" : "do"}: `,
+      el("button", { type: "button", id: "show-hidden-matches", text: "Show hidden", onclick: () => set("hidden", "1") }))
+      : el("p", { class: "empty", text: pr.q ? `Nobody matches "${pr.q}".` : "No people yet: add photos, then recluster." }),
     more);
   if (typing) {  // keep what was typed while this page loaded, its selection, and the focus
     filter.value = typing.value;

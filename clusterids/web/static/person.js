@@ -61,8 +61,8 @@ function nameField(data) {
 
 const FIRST_YEAR = 1826;  // the oldest photograph (clusterids/dates.py): an earlier year is a typing in progress
 const TYPED_MS = 500;  // a date typed digit by digit: "1" of a day "15" is already a date ("…-01")
-// the field shows its parts in the browser's own order (mm/dd/yyyy…): the hint uses that order too
-const EXAMPLE = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "long", year: "numeric" }).format(new Date(1990, 2, 14));
+// the field shows its parts in the browser's own order (mm/dd/yyyy…): the hint is written as it shows them
+const EXAMPLE = new Intl.DateTimeFormat(undefined, { day: "2-digit", month: "2-digit", year: "numeric" }).format(new Date(1990, 2, 14));
 
 /** "Born": a date field; photos taken before it leave the person (unless given by hand). A date
  * picked (or the field left, or Enter) is sent at once; one typed, once the keys pause, never
