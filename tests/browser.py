@@ -123,7 +123,7 @@ def _dated_copy(src: Path, dst: Path) -> None:
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[Site]:
-    """72 LFW people with 4 photos each (enough for every page test to take persons of its own, the
+    """96 LFW people with 4 photos each (enough for every page test to take persons of its own, the
     page tests all in one process too: they take 66),
     a fifth photo of the first one dated 16 March 2006, and the Solvay group photo (29 faces),
     indexed and reclustered; a daemon watches them."""
@@ -132,7 +132,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator
            "CLUSTERIDS_INSIGHTFACE_ROOT": str(root / "insightface"), "CLUSTERIDS_PROGRESS": "false",
            "CLUSTERIDS_API_PORT": str(_free_port())}  # a fixed port: the page reconnects after a restart
     folder = root / "watched"
-    photos = lfw_people(72, min_photos=5, max_photos=5)
+    photos = lfw_people(96, min_photos=5, max_photos=5)
     for n, p in enumerate(photos):
         (folder / p.parent.name).mkdir(parents=True, exist_ok=True)
         if n % 5 < 4:

@@ -113,7 +113,7 @@ def test_a_missed_face_is_marked_with_the_keys_alone(site: Site, open_page: Any)
     """No pointer: the button is reached and pressed from the keyboard, an arrow puts a box in
     the middle of the photo, arrows move it, Shift+arrows size it, Enter marks it."""
     (person,) = fresh_persons(site, 1)
-    photo = _photo_of(site, person["id"])
+    photo = _photo_of(site, person["id"], alone=True)  # no face in the corner the box goes to
     before = site.api(f"photos/view?photo={photo}")
     page = open_photo(open_page, photo, "desktop")
     page.focus("#mark-face")
