@@ -11,7 +11,6 @@ the backups (pg_dump): nothing here runs.
 
 from __future__ import annotations
 
-import calendar
 import contextlib
 import json
 import logging
@@ -143,6 +142,8 @@ def _next_name(folder: Path, now: float) -> str:
     older = sorted(folder.glob("library-*.db")) if folder.is_dir() else []
     if not older or _name(now) > older[-1].name:
         return _name(now)
+    import calendar  # only here: the reads that import this module never make a copy
+
     try:
         last = calendar.timegm(time.strptime(older[-1].name[8:23], "%Y%m%dT%H%M%S")) + \
             int(older[-1].name[24:30]) / 1e6
