@@ -59,3 +59,28 @@ def test_a_phone_is_told_to_tap_and_of_no_key(site: Site, open_page: Any) -> Non
     page.wait_for_function("document.querySelector('#status').textContent.includes('moved to')")
     assert "Undo takes it back." in status(page) and "(u)" not in status(page), status(page)
     site.run("undo")
+
+
+TARGETS = "[...document.querySelectorAll('#move-to .target')].map(t => Number(t.dataset.person))"
+
+
+@needs_shared
+@needs_chromium
+def test_the_move_to_list_keeps_its_order_after_a_move(site: Site, open_page: Any) -> None:
+    """The person a face went to has more photos then: redrawn, the list must not move it up
+    under the finger (or pointer) about to move the next face."""
+    one, *_, other = fresh_persons(site, 4)  # the list is by photos: two of as many above the last
+    page = open_page(f"#/person/{one['id']}", "phone")
+    page.wait_for_selector("#faces .face .pick")
+    before = page.evaluate(TARGETS)
+    assert before.index(other["id"]) > 0, (before[:10], other)
+    face = page.eval_on_selector_all("#faces .face", "fs => fs[0].dataset.face")
+    page.click(f"#faces .face[data-face='{face}'] .pick")
+    page.click(f"#move-to .target[data-person='{other['id']}']")
+    page.wait_for_function("document.querySelector('#status').textContent.includes('moved to')")
+    page.wait_for_function(f"document.querySelector('#faces .face[data-face=\"{face}\"]') === null")
+    photos = other["photos"] + 1  # the list read again (the move's own redraw, or the library's news after it)
+    page.wait_for_function(f"document.querySelector('#move-to .target[data-person=\"{other['id']}\"]')"
+                           f"?.textContent.includes('{photos} photos')", timeout=15_000)
+    assert page.evaluate(TARGETS) == before
+    site.run("undo")

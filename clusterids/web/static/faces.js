@@ -13,6 +13,11 @@ import { count, label } from "./words.js";
 
 const FACE_PAGE = 120;
 
+// The "Move to" list's order as last drawn, and for which list: a move redraws the view, and the
+// person a face went to (more photos now) must not jump under the finger that moves the next one
+let targetOrder = { list: null, ids: [] };
+window.addEventListener("hashchange", () => { targetOrder = { list: null, ids: [] }; });  // a new visit: sorted afresh
+
 /** ``data``: the first page of the person's (or the unknown) faces; ``me``: the person or null;
  * ``onTotal(n)``: the count of faces changed (the unknown view's heading follows it);
  * ``opts.load(offset, limit)``: the next page as {faces, total_faces} (the unknown view's single
@@ -178,8 +183,14 @@ export function faceGrid(data, me, onTotal = () => {}, opts = {}) {
   function drawTargets() {
     const focused = targets.contains(document.activeElement) ? document.activeElement.dataset.person : null;
     targets.replaceChildren();
-    for (const p of persons.values()) {
-      if ((me && p.id === me.id) || p.hidden) continue;
+    const shown = [...persons.values()].filter((p) => !((me && p.id === me.id) || p.hidden));
+    if (targetOrder.list === listKey) {  // drawn again after a move: each where it was (new ones last)
+      const at = new Map(targetOrder.ids.map((id, i) => [id, i]));
+      const place = new Map(shown.map((p, i) => [p.id, at.has(p.id) ? at.get(p.id) : at.size + i]));
+      shown.sort((a, b) => place.get(a.id) - place.get(b.id));
+    }
+    targetOrder = { list: listKey, ids: shown.map((p) => p.id) };
+    for (const p of shown) {
       const t = el("button", { type: "button", class: "target", "data-person": p.id, text: `${label(p)} · ${count(p.photos, "photo")}`,
         onclick: () => act(() => moveTo(chosen(), { id: p.id })) });
       dropTarget(t, p, (ids) => moveTo(ids, { id: p.id }));
