@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -106,7 +107,7 @@ def make(root: Path, keep: int = KEEP) -> Copy | None:
         return None
     folder = root / BACKUPS_DIR
     dest = folder / _next_name(folder, time.time())
-    tmp = folder / (dest.name + ".tmp")
+    tmp = folder / f"{dest.name}.{os.getpid()}.tmp"  # two processes copying at once write apart
     try:
         folder.mkdir(mode=0o700, exist_ok=True)
         folder.chmod(0o700)
@@ -131,6 +132,9 @@ def make(root: Path, keep: int = KEEP) -> Copy | None:
     return read_copy(dest)
 
 
+_STAMPED = re.compile(r"library-\d{8}T\d{6}_\d{6}Z\.db")  # the names _name makes
+
+
 def _name(at: float) -> str:
     whole = int(at)
     return f"library-{time.strftime('%Y%m%dT%H%M%S', time.gmtime(whole))}_{int((at - whole) * 1e6):06d}Z.db"
@@ -138,18 +142,15 @@ def _name(at: float) -> str:
 
 def _next_name(folder: Path, now: float) -> str:
     """A new copy's name, from the time it is made, always after every older copy's: the newest
-    copy is the last by name, even where the clock was set back between two copies."""
-    older = sorted(folder.glob("library-*.db")) if folder.is_dir() else []
-    if not older or _name(now) > older[-1].name:
+    copy is the last by name, even where the clock was set back between two copies (a file
+    named otherwise, by hand, is no copy of ours to follow)."""
+    older = sorted(p.name for p in folder.glob("library-*.db") if _STAMPED.fullmatch(p.name)) if folder.is_dir() else []
+    if not older or _name(now) > older[-1]:
         return _name(now)
     import calendar  # only here: the reads that import this module never make a copy
 
-    try:
-        last = calendar.timegm(time.strptime(older[-1].name[8:23], "%Y%m%dT%H%M%S")) + \
-            int(older[-1].name[24:30]) / 1e6
-    except ValueError:  # a name given by hand
-        return older[-1].name[:-3] + "~.db"
-    return _name(last + 1e-6) if _name(last + 1e-6) > older[-1].name else _name(last + 2e-6)
+    last = calendar.timegm(time.strptime(older[-1][8:23], "%Y%m%dT%H%M%S")) + int(older[-1][24:30]) / 1e6
+    return _name(last + 1e-6) if _name(last + 1e-6) > older[-1] else _name(last + 2e-6)
 
 
 def _fsync_dir(folder: Path) -> None:

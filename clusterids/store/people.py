@@ -337,7 +337,7 @@ def merge(db: Database, persons: list[str], name: str | None = None) -> Merged:
         early = [f for f in _dated_before(s, [keep.id, *ids], born) if not f.pinned]
         before = _snapshot(s, {f.id: f for f in faces + rejected + early}.values(), [keep, *others])
         known = _persons_at(s, [keep.id, *ids], [])  # before their faces are one person's
-        _keep_cover(s, keep)
+        _keep_cover(s, keep, {f.id for f in early})
         for f in faces:
             f.person_id = keep.id
         for r in list(s.scalars(select(Rejection).where(Rejection.person_id.in_(ids)))):
@@ -356,16 +356,18 @@ def merge(db: Database, persons: list[str], name: str | None = None) -> Merged:
         return Merged(person_row(keep), [person_row(p) for p in others], len(faces), kept_label)
 
 
-def _keep_cover(session: Session, keep: Person) -> None:
+def _keep_cover(session: Session, keep: Person, leaving: set[int]) -> None:
     """The person kept by a merge goes on showing the face it was shown by (the best of its own,
-    unless one was chosen), not a better one of the person merged into it."""
+    unless one was chosen), not a better one of the person merged into it; from then on that
+    face is its picture, as one chosen is (Immich's persons keep theirs too). ``leaving``: faces
+    the merge takes off it (dated before a birth date the other person brings)."""
     chosen = session.get(Face, keep.cover_face_id) if keep.cover_face_id is not None else None
-    if chosen is not None and chosen.person_id == keep.id:
+    if chosen is not None and chosen.person_id == keep.id and chosen.id not in leaving:
         return
-    own = session.scalars(select(Face.id).where(Face.person_id == keep.id)
-                          .order_by(COVER_ORDER, Face.id).limit(1)).first()
-    if own is not None:
-        keep.cover_face_id = own
+    own = [fid for fid in session.scalars(select(Face.id).where(Face.person_id == keep.id)
+                                          .order_by(COVER_ORDER, Face.id)) if fid not in leaving]
+    if own:
+        keep.cover_face_id = own[0]
 
 
 def _merged_name(persons: list[Person], chosen: str | None) -> str | None:

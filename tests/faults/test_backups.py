@@ -159,3 +159,18 @@ def test_the_newest_copy_is_the_last_by_name_even_when_the_clock_went_back(tmp_p
         made.append(new.name)
     assert sorted(made) == made, made
     assert made[0] == "library-20270115T080000_500000Z.db"
+
+
+def test_a_file_named_by_hand_in_backups_leaves_the_copies_named_by_their_time(tmp_path):
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / backup.DB_FILE) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    (tmp_path / backup.BACKUPS_DIR).mkdir()
+    mine = tmp_path / backup.BACKUPS_DIR / "library-before-upgrade.db"
+    mine.write_bytes(b"the user's own")
+    for _ in range(4):
+        backup.make(tmp_path, keep=3)
+    names = sorted(p.name for p in (tmp_path / backup.BACKUPS_DIR).iterdir())
+    assert mine.read_bytes() == b"the user's own"
+    assert len(names) == 3 and all(re.fullmatch(r"library-\d{8}T\d{6}_\d{6}Z\.db", n) for n in names[:-1]), names

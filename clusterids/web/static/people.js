@@ -24,7 +24,7 @@ export async function peopleView(alive) {
   const params = { hidden: pr.hidden, unnamed: pr.unnamed, sort: pr.sort, q: pr.q };
   const [page] = await Promise.all([api.people({ ...params, limit: PAGE }), loadPersons()]);
   // nobody shown matches: do hidden persons? (a person hidden is still found by name)
-  const hiddenMatches = !page.people.length && pr.q && !pr.hidden
+  const hiddenMatches = !page.people.length && pr.q.trim() && !pr.hidden
     ? (await api.people({ ...params, hidden: true, limit: 1 })).total : 0;
   const grid = el("ul", { class: "grid", id: "people", "aria-label": "People" }, ...page.people.map(card));
   let offset = page.people.length;

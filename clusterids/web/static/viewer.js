@@ -57,6 +57,7 @@ export async function photoView(id, alive, params) {
     if (e.key !== "Escape" || dialog.open || e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
     if (document.querySelector("header.open") || (e.target.closest && e.target.closest("input, textarea, select"))) return;
     e.preventDefault();
+    document.removeEventListener("keydown", early);  // once: a second Escape would go back again
     closeViewer(from);
   };
   document.addEventListener("keydown", early);
