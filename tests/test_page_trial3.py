@@ -84,3 +84,16 @@ def test_the_move_to_list_keeps_its_order_after_a_move(site: Site, open_page: An
                            f"?.textContent.includes('{photos} photos')", timeout=15_000)
     assert page.evaluate(TARGETS) == before
     site.run("undo")
+
+
+@needs_shared
+@needs_chromium
+def test_a_tablet_width_never_scrolls_sideways(site: Site, open_page: Any) -> None:
+    """Between the phone's layout (700 px and less) and a desktop's, the header was one row wider
+    than the window (847 px): every view scrolled sideways on a tablet held upright."""
+    page = open_page("#/")
+    for width in (701, 740, 768, 820, 900, 1024):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_function(f"window.innerWidth === {width}")
+        assert page.evaluate("document.documentElement.scrollWidth") == width, width
+        assert page.is_visible("#undo") and page.is_visible("#help"), width
