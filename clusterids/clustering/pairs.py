@@ -76,8 +76,6 @@ def pair_unknown(labels: np.ndarray, a: np.ndarray, b: np.ndarray, sim: np.ndarr
     return out
 
 
-
-
 def pair_reach(eps: float) -> float:
     """The least similarity of a pair under the rule's radius ``eps``."""
     return max(1.0 - eps - PAIR_BEYOND, PAIR_MIN_SIM)

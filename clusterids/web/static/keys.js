@@ -10,12 +10,16 @@ const click = (id) => {
   return false;
 };
 
+/** A key the page leaves alone: a dialog has it, or it comes with a modifier (the browser's). */
+export const notOurs = (e) => dialog.open || e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey;
+/** A key typed into a field: the field's. */
+export const typing = (e) => Boolean(e.target.closest && e.target.closest("input, textarea, select"));
+
 let pendingG = false;
 
 function onKey(e) {
-  if (dialog.open || e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (notOurs(e) || typing(e)) return;
   const t = e.target;
-  if (t.closest && t.closest("input, textarea, select")) return;
   if (pendingG) {
     pendingG = false;
     const to = { p: "#/", u: "#/unknown", i: "#/ignored", s: "#/suggestions" }[e.key];

@@ -5,7 +5,8 @@
 import * as api from "./api.js";
 import { dayText } from "./dates.js";
 import { askAssign, askMarked } from "./dialogs.js";
-import { act, dialog, el, faceImg, say, view } from "./dom.js";
+import { act, el, faceImg, say, view } from "./dom.js";
+import { notOurs, typing } from "./keys.js";
 import { around } from "./lists.js";
 import { photoStage } from "./stage.js";
 import { loadPersons, onLeave, redraw } from "./state.js";
@@ -54,8 +55,7 @@ export async function photoView(id, alive, params) {
   // Esc closes the viewer while the photo is still read too (the step before is still shown, its
   // keys gone with it): the photo read late is never drawn then (alive() is false)
   const early = (e) => {
-    if (e.key !== "Escape" || dialog.open || e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
-    if (document.querySelector("header.open") || (e.target.closest && e.target.closest("input, textarea, select"))) return;
+    if (e.key !== "Escape" || notOurs(e) || typing(e) || document.querySelector("header.open")) return;
     e.preventDefault();
     document.removeEventListener("keydown", early);  // once: a second Escape would go back again
     closeViewer(from);
@@ -100,9 +100,9 @@ export async function photoView(id, alive, params) {
     marker.toggle);
 
   const onKey = (e) => {
-    if (dialog.open || e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (notOurs(e)) return;
     if (e.key === "Escape" && marker.on()) { e.preventDefault(); marker.stop(); return; }
-    if (e.target.closest && e.target.closest("input, textarea, select")) return;
+    if (typing(e)) return;
     if (e.key === "Escape" && !document.querySelector("header.open")) { e.preventDefault(); closeViewer(from); return; }
     if (stage.key(e)) e.preventDefault();
     else if (e.key === "ArrowRight" || e.key === "ArrowLeft") { e.preventDefault(); go(e.key === "ArrowRight" ? 1 : -1); }
